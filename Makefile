@@ -1,0 +1,109 @@
+# leakd: build, test, demo and benchmark.
+#   make            build build/leakd
+#   make demo       install deps, build, run leakd on a small leaking Python program
+#   make check      install deps, build, run unit and integration tests
+#   make bench      overhead ratios: untraced vs leakd modes vs tracemalloc
+#   make install    DESTDIR/PREFIX honoured
+# V=1 shows the commands.
+
+BUILD    ?= build
+CC       ?= cc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+ARCH     := x86
+
+ifeq ($(V),1)
+Q :=
+msg =
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter -Iinclude -I$(BUILD) -D_GNU_SOURCE
+LDLIBS   := -lbpf -lelf -lz -lcapstone -lm
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(BUILD) \
+	      -I/usr/include/x86_64-linux-gnu -Wall -Wno-unused-function
+
+SRCS      := $(wildcard src/*.c)
+LIB_OBJS  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter-out src/main.c,$(SRCS)))
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all deps test-deps demo check unit integration bench install clean lint
+
+all: $(BUILD)/leakd
+
+deps:
+	$(Q)scripts/install-deps.sh build
+
+test-deps:
+	$(Q)scripts/install-deps.sh test
+
+$(BUILD) $(BUILD)/obj $(BUILD)/tests:
+	$(Q)mkdir -p $@
+
+$(BUILD)/vmlinux.h: | $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)test -r /sys/kernel/btf/vmlinux || { echo "leakd needs a kernel with BTF (/sys/kernel/btf/vmlinux)" >&2; exit 1; }
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c include/leakd/abi.h $(wildcard bpf/*.h) $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# Skeletons first: the attach module includes them.
+$(BUILD)/obj/%.o: src/%.c $(wildcard include/leakd/*.h) $(SKELS) | $(BUILD)/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/leakd: $(BUILD)/obj/main.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(LIB_OBJS) -o $@ $(LDLIBS) -lcriterion
+
+unit: $(UNIT_BINS)
+	$(Q)fail=0; for t in $(UNIT_BINS); do \
+		LEAKD_FIXTURES=tests/fixtures $$t --jobs 2 || fail=1; \
+	done; exit $$fail
+
+integration: $(BUILD)/leakd
+	$(Q)tests/integration/run.sh $(BUILD)/leakd
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh $(BUILD)/leakd
+
+check: test-deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory integration
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/bench.sh $(BUILD)/leakd
+
+install: all
+	install -Dm755 $(BUILD)/leakd $(DESTDIR)$(PREFIX)/bin/leakd
+	install -Dm644 docs/leakd.8 $(DESTDIR)$(PREFIX)/share/man/man8/leakd.8
+
+lint:
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Iinclude src
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: (MIT OR GPL-2.0)
+/*
+ * leakd's kernel side: turns uprobe/USDT hits in CPython into leakd_event
+ * records (include/leakd/abi.h) in one ring buffer.
+ *
+ * Probes attached to a whole binary fire in every process that runs it, so
+ * each program first checks the "watched" map. Allocation probes are split in
+ * an entry half (remembers the request per thread) and a return half (emits
+ * the block the allocator returned); a small per-thread stack keeps nested
+ * calls (an allocation that triggers a collection that allocates) paired.
+ *
+ * Which argument register holds what differs per probe point (a public entry
+ * point vs the static function behind an allocator table, where the context
+ * pointer comes first), so user space passes it in the attach cookie:
+ *   bits 0-7   enum leakd_probe_site
+ *   bits 8-11  register index of the pointer/first operand (1..3 = rdi, rsi, rdx)
+ *   bits 12-15 register index of the size/second operand (0 = none)
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/usdt.bpf.h>
+#include "leakd/abi.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+/* Size is set by user space before load (bpf_map__set_max_entries). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} events SEC(".maps");
+
+/* tgid -> struct leakd_watch: which processes emit, and what. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LEAKD_MAX_WATCHED);
+	__type(key, __u32);
+	__type(value, struct leakd_watch);
+} watched SEC(".maps");
+
+/* enum leakd_counter -> count; per CPU so the hot path never contends. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LEAKD_CNT__COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+#define STASH_DEPTH 8
+
+struct stash_frame {
+	__u64 size;
+	__u64 ptr;	/* realloc: the old block */
+	__u64 type;	/* GC allocations: the type object */
+	__u32 site;
+	__u32 __pad;
+};
+
+struct stash {
+	__u32 depth;
+	__u32 __pad;
+	struct stash_frame frames[STASH_DEPTH];
+};
+
+/* tid -> calls in flight between an entry probe and its return probe. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct stash);
+} stashes SEC(".maps");
+
+/* Offsets into PyTypeObject; identical in CPython 3.6-3.14 (Include/cpython/object.h). */
+#define TP_BASICSIZE_OFF 32
+#define TP_ITEMSIZE_OFF 40
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline bool watching(__u32 tgid, __u32 flag)
+{
+	struct leakd_watch *w = bpf_map_lookup_elem(&watched, &tgid);
+
+	return w && (w->flags & flag);
+}
+
+static __always_inline void emit(__u32 tgid, __u8 kind, __u8 site, __u8 gen, __u64 addr, __u64 size, __u64 aux)
+{
+	struct leakd_event *e;
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(LEAKD_CNT_DROPS);
+		return;
+	}
+	e->kind = kind;
+	e->site = site;
+	e->gen = gen;
+	e->__pad0 = 0;
+	e->pid = tgid;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->addr = addr;
+	e->size = size;
+	e->aux = aux;
+	/* GC events are rare and the consumer acts on them (a census after a
+	 * collection); bulk allocation events wait for the watermark or the timer. */
+	if (kind == LEAKD_EV_GC_DONE || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= LEAKD_WAKEUP_WATERMARK)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
+	count(LEAKD_CNT_EVENTS);
+}
+
+static __always_inline __u64 reg_arg(struct pt_regs *ctx, __u32 idx)
+{
+	switch (idx) {
+	case 1: return PT_REGS_PARM1(ctx);
+	case 2: return PT_REGS_PARM2(ctx);
+	case 3: return PT_REGS_PARM3(ctx);
+	case 4: return PT_REGS_PARM4(ctx);
+	default: return 0;
+	}
+}
+
+static __always_inline __u64 read_user_u64(__u64 addr)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_user(&v, sizeof(v), (const void *)addr);
+	return v;
+}
+
+/* ---- garbage collector ---------------------------------------------- */
+
+SEC("usdt")
+int BPF_USDT(gc_start_usdt, int gen)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (watching(tgid, LEAKD_WATCH_GC))
+		emit(tgid, LEAKD_EV_GC_START, LEAKD_SITE_GC_HOOK, gen, 0, 0, 0);
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(gc_done_usdt, long collected)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (watching(tgid, LEAKD_WATCH_GC))
+		emit(tgid, LEAKD_EV_GC_DONE, LEAKD_SITE_GC_HOOK, 0, 0, collected, 0);
+	return 0;
+}
+
+/* Builds without USDT: the collector's own function (cookie bits 8-11 give
+ * the register holding the generation). */
+SEC("uprobe")
+int gc_start_uprobe(struct pt_regs *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+
+	if (watching(tgid, LEAKD_WATCH_GC))
+		emit(tgid, LEAKD_EV_GC_START, LEAKD_SITE_GC_HOOK, reg_arg(ctx, (cookie >> 8) & 0xf), 0, 0, 0);
+	return 0;
+}
+
+SEC("uretprobe")
+int gc_done_uretprobe(struct pt_regs *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (watching(tgid, LEAKD_WATCH_GC))
+		emit(tgid, LEAKD_EV_GC_DONE, LEAKD_SITE_GC_HOOK, 0, 0, PT_REGS_RC(ctx), 0);
+	return 0;
+}
+
+/* ---- allocations ------------------------------------------------------ */
+
+SEC("uprobe")
+int alloc_enter(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u32 site = cookie & 0xff;
+	__u64 a0 = reg_arg(ctx, (cookie >> 8) & 0xf);
+	__u64 a1 = reg_arg(ctx, (cookie >> 12) & 0xf);
+	struct stash_frame f = { .site = site };
+	struct stash *s, zero = {};
+	__u32 d;
+
+	if (!watching(tgid, LEAKD_WATCH_ALLOCS))
+		return 0;
+
+	switch (site) {
+	case LEAKD_SITE_MALLOC:
+		f.size = a0;
+		break;
+	case LEAKD_SITE_CALLOC:
+		f.size = a0 * a1;
+		break;
+	case LEAKD_SITE_REALLOC:
+		f.ptr = a0;
+		f.size = a1;
+		break;
+	case LEAKD_SITE_GC_NEW:
+		/* (type, nitems): the object's size as _PyObject_VAR_SIZE computes it. */
+		f.type = a0;
+		f.size = read_user_u64(a0 + TP_BASICSIZE_OFF) + a1 * read_user_u64(a0 + TP_ITEMSIZE_OFF);
+		f.size = (f.size + 7) & ~7ULL;
+		break;
+	default:
+		return 0;
+	}
+
+	s = bpf_map_lookup_elem(&stashes, &tid);
+	if (!s) {
+		bpf_map_update_elem(&stashes, &tid, &zero, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&stashes, &tid);
+		if (!s)
+			return 0;
+	}
+	d = s->depth;
+	if (d >= STASH_DEPTH) {
+		count(LEAKD_CNT_STASH_MISS);
+		return 0;
+	}
+	s->frames[d] = f;
+	s->depth = d + 1;
+	return 0;
+}
+
+SEC("uretprobe")
+int alloc_return(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	__u64 ret = PT_REGS_RC(ctx);
+	struct stash_frame f;
+	struct stash *s;
+	__u32 d;
+
+	if (!watching(tgid, LEAKD_WATCH_ALLOCS))
+		return 0;
+	s = bpf_map_lookup_elem(&stashes, &tid);
+	if (!s || s->depth == 0 || s->depth > STASH_DEPTH) {
+		count(LEAKD_CNT_STASH_MISS);
+		return 0;
+	}
+	d = s->depth - 1;
+	if (d >= STASH_DEPTH)
+		return 0;
+	f = s->frames[d];
+	s->depth = d;
+
+	if (f.site == LEAKD_SITE_REALLOC && f.ptr && ret && ret != f.ptr)
+		emit(tgid, LEAKD_EV_FREE, LEAKD_SITE_REALLOC, 0, f.ptr, 0, 0);
+	if (ret)
+		emit(tgid, LEAKD_EV_ALLOC, f.site, 0, ret, f.size, f.type);
+	return 0;
+}
+
+SEC("uprobe")
+int free_enter(struct pt_regs *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u64 addr;
+
+	if (!watching(tgid, LEAKD_WATCH_ALLOCS))
+		return 0;
+	addr = reg_arg(ctx, (cookie >> 8) & 0xf);
+	if (addr)
+		emit(tgid, LEAKD_EV_FREE, cookie & 0xff, 0, addr, 0, 0);
+	return 0;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Command-line parsing: argv in, struct leakd_opts out. Pure (no I/O but the
+ * error text it fills in), so every flag and every usage error is unit-tested.
+ */
+#ifndef LEAKD_CLI_H
+#define LEAKD_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define LEAKD_MAX_PIDS 64
+
+enum leakd_mode { LEAKD_MODE_GC = 0, LEAKD_MODE_TRACE = 1 };
+enum leakd_format { LEAKD_FORMAT_TABLE = 0, LEAKD_FORMAT_JSON = 1 };
+
+/* Exit statuses, documented in docs/leakd.8 and README. */
+enum {
+	LEAKD_EXIT_OK = 0,
+	LEAKD_EXIT_ERROR = 1,
+	LEAKD_EXIT_USAGE = 2,
+	LEAKD_EXIT_LEAK = 3,
+};
+
+struct leakd_opts {
+	pid_t pids[LEAKD_MAX_PIDS];
+	size_t npids;
+	char **cmd;			/* argv after "--", NULL-terminated; NULL if none */
+	double duration_s;		/* 0: until targets exit or a signal */
+	double interval_s;		/* sample period, default 5 */
+	double census_period_s;		/* at most one census per period, default 1 */
+	enum leakd_mode mode;
+	enum leakd_format format;
+	const char *output;		/* NULL: stdout */
+	bool fail_on_leak;
+	bool no_freeze;			/* walk the GC lists without stopping the target */
+	bool quiet_samples;		/* only the summary */
+	bool help, version;
+	const char *proc_root;		/* "/proc" unless testing */
+	size_t ringbuf_bytes;
+};
+
+void cli_defaults(struct leakd_opts *o);
+
+/* Parses argv (argv[0] is the program name). Returns 0, or -EINVAL with a
+ * one-line reason in err (no trailing newline). argv must outlive opts:
+ * opts->cmd points into it. */
+int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t errlen);
+
+/* The --help text. */
+const char *cli_usage(void);
+
+#endif

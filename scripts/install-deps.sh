@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what leakd needs from Debian's archive, and nothing when it is all there already,
+# so `make demo` and `make check` can run on a fresh Debian 12 machine as their first command.
+# Usage: scripts/install-deps.sh [build|test]   (test adds what only the test suite needs)
+set -euo pipefail
+want=(clang llvm make gcc pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libcapstone-dev python3.11)
+if [ "${1:-build}" = test ]; then
+	want+=(libcriterion-dev util-linux)
+fi
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages (${missing[*]}); run as root or install them" >&2
+	exit 1
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Command-line parsing for leakd. Kept free of I/O so tests can feed it any
+ * argv; main() prints the error line and exits with LEAKD_EXIT_USAGE.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "leakd/cli.h"
+
+static const char usage_text[] =
+	"Usage: leakd [OPTIONS] --pid PID [--pid PID ...]\n"
+	"       leakd [OPTIONS] -- COMMAND [ARGS...]\n"
+	"Find memory leaks in running CPython processes from the outside.\n"
+	"\n"
+	"  -p, --pid PID          trace a running Python process (repeatable)\n"
+	"  -d, --duration SECS    stop after SECS (default: until targets exit or SIGINT/SIGTERM)\n"
+	"  -i, --interval SECS    print a sample per process every SECS (default 5)\n"
+	"  -m, --mode gc|trace    gc (default): GC events and a census of live objects by type;\n"
+	"                         trace: also per-allocation probes (exact lifetimes, costly)\n"
+	"  -f, --format table|json   output format (default table; json = one object per line)\n"
+	"  -o, --output FILE      write records to FILE instead of stdout\n"
+	"      --census-period SECS  at most one census per SECS (default 1)\n"
+	"      --no-freeze        do not stop the target during a census (tolerate torn lists)\n"
+	"      --summary-only     print only the final summary per process\n"
+	"      --fail-on-leak     exit with status 3 when a leak is flagged\n"
+	"      --ringbuf-mb N     BPF ring buffer size in MiB (power of two, default 16)\n"
+	"  -h, --help             this text\n"
+	"  -V, --version          print the version\n"
+	"\n"
+	"Exit status: 0 no leak flagged, 3 leak flagged (with --fail-on-leak),\n"
+	"1 runtime error, 2 usage error.\n";
+
+const char *cli_usage(void)
+{
+	return usage_text;
+}
+
+void cli_defaults(struct leakd_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->interval_s = 5.0;
+	o->census_period_s = 1.0;
+	o->mode = LEAKD_MODE_GC;
+	o->format = LEAKD_FORMAT_TABLE;
+	o->proc_root = "/proc";
+	o->ringbuf_bytes = 16u << 20;
+}
+
+static int parse_seconds(const char *s, double min, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < min || v > 1e7)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+enum {
+	OPT_FAIL_ON_LEAK = 0x100,
+	OPT_CENSUS_PERIOD,
+	OPT_NO_FREEZE,
+	OPT_SUMMARY_ONLY,
+	OPT_RINGBUF_MB,
+	OPT_PROC_ROOT,
+};
+
+int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t errlen)
+{
+	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "census-period", required_argument, NULL, OPT_CENSUS_PERIOD },
+		{ "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
+		{ "summary-only", no_argument, NULL, OPT_SUMMARY_ONLY },
+		{ "fail-on-leak", no_argument, NULL, OPT_FAIL_ON_LEAK },
+		{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB },
+		{ "proc-root", required_argument, NULL, OPT_PROC_ROOT },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{}
+	};
+	char *end;
+	long v;
+	int c;
+
+	err[0] = '\0';
+	optind = 0;	/* full reset: tests call us repeatedly */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+p:d:i:m:f:o:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || v <= 0 || v > INT_MAX) {
+				snprintf(err, errlen, "invalid pid '%s'", optarg);
+				return -EINVAL;
+			}
+			if (o->npids == LEAKD_MAX_PIDS) {
+				snprintf(err, errlen, "at most %d --pid options", LEAKD_MAX_PIDS);
+				return -EINVAL;
+			}
+			o->pids[o->npids++] = (pid_t)v;
+			break;
+		case 'd':
+			if (parse_seconds(optarg, 0.001, &o->duration_s)) {
+				snprintf(err, errlen, "invalid --duration '%s' (seconds > 0)", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'i':
+			if (parse_seconds(optarg, 0.05, &o->interval_s)) {
+				snprintf(err, errlen, "invalid --interval '%s' (seconds >= 0.05)", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_CENSUS_PERIOD:
+			if (parse_seconds(optarg, 0.05, &o->census_period_s)) {
+				snprintf(err, errlen, "invalid --census-period '%s' (seconds >= 0.05)", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'm':
+			if (!strcmp(optarg, "gc"))
+				o->mode = LEAKD_MODE_GC;
+			else if (!strcmp(optarg, "trace"))
+				o->mode = LEAKD_MODE_TRACE;
+			else {
+				snprintf(err, errlen, "invalid --mode '%s' (gc or trace)", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'f':
+			if (!strcmp(optarg, "table"))
+				o->format = LEAKD_FORMAT_TABLE;
+			else if (!strcmp(optarg, "json"))
+				o->format = LEAKD_FORMAT_JSON;
+			else {
+				snprintf(err, errlen, "invalid --format '%s' (table or json)", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case OPT_NO_FREEZE:
+			o->no_freeze = true;
+			break;
+		case OPT_SUMMARY_ONLY:
+			o->quiet_samples = true;
+			break;
+		case OPT_FAIL_ON_LEAK:
+			o->fail_on_leak = true;
+			break;
+		case OPT_RINGBUF_MB:
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || v < 1 || v > 1024 || (v & (v - 1))) {
+				snprintf(err, errlen, "invalid --ringbuf-mb '%s' (a power of two, 1-1024)", optarg);
+				return -EINVAL;
+			}
+			o->ringbuf_bytes = (size_t)v << 20;
+			break;
+		case OPT_PROC_ROOT:
+			o->proc_root = optarg;
+			break;
+		case 'h':
+			o->help = true;
+			return 0;
+		case 'V':
+			o->version = true;
+			return 0;
+		case '?':
+		default:
+			if (optopt && optopt < 0x100)
+				snprintf(err, errlen, "unknown or incomplete option '-%c'", optopt);
+			else
+				snprintf(err, errlen, "unknown or incomplete option '%s'", argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		/* getopt_long with '+' stops at the first non-option; "--" is consumed. */
+		if (strcmp(argv[optind - 1], "--") != 0) {
+			snprintf(err, errlen, "unexpected argument '%s' (a command goes after --)", argv[optind]);
+			return -EINVAL;
+		}
+		o->cmd = &argv[optind];
+	}
+	if (!o->npids && !o->cmd) {
+		snprintf(err, errlen, "nothing to trace: give --pid PID or -- COMMAND");
+		return -EINVAL;
+	}
+	if (o->npids && o->cmd) {
+		snprintf(err, errlen, "give either --pid or a command, not both");
+		return -EINVAL;
+	}
+	return 0;
+}

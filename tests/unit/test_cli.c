@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "leakd/cli.h"
+
+static int parse(struct leakd_opts *o, char *err, int argc, char **argv)
+{
+	cli_defaults(o);
+	return cli_parse(argc, argv, o, err, 256);
+}
+
+#define ARGV(...) ((char *[]){ "leakd", __VA_ARGS__, NULL })
+#define ARGC(...) ((int)(sizeof((char *[]){ "leakd", __VA_ARGS__ }) / sizeof(char *)))
+#define PARSE(o, err, ...) parse(o, err, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__))
+
+Test(cli, pids_and_defaults)
+{
+	struct leakd_opts o;
+	char err[256];
+
+	cr_assert_eq(PARSE(&o, err, "--pid", "12", "-p", "34"), 0, "%s", err);
+	cr_assert_eq(o.npids, 2);
+	cr_assert_eq(o.pids[0], 12);
+	cr_assert_eq(o.pids[1], 34);
+	cr_assert_eq(o.mode, LEAKD_MODE_GC);
+	cr_assert_eq(o.format, LEAKD_FORMAT_TABLE);
+	cr_assert_float_eq(o.interval_s, 5.0, 1e-9);
+	cr_assert_float_eq(o.duration_s, 0.0, 1e-9);
+	cr_assert_null(o.cmd);
+}
+
+Test(cli, command_after_double_dash)
+{
+	struct leakd_opts o;
+	char err[256];
+
+	cr_assert_eq(PARSE(&o, err, "--format", "json", "--duration", "2.5", "--", "python3", "-c", "pass"), 0, "%s", err);
+	cr_assert_not_null(o.cmd);
+	cr_assert_str_eq(o.cmd[0], "python3");
+	cr_assert_str_eq(o.cmd[1], "-c");
+	cr_assert_null(o.cmd[3]);
+	cr_assert_eq(o.format, LEAKD_FORMAT_JSON);
+	cr_assert_float_eq(o.duration_s, 2.5, 1e-9);
+}
+
+Test(cli, command_options_are_not_ours)
+{
+	struct leakd_opts o;
+	char err[256];
+
+	/* "-p" after "--" belongs to the command. */
+	cr_assert_eq(PARSE(&o, err, "--", "python3", "-p", "1"), 0, "%s", err);
+	cr_assert_eq(o.npids, 0);
+	cr_assert_str_eq(o.cmd[1], "-p");
+}
+
+Test(cli, mode_output_and_flags)
+{
+	struct leakd_opts o;
+	char err[256];
+
+	cr_assert_eq(PARSE(&o, err, "-m", "trace", "-o", "/tmp/x", "--fail-on-leak", "--no-freeze", "-p", "7",
+			   "--ringbuf-mb", "64", "--interval", "0.5"), 0, "%s", err);
+	cr_assert_eq(o.mode, LEAKD_MODE_TRACE);
+	cr_assert_str_eq(o.output, "/tmp/x");
+	cr_assert(o.fail_on_leak);
+	cr_assert(o.no_freeze);
+	cr_assert_eq(o.ringbuf_bytes, 64u << 20);
+	cr_assert_float_eq(o.interval_s, 0.5, 1e-9);
+}
+
+Test(cli, usage_errors_name_the_problem)
+{
+	struct leakd_opts o;
+	char err[256];
+
+	cr_assert_eq(PARSE(&o, err, "--pid", "abc"), -EINVAL);
+	cr_assert(strstr(err, "invalid pid 'abc'"), "%s", err);
+	cr_assert_eq(PARSE(&o, err, "--pid", "0"), -EINVAL);
+	cr_assert_eq(PARSE(&o, err, "--mode", "fast", "-p", "1"), -EINVAL);
+	cr_assert(strstr(err, "--mode"), "%s", err);
+	cr_assert_eq(PARSE(&o, err, "--format", "xml", "-p", "1"), -EINVAL);
+	cr_assert_eq(PARSE(&o, err, "--duration", "-1", "-p", "1"), -EINVAL);
+	cr_assert_eq(PARSE(&o, err, "--interval", "nan", "-p", "1"), -EINVAL);
+	cr_assert_eq(PARSE(&o, err, "--ringbuf-mb", "3", "-p", "1"), -EINVAL);
+	cr_assert_eq(PARSE(&o, err, "--bogus"), -EINVAL);
+	cr_assert(strstr(err, "--bogus"), "%s", err);
+	cr_assert_eq(PARSE(&o, err, "python3"), -EINVAL);
+	cr_assert(strstr(err, "after --"), "%s", err);
+	cr_assert_eq(PARSE(&o, err, "--pid", "1", "--", "python3"), -EINVAL);
+	cr_assert_eq(PARSE(&o, err, "--interval"), -EINVAL);
+}
+
+Test(cli, nothing_to_trace_is_a_usage_error)
+{
+	struct leakd_opts o;
+	char err[256];
+	char *argv[] = { "leakd", NULL };
+
+	cr_assert_eq(parse(&o, err, 1, argv), -EINVAL);
+	cr_assert(strstr(err, "nothing to trace"), "%s", err);
+}
+
+Test(cli, help_short_circuits)
+{
+	struct leakd_opts o;
+	char err[256];
+
+	cr_assert_eq(PARSE(&o, err, "--help"), 0);
+	cr_assert(o.help);
+	cr_assert(strstr(cli_usage(), "--fail-on-leak"));
+}
