@@ -46,7 +46,7 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
-#define STASH_DEPTH 8
+#define STASH_DEPTH 8	/* a power of two */
 
 struct stash_frame {
 	__u64 size;
@@ -118,13 +118,21 @@ static __always_inline void emit(__u32 tgid, __u8 kind, __u8 site, __u8 gen, __u
 
 static __always_inline __u64 reg_arg(struct pt_regs *ctx, __u32 idx)
 {
-	switch (idx) {
-	case 1: return PT_REGS_PARM1(ctx);
-	case 2: return PT_REGS_PARM2(ctx);
-	case 3: return PT_REGS_PARM3(ctx);
-	case 4: return PT_REGS_PARM4(ctx);
-	default: return 0;
-	}
+	/* Load every candidate at a constant offset first: the verifier rejects
+	 * a context access at an offset computed from idx, which is what the
+	 * compiler makes of a switch over the fields. */
+	__u64 di = PT_REGS_PARM1(ctx), si = PT_REGS_PARM2(ctx), dx = PT_REGS_PARM3(ctx);
+
+	barrier_var(di);
+	barrier_var(si);
+	barrier_var(dx);
+	if (idx == 1)
+		return di;
+	if (idx == 2)
+		return si;
+	if (idx == 3)
+		return dx;
+	return 0;
 }
 
 static __always_inline __u64 read_user_u64(__u64 addr)
@@ -231,7 +239,8 @@ int alloc_enter(struct pt_regs *ctx)
 		count(LEAKD_CNT_STASH_MISS);
 		return 0;
 	}
-	s->frames[d] = f;
+	barrier_var(d);
+	s->frames[d & (STASH_DEPTH - 1)] = f;
 	s->depth = d + 1;
 	return 0;
 }
@@ -254,9 +263,9 @@ int alloc_return(struct pt_regs *ctx)
 		return 0;
 	}
 	d = s->depth - 1;
-	if (d >= STASH_DEPTH)
-		return 0;
-	f = s->frames[d];
+	barrier_var(d);
+	/* STASH_DEPTH is a power of two: the mask is the bound the verifier sees. */
+	f = s->frames[d & (STASH_DEPTH - 1)];
 	s->depth = d;
 
 	if (f.site == LEAKD_SITE_REALLOC && f.ptr && ret && ret != f.ptr)

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * probes: the BPF side's lifecycle as seen from user space.
+ *
+ * Loads bpf/leakd.bpf.c (through its skeleton), attaches it where the probe
+ * plan says, keeps the "watched" map in step with the session's targets,
+ * drains the ring buffer into a callback and reads the per-CPU counters.
+ *
+ * GC hooks are attached once per binary for every process (pid -1): one
+ * attachment serves all processes that run that interpreter, and the watched
+ * map decides which of them emit. Allocation probes trap on every call, so
+ * they are attached per pid and only for targets traced in trace mode.
+ */
+#ifndef LEAKD_PROBES_H
+#define LEAKD_PROBES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "leakd/abi.h"
+
+struct probes;
+
+/* One allocation-side probe point, as planned by allocplan. */
+struct probe_spec {
+	char name[64];		/* "PyObject_Malloc+6": for reports and errors */
+	uint64_t file_offset;	/* uprobe offset into the file */
+	unsigned site;		/* enum leakd_probe_site */
+	unsigned reg0, reg1;	/* argument registers (1 = rdi, 2 = rsi, 3 = rdx; 0 = none) */
+	bool retprobe;		/* the allocation half: alloc_enter + alloc_return */
+	bool emulated;		/* the kernel emulates the probed instruction (cheap) */
+};
+
+typedef int (*probes_event_fn)(void *ctx, const struct leakd_event *e);
+
+/* Opens and loads the BPF object with a ring of ring_bytes (a power of two).
+ * Returns 0, or -errno (-EPERM without CAP_BPF/CAP_PERFMON or root). */
+int probes__new(size_t ring_bytes, probes_event_fn fn, void *ctx, struct probes **out);
+void probes__free(struct probes *p);
+
+int probes__watch(struct probes *p, pid_t pid, unsigned flags);
+int probes__unwatch(struct probes *p, pid_t pid);
+
+/* GC hooks on the binary at path (a path leakd can open). Attaching the same
+ * file (same device and inode) twice is a no-op returning 0. */
+int probes__attach_gc_usdt(struct probes *p, const char *path);
+/* Builds without USDT: entry and return probes on each collector function
+ * (offsets[i]), gen_regs[i] the register holding the generation (0: unknown). */
+int probes__attach_gc_uprobes(struct probes *p, const char *path, const uint64_t *offsets,
+			      const unsigned *gen_regs, size_t n);
+
+/* One allocation probe in one process. */
+int probes__attach_alloc(struct probes *p, const char *path, pid_t pid, const struct probe_spec *s);
+/* Drops every allocation probe attached for pid. */
+void probes__detach_pid(struct probes *p, pid_t pid);
+
+/* Waits up to timeout_ms for a wakeup, then drains everything pending (the
+ * producer does not wake us per event). Returns events handled or -errno. */
+int probes__poll(struct probes *p, int timeout_ms);
+
+/* Sum over CPUs of one enum leakd_counter. */
+uint64_t probes__counter(struct probes *p, enum leakd_counter c);
+
+#endif

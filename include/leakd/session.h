@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * session: one run of leakd over its targets, from attach to the summaries.
+ *
+ * Resolves the --pid targets (or starts the command), loads and attaches the
+ * BPF side, then loops: drain the ring buffer into each tracee, run a census
+ * after a collection (at most one per census period, and on a timer when the
+ * GC is quiet or disabled), print samples every interval, watch for exits,
+ * execs, --duration and signals. Ends with one summary per target.
+ */
+#ifndef LEAKD_SESSION_H
+#define LEAKD_SESSION_H
+
+#include <stdio.h>
+
+#include "leakd/cli.h"
+
+/* Runs the whole session. Returns the process exit status (LEAKD_EXIT_*);
+ * runtime errors have been reported on stderr as one line each. */
+int session_run(const struct leakd_opts *o, FILE *out);
+
+#endif

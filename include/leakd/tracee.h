@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tracee: one traced Python process and everything leakd learns about it.
+ *
+ * Ties the pipeline stages together for one pid: the resolved target (ELF,
+ * version, _PyRuntime), the interpreter layout, a memory reader, the
+ * aggregation (live table and series), the census schedule and its pause
+ * statistics, /proc readings (RSS, open fds), and the exit/exec watch. It
+ * turns all of that into report records; the session loop decides when.
+ */
+#ifndef LEAKD_TRACEE_H
+#define LEAKD_TRACEE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "leakd/abi.h"
+#include "leakd/allocplan.h"
+#include "leakd/census.h"
+#include "leakd/cli.h"
+#include "leakd/pylayout.h"
+#include "leakd/report.h"
+#include "leakd/target.h"
+
+struct agg;
+struct elfimg;
+struct remote;
+
+#define TRACEE_MAX_PROBE_NAMES (ALLOCPLAN_MAX_SPECS + ALLOCPLAN_MAX_GC)
+
+struct tracee {
+	struct target t;
+	struct elfimg *img;		/* owned */
+	struct pylayout layout;
+	bool layout_ok;
+	char note[REPORT_WARNING_MAX];	/* what limits this target's report, or "" */
+	struct remote *mem;
+	struct agg *agg;
+	const struct leakd_opts *opts;
+
+	int pidfd;			/* readable once the process exits */
+	bool spawned;			/* our child: reap it */
+	bool finished;			/* exited, exec'd, or vanished */
+	bool exited;
+	bool runtime_ready;		/* the interpreter exists: census possible */
+
+	double t0, t_end;		/* monotonic seconds */
+	double last_census, last_sample;
+	bool census_due;		/* a collection finished since the last census */
+	bool freeze_denied;		/* ptrace refused: walk without freezing */
+
+	/* census statistics */
+	uint64_t census_runs, census_failures, pause_us_sum, pause_us_max, objects_walked;
+	uint64_t last_objects, last_bytes;
+	struct census last;		/* owned; types of the latest census */
+	int last_census_err;
+
+	/* GC, from the interpreter's own counters */
+	struct pygc_state gc_first, gc_now;
+	bool gc_ok;
+	uint64_t gc_events;
+
+	int64_t rss_bytes, open_fds;
+
+	/* probes */
+	enum allocplan_gc_kind gc_hook;
+	struct allocplan plan;
+	bool tracing_allocs;
+	const char *probe_names[TRACEE_MAX_PROBE_NAMES];
+	char probe_name_buf[TRACEE_MAX_PROBE_NAMES][64];
+	size_t n_probe_names;
+};
+
+/* Resolves pid and prepares everything but the probes. Returns 0, or the
+ * target_resolve() errors (-ESRCH, -ENOEXEC, -EACCES/-EPERM, -ENOTSUP),
+ * -ENOMEM. */
+int tracee__new(const struct leakd_opts *o, pid_t pid, bool spawned, struct tracee **out);
+void tracee__free(struct tracee *tr);
+
+/* Feeds one ring-buffer record for this pid. */
+void tracee__event(struct tracee *tr, const struct leakd_event *e);
+
+/* Runs a census now (freezing the target unless told not to) and appends a
+ * point to the series. Returns 0, or -errno (the target may be gone). */
+int tracee__census(struct tracee *tr, double now);
+
+/* Checks exit and exec; returns true once the tracee is finished. */
+bool tracee__check_alive(struct tracee *tr, double now);
+
+void tracee__sample(struct tracee *tr, double now, struct report_sample *out);
+
+/* Fills out; strings and arrays point into tr or into the given buffers and
+ * stay valid until the next tracee__ call. */
+struct verdict;
+int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verdict *v,
+		    struct report_size_row *sizes, size_t max_sizes, struct report_summary *out);
+
+/* Records the probe names this tracee is covered by (for the summary). */
+void tracee__add_probe_name(struct tracee *tr, const char *name);
+
+#endif

@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: MIT
+/*
+ * session: the event loop that drives every pipeline stage for a set of
+ * targets (see include/leakd/session.h).
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "leakd/agg.h"
+#include "leakd/allocplan.h"
+#include "leakd/probes.h"
+#include "leakd/remote.h"
+#include "leakd/report.h"
+#include "leakd/session.h"
+#include "leakd/spawn.h"
+#include "leakd/tracee.h"
+#include "leakd/verdict.h"
+
+/* Longest sleep in the loop: bounds how late a census, sample or exit is
+ * noticed, and how long ring-buffer records below the wakeup watermark wait. */
+#define LOOP_TICK_MS 100
+/* With no collection to wait for, a census still runs this many periods apart. */
+#define CENSUS_IDLE_FACTOR 2.0
+/* A spawned command still running at the end gets SIGTERM, then this long. */
+#define CHILD_GRACE_S 2.0
+
+struct session {
+	const struct leakd_opts *o;
+	FILE *out;
+	struct probes *probes;
+	struct tracee *tr[LEAKD_MAX_PIDS];
+	size_t n;
+	enum report_format fmt;
+	/* spawn */
+	struct tracee *spawning;
+	int spawn_err;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	stop_requested = sig;
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static const char *resolve_error(int err)
+{
+	switch (err) {
+	case -ESRCH:
+		return "no such process";
+	case -ENOEXEC:
+		return "not a Python process (no CPython interpreter is mapped in it)";
+	case -EACCES:
+	case -EPERM:
+		return "permission denied reading it (run as root, or with CAP_SYS_PTRACE and CAP_BPF)";
+	case -ENOTSUP:
+		return "CPython version not supported (3.6 or newer is needed)";
+	default:
+		return strerror(-err);
+	}
+}
+
+static int on_event(void *ctx, const struct leakd_event *e)
+{
+	struct session *s = ctx;
+
+	for (size_t i = 0; i < s->n; i++) {
+		if ((uint32_t)s->tr[i]->t.pid == e->pid) {
+			tracee__event(s->tr[i], e);
+			return 0;
+		}
+	}
+	if (s->spawning && (uint32_t)s->spawning->t.pid == e->pid)
+		tracee__event(s->spawning, e);
+	return 0;
+}
+
+/* Attaches the GC hook (shared per binary) and, in trace mode, this pid's
+ * allocation probes. GC hook failures degrade to timer censuses. */
+static int attach_tracee(struct session *s, struct tracee *tr)
+{
+	struct allocplan_gc g;
+	unsigned flags = LEAKD_WATCH_GC;
+	int err;
+
+	allocplan_gc(tr->img, tr->t.has_usdt_gc, &g);
+	err = 0;
+	if (g.kind == ALLOCPLAN_GC_USDT)
+		err = probes__attach_gc_usdt(s->probes, tr->t.open_path);
+	else if (g.kind == ALLOCPLAN_GC_UPROBE)
+		err = probes__attach_gc_uprobes(s->probes, tr->t.open_path, g.offsets, g.gen_regs, g.n);
+	if (err) {
+		fprintf(stderr, "leakd: pid %d: GC hook %s not attached (%s), censuses run on the timer only\n",
+			tr->t.pid, g.names[0], strerror(-err));
+		g.kind = ALLOCPLAN_GC_NONE;
+	}
+	tr->gc_hook = g.kind;
+	for (size_t i = 0; g.kind != ALLOCPLAN_GC_NONE && i < (g.kind == ALLOCPLAN_GC_USDT ? 1 : g.n); i++)
+		tracee__add_probe_name(tr, g.names[i]);
+
+	if (s->o->mode == LEAKD_MODE_TRACE) {
+		for (size_t i = 0; i < tr->plan.n; i++) {
+			err = probes__attach_alloc(s->probes, tr->t.open_path, tr->t.pid, &tr->plan.specs[i]);
+			if (err) {
+				fprintf(stderr, "leakd: pid %d: failed to attach probe %s: %s\n", tr->t.pid,
+					tr->plan.specs[i].name, strerror(-err));
+				probes__detach_pid(s->probes, tr->t.pid);
+				return err;
+			}
+			tracee__add_probe_name(tr, tr->plan.specs[i].name);
+		}
+		tr->tracing_allocs = tr->plan.n > 0;
+		if (tr->tracing_allocs)
+			flags |= LEAKD_WATCH_ALLOCS;
+	}
+	return probes__watch(s->probes, tr->t.pid, flags);
+}
+
+static int plan_allocs(struct session *s, struct tracee *tr)
+{
+	struct memreader rd = remote__reader(tr->mem);
+	int err;
+
+	if (s->o->mode != LEAKD_MODE_TRACE)
+		return 0;
+	remote__invalidate(tr->mem);
+	err = allocplan_allocs(tr->img, tr->t.load_bias, &rd, &tr->plan);
+	if (err == -ENOENT) {
+		snprintf(tr->note, sizeof(tr->note), "no allocation entry point found in %.180s: census only",
+			 tr->t.interp_path);
+		return 0;
+	}
+	return err;
+}
+
+/* spawn_run's question at each step of the child's start-up. */
+static int spawn_ready(void *ctx, pid_t pid, bool last_chance)
+{
+	struct session *s = ctx;
+	int err;
+
+	if (!s->spawning) {
+		err = tracee__new(s->o, pid, true, &s->spawning);
+		if (err == -ENOEXEC)
+			return -ENOEXEC;
+		if (err)
+			return err;
+	}
+	err = plan_allocs(s, s->spawning);
+	if (err)
+		return err;
+	/* ld.so maps libpython before relocating it: until it has, the
+	 * allocator tables hold no function to follow. */
+	if (s->spawning->plan.unresolved && !last_chance)
+		return -EAGAIN;
+	return attach_tracee(s, s->spawning);
+}
+
+static int start_targets(struct session *s)
+{
+	const struct leakd_opts *o = s->o;
+	int err;
+
+	if (o->cmd) {
+		pid_t pid;
+
+		err = spawn_run(o->cmd, spawn_ready, s, &pid);
+		if (err) {
+			if (err == -ENOEXEC)
+				fprintf(stderr, "leakd: '%s' (pid %d) did not start a Python interpreter leakd can trace\n",
+					o->cmd[0], pid);
+			else if (err == -ENOENT || err == -EACCES)
+				fprintf(stderr, "leakd: cannot run '%s': %s\n", o->cmd[0], strerror(-err));
+			else if (err == -ECHILD)
+				fprintf(stderr, "leakd: '%s' exited before a Python interpreter was loaded\n", o->cmd[0]);
+			else
+				fprintf(stderr, "leakd: cannot trace '%s': %s\n", o->cmd[0], resolve_error(err));
+			tracee__free(s->spawning);
+			s->spawning = NULL;
+			return err;
+		}
+		s->tr[s->n++] = s->spawning;
+		s->spawning = NULL;
+		return 0;
+	}
+	for (size_t i = 0; i < o->npids; i++) {
+		struct tracee *tr;
+
+		err = tracee__new(o, o->pids[i], false, &tr);
+		if (err) {
+			fprintf(stderr, "leakd: pid %d: %s\n", o->pids[i], resolve_error(err));
+			return err;
+		}
+		s->tr[s->n++] = tr;
+		err = plan_allocs(s, tr);
+		if (!err)
+			err = attach_tracee(s, tr);
+		if (err) {
+			if (err != -ENOMEM)
+				fprintf(stderr, "leakd: pid %d: cannot attach probes: %s\n", o->pids[i], strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void write_sample(struct session *s, struct tracee *tr, double now)
+{
+	struct report_sample rs;
+
+	tracee__sample(tr, now, &rs);
+	if (!s->o->quiet_samples)
+		report_write_sample(s->out, s->fmt, &rs);
+}
+
+/* One pass over the targets: exits, censuses, samples. Returns how many
+ * targets are still running. */
+static size_t tick(struct session *s, double now)
+{
+	const struct leakd_opts *o = s->o;
+	size_t running = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct tracee *tr = s->tr[i];
+		double since = now - tr->last_census;
+
+		if (tracee__check_alive(tr, now)) {
+			probes__unwatch(s->probes, tr->t.pid);
+			probes__detach_pid(s->probes, tr->t.pid);
+			continue;
+		}
+		running++;
+		if ((tr->census_due && since >= o->census_period_s) || since >= o->census_period_s * CENSUS_IDLE_FACTOR) {
+			int err = tracee__census(tr, now);
+
+			if (err == -ESRCH)
+				tracee__check_alive(tr, now);
+		}
+		if (now - tr->last_sample >= o->interval_s)
+			write_sample(s, tr, now);
+	}
+	return running;
+}
+
+static void stop_children(struct session *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct tracee *tr = s->tr[i];
+		double deadline;
+
+		if (!tr->spawned || tr->finished)
+			continue;
+		/* We started it for this session: end it with the session. */
+		kill(tr->t.pid, SIGTERM);
+		deadline = mono_now() + CHILD_GRACE_S;
+		while (mono_now() < deadline && waitpid(tr->t.pid, NULL, WNOHANG) == 0)
+			usleep(20000);
+		if (waitpid(tr->t.pid, NULL, WNOHANG) == 0) {
+			kill(tr->t.pid, SIGKILL);
+			waitpid(tr->t.pid, NULL, 0);
+		}
+	}
+}
+
+static bool write_summaries(struct session *s, double now)
+{
+	uint64_t dropped = probes__counter(s->probes, LEAKD_CNT_DROPS);
+	bool any_leak = false;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct tracee *tr = s->tr[i];
+		struct report_size_row sizes[AGG_N_SIZE_CLASSES];
+		struct report_summary sum;
+		struct verdict v;
+
+		/* A last look at a live target, so the summary ends at "now". */
+		if (!tr->finished && !tracee__check_alive(tr, now))
+			tracee__census(tr, now);
+		if (tracee__summary(tr, now, dropped, &v, sizes, AGG_N_SIZE_CLASSES, &sum)) {
+			fprintf(stderr, "leakd: pid %d: cannot build the summary: out of memory\n", tr->t.pid);
+			continue;
+		}
+		report_write_summary(s->out, s->fmt, &sum);
+		any_leak |= sum.growth.leak;
+		verdict_clear(&v);
+	}
+	if (dropped)
+		fprintf(stderr, "leakd: %llu events dropped (ring buffer full); raise --ringbuf-mb\n",
+			(unsigned long long)dropped);
+	return any_leak;
+}
+
+int session_run(const struct leakd_opts *o, FILE *out)
+{
+	struct session s = { .o = o, .out = out };
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	double start, now;
+	bool any_leak;
+	int err, status = LEAKD_EXIT_OK;
+
+	s.fmt = o->format == LEAKD_FORMAT_JSON ? REPORT_FORMAT_JSON : REPORT_FORMAT_TABLE;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	err = probes__new(o->ringbuf_bytes, on_event, &s, &s.probes);
+	if (err) {
+		fprintf(stderr, "leakd: cannot load the BPF programs: %s%s\n", strerror(-err),
+			err == -EPERM ? " (run as root, or with CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE)" : "");
+		return LEAKD_EXIT_ERROR;
+	}
+	err = start_targets(&s);
+	if (err) {
+		status = LEAKD_EXIT_ERROR;
+		goto cleanup;
+	}
+	if (!o->quiet_samples)
+		report_write_header(out, s.fmt);
+
+	start = mono_now();
+	while (!stop_requested) {
+		double timeout_ms = LOOP_TICK_MS;
+
+		err = probes__poll(s.probes, (int)timeout_ms);
+		if (err < 0 && err != -EINTR) {
+			fprintf(stderr, "leakd: reading the ring buffer failed: %s\n", strerror(-err));
+			status = LEAKD_EXIT_ERROR;
+			break;
+		}
+		now = mono_now();
+		if (!tick(&s, now))
+			break;
+		if (o->duration_s > 0 && now - start >= o->duration_s)
+			break;
+	}
+	/* Drain what the producers left below the wakeup watermark. */
+	probes__poll(s.probes, 0);
+	now = mono_now();
+	any_leak = write_summaries(&s, now);
+	stop_children(&s);
+	if (status == LEAKD_EXIT_OK && any_leak && o->fail_on_leak)
+		status = LEAKD_EXIT_LEAK;
+	if (fflush(out) == EOF) {
+		fprintf(stderr, "leakd: writing the report failed: %s\n", strerror(errno));
+		status = LEAKD_EXIT_ERROR;
+	}
+cleanup:
+	for (size_t i = 0; i < s.n; i++) {
+		probes__unwatch(s.probes, s.tr[i]->t.pid);
+		tracee__free(s.tr[i]);
+	}
+	probes__free(s.probes);
+	return status;
+}

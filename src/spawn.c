@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: MIT
+/*
+ * spawn: start a command under ptrace and release it once its interpreter
+ * is resolved and probed (see include/leakd/spawn.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "leakd/spawn.h"
+
+/* Bounds that keep a command that never becomes Python from being stepped
+ * forever: system-call stops per program image, and after the interpreter is
+ * found, stops spent waiting for ld.so to finish relocating it. */
+#define MAX_STOPS_PER_IMAGE 20000
+#define MAX_STOPS_AFTER_FOUND 4000
+#define MAX_EXECS 16
+
+static void kill_and_reap(pid_t pid)
+{
+	int st;
+
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR)
+		;
+}
+
+/* Returns the stop status, or -ECHILD when the child is gone. */
+static int wait_stop(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, __WALL) < 0)
+		if (errno != EINTR)
+			return -ECHILD;
+	if (WIFEXITED(st) || WIFSIGNALED(st))
+		return -ECHILD;
+	return st;
+}
+
+static bool at_mmap_exit(pid_t pid)
+{
+	struct user_regs_struct regs;
+
+	if (ptrace(PTRACE_GETREGS, pid, NULL, &regs))
+		return false;
+	/* At syscall entry rax holds -ENOSYS; at exit, the result. */
+	return regs.orig_rax == SYS_mmap && (int64_t)regs.rax != -ENOSYS;
+}
+
+int spawn_run(char **cmd, spawn_ready_fn ready, void *ctx, pid_t *pid_out)
+{
+	int pfd[2], err = 0, st, execs = 0, stops = 0, found_at = 0, sig = 0, r;
+	bool found = false;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		return err;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0)
+			execvp(cmd[0], cmd);
+		err = errno;
+		(void)!write(pfd[1], &err, sizeof(err));
+		_exit(127);
+	}
+	close(pfd[1]);
+	st = wait_stop(pid);
+	/* The exec either succeeded (pipe closed by CLOEXEC) or reported errno. */
+	n = read(pfd[0], &err, sizeof(err));
+	close(pfd[0]);
+	if (n == (ssize_t)sizeof(err)) {
+		if (st >= 0)
+			kill_and_reap(pid);
+		return -err;
+	}
+	if (st < 0)
+		return -ECHILD;
+	if (ptrace(PTRACE_SETOPTIONS, pid, NULL,
+		   (void *)(long)(PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL))) {
+		err = -errno;
+		kill_and_reap(pid);
+		return err;
+	}
+
+	r = ready(ctx, pid, false);
+	while (r != 0) {
+		if (r != -EAGAIN && r != -ENOEXEC) {
+			kill_and_reap(pid);
+			return r;
+		}
+		if (r == -EAGAIN && !found) {
+			found = true;
+			found_at = stops;
+		}
+		if (ptrace(PTRACE_SYSCALL, pid, NULL, (void *)(long)sig)) {
+			err = -errno;
+			kill_and_reap(pid);
+			return err;
+		}
+		sig = 0;
+		st = wait_stop(pid);
+		if (st < 0)
+			return -ECHILD;
+		stops++;
+		if (st >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
+			if (++execs > MAX_EXECS)
+				break;
+			stops = 0;
+			found = false;
+			r = ready(ctx, pid, false);
+			continue;
+		}
+		if (WSTOPSIG(st) != (SIGTRAP | 0x80)) {
+			/* A real signal for the child: deliver it on the next resume. */
+			sig = WSTOPSIG(st);
+			continue;
+		}
+		if (found) {
+			bool last = stops - found_at >= MAX_STOPS_AFTER_FOUND;
+
+			r = ready(ctx, pid, last);
+			if (r == -EAGAIN && last)
+				r = 0;
+		} else if (at_mmap_exit(pid)) {
+			r = ready(ctx, pid, false);
+		} else if (stops >= MAX_STOPS_PER_IMAGE) {
+			break;
+		}
+	}
+	if (r != 0) {
+		/* Never became Python within the bounds: let it go untouched. */
+		ptrace(PTRACE_DETACH, pid, NULL, NULL);
+		*pid_out = pid;
+		return -ENOEXEC;
+	}
+	if (ptrace(PTRACE_DETACH, pid, NULL, NULL)) {
+		err = -errno;
+		kill_and_reap(pid);
+		return err;
+	}
+	*pid_out = pid;
+	return 0;
+}

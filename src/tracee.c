@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tracee: per-process state and the census schedule's work (see tracee.h).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "leakd/agg.h"
+#include "leakd/elfimg.h"
+#include "leakd/freeze.h"
+#include "leakd/remote.h"
+#include "leakd/tracee.h"
+#include "leakd/verdict.h"
+
+#define TOP_TYPES_MAX 20
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int64_t read_open_fds(const char *proc_root, pid_t pid)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int64_t n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/%d/fd", proc_root, pid);
+	d = opendir(path);
+	if (!d)
+		return REPORT_UNKNOWN;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static int64_t read_rss(const char *proc_root, pid_t pid)
+{
+	char path[PATH_MAX];
+	unsigned long size, resident;
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "%s/%d/statm", proc_root, pid);
+	f = fopen(path, "re");
+	if (!f)
+		return REPORT_UNKNOWN;
+	n = fscanf(f, "%lu %lu", &size, &resident);
+	fclose(f);
+	if (n != 2)
+		return REPORT_UNKNOWN;
+	return (int64_t)resident * sysconf(_SC_PAGESIZE);
+}
+
+/* Layout: _Py_DebugOffsets where the build has it (3.13+), else the
+ * version table. The debug offsets are static data in the file, so this
+ * works before the interpreter has started. */
+static void choose_layout(struct tracee *tr)
+{
+	uint8_t buf[PYLAYOUT_DEBUG_OFFSETS_MIN + 64];
+	int err = -ENOTSUP;
+
+	if (tr->t.py_major == 3 && tr->t.py_minor >= 13 && tr->t.runtime_addr &&
+	    !elfimg__read(tr->img, tr->t.runtime_addr - tr->t.load_bias, buf, sizeof(buf)))
+		err = pylayout_from_debug_offsets(buf, sizeof(buf), &tr->layout);
+	if (err)
+		err = pylayout_for_version(tr->t.py_major, tr->t.py_minor, tr->t.py_micro, &tr->layout);
+	tr->layout_ok = !err && tr->layout.known && tr->t.runtime_addr;
+	if (!tr->layout_ok)
+		snprintf(tr->note, sizeof(tr->note),
+			 "python %s: layout unknown, reporting totals only (GC events, RSS, open fds)",
+			 tr->t.py_version);
+}
+
+int tracee__new(const struct leakd_opts *o, pid_t pid, bool spawned, struct tracee **out)
+{
+	struct tracee *tr;
+	int err;
+
+	tr = calloc(1, sizeof(*tr));
+	if (!tr)
+		return -ENOMEM;
+	tr->opts = o;
+	tr->spawned = spawned;
+	tr->pidfd = -1;
+	err = target_resolve(o->proc_root, pid, &tr->t, &tr->img);
+	if (err)
+		goto cleanup;
+	choose_layout(tr);
+	err = remote__new(pid, REMOTE_DEFAULT_CACHE, &tr->mem);
+	if (err)
+		goto cleanup;
+	tr->agg = agg__new(NULL);
+	if (!tr->agg) {
+		err = -errno;
+		goto cleanup;
+	}
+	tr->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	tr->t0 = mono_now();
+	tr->last_sample = tr->t0;
+	tr->last_census = tr->t0 - 1e9;
+	tr->census_due = true;
+	tr->rss_bytes = read_rss(o->proc_root, pid);
+	tr->open_fds = read_open_fds(o->proc_root, pid);
+	*out = tr;
+	return 0;
+cleanup:
+	tracee__free(tr);
+	return err;
+}
+
+void tracee__free(struct tracee *tr)
+{
+	if (!tr)
+		return;
+	if (tr->pidfd >= 0)
+		close(tr->pidfd);
+	census_free(&tr->last);
+	agg__free(tr->agg);
+	remote__free(tr->mem);
+	elfimg__free(tr->img);
+	free(tr);
+}
+
+void tracee__add_probe_name(struct tracee *tr, const char *name)
+{
+	size_t i = tr->n_probe_names;
+
+	if (i == TRACEE_MAX_PROBE_NAMES)
+		return;
+	snprintf(tr->probe_name_buf[i], sizeof(tr->probe_name_buf[i]), "%s", name);
+	tr->probe_names[i] = tr->probe_name_buf[i];
+	tr->n_probe_names++;
+}
+
+void tracee__event(struct tracee *tr, const struct leakd_event *e)
+{
+	switch (e->kind) {
+	case LEAKD_EV_ALLOC:
+		agg__alloc(tr->agg, e->ts_ns, e->addr, e->size, e->aux);
+		break;
+	case LEAKD_EV_FREE:
+		agg__free_addr(tr->agg, e->ts_ns, e->addr);
+		break;
+	case LEAKD_EV_GC_DONE:
+		tr->gc_events++;
+		tr->census_due = true;
+		agg__gc_done(tr->agg, e->ts_ns, -1, e->size);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The live counts a sample and the detector use: the live table when the
+ * probes see every allocation, else the census (exact for GC-tracked
+ * objects on every build). */
+static bool live_from_probes(const struct tracee *tr)
+{
+	return tr->tracing_allocs && tr->plan.complete;
+}
+
+int tracee__census(struct tracee *tr, double now)
+{
+	struct memreader rd = remote__reader(tr->mem);
+	struct freeze *fz = NULL;
+	struct pygc_state gs;
+	struct census c;
+	struct agg_stats st;
+	struct agg_point pt;
+	double t1, pause_us;
+	int err, gerr;
+
+	tr->last_census = now;
+	tr->census_due = false;
+	tr->rss_bytes = read_rss(tr->opts->proc_root, tr->t.pid);
+	tr->open_fds = read_open_fds(tr->opts->proc_root, tr->t.pid);
+	if (!tr->layout_ok) {
+		/* Totals only: the series still carries fds and RSS. */
+		pt = (struct agg_point){ .t = now, .objects = NAN, .bytes = NAN,
+					 .fds = tr->open_fds >= 0 ? (double)tr->open_fds : NAN,
+					 .rss = tr->rss_bytes >= 0 ? (double)tr->rss_bytes : NAN };
+		agg__add_point(tr->agg, &pt);
+		return -ENOTSUP;
+	}
+
+	t1 = mono_now();
+	if (!tr->opts->no_freeze && !tr->freeze_denied) {
+		err = freeze__stop(tr->t.pid, &fz);
+		if (err == -ESRCH)
+			return err;
+		if (err) {
+			/* Someone else traces it (a debugger, strace): walk live and
+			 * tolerate torn links rather than fight over it. */
+			tr->freeze_denied = true;
+			snprintf(tr->note, sizeof(tr->note),
+				 "could not freeze the target for the census (%s): lists walked live, counts may be torn",
+				 strerror(-err));
+		}
+	}
+	remote__invalidate(tr->mem);
+	gerr = census_gc_state(&rd, &tr->layout, tr->t.runtime_addr, &gs);
+	err = census_walk(&rd, &tr->layout, tr->t.runtime_addr, NULL, &c);
+	freeze__thaw(fz);
+	pause_us = (mono_now() - t1) * 1e6;
+
+	if (!gerr) {
+		if (!tr->gc_ok)
+			tr->gc_first = gs;
+		tr->gc_now = gs;
+		tr->gc_ok = true;
+	}
+	if (err) {
+		tr->census_failures++;
+		tr->last_census_err = err;
+		return err;
+	}
+	tr->runtime_ready = true;
+	tr->census_runs++;
+	tr->pause_us_sum += (uint64_t)pause_us;
+	if ((uint64_t)pause_us > tr->pause_us_max)
+		tr->pause_us_max = (uint64_t)pause_us;
+	tr->objects_walked += c.steps;
+	tr->last_objects = c.objects;
+	tr->last_bytes = c.bytes;
+	census_free(&tr->last);
+	tr->last = c;
+
+	agg__stats(tr->agg, &st);
+	pt.t = now;
+	pt.objects = live_from_probes(tr) ? (double)st.live_objects : (double)c.objects;
+	pt.bytes = live_from_probes(tr) ? (double)st.live_bytes : (double)c.bytes;
+	pt.fds = tr->open_fds >= 0 ? (double)tr->open_fds : NAN;
+	pt.rss = tr->rss_bytes >= 0 ? (double)tr->rss_bytes : NAN;
+	agg__add_point(tr->agg, &pt);
+
+	if (c.ntypes) {
+		const char *names[c.ntypes];
+		uint64_t objs[c.ntypes], bytes[c.ntypes];
+
+		for (size_t i = 0; i < c.ntypes; i++) {
+			names[i] = c.types[i].name;
+			objs[i] = c.types[i].objects;
+			bytes[i] = c.types[i].bytes;
+		}
+		agg__add_type_counts(tr->agg, now, names, objs, bytes, c.ntypes);
+	}
+	return 0;
+}
+
+static bool exe_changed(struct tracee *tr)
+{
+	char path[PATH_MAX], exe[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%d/exe", tr->opts->proc_root, tr->t.pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n < 0)
+		return false;	/* gone: the exit check reports it */
+	exe[n] = '\0';
+	return strcmp(exe, tr->t.exe) != 0;
+}
+
+bool tracee__check_alive(struct tracee *tr, double now)
+{
+	struct pollfd pfd = { .fd = tr->pidfd, .events = POLLIN };
+	bool gone = false;
+	int st;
+
+	if (tr->finished)
+		return true;
+	if (tr->spawned && waitpid(tr->t.pid, &st, WNOHANG) == tr->t.pid)
+		gone = true;
+	else if (tr->pidfd >= 0)
+		gone = poll(&pfd, 1, 0) > 0;
+	else
+		gone = kill(tr->t.pid, 0) && errno == ESRCH;
+	if (gone) {
+		tr->finished = tr->exited = true;
+		tr->t_end = now;
+		return true;
+	}
+	if (exe_changed(tr)) {
+		/* A new program image: the interpreter we resolved is gone. */
+		tr->finished = tr->exited = true;
+		tr->t_end = now;
+		snprintf(tr->note, sizeof(tr->note), "the process exec'd another program; its session ended there");
+		return true;
+	}
+	return false;
+}
+
+void tracee__sample(struct tracee *tr, double now, struct report_sample *out)
+{
+	struct agg_stats st;
+	uint64_t coll = 0;
+
+	agg__stats(tr->agg, &st);
+	memset(out, 0, sizeof(*out));
+	out->ts = wall_now();
+	out->pid = (uint32_t)tr->t.pid;
+	out->source = live_from_probes(tr) ? REPORT_SOURCE_PROBES : REPORT_SOURCE_CENSUS;
+	out->live_objects = live_from_probes(tr) ? st.live_objects : tr->last_objects;
+	out->live_bytes = live_from_probes(tr) ? st.live_bytes : tr->last_bytes;
+	out->allocs = st.allocs;
+	out->frees = st.frees + st.frees_unmatched;
+	out->rss_bytes = tr->rss_bytes;
+	out->open_fds = tr->open_fds;
+	if (tr->gc_ok)
+		for (int g = 0; g < 3; g++)
+			coll += tr->gc_now.collections[g] - tr->gc_first.collections[g];
+	out->gc_collections = coll;
+	tr->last_sample = now;
+}
+
+int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verdict *v,
+		    struct report_size_row *sizes, size_t max_sizes, struct report_summary *out)
+{
+	static const char *signals[8];
+	struct agg_stats st;
+	size_t ns = 0;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = verdict_compute(tr->agg, NULL, v);
+	if (err)
+		return err;
+	agg__stats(tr->agg, &st);
+	out->pid = (uint32_t)tr->t.pid;
+	snprintf(out->comm, sizeof(out->comm), "%s", tr->t.comm);
+	snprintf(out->exe, sizeof(out->exe), "%s", tr->t.exe);
+	snprintf(out->python, sizeof(out->python), "%s", tr->t.py_version);
+	out->duration_s = (tr->finished ? tr->t_end : now) - tr->t0;
+	out->exited = tr->exited;
+	out->allocs = st.allocs;
+	out->frees = st.frees + st.frees_unmatched;
+	out->live_objects = live_from_probes(tr) ? st.live_objects : tr->last_objects;
+	out->live_bytes = live_from_probes(tr) ? st.live_bytes : tr->last_bytes;
+	out->dropped_events = dropped;
+	if (tr->gc_ok) {
+		for (int g = 0; g < 3; g++) {
+			out->gc.collections[g] = tr->gc_now.collections[g];
+			out->gc.collected += tr->gc_now.collected[g];
+			out->gc.uncollectable += tr->gc_now.uncollectable[g];
+		}
+	}
+	out->growth = v->growth;
+	out->top_types = v->types;
+	out->n_top_types = v->n_types < TOP_TYPES_MAX ? v->n_types : TOP_TYPES_MAX;
+	if (live_from_probes(tr) || tr->tracing_allocs) {
+		out->size_classes = sizes;
+		out->n_size_classes = agg__size_classes(tr->agg, sizes, max_sizes);
+	}
+	out->open_fds = tr->open_fds;
+	out->rss_bytes = tr->rss_bytes;
+
+	out->coverage.mode = tr->tracing_allocs ? REPORT_MODE_TRACE : REPORT_MODE_GC;
+	if (tr->gc_hook == ALLOCPLAN_GC_USDT)
+		signals[ns++] = "gc-usdt";
+	else if (tr->gc_hook == ALLOCPLAN_GC_UPROBE)
+		signals[ns++] = "gc-uprobe";
+	if (tr->census_runs)
+		signals[ns++] = "gc-census";
+	if (tr->gc_ok)
+		signals[ns++] = "gc-stats";
+	if (tr->tracing_allocs)
+		signals[ns++] = "alloc-probes";
+	if (tr->open_fds >= 0)
+		signals[ns++] = "open-fds";
+	if (tr->rss_bytes >= 0)
+		signals[ns++] = "rss";
+	out->coverage.signals = signals;
+	out->coverage.n_signals = ns;
+	out->coverage.probes = tr->probe_names;
+	out->coverage.n_probes = tr->n_probe_names;
+	out->coverage.alloc_events_per_gc_alloc = NAN;
+	if (tr->note[0])
+		snprintf(out->coverage.warning, sizeof(out->coverage.warning), "%s", tr->note);
+	else if (tr->tracing_allocs && !tr->plan.complete)
+		snprintf(out->coverage.warning, sizeof(out->coverage.warning),
+			 "LTO build: pymalloc is inlined into its callers, so allocation probes see only out-of-line "
+			 "calls; live objects come from the GC census");
+	else if (tr->plan.single_stepped)
+		snprintf(out->coverage.warning, sizeof(out->coverage.warning),
+			 "%zu allocation probe(s) sit on single-stepped instructions (~10 us per hit)",
+			 tr->plan.single_stepped);
+	else if (!tr->census_runs && tr->layout_ok)
+		snprintf(out->coverage.warning, sizeof(out->coverage.warning),
+			 "no census completed (%s)", tr->last_census_err ? strerror(-tr->last_census_err) :
+			 "the interpreter was not initialised yet");
+	out->census.runs = tr->census_runs;
+	out->census.pause_us_max = tr->pause_us_max;
+	out->census.pause_us_mean = tr->census_runs ? tr->pause_us_sum / tr->census_runs : 0;
+	out->census.objects_walked = tr->objects_walked;
+	return 0;
+}
