@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report: plain data in, text out.
+ *
+ * The daemon fills a struct report_sample per process per interval and one
+ * struct report_summary per process at the end of a session; these writers
+ * turn them into either JSON lines (one object per line, a contract scripts
+ * rely on: field names must not change) or an aligned table for people.
+ * Nothing here allocates, reads /proc or knows about BPF; every writer takes
+ * a FILE* so tests compare the output against golden files.
+ *
+ * Unknown values: signed counters (rss, fds) use REPORT_UNKNOWN (-1), doubles
+ * use NaN, strings are empty; JSON prints them as null, the table as "-".
+ */
+#ifndef LEAKD_REPORT_H
+#define LEAKD_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define REPORT_UNKNOWN		(-1)
+#define REPORT_COMM_MAX		32	/* /proc/PID/comm is at most 16 */
+#define REPORT_PATH_MAX		4096
+#define REPORT_PYVER_MAX	32
+#define REPORT_TYPE_NAME_MAX	128	/* longer tp_names are truncated */
+#define REPORT_REASON_MAX	512
+#define REPORT_WARNING_MAX	256
+
+enum report_format {
+	REPORT_FORMAT_TABLE = 0,
+	REPORT_FORMAT_JSON,
+};
+
+/* Where a sample's live counts come from. */
+enum report_source {
+	REPORT_SOURCE_CENSUS = 0,	/* walk of the GC lists (always-on tier) */
+	REPORT_SOURCE_PROBES,		/* live table fed by alloc/free probes */
+};
+
+enum report_mode {
+	REPORT_MODE_GC = 0,		/* census + GC hooks only */
+	REPORT_MODE_TRACE,		/* per-allocation probes too */
+};
+
+/* One size class of the live-allocation histogram. size is the class's upper
+ * bound in bytes (16 holds 1..16, 1024 holds 513..1024); the last class,
+ * 1 GiB, also holds everything larger. */
+struct report_size_row {
+	uint64_t size;
+	uint64_t live_objects;
+	uint64_t live_bytes;
+};
+
+/* One type of the census, with its growth as judged by the verdict. */
+struct report_type_row {
+	char type[REPORT_TYPE_NAME_MAX];	/* "dict", "__main__.Item", "(other)" */
+	uint64_t live_objects;			/* at the last census */
+	uint64_t live_bytes;			/* at the last census, 0 if unknown */
+	double growth_per_s;			/* Theil-Sen slope of the floors, NaN if unknown */
+	bool leak;
+};
+
+/* The summary's "growth" object; verdict_compute() fills it. */
+struct report_growth {
+	bool leak;
+	double bytes_per_s;
+	double objects_per_s;
+	double confidence;			/* 0..1 */
+	char reason[REPORT_REASON_MAX];		/* one actionable sentence */
+};
+
+struct report_sample {
+	double ts;			/* unix seconds */
+	uint32_t pid;
+	uint64_t live_objects;
+	uint64_t live_bytes;
+	uint64_t allocs;
+	uint64_t frees;
+	int64_t rss_bytes;		/* REPORT_UNKNOWN if unknown */
+	int64_t open_fds;		/* REPORT_UNKNOWN if unknown */
+	uint64_t gc_collections;	/* all generations, since attach */
+	enum report_source source;
+};
+
+struct report_gc {
+	uint64_t collections[3];	/* per generation */
+	uint64_t collected;
+	uint64_t uncollectable;
+};
+
+struct report_coverage {
+	enum report_mode mode;
+	const char *const *signals;	/* "gc-usdt", "gc-census", "gc-stats", "alloc-probes", ... */
+	size_t n_signals;
+	const char *const *probes;	/* "PyObject_Malloc+6", ... */
+	size_t n_probes;
+	double alloc_events_per_gc_alloc;	/* NaN -> null (no probes, or no GC allocations seen) */
+	char warning[REPORT_WARNING_MAX];	/* empty -> null */
+};
+
+struct report_census {
+	uint64_t runs;
+	uint64_t pause_us_max;
+	uint64_t pause_us_mean;
+	uint64_t objects_walked;
+};
+
+struct report_summary {
+	uint32_t pid;
+	char comm[REPORT_COMM_MAX];
+	char exe[REPORT_PATH_MAX];
+	char python[REPORT_PYVER_MAX];	/* "3.11.2"; empty -> null */
+	double duration_s;
+	bool exited;
+	uint64_t allocs;
+	uint64_t frees;
+	uint64_t live_objects;
+	uint64_t live_bytes;
+	uint64_t dropped_events;
+	struct report_gc gc;
+	struct report_growth growth;
+	const struct report_size_row *size_classes;	/* ascending size, not owned */
+	size_t n_size_classes;
+	const struct report_type_row *top_types;	/* as the writer should print them, not owned */
+	size_t n_top_types;
+	int64_t open_fds;		/* REPORT_UNKNOWN if unknown */
+	int64_t rss_bytes;		/* REPORT_UNKNOWN if unknown */
+	struct report_coverage coverage;
+	struct report_census census;
+};
+
+/*
+ * Each writer returns 0, -EINVAL for a bad format or NULL record, or the
+ * -errno of a failed write (-EIO when stdio does not say).
+ */
+
+/* Column header for the table format; writes nothing for JSON. */
+int report_write_header(FILE *f, enum report_format fmt);
+int report_write_sample(FILE *f, enum report_format fmt, const struct report_sample *s);
+int report_write_summary(FILE *f, enum report_format fmt, const struct report_summary *s);
+
+/* "512 B", "1.5 KiB", "12.3 MiB", ... into buf (always NUL-terminated).
+ * Returns buf, for use in printf arguments. */
+const char *report_human_bytes(char *buf, size_t len, double bytes);
+
+/* "41,200" (rounded to an integer, thousands separated, locale-free); "-" for
+ * NaN. Returns buf. */
+const char *report_human_count(char *buf, size_t len, double v);
+
+/* A signed rate: "+1,910" for |v| >= 100, "+6.6" for >= 1, "+0.25" below;
+ * "-" for NaN. No unit. Returns buf. */
+const char *report_human_rate(char *buf, size_t len, double v);
+
+/* Parses "table" / "json"; returns the format or -EINVAL. */
+int report_format_parse(const char *s);
+
+#endif /* LEAKD_REPORT_H */

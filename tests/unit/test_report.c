@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests for report and jsonw: fixed structs must produce exactly the text in
+ * tests/fixtures/report/ *.golden (both formats), and the JSON must stay
+ * valid whatever bytes a target puts in its names.
+ *
+ * To regenerate the golden files after an intended format change, run with
+ * LEAKD_UPDATE_GOLDEN=1 and review the diff.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "leakd/jsonw.h"
+#include "leakd/report.h"
+
+static void fixture_path(char *buf, size_t len, const char *name)
+{
+	const char *root = getenv("LEAKD_FIXTURES");
+
+	snprintf(buf, len, "%s/report/%s", root && *root ? root : "tests/fixtures", name);
+}
+
+static char *read_all(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+	int c;
+
+	if (!f)
+		return NULL;
+	m = open_memstream(&buf, &len);
+	while ((c = fgetc(f)) != EOF)
+		fputc(c, m);
+	fclose(m);
+	fclose(f);
+	return buf;
+}
+
+static void assert_golden(const char *name, const char *got)
+{
+	char path[1024];
+	char *want;
+
+	fixture_path(path, sizeof(path), name);
+	if (getenv("LEAKD_UPDATE_GOLDEN")) {
+		FILE *f = fopen(path, "w");
+
+		cr_assert_not_null(f, "cannot write %s", path);
+		fputs(got, f);
+		fclose(f);
+	}
+	want = read_all(path);
+	cr_assert_not_null(want, "missing golden file %s", path);
+	cr_assert_str_eq(got, want, "%s differs:\n--- got ---\n%s--- want ---\n%s", name, got, want);
+	free(want);
+}
+
+/* Runs the writer into a memory buffer; returns the heap text. */
+#define CAPTURE(buf, expr)                                                  \
+	do {                                                                \
+		size_t _len = 0;                                            \
+		FILE *_m = open_memstream(&(buf), &_len);                   \
+		cr_assert_not_null(_m);                                     \
+		cr_assert_eq((expr), 0);                                    \
+		fclose(_m);                                                 \
+	} while (0)
+#define OUT _m
+
+static void utc(void)
+{
+	setenv("TZ", "UTC", 1);
+	tzset();
+}
+
+static const struct report_sample samples[] = {
+	{ .ts = 1732390000.25, .pid = 4242, .live_objects = 41200, .live_bytes = 5242880,
+	  .allocs = 0, .frees = 0, .rss_bytes = 52428800, .open_fds = 12, .gc_collections = 17,
+	  .source = REPORT_SOURCE_CENSUS },
+	{ .ts = 1732390001.5, .pid = 4242, .live_objects = 98700, .live_bytes = 1000,
+	  .allocs = 1234567, .frees = 1135867, .rss_bytes = REPORT_UNKNOWN,
+	  .open_fds = REPORT_UNKNOWN, .gc_collections = 18, .source = REPORT_SOURCE_PROBES },
+};
+
+static const struct report_size_row sizes[] = {
+	{ .size = 16, .live_objects = 1000, .live_bytes = 16000 },
+	{ .size = 64, .live_objects = 90000, .live_bytes = 5000000 },
+	{ .size = 1073741824, .live_objects = 1, .live_bytes = 2147483648ull },
+};
+
+static const struct report_type_row types[] = {
+	{ .type = "dict", .live_objects = 41200, .live_bytes = 0, .growth_per_s = 1200, .leak = true },
+	{ .type = "__main__.Item", .live_objects = 20000, .growth_per_s = 600.4, .leak = true },
+	{ .type = "list", .live_objects = 4000, .growth_per_s = -0.25, .leak = false },
+	{ .type = "new\"type\n", .live_objects = 3, .growth_per_s = NAN, .leak = false },
+};
+
+static const char *const signals[] = { "gc-usdt", "gc-census", "gc-stats", "alloc-probes" };
+static const char *const probes[] = { "PyObject_Malloc+6", "PyObject_Free" };
+
+static void leak_summary(struct report_summary *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->pid = 4242;
+	snprintf(s->comm, sizeof(s->comm), "python3");
+	snprintf(s->exe, sizeof(s->exe), "/usr/bin/python3.11");
+	snprintf(s->python, sizeof(s->python), "3.11.2");
+	s->duration_s = 30.0123456;
+	s->exited = true;
+	s->allocs = 1234567;
+	s->frees = 1135867;
+	s->live_objects = 98700;
+	s->live_bytes = 12582912;
+	s->dropped_events = 3;
+	s->gc = (struct report_gc){ .collections = { 120, 10, 1 }, .collected = 5000, .uncollectable = 2 };
+	s->growth.leak = true;
+	s->growth.bytes_per_s = 128000.123;
+	s->growth.objects_per_s = 1910.4;
+	s->growth.confidence = 0.999999;
+	snprintf(s->growth.reason, sizeof(s->growth.reason),
+		 "live objects grew 41,200 -> 98,700 (+1,910/s, confidence 1.00) over 24 s after warm-up; "
+		 "growing types: dict +1,200/s, __main__.Item +600/s");
+	s->size_classes = sizes;
+	s->n_size_classes = 3;
+	s->top_types = types;
+	s->n_top_types = 4;
+	s->open_fds = 12;
+	s->rss_bytes = 52428800;
+	s->coverage = (struct report_coverage){ .mode = REPORT_MODE_TRACE, .signals = signals,
+						.n_signals = 4, .probes = probes, .n_probes = 2,
+						.alloc_events_per_gc_alloc = 0.0123456789 };
+	snprintf(s->coverage.warning, sizeof(s->coverage.warning),
+		 "PyObject_Malloc is inlined into 190 call sites: probes see <1%% of allocations");
+	s->census = (struct report_census){ .runs = 30, .pause_us_max = 1200, .pause_us_mean = 800,
+					    .objects_walked = 1234567 };
+}
+
+/* A GC-mode session with every optional value unknown. */
+static void quiet_summary(struct report_summary *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->pid = 7;
+	s->duration_s = NAN;
+	s->growth.bytes_per_s = NAN;
+	s->growth.objects_per_s = -0.0;
+	s->growth.confidence = 0.5;
+	snprintf(s->growth.reason, sizeof(s->growth.reason), "not enough samples yet (4 of 18 needed)");
+	s->open_fds = REPORT_UNKNOWN;
+	s->rss_bytes = REPORT_UNKNOWN;
+	s->coverage.mode = REPORT_MODE_GC;
+	s->coverage.alloc_events_per_gc_alloc = NAN;
+}
+
+Test(report, samples_as_json_lines_match_golden)
+{
+	char *out = NULL;
+
+	CAPTURE(out, report_write_header(OUT, REPORT_FORMAT_JSON) ||
+		     report_write_sample(OUT, REPORT_FORMAT_JSON, &samples[0]) ||
+		     report_write_sample(OUT, REPORT_FORMAT_JSON, &samples[1]));
+	assert_golden("samples.json.golden", out);
+	free(out);
+}
+
+Test(report, samples_as_table_match_golden)
+{
+	char *out = NULL;
+
+	utc();
+	CAPTURE(out, report_write_header(OUT, REPORT_FORMAT_TABLE) ||
+		     report_write_sample(OUT, REPORT_FORMAT_TABLE, &samples[0]) ||
+		     report_write_sample(OUT, REPORT_FORMAT_TABLE, &samples[1]));
+	assert_golden("samples.table.golden", out);
+	free(out);
+}
+
+Test(report, leak_summary_as_json_matches_golden)
+{
+	struct report_summary s;
+	char *out = NULL;
+
+	leak_summary(&s);
+	CAPTURE(out, report_write_summary(OUT, REPORT_FORMAT_JSON, &s));
+	assert_golden("summary_leak.json.golden", out);
+	/* one record, one line */
+	cr_assert_eq(strchr(out, '\n'), out + strlen(out) - 1);
+	free(out);
+}
+
+Test(report, leak_summary_as_table_matches_golden)
+{
+	struct report_summary s;
+	char *out = NULL;
+
+	leak_summary(&s);
+	CAPTURE(out, report_write_summary(OUT, REPORT_FORMAT_TABLE, &s));
+	assert_golden("summary_leak.table.golden", out);
+	cr_assert_not_null(strstr(out, "LEAK SUSPECTED: live objects grew"));
+	free(out);
+}
+
+Test(report, unknown_values_become_null_in_json_and_dash_in_table)
+{
+	struct report_summary s;
+	char *out = NULL;
+
+	quiet_summary(&s);
+	CAPTURE(out, report_write_summary(OUT, REPORT_FORMAT_JSON, &s));
+	assert_golden("summary_quiet.json.golden", out);
+	cr_assert_null(strstr(out, "nan"));
+	cr_assert_null(strstr(out, "inf"));
+	cr_assert_not_null(strstr(out, "\"duration_s\":null"));
+	cr_assert_not_null(strstr(out, "\"objects_per_s\":0,"));
+	free(out);
+	out = NULL;
+	CAPTURE(out, report_write_summary(OUT, REPORT_FORMAT_TABLE, &s));
+	assert_golden("summary_quiet.table.golden", out);
+	cr_assert_not_null(strstr(out, "no leak: not enough samples yet"));
+	free(out);
+}
+
+Test(report, bad_arguments_are_rejected)
+{
+	struct report_sample s = samples[0];
+
+	cr_assert_eq(report_write_sample(NULL, REPORT_FORMAT_JSON, &s), -EINVAL);
+	cr_assert_eq(report_write_sample(stdout, REPORT_FORMAT_JSON, NULL), -EINVAL);
+	cr_assert_eq(report_write_sample(stdout, (enum report_format)9, &s), -EINVAL);
+	cr_assert_eq(report_write_summary(stdout, REPORT_FORMAT_TABLE, NULL), -EINVAL);
+	cr_assert_eq(report_format_parse("json"), REPORT_FORMAT_JSON);
+	cr_assert_eq(report_format_parse("TABLE"), REPORT_FORMAT_TABLE);
+	cr_assert_eq(report_format_parse("yaml"), -EINVAL);
+}
+
+Test(report, write_errors_are_reported)
+{
+	FILE *f = fopen("/dev/full", "w");
+	struct report_summary s;
+
+	if (!f)
+		cr_skip_test("/dev/full not available");
+	setvbuf(f, NULL, _IONBF, 0);
+	leak_summary(&s);
+	cr_assert_lt(report_write_summary(f, REPORT_FORMAT_JSON, &s), 0);
+	cr_assert_lt(report_write_summary(f, REPORT_FORMAT_TABLE, &s), 0);
+	fclose(f);
+}
+
+Test(report, human_readable_numbers)
+{
+	char b[32];
+
+	cr_assert_str_eq(report_human_bytes(b, sizeof(b), 0), "0 B");
+	cr_assert_str_eq(report_human_bytes(b, sizeof(b), 1023), "1023 B");
+	cr_assert_str_eq(report_human_bytes(b, sizeof(b), 1536), "1.5 KiB");
+	cr_assert_str_eq(report_human_bytes(b, sizeof(b), 1048575), "1.0 MiB");
+	cr_assert_str_eq(report_human_bytes(b, sizeof(b), 12.3 * 1048576), "12.3 MiB");
+	cr_assert_str_eq(report_human_bytes(b, sizeof(b), -2048), "-2.0 KiB");
+	cr_assert_str_eq(report_human_bytes(b, sizeof(b), NAN), "-");
+	cr_assert_str_eq(report_human_count(b, sizeof(b), 98700), "98,700");
+	cr_assert_str_eq(report_human_count(b, sizeof(b), 1234567), "1,234,567");
+	cr_assert_str_eq(report_human_count(b, sizeof(b), 999), "999");
+	cr_assert_str_eq(report_human_count(b, sizeof(b), -1000), "-1,000");
+	cr_assert_str_eq(report_human_rate(b, sizeof(b), 1910.4), "+1,910");
+	cr_assert_str_eq(report_human_rate(b, sizeof(b), 6.6), "+6.6");
+	cr_assert_str_eq(report_human_rate(b, sizeof(b), -0.25), "-0.25");
+	cr_assert_str_eq(report_human_rate(b, sizeof(b), 0), "0");
+	cr_assert_str_eq(report_human_rate(b, sizeof(b), INFINITY), "-");
+}
+
+/* ---- jsonw ---- */
+
+static char *escape_of(const char *s, size_t len)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *m = open_memstream(&buf, &n);
+	struct jsonw w;
+
+	jsonw_init(&w, m);
+	jsonw_strn(&w, s, len);
+	cr_assert_eq(jsonw_finish(&w), 0);
+	fclose(m);
+	return buf;
+}
+
+#define ASSERT_ESCAPE(in, want)                                      \
+	do {                                                         \
+		char *_g = escape_of((in), sizeof(in) - 1);          \
+		cr_assert_str_eq(_g, (want));                        \
+		free(_g);                                            \
+	} while (0)
+
+Test(jsonw, escapes_quotes_backslash_and_control_characters)
+{
+	ASSERT_ESCAPE("a\"b\\c/d", "\"a\\\"b\\\\c/d\"");
+	ASSERT_ESCAPE("\n\r\t\b\f", "\"\\n\\r\\t\\b\\f\"");
+	ASSERT_ESCAPE("\x01\x1f\x7f", "\"\\u0001\\u001f\\u007f\"");
+	ASSERT_ESCAPE("nul\0byte", "\"nul\\u0000byte\"");
+}
+
+Test(jsonw, valid_utf8_passes_through)
+{
+	ASSERT_ESCAPE("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\x8d", "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\x8d\"");
+	ASSERT_ESCAPE("\xef\xbf\xbf\xf4\x8f\xbf\xbf", "\"\xef\xbf\xbf\xf4\x8f\xbf\xbf\"");
+}
+
+Test(jsonw, invalid_utf8_becomes_replacement_characters)
+{
+	ASSERT_ESCAPE("a\xff" "b", "\"a\\ufffdb\"");			/* never valid */
+	ASSERT_ESCAPE("\xc3", "\"\\ufffd\"");				/* truncated at end */
+	ASSERT_ESCAPE("\xc3" "A", "\"\\ufffdA\"");			/* bad continuation */
+	ASSERT_ESCAPE("\xc0\xaf", "\"\\ufffd\\ufffd\"");		/* overlong '/' */
+	ASSERT_ESCAPE("\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\"");	/* overlong 3-byte */
+	ASSERT_ESCAPE("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"");	/* surrogate D800 */
+	ASSERT_ESCAPE("\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); /* > U+10FFFF */
+	ASSERT_ESCAPE("\x80", "\"\\ufffd\"");				/* lone continuation */
+}
+
+Test(jsonw, numbers_nan_and_structure)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *m = open_memstream(&buf, &n);
+	struct jsonw w;
+
+	jsonw_init(&w, m);
+	jsonw_obj_begin(&w);
+	jsonw_kv_double(&w, "nan", NAN);
+	jsonw_kv_double(&w, "inf", -INFINITY);
+	jsonw_kv_double(&w, "third", 1.0 / 3);
+	jsonw_kv_double(&w, "big", 123456789.0);
+	jsonw_kv_double(&w, "int", 42.0);
+	jsonw_kv_fixed(&w, "ts", 1732390000.123456, 3);
+	jsonw_kv_u64(&w, "u", UINT64_MAX);
+	jsonw_kv_i64(&w, "i", INT64_MIN);
+	jsonw_key(&w, "a");
+	jsonw_arr_begin(&w);
+	jsonw_null(&w);
+	jsonw_bool(&w, true);
+	jsonw_str(&w, NULL);
+	jsonw_arr_begin(&w);
+	jsonw_arr_end(&w);
+	jsonw_arr_end(&w);
+	jsonw_obj_end(&w);
+	cr_assert_eq(jsonw_finish(&w), 0);
+	fclose(m);
+	cr_assert_str_eq(buf, "{\"nan\":null,\"inf\":null,\"third\":0.333333,\"big\":1.23457e+08,"
+			      "\"int\":42,\"ts\":1732390000.123,\"u\":18446744073709551615,"
+			      "\"i\":-9223372036854775808,\"a\":[null,true,null,[]]}");
+	free(buf);
+}
+
+Test(jsonw, misuse_is_reported_by_finish)
+{
+	struct jsonw w;
+	FILE *m;
+	char *buf = NULL;
+	size_t n = 0;
+
+	m = open_memstream(&buf, &n);
+	jsonw_init(&w, m);
+	jsonw_obj_begin(&w);
+	jsonw_u64(&w, 1);	/* value without a key */
+	cr_assert_eq(jsonw_finish(&w), -EINVAL);
+
+	jsonw_init(&w, m);
+	jsonw_obj_begin(&w);
+	cr_assert_eq(jsonw_finish(&w), -EINVAL);	/* unclosed */
+
+	jsonw_init(&w, m);
+	jsonw_arr_begin(&w);
+	jsonw_obj_end(&w);				/* mismatched */
+	cr_assert_eq(jsonw_finish(&w), -EINVAL);
+
+	jsonw_init(&w, m);
+	for (int i = 0; i < JSONW_MAX_DEPTH + 1; i++)
+		jsonw_arr_begin(&w);
+	cr_assert_eq(jsonw_finish(&w), -EINVAL);	/* too deep */
+
+	jsonw_init(&w, NULL);
+	cr_assert_eq(jsonw_finish(&w), -EINVAL);
+	fclose(m);
+	free(buf);
+}

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests for verdict: synthetic aggs shaped like real sessions (30 samples at
+ * ~1/s, as the integration tests produce) must give the right leak flag and
+ * a reason that names what grew.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "leakd/agg.h"
+#include "leakd/verdict.h"
+
+static uint32_t lcg_state;
+
+/* deterministic noise in [-1, 1) */
+static double noise(void)
+{
+	lcg_state = lcg_state * 1664525u + 1013904223u;
+	return (double)(lcg_state >> 8) / (double)(1u << 24) * 2.0 - 1.0;
+}
+
+/* 30 samples: objects = o0 + o_rate*t (+-noise), fds = f0 + f_rate*t, and a
+ * census with "dict" growing at dict_rate and "list" flat. */
+static struct agg *make_agg(double o0, double o_rate, double f0, double f_rate, double dict_rate)
+{
+	struct agg *a = agg__new(NULL);
+	const char *names[] = { "list", "dict", "__main__.Item" };
+
+	lcg_state = 12345;
+	for (int i = 0; i < 30; i++) {
+		double t = i;
+		struct agg_point p = {
+			.t = t,
+			.objects = (o0 + o_rate * t) * (1 + 0.05 * noise()),
+			.bytes = 64 * (o0 + o_rate * t),
+			.fds = f0 + floor(f_rate * t),
+			.rss = 50e6,
+		};
+		uint64_t ob[3] = { 4000 + (uint64_t)(50 * (1 + noise())), 5000 + (uint64_t)(dict_rate * t),
+				   (uint64_t)(dict_rate > 0 ? 100 + dict_rate / 2 * t : 100) };
+
+		agg__add_point(a, &p);
+		cr_assert_eq(agg__add_type_counts(a, t, names, ob, NULL, 3), 0);
+	}
+	return a;
+}
+
+Test(verdict, growing_objects_are_a_leak_and_the_reason_names_the_type)
+{
+	struct agg *a = make_agg(20000, 2000, 12, 0, 1200);
+	struct verdict v;
+
+	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
+	cr_assert(v.growth.leak);
+	cr_assert(v.objects.r.leak);
+	cr_assert_float_eq(v.growth.objects_per_s, 2000, 200);
+	cr_assert_float_eq(v.growth.bytes_per_s, 128000, 1000);
+	cr_assert_geq(v.growth.confidence, 0.99);
+	cr_assert_leq(v.growth.confidence, 1.0);
+	cr_assert_not_null(strstr(v.growth.reason, "live objects grew"), "%s", v.growth.reason);
+	cr_assert_not_null(strstr(v.growth.reason, "growing types: dict +1,200/s, __main__.Item +600/s"),
+			   "%s", v.growth.reason);
+	cr_assert_null(strstr(v.growth.reason, "file descriptors"), "%s", v.growth.reason);
+
+	/* leaking types first, by growth; the flat one last and not flagged */
+	cr_assert_eq(v.n_types, 3);
+	cr_assert_eq(v.n_leaking_types, 2);
+	cr_assert_str_eq(v.types[0].type, "dict");
+	cr_assert(v.types[0].leak);
+	cr_assert_float_eq(v.types[0].growth_per_s, 1200, 1);
+	cr_assert_eq(v.types[0].live_objects, 5000 + 1200 * 29);
+	cr_assert_str_eq(v.types[1].type, "__main__.Item");
+	cr_assert_str_eq(v.types[2].type, "list");
+	cr_assert_not(v.types[2].leak);
+	verdict_clear(&v);
+	cr_assert_null(v.types);
+	agg__free(a);
+}
+
+Test(verdict, growing_fds_are_a_leak_named_as_file_descriptors)
+{
+	struct agg *a = make_agg(5000, 0, 12, 6.6, 0);
+	struct verdict v;
+
+	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
+	cr_assert(v.growth.leak);
+	cr_assert(v.fds.r.leak);
+	cr_assert_not(v.objects.r.leak);
+	cr_assert_not_null(strstr(v.growth.reason, "open file descriptors grew"), "%s", v.growth.reason);
+	cr_assert_not_null(strstr(v.growth.reason, "never closed"), "%s", v.growth.reason);
+	cr_assert_not_null(strstr(v.growth.reason, "+6.6/s"), "%s", v.growth.reason);
+	cr_assert_eq(v.n_leaking_types, 0);
+	verdict_clear(&v);
+	agg__free(a);
+}
+
+Test(verdict, flat_process_is_not_a_leak)
+{
+	struct agg *a = make_agg(5000, 0, 12, 0, 0);
+	struct verdict v;
+
+	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
+	cr_assert_not(v.growth.leak);
+	cr_assert_eq(v.n_leaking_types, 0);
+	cr_assert_not_null(strstr(v.growth.reason, "no sustained growth"), "%s", v.growth.reason);
+	cr_assert_float_eq(v.growth.confidence, v.objects.r.confidence, 1e-12);
+	verdict_clear(&v);
+	agg__free(a);
+}
+
+Test(verdict, cache_that_fills_then_plateaus_is_not_a_leak)
+{
+	struct agg *a = agg__new(NULL);
+	struct verdict v;
+
+	for (int i = 0; i < 30; i++) {
+		double obj = i < 8 ? 625.0 * i : 5000;
+
+		agg__add_point(a, &(struct agg_point){ .t = i, .objects = obj, .bytes = 100 * obj,
+						       .fds = 10, .rss = NAN });
+	}
+	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
+	cr_assert_not(v.growth.leak);
+	cr_assert_not_null(strstr(v.growth.reason, "no sustained growth"), "%s", v.growth.reason);
+	cr_assert_not_null(strstr(v.growth.reason, "5,000"), "%s", v.growth.reason);
+	verdict_clear(&v);
+	agg__free(a);
+}
+
+Test(verdict, too_few_samples_says_how_many_are_needed)
+{
+	struct agg *a = agg__new(NULL);
+	struct verdict v;
+
+	for (int i = 0; i < 4; i++)
+		agg__add_point(a, &(struct agg_point){ .t = i, .objects = 1000 * i, .bytes = NAN,
+						       .fds = NAN, .rss = NAN });
+	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
+	cr_assert_not(v.growth.leak);
+	/* 1 s apart: 3 s of warm-up, then 6 windows of ~2.5 points (5 windows
+	 * can never reach the 0.99 confidence) */
+	cr_assert_str_eq(v.growth.reason, "not enough samples yet (4 of 18 needed)");
+	verdict_clear(&v);
+	agg__free(a);
+}
+
+Test(verdict, short_rising_series_asks_for_more_samples_instead_of_saying_flat)
+{
+	struct agg *a = agg__new(NULL);
+	struct verdict v;
+
+	for (int i = 0; i < 10; i++)
+		agg__add_point(a, &(struct agg_point){ .t = i, .objects = 1000 + 500 * i, .bytes = NAN,
+						       .fds = NAN, .rss = NAN });
+	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
+	cr_assert_not(v.growth.leak);
+	cr_assert_str_eq(v.growth.reason, "not enough samples yet (10 of 18 needed)");
+	verdict_clear(&v);
+	agg__free(a);
+}
+
+Test(verdict, empty_agg_is_not_a_leak_and_bad_params_are_rejected)
+{
+	struct agg *a = agg__new(NULL);
+	struct verdict v, untouched;
+	struct detect_params p;
+
+	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
+	cr_assert_not(v.growth.leak);
+	cr_assert_eq(v.n_types, 0);
+	cr_assert_not_null(strstr(v.growth.reason, "not enough samples yet (0 of"), "%s", v.growth.reason);
+	verdict_clear(&v);
+
+	detect_params_default(&p);
+	p.min_windows = 1;
+	memset(&untouched, 0x5a, sizeof(untouched));
+	v = untouched;
+	cr_assert_eq(verdict_compute(a, &p, &v), -EINVAL);
+	cr_assert_eq(memcmp(&v, &untouched, sizeof(v)), 0);
+	cr_assert_eq(verdict_compute(NULL, NULL, &v), -EINVAL);
+	verdict_clear(NULL);
+	agg__free(a);
+}
