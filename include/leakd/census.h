@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * GC census: count a CPython process's live GC-tracked objects by type, from
+ * outside, by walking the collector's generation lists.
+ *
+ * This is the always-on live series of leakd: it needs no allocation probe,
+ * so it works the same on LTO builds where pymalloc is inlined. Everything
+ * version-specific comes from a struct pylayout, and all memory access goes
+ * through a struct memreader, so tests run it on synthetic memory.
+ *
+ * The walk trusts nothing it reads: list heads are validated (both links
+ * must point back) before use, every node's back-link is checked, every type
+ * pointer is checked (aligned, readable, READY|HAVE_GC, sane sizes); a list
+ * that breaks is abandoned and counted in broken_links, never followed
+ * further. Walk a frozen target (freeze.h) for exact numbers; an unfrozen one
+ * gives approximate numbers and some broken links.
+ *
+ * Invisible to a census: objects that are not GC-tracked (str, int, float,
+ * atom-only dicts and tuples the collector untracked) and immortal/static
+ * objects.
+ */
+#ifndef LEAKD_CENSUS_H
+#define LEAKD_CENSUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "leakd/memreader.h"
+#include "leakd/pylayout.h"
+
+#define CENSUS_NAME_MAX 128
+#define CENSUS_DEFAULT_MAX_STEPS 50000000ull
+#define CENSUS_DEFAULT_MAX_TYPES 4096
+
+struct census_type {
+	uint64_t type_addr;		/* 0 for the "(other)" bucket */
+	char name[CENSUS_NAME_MAX];	/* "dict", "collections.OrderedDict", "__main__.Leaky" */
+	uint64_t objects;
+	uint64_t bytes;
+};
+
+struct census {
+	uint64_t objects, bytes;	/* live GC-tracked objects and their shallow size:
+					 * GC head (+16 pre-header when managed dict/weakref)
+					 * + tp_basicsize + tp_itemsize * |ob_size|;
+					 * 3.13+ inline values are not included */
+	struct census_type *types;	/* sorted by objects desc; owned; census_free() */
+	size_t ntypes;
+	uint64_t gen_objects[4];	/* generations 0..2, then the permanent generation */
+	uint64_t steps;			/* list nodes visited */
+	int broken_links;		/* lists abandoned on a bad link or type */
+	bool truncated;			/* max_steps reached */
+};
+
+struct census_limits {
+	uint64_t max_steps;	/* 0: CENSUS_DEFAULT_MAX_STEPS */
+	size_t max_types;	/* 0: CENSUS_DEFAULT_MAX_TYPES; the rest folded into "(other)" */
+};
+
+struct pygc_state {
+	bool enabled;
+	int collecting;
+	uint64_t collections[3], collected[3], uncollectable[3];
+	int count[3], threshold[3];
+};
+
+/* Where the GC state of the main interpreter is, as census_locate() found it. */
+struct census_gc_loc {
+	uint64_t interp;	/* PyInterpreterState * (0 on 3.7/3.8: unused) */
+	uint64_t gc;		/* struct _gc_runtime_state * */
+	uint32_t gens_off;	/* validated offset of generations[0] in the GC state */
+	uint32_t valid_heads;	/* bit i: generation i's head validated (others were mid-update) */
+};
+
+/*
+ * Finds the main interpreter's GC state from _PyRuntime's address and picks
+ * the generations offset (l->gc_gens, else l->gc_gens_alt) where all three
+ * thresholds are sane and at least one list head validates (a running
+ * target may be rewriting the others; the walk checks every link anyway). Returns 0; -ENOTSUP layout unknown; -ENOENT no interpreter
+ * yet (or finalized); -EPROTO no candidate validates (wrong layout or
+ * address); -EFAULT/-ESRCH/... from the reader.
+ */
+int census_locate(const struct memreader *m, const struct pylayout *l, uint64_t runtime_addr,
+		  struct census_gc_loc *out);
+
+/* Reads the GC's switches and counters. Same returns as census_locate(). */
+int census_gc_state(const struct memreader *m, const struct pylayout *l, uint64_t runtime_addr,
+		    struct pygc_state *out);
+
+/*
+ * Walks generations 0-2 and the permanent generation and fills *out (which
+ * the caller later releases with census_free()). lim may be NULL for the
+ * defaults. Returns 0 (possibly with broken_links > 0 or truncated), or the
+ * census_locate() errors, -ENOMEM, or -ESRCH/-EPERM when the target goes
+ * away mid-walk. *out untouched on failure.
+ */
+int census_walk(const struct memreader *m, const struct pylayout *l, uint64_t runtime_addr,
+		const struct census_limits *lim, struct census *out);
+
+/* Releases out->types and zeroes *c; NULL-safe. */
+void census_free(struct census *c);
+
+/*
+ * The display name of the type object at type_addr, NUL-terminated in buf:
+ * tp_name for static types; for heap types "module.QualName", with module
+ * the str `__module__` from the type's dict (omitted when it is "builtins"
+ * or cannot be read; then just the qualname). Returns the name's length, or
+ * -EINVAL (not a ready type / bad args), -EFAULT, -ESRCH, ...
+ */
+int census_type_name(const struct memreader *m, const struct pylayout *l, uint64_t type_addr, char *buf,
+		     size_t len);
+
+/*
+ * Reads the str object at addr as UTF-8 into buf (truncated to len-1 bytes).
+ * Compact strings only (which all names are). Returns the length written or
+ * -EINVAL (not a str), -ENOTSUP (legacy non-compact str), -EFAULT, ...
+ */
+int census_read_str(const struct memreader *m, const struct pylayout *l, uint64_t addr, char *buf, size_t len);
+
+#endif /* LEAKD_CENSUS_H */

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one way leakd modules read another process's memory.
+ *
+ * Code that walks interpreter data structures (census, layouts, type names)
+ * takes a struct memreader instead of a pid, so that unit tests can hand it a
+ * byte buffer that plays the part of a target and production code can hand it
+ * a cached process_vm_readv reader (remote.h). The contract is all-or-nothing:
+ * a read either fills all `len` bytes and returns 0, or returns -errno and the
+ * buffer content is unspecified.
+ *   -EFAULT  some byte of [addr, addr+len) is not mapped in the target
+ *   -ESRCH   the target is gone
+ *   -EPERM   not allowed to read it
+ */
+#ifndef LEAKD_MEMREADER_H
+#define LEAKD_MEMREADER_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct memreader {
+	int (*read)(void *ctx, uint64_t addr, void *buf, size_t len);
+	void *ctx;
+};
+
+/* Returns 0 when all `len` bytes were read, -errno otherwise. */
+static inline int memreader_read(const struct memreader *m, uint64_t addr, void *buf, size_t len)
+{
+	if (!m || !m->read)
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	if (addr + len < addr)
+		return -EFAULT;
+	return m->read(m->ctx, addr, buf, len);
+}
+
+/* Convenience: one little-endian pointer-sized word. */
+static inline int memreader_read_u64(const struct memreader *m, uint64_t addr, uint64_t *out)
+{
+	uint64_t v;
+	int r = memreader_read(m, addr, &v, sizeof(v));
+
+	if (r < 0)
+		return r;
+	*out = v;
+	return 0;
+}
+
+#endif /* LEAKD_MEMREADER_H */

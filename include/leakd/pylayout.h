@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Everything about a CPython build that leakd reads from outside, as data.
+ *
+ * The census (census.h) and type naming never hard-code an offset: they take
+ * a struct pylayout, filled either from a per-version table (3.7-3.14,
+ * checked against the pyenv builds' DWARF and Debian's 3.11) or, on 3.13+,
+ * from the `_Py_DebugOffsets` block the interpreter keeps at _PyRuntime+0.
+ * Offsets that are known to differ between builds of one minor version carry
+ * an alternative (gc_gens_alt) which the census validates before use.
+ */
+#ifndef LEAKD_PYLAYOUT_H
+#define LEAKD_PYLAYOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* tp_flags bits that are the same in every supported version. */
+#define PYLAYOUT_TPFLAGS_HEAPTYPE (1ull << 9)
+#define PYLAYOUT_TPFLAGS_READY (1ull << 12)
+#define PYLAYOUT_TPFLAGS_HAVE_GC (1ull << 14)
+
+/* Size of the _Py_DebugOffsets prefix pylayout_from_debug_offsets() needs. */
+#define PYLAYOUT_DEBUG_OFFSETS_MIN 664
+
+struct pylayout {
+	int major, minor, micro;	/* micro is -1 when unknown */
+	bool known;			/* false: "layout unknown, totals only" */
+	bool free_threaded;		/* 3.13t/3.14t: object header differs; known is false */
+
+	/* Where the GC state is. */
+	uint32_t rt_interp_head;	/* interpreters.head in _PyRuntime */
+	uint32_t interp_gc;		/* GC state in PyInterpreterState, or in _PyRuntime if gc_in_runtime */
+	bool gc_in_runtime;		/* 3.7/3.8 */
+
+	/* struct _gc_runtime_state */
+	uint32_t gc_enabled;		/* int */
+	uint32_t gc_gens;		/* generations[0] */
+	uint32_t gc_gens_alt;		/* second candidate for gc_gens (Debian 3.13: 20), 0 = none */
+	uint32_t gc_gen_stride;		/* sizeof(struct gc_generation) */
+	uint32_t gc_permanent;		/* permanent_generation */
+	uint32_t gc_stats;		/* generation_stats[0] */
+	uint32_t gc_stats_stride;	/* {collections, collected, uncollectable}, 3 x 8 */
+	uint32_t gc_collecting;		/* int */
+	uint32_t gc_size;		/* sizeof(struct _gc_runtime_state) */
+	uint32_t gen_threshold, gen_count;	/* ints within a generation */
+	bool incremental;		/* 3.14.0-3.14.4: young/old[2]/..., counts are increments */
+
+	/* PyGC_Head and objects */
+	uint32_t gc_head_size;		/* 16; 32 in 3.7 (a long double union) */
+	uint64_t preheader_flags;	/* tp_flags bits that put 16 more bytes before the GC head */
+	uint32_t ob_type, ob_size;
+
+	/* PyTypeObject / PyHeapTypeObject */
+	uint32_t tp_name, tp_basicsize, tp_itemsize, tp_flags, tp_dict;
+	uint32_t ht_name, ht_qualname;
+
+	/* PyUnicodeObject: state bitfield, length, character data */
+	uint32_t str_length, str_state;
+	uint32_t str_ascii_data;	/* compact ASCII: sizeof(PyASCIIObject) */
+	uint32_t str_compact_data;	/* compact non-ASCII: sizeof(PyCompactUnicodeObject) */
+
+	/* Containers */
+	uint32_t tuple_items, list_items;
+
+	/* PyDictObject / PyDictKeysObject, for __module__ in a heap type's dict */
+	uint32_t dict_keys;		/* ma_keys */
+	bool dict_keys_log2;		/* 3.11+: dk_log2_size/dk_log2_index_bytes/dk_kind bytes */
+	uint32_t dk_size;		/* dk_size (<=3.10, Py_ssize_t) or dk_log2_size (3.11+, u8) */
+	uint32_t dk_nentries;
+	uint32_t dk_indices;		/* start of the index array */
+};
+
+/*
+ * Fills *out from the table for CPython major.minor (micro, or -1 if
+ * unknown, only matters for 3.14: 0-4 incremental GC). Returns 0, or
+ * -ENOTSUP for a version without a table entry (*out untouched), -EINVAL for
+ * a NULL out.
+ */
+int pylayout_for_version(int major, int minor, int micro, struct pylayout *out);
+
+/*
+ * Parses the `_Py_DebugOffsets` block found at _PyRuntime+0 on 3.13+ (cookie
+ * "xdebugpy"), given its first `len` bytes (at least
+ * PYLAYOUT_DEBUG_OFFSETS_MIN for 3.14, 584 for 3.13). The table entry for
+ * the version it names is the base; the block overrides what it describes
+ * (interpreters head, interp.gc, GC collecting/size, type/tuple/str fields)
+ * and decides incremental (3.14: gc.size 240) and free_threaded.
+ * Returns 0; -ENOENT no cookie; -ENOTSUP version without a table entry;
+ * -EINVAL too short or values out of range. *out untouched on failure.
+ */
+int pylayout_from_debug_offsets(const void *buf, size_t len, struct pylayout *out);
+
+/* PY_VERSION_HEX -> the parts; returns the same codes as pylayout_for_version. */
+int pylayout_for_hexversion(uint64_t hexversion, struct pylayout *out);
+
+#endif /* LEAKD_PYLAYOUT_H */

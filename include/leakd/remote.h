@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reading a live process's memory with process_vm_readv, through a small
+ * block cache.
+ *
+ * A census pointer-chases millions of 16-byte GC headers that sit close
+ * together in pymalloc pools, so one syscall per header would cost more than
+ * the walk itself. The reader keeps a direct-mapped cache of 64 KiB blocks;
+ * a block is fetched in one syscall, or page by page when it straddles an
+ * unmapped page (then the unmapped pages are remembered as faults, so asking
+ * again costs nothing). The cache is never coherent with the target:
+ * call remote__invalidate() before every walk (or after thawing).
+ */
+#ifndef LEAKD_REMOTE_H
+#define LEAKD_REMOTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "leakd/memreader.h"
+
+#define REMOTE_BLOCK_SIZE (64u * 1024u)
+#define REMOTE_DEFAULT_CACHE (4u * 1024u * 1024u)
+
+struct remote;
+
+struct remote_stats {
+	uint64_t syscalls;	/* process_vm_readv calls made */
+	uint64_t bytes;		/* bytes those calls transferred */
+	uint64_t hits;		/* reads served from the cache */
+	uint64_t misses;	/* block fetches */
+	uint64_t faults;	/* reads answered -EFAULT */
+};
+
+/*
+ * cache_bytes: total cache size, rounded down to a power-of-two number of
+ * blocks; 0 disables the cache (every read is one exact syscall).
+ * Returns 0 and sets *out, or -EINVAL (pid <= 0) / -ENOMEM. The target is not
+ * touched until the first read.
+ */
+int remote__new(pid_t pid, size_t cache_bytes, struct remote **out);
+void remote__free(struct remote *r);
+
+/* A reader bound to r; valid as long as r is. */
+struct memreader remote__reader(struct remote *r);
+
+/*
+ * Reads exactly len bytes at addr. Returns 0, -EFAULT (not mapped), -ESRCH
+ * (process gone), -EPERM, or another -errno from process_vm_readv.
+ */
+int remote__read(struct remote *r, uint64_t addr, void *buf, size_t len);
+
+/* Forget every cached block (the target may have changed since). */
+void remote__invalidate(struct remote *r);
+
+void remote__stats(const struct remote *r, struct remote_stats *out);
+pid_t remote__pid(const struct remote *r);
+
+#endif /* LEAKD_REMOTE_H */

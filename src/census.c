@@ -1,0 +1,736 @@
+// SPDX-License-Identifier: MIT
+/*
+ * census: walk the CPython GC generation lists from outside and count live
+ * tracked objects by type (see census.h for the contract).
+ *
+ * Cost model: one read per list node (GC head plus the object's first 24
+ * bytes, adjacent in memory, so the remote reader's block cache serves most
+ * of them), one validation read per distinct type, and name reads only for
+ * the types that make it into the result. Per-type accounting uses an
+ * open-addressing table keyed by type address, because a census sees
+ * millions of objects but only hundreds to thousands of types.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "leakd/census.h"
+
+#define CENSUS_PTR_MASK (~(uint64_t)3)		/* _gc_next/_gc_prev tag bits */
+#define CENSUS_TPFLAGS_UNICODE_SUBCLASS (1ull << 28)
+#define CENSUS_MAX_TYPE_TABLE (1u << 20)	/* distinct types tracked; beyond: "(other)" */
+#define CENSUS_MAX_DICT_ENTRIES 4096u		/* a type dict larger than this is not read */
+
+static bool census_ptr_ok(uint64_t p)
+{
+	return p != 0 && (p & 7) == 0 && p < (1ull << 47);
+}
+
+static int census_u64(const struct memreader *m, uint64_t addr, uint64_t *out)
+{
+	return memreader_read_u64(m, addr, out);
+}
+
+/* ---- locating the GC state ---- */
+
+/*
+ * A real list head g has next->prev == g and prev->next == g (tags masked);
+ * an empty one points at itself both ways. Returns 1 valid, 0 not, -errno
+ * only for errors that are not about this candidate (-ESRCH, -EPERM).
+ */
+static int census_head_valid(const struct memreader *m, uint64_t g)
+{
+	uint64_t link[2], back;
+	uint64_t next, prev;
+	int err;
+
+	err = memreader_read(m, g, link, sizeof(link));
+	if (err < 0)
+		return err == -EFAULT ? 0 : err;
+	next = link[0] & CENSUS_PTR_MASK;
+	prev = link[1] & CENSUS_PTR_MASK;
+	if (!census_ptr_ok(next) || !census_ptr_ok(prev))
+		return 0;
+	if (next == g || prev == g)
+		return next == g && prev == g;
+	err = census_u64(m, next + 8, &back);
+	if (err < 0)
+		return err == -EFAULT ? 0 : err;
+	if ((back & CENSUS_PTR_MASK) != g)
+		return 0;
+	err = census_u64(m, prev, &back);
+	if (err < 0)
+		return err == -EFAULT ? 0 : err;
+	return (back & CENSUS_PTR_MASK) == g;
+}
+
+/*
+ * Scores a candidate generations offset: -errno on hard errors, 0 when a
+ * threshold is absurd, else 1 + the number of heads that validate (so 1 means
+ * none did). A running target rewrites the young heads all the time, so one
+ * stale head must not reject the layout; at a wrong offset none validates.
+ */
+static int census_gens_score(const struct memreader *m, const struct pylayout *l, uint64_t gc, uint32_t off,
+			     uint32_t *mask)
+{
+	int score = 1;
+
+	*mask = 0;
+	for (int i = 0; i < 3; i++) {
+		uint64_t g = gc + off + (uint64_t)i * l->gc_gen_stride;
+		int32_t thr;
+		int r = memreader_read(m, g + l->gen_threshold, &thr, sizeof(thr));
+
+		if (r < 0)
+			return r == -EFAULT ? 0 : r;
+		if (thr < 0 || thr > (1 << 30))
+			return 0;
+		r = census_head_valid(m, g);
+		if (r < 0)
+			return r;
+		if (r) {
+			*mask |= 1u << i;
+			score++;
+		}
+	}
+	return score;
+}
+
+int census_locate(const struct memreader *m, const struct pylayout *l, uint64_t runtime_addr,
+		  struct census_gc_loc *out)
+{
+	struct census_gc_loc loc = { 0 };
+	uint32_t cand[2];
+	int err;
+
+	if (!m || !l || !out || !runtime_addr)
+		return -EINVAL;
+	if (!l->known)
+		return -ENOTSUP;
+	if (l->gc_in_runtime) {
+		loc.gc = runtime_addr + l->interp_gc;
+	} else {
+		err = census_u64(m, runtime_addr + l->rt_interp_head, &loc.interp);
+		if (err < 0)
+			return err;
+		if (loc.interp == 0)
+			return -ENOENT;
+		if (!census_ptr_ok(loc.interp))
+			return -EPROTO;
+		loc.gc = loc.interp + l->interp_gc;
+	}
+	cand[0] = l->gc_gens;
+	cand[1] = l->gc_gens_alt;
+	for (int i = 0; i < 2; i++) {
+		uint32_t mask;
+
+		if (i == 1 && (cand[1] == 0 || cand[1] == cand[0]))
+			break;
+		err = census_gens_score(m, l, loc.gc, cand[i], &mask);
+		if (err < 0)
+			return err;
+		if (err >= 2) {
+			loc.gens_off = cand[i];
+			loc.valid_heads = mask;
+			*out = loc;
+			return 0;
+		}
+	}
+	return -EPROTO;
+}
+
+int census_gc_state(const struct memreader *m, const struct pylayout *l, uint64_t runtime_addr,
+		    struct pygc_state *out)
+{
+	struct census_gc_loc loc;
+	struct pygc_state st = { 0 };
+	int32_t v;
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	err = census_locate(m, l, runtime_addr, &loc);
+	if (err < 0)
+		return err;
+	err = memreader_read(m, loc.gc + l->gc_enabled, &v, sizeof(v));
+	if (err < 0)
+		return err;
+	st.enabled = v != 0;
+	err = memreader_read(m, loc.gc + l->gc_collecting, &v, sizeof(v));
+	if (err < 0)
+		return err;
+	st.collecting = v;
+	for (int i = 0; i < 3; i++) {
+		uint64_t g = loc.gc + loc.gens_off + (uint64_t)i * l->gc_gen_stride;
+		uint64_t s[3];
+
+		err = memreader_read(m, g + l->gen_threshold, &st.threshold[i], sizeof(int));
+		if (!err)
+			err = memreader_read(m, g + l->gen_count, &st.count[i], sizeof(int));
+		if (!err)
+			err = memreader_read(m, loc.gc + l->gc_stats + (uint64_t)i * l->gc_stats_stride, s,
+					     sizeof(s));
+		if (err < 0)
+			return err;
+		st.collections[i] = s[0];
+		st.collected[i] = s[1];
+		st.uncollectable[i] = s[2];
+	}
+	*out = st;
+	return 0;
+}
+
+/* ---- strings and names ---- */
+
+static size_t census_put_utf8(char *buf, size_t len, size_t pos, uint32_t c)
+{
+	char tmp[4];
+	size_t n;
+
+	if (c < 0x80) {
+		tmp[0] = (char)c;
+		n = 1;
+	} else if (c < 0x800) {
+		tmp[0] = (char)(0xc0 | (c >> 6));
+		tmp[1] = (char)(0x80 | (c & 0x3f));
+		n = 2;
+	} else if (c < 0x10000) {
+		tmp[0] = (char)(0xe0 | (c >> 12));
+		tmp[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		tmp[2] = (char)(0x80 | (c & 0x3f));
+		n = 3;
+	} else {
+		tmp[0] = (char)(0xf0 | (c >> 18));
+		tmp[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+		tmp[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+		tmp[3] = (char)(0x80 | (c & 0x3f));
+		n = 4;
+	}
+	if (pos + n >= len)
+		return pos;	/* whole characters only */
+	memcpy(buf + pos, tmp, n);
+	return pos + n;
+}
+
+int census_read_str(const struct memreader *m, const struct pylayout *l, uint64_t addr, char *buf, size_t len)
+{
+	uint64_t type, flags, slen;
+	uint32_t state, kind;
+	unsigned char raw[4 * (CENSUS_NAME_MAX + 1)];
+	uint64_t data;
+	size_t pos = 0, n;
+	int err;
+
+	if (!m || !l || !buf || len == 0 || !census_ptr_ok(addr))
+		return -EINVAL;
+	err = census_u64(m, addr + l->ob_type, &type);
+	if (err < 0)
+		return err;
+	if (!census_ptr_ok(type))
+		return -EINVAL;
+	err = census_u64(m, type + l->tp_flags, &flags);
+	if (err < 0)
+		return err;
+	if (!(flags & CENSUS_TPFLAGS_UNICODE_SUBCLASS))
+		return -EINVAL;
+	err = census_u64(m, addr + l->str_length, &slen);
+	if (!err)
+		err = memreader_read(m, addr + l->str_state, &state, sizeof(state));
+	if (err < 0)
+		return err;
+	if (!((state >> 5) & 1))
+		return -ENOTSUP;
+	kind = (state >> 2) & 7;
+	if ((state >> 6) & 1) {
+		kind = 1;
+		data = addr + l->str_ascii_data;
+	} else {
+		data = addr + l->str_compact_data;
+	}
+	if (kind != 1 && kind != 2 && kind != 4)
+		return -EINVAL;
+	n = slen < len - 1 ? (size_t)slen : len - 1;
+	if (n > CENSUS_NAME_MAX)
+		n = CENSUS_NAME_MAX;	/* raw[] bound; names are short */
+	err = memreader_read(m, data, raw, n * kind);
+	if (err < 0)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t c;
+
+		if (kind == 1) {
+			c = raw[i];
+		} else if (kind == 2) {
+			uint16_t c16;
+
+			memcpy(&c16, raw + 2 * i, 2);
+			c = c16;
+		} else {
+			memcpy(&c, raw + 4 * i, 4);
+		}
+		if (c == 0)
+			break;
+		size_t np = census_put_utf8(buf, len, pos, c);
+
+		if (np == pos)
+			break;
+		pos = np;
+	}
+	buf[pos] = '\0';
+	return (int)pos;
+}
+
+/* What the name lookups remember across types within one walk. */
+struct census_names {
+	uint64_t module_key;	/* address of the interned "__module__" str, once seen */
+};
+
+static bool census_str_is(const struct memreader *m, const struct pylayout *l, uint64_t addr, const char *want)
+{
+	char tmp[32];
+	int n = census_read_str(m, l, addr, tmp, sizeof(tmp));
+
+	return n >= 0 && strcmp(tmp, want) == 0;
+}
+
+/*
+ * Finds dict[key == "__module__"] by scanning the entries (type dicts are
+ * small, and scanning avoids reproducing each version's hash probing).
+ * Returns the value's address, or 0.
+ */
+static uint64_t census_dict_module(const struct memreader *m, const struct pylayout *l, uint64_t dict,
+				   struct census_names *nc)
+{
+	uint64_t keys, entries, nentries;
+	uint32_t esize, key_off, val_off;
+
+	if (!census_ptr_ok(dict) || census_u64(m, dict + l->dict_keys, &keys) < 0 || !census_ptr_ok(keys))
+		return 0;
+	if (l->dict_keys_log2) {
+		uint8_t hdr[3];
+
+		if (memreader_read(m, keys + l->dk_size, hdr, sizeof(hdr)) < 0 || hdr[1] > 40)
+			return 0;
+		if (census_u64(m, keys + l->dk_nentries, &nentries) < 0)
+			return 0;
+		entries = keys + l->dk_indices + (1ull << hdr[1]);
+		if (hdr[2] == 0) {	/* DICT_KEYS_GENERAL: {hash, key, value} */
+			esize = 24, key_off = 8, val_off = 16;
+		} else {		/* UNICODE / SPLIT: {key, value} */
+			esize = 16, key_off = 0, val_off = 8;
+		}
+	} else {
+		uint64_t size, ix;
+
+		if (census_u64(m, keys + l->dk_size, &size) < 0 || size == 0 || size > (1ull << 32))
+			return 0;
+		if (census_u64(m, keys + l->dk_nentries, &nentries) < 0)
+			return 0;
+		ix = size <= 0xff ? 1 : size <= 0xffff ? 2 : 4;
+		entries = keys + l->dk_indices + size * ix;
+		esize = 24, key_off = 8, val_off = 16;
+	}
+	if (nentries > CENSUS_MAX_DICT_ENTRIES)
+		return 0;
+	for (uint64_t i = 0; i < nentries; i++) {
+		uint64_t e = entries + i * esize, key, val;
+
+		if (census_u64(m, e + key_off, &key) < 0)
+			return 0;
+		if (!census_ptr_ok(key))
+			continue;
+		if (nc && nc->module_key) {
+			if (key != nc->module_key)
+				continue;
+		} else if (!census_str_is(m, l, key, "__module__")) {
+			continue;
+		} else if (nc) {
+			nc->module_key = key;
+		}
+		if (census_u64(m, e + val_off, &val) < 0)
+			return 0;
+		return census_ptr_ok(val) ? val : 0;
+	}
+	return 0;
+}
+
+/* Reads a NUL-terminated C string (tp_name) in small steps, so a short name at
+ * the end of a mapping still reads. */
+static int census_read_cstr(const struct memreader *m, uint64_t addr, char *buf, size_t len)
+{
+	size_t pos = 0;
+
+	while (pos + 1 < len) {
+		char chunk[32];
+		size_t want = sizeof(chunk);
+		uint64_t a = addr + pos;
+		int err;
+
+		/* do not cross a page boundary in one read */
+		if (((a & 4095) + want) > 4096)
+			want = 4096 - (a & 4095);
+		err = memreader_read(m, a, chunk, want);
+		if (err < 0)
+			return err;
+		for (size_t i = 0; i < want && pos + 1 < len; i++) {
+			unsigned char c = (unsigned char)chunk[i];
+
+			if (c == 0) {
+				buf[pos] = '\0';
+				return (int)pos;
+			}
+			if (c < 0x20 || c == 0x7f)
+				return -EINVAL;	/* not a type name */
+			buf[pos++] = (char)c;
+		}
+	}
+	buf[pos] = '\0';
+	return (int)pos;
+}
+
+static int census_name(const struct memreader *m, const struct pylayout *l, uint64_t type, char *buf, size_t len,
+		       struct census_names *nc)
+{
+	uint64_t flags, qual, dict, mod;
+	char qn[CENSUS_NAME_MAX], mn[CENSUS_NAME_MAX];
+	int err, n;
+
+	if (!m || !l || !buf || len == 0 || !census_ptr_ok(type))
+		return -EINVAL;
+	err = census_u64(m, type + l->tp_flags, &flags);
+	if (err < 0)
+		return err;
+	if (!(flags & PYLAYOUT_TPFLAGS_READY))
+		return -EINVAL;
+	if (flags & PYLAYOUT_TPFLAGS_HEAPTYPE) {
+		err = census_u64(m, type + l->ht_qualname, &qual);
+		if (err < 0)
+			return err;
+		n = census_read_str(m, l, qual, qn, sizeof(qn));
+		if (n < 0)
+			goto static_name;
+		if (census_u64(m, type + l->tp_dict, &dict) == 0 &&
+		    (mod = census_dict_module(m, l, dict, nc)) != 0 &&
+		    census_read_str(m, l, mod, mn, sizeof(mn)) > 0 && strcmp(mn, "builtins") != 0)
+			n = snprintf(buf, len, "%s.%s", mn, qn);
+		else
+			n = snprintf(buf, len, "%s", qn);
+		return n < (int)len ? n : (int)len - 1;
+	}
+static_name:
+	err = census_u64(m, type + l->tp_name, &qual);
+	if (err < 0)
+		return err;
+	if (qual == 0)
+		return -EINVAL;
+	return census_read_cstr(m, qual, buf, len);
+}
+
+int census_type_name(const struct memreader *m, const struct pylayout *l, uint64_t type_addr, char *buf,
+		     size_t len)
+{
+	char tmp[CENSUS_NAME_MAX * 2];
+	int n;
+
+	if (!buf || len == 0)
+		return -EINVAL;
+	n = census_name(m, l, type_addr, tmp, sizeof(tmp) < len ? sizeof(tmp) : len, NULL);
+	if (n < 0)
+		return n;
+	memcpy(buf, tmp, (size_t)n + 1);
+	return n;
+}
+
+/* ---- the walk ---- */
+
+struct census_tinfo {
+	uint64_t addr;		/* 0: empty slot */
+	uint64_t objects, bytes;
+	uint64_t basicsize, itemsize, flags;
+	bool valid;
+};
+
+struct census_ctx {
+	const struct memreader *m;
+	const struct pylayout *l;
+	struct census_tinfo *tab;
+	size_t cap, used;
+	uint64_t other_objects, other_bytes;	/* types past CENSUS_MAX_TYPE_TABLE */
+	uint64_t max_steps;
+	struct census res;
+};
+
+static size_t census_hash(uint64_t a)
+{
+	a >>= 3;
+	a *= 0x9e3779b97f4a7c15ull;
+	return (size_t)(a >> 20);
+}
+
+static int census_tab_grow(struct census_ctx *c)
+{
+	size_t ncap = c->cap ? c->cap * 2 : 1024;
+	struct census_tinfo *nt = calloc(ncap, sizeof(*nt));
+
+	if (!nt)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->cap; i++) {
+		struct census_tinfo *t = &c->tab[i];
+		size_t j;
+
+		if (!t->addr)
+			continue;
+		for (j = census_hash(t->addr) & (ncap - 1); nt[j].addr; j = (j + 1) & (ncap - 1))
+			;
+		nt[j] = *t;
+	}
+	free(c->tab);
+	c->tab = nt;
+	c->cap = ncap;
+	return 0;
+}
+
+/* Looks up (inserting and validating if new) the type at addr. NULL + *err on
+ * hard errors; a NULL with *err == 0 means "table full": count as other. */
+static struct census_tinfo *census_type_get(struct census_ctx *c, uint64_t addr, int *err)
+{
+	struct census_tinfo *t;
+	size_t j;
+
+	*err = 0;
+	if (c->cap) {
+		for (j = census_hash(addr) & (c->cap - 1); c->tab[j].addr; j = (j + 1) & (c->cap - 1))
+			if (c->tab[j].addr == addr)
+				return &c->tab[j];
+	}
+	if (c->used >= CENSUS_MAX_TYPE_TABLE)
+		return NULL;
+	if ((c->used + 1) * 2 > c->cap) {
+		*err = census_tab_grow(c);
+		if (*err < 0)
+			return NULL;
+	}
+	for (j = census_hash(addr) & (c->cap - 1); c->tab[j].addr; j = (j + 1) & (c->cap - 1))
+		;
+	t = &c->tab[j];
+	t->addr = addr;
+	c->used++;
+
+	/* Validate once: aligned, readable, READY and HAVE_GC, sane sizes. */
+	if (census_ptr_ok(addr)) {
+		const struct pylayout *l = c->l;
+		uint64_t v[3];
+		int r;
+
+		r = memreader_read(c->m, addr + l->tp_basicsize, &v[0], 8);
+		if (!r)
+			r = memreader_read(c->m, addr + l->tp_itemsize, &v[1], 8);
+		if (!r)
+			r = memreader_read(c->m, addr + l->tp_flags, &v[2], 8);
+		if (r < 0 && r != -EFAULT) {
+			*err = r;
+			return NULL;
+		}
+		if (r == 0 && v[0] >= 16 && v[0] < (1u << 20) && v[1] < (1u << 16) &&
+		    (v[2] & PYLAYOUT_TPFLAGS_READY) && (v[2] & PYLAYOUT_TPFLAGS_HAVE_GC)) {
+			t->basicsize = v[0];
+			t->itemsize = v[1];
+			t->flags = v[2];
+			t->valid = true;
+		}
+	}
+	return t;
+}
+
+/*
+ * Walks one list. Returns 0 (done, broken or truncated: see c->res) or a
+ * hard -errno.
+ */
+static int census_walk_list(struct census_ctx *c, uint64_t head, int gen)
+{
+	const struct pylayout *l = c->l;
+	const uint32_t hs = l->gc_head_size;
+	uint64_t prev = head, node, first;
+	int err;
+
+	err = census_u64(c->m, head, &first);
+	if (err < 0)
+		return err == -EFAULT ? (c->res.broken_links++, 0) : err;
+	node = first & CENSUS_PTR_MASK;
+
+	while (node != head) {
+		unsigned char buf[32 + 24];
+		uint64_t nnext, nprev, type, bytes;
+		int64_t obsize = 0;
+		struct census_tinfo *t;
+
+		if (c->res.steps >= c->max_steps) {
+			c->res.truncated = true;
+			return 0;
+		}
+		c->res.steps++;
+		if (!census_ptr_ok(node))
+			goto broken;
+		err = memreader_read(c->m, node, buf, hs + 24);
+		if (err == -EFAULT)	/* a 16-byte object at the end of a mapping */
+			err = memreader_read(c->m, node, buf, hs + 16);
+		if (err == -EFAULT)
+			goto broken;
+		if (err < 0)
+			return err;
+		memcpy(&nnext, buf, 8);
+		memcpy(&nprev, buf + 8, 8);
+		if ((nprev & CENSUS_PTR_MASK) != prev)
+			goto broken;
+		memcpy(&type, buf + hs + l->ob_type, 8);
+		t = census_type_get(c, type, &err);
+		if (err < 0)
+			return err;
+		if (t && !t->valid)
+			goto broken;
+		if (!t) {
+			/* type table full: count it, unsized */
+			c->other_objects++;
+			c->other_bytes += hs;
+			bytes = hs;
+		} else {
+			if (t->itemsize) {
+				memcpy(&obsize, buf + hs + l->ob_size, 8);
+				if (obsize < 0)
+					obsize = -obsize;	/* ints keep the sign there */
+			}
+			bytes = hs + t->basicsize + t->itemsize * (uint64_t)obsize;
+			if (t->flags & l->preheader_flags)
+				bytes += 16;
+			t->objects++;
+			t->bytes += bytes;
+		}
+		c->res.objects++;
+		c->res.bytes += bytes;
+		c->res.gen_objects[gen]++;
+		prev = node;
+		node = nnext & CENSUS_PTR_MASK;
+	}
+	return 0;
+broken:
+	c->res.broken_links++;
+	return 0;
+}
+
+static int census_cmp(const void *a, const void *b)
+{
+	const struct census_type *x = a, *y = b;
+
+	if (x->objects != y->objects)
+		return x->objects < y->objects ? 1 : -1;
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return (x->type_addr > y->type_addr) - (x->type_addr < y->type_addr);
+}
+
+/* Builds the sorted, named, folded type array from the table. */
+static int census_finish(struct census_ctx *c, size_t max_types)
+{
+	struct census_type *v;
+	struct census_names nc = { 0 };
+	size_t n = 0, keep;
+	uint64_t oo = c->other_objects, ob = c->other_bytes;
+
+	v = calloc(c->used + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->cap; i++) {
+		struct census_tinfo *t = &c->tab[i];
+
+		if (!t->addr || !t->valid || !t->objects)
+			continue;
+		v[n].type_addr = t->addr;
+		v[n].objects = t->objects;
+		v[n].bytes = t->bytes;
+		n++;
+	}
+	qsort(v, n, sizeof(*v), census_cmp);
+	keep = n;
+	if (n + (oo ? 1 : 0) > max_types) {
+		keep = max_types > 1 ? max_types - 1 : 0;
+		for (size_t i = keep; i < n; i++) {
+			oo += v[i].objects;
+			ob += v[i].bytes;
+		}
+	}
+	for (size_t i = 0; i < keep; i++) {
+		int r = census_name(c->m, c->l, v[i].type_addr, v[i].name, sizeof(v[i].name), &nc);
+
+		if (r == -ESRCH || r == -EPERM) {
+			free(v);
+			return r;
+		}
+		if (r <= 0)
+			snprintf(v[i].name, sizeof(v[i].name), "<type 0x%llx>", (unsigned long long)v[i].type_addr);
+	}
+	if (oo) {
+		memset(&v[keep], 0, sizeof(v[keep]));
+		snprintf(v[keep].name, sizeof(v[keep].name), "(other)");
+		v[keep].objects = oo;
+		v[keep].bytes = ob;
+		keep++;
+		qsort(v, keep, sizeof(*v), census_cmp);
+	}
+	c->res.types = v;
+	c->res.ntypes = keep;
+	return 0;
+}
+
+int census_walk(const struct memreader *m, const struct pylayout *l, uint64_t runtime_addr,
+		const struct census_limits *lim, struct census *out)
+{
+	struct census_ctx c = { .m = m, .l = l };
+	struct census_gc_loc loc;
+	size_t max_types;
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	err = census_locate(m, l, runtime_addr, &loc);
+	if (err < 0)
+		return err;
+	c.max_steps = lim && lim->max_steps ? lim->max_steps : CENSUS_DEFAULT_MAX_STEPS;
+	max_types = lim && lim->max_types ? lim->max_types : CENSUS_DEFAULT_MAX_TYPES;
+
+	for (int g = 0; g < 4 && !c.res.truncated; g++) {
+		uint64_t head;
+
+		if (g < 3) {
+			head = loc.gc + loc.gens_off + (uint64_t)g * l->gc_gen_stride;
+		} else {
+			/* permanent generation: only if its head validates (gc.freeze() users) */
+			head = loc.gc + l->gc_permanent;
+			err = census_head_valid(m, head);
+			if (err < 0)
+				goto cleanup;
+			if (err == 0)
+				break;
+		}
+		err = census_walk_list(&c, head, g);
+		if (err < 0)
+			goto cleanup;
+	}
+	err = census_finish(&c, max_types);
+	if (err < 0)
+		goto cleanup;
+	*out = c.res;
+	c.res.types = NULL;
+cleanup:
+	free(c.tab);
+	free(c.res.types);
+	return err;
+}
+
+void census_free(struct census *c)
+{
+	if (!c)
+		return;
+	free(c->types);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: MIT
+/*
+ * remote and freeze tests against a forked child: the child inherits the
+ * parent's mappings, so the parent knows exactly what sits at each address
+ * (and which page was unmapped) in the child. A parent may read and trace
+ * its own child even without root under Yama scope 1.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "leakd/freeze.h"
+#include "leakd/remote.h"
+
+#define PAGE 4096u
+
+/* 3 blocks of private memory, 64 KiB aligned, page 21 (in block 1) unmapped. */
+static uint8_t *region;
+static pid_t child;
+
+static uint8_t pattern(uint64_t off)
+{
+	return (uint8_t)(off * 7 + (off >> 12));
+}
+
+static void child_sleep(void)
+{
+	for (;;)
+		pause();
+}
+
+static void setup_child(void)
+{
+	uint8_t *raw = mmap(NULL, 4 * REMOTE_BLOCK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	cr_assert_neq(raw, MAP_FAILED);
+	region = (uint8_t *)(((uintptr_t)raw + REMOTE_BLOCK_SIZE - 1) & ~(uintptr_t)(REMOTE_BLOCK_SIZE - 1));
+	for (uint64_t i = 0; i < 3 * REMOTE_BLOCK_SIZE; i++)
+		region[i] = pattern(i);
+	cr_assert_eq(munmap(region + 21 * PAGE, PAGE), 0);
+	child = fork();
+	cr_assert_geq(child, 0);
+	if (child == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		child_sleep();
+	}
+}
+
+static void teardown_child(void)
+{
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+}
+
+TestSuite(remote, .init = setup_child, .fini = teardown_child);
+
+static void check_bytes(const uint8_t *buf, uint64_t off, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(buf[i], pattern(off + i), "byte %zu at offset %llu", i, (unsigned long long)(off + i));
+}
+
+Test(remote, reads_the_childs_memory_and_caches_blocks)
+{
+	struct remote *r;
+	struct remote_stats st;
+	uint8_t buf[64];
+
+	cr_assert_eq(remote__new(child, REMOTE_DEFAULT_CACHE, &r), 0);
+	cr_assert_eq(remote__pid(r), child);
+	for (uint64_t off = 0; off < REMOTE_BLOCK_SIZE; off += 1000) {
+		cr_assert_eq(remote__read(r, (uintptr_t)region + off, buf, 16), 0);
+		check_bytes(buf, off, 16);
+	}
+	remote__stats(r, &st);
+	cr_assert_eq(st.syscalls, 1, "one block fetch serves the whole block");
+	cr_assert_eq(st.misses, 1);
+	cr_assert_eq(st.hits, 65);
+	cr_assert_eq(st.bytes, REMOTE_BLOCK_SIZE);
+	remote__invalidate(r);
+	cr_assert_eq(remote__read(r, (uintptr_t)region + 8, buf, 8), 0);
+	remote__stats(r, &st);
+	cr_assert_eq(st.syscalls, 2, "invalidate drops the cache");
+	remote__free(r);
+	remote__free(NULL);
+}
+
+Test(remote, read_across_two_blocks)
+{
+	struct remote *r;
+	struct memreader m;
+	uint8_t buf[100];
+	uint64_t off = 2 * REMOTE_BLOCK_SIZE - 50;
+
+	cr_assert_eq(remote__new(child, REMOTE_DEFAULT_CACHE, &r), 0);
+	m = remote__reader(r);
+	cr_assert_eq(memreader_read(&m, (uintptr_t)region + off, buf, sizeof(buf)), 0);
+	check_bytes(buf, off, sizeof(buf));
+	remote__free(r);
+}
+
+Test(remote, block_with_an_unmapped_page_is_read_page_by_page)
+{
+	struct remote *r;
+	struct remote_stats st;
+	uint8_t buf[32];
+	uint64_t s0;
+
+	cr_assert_eq(remote__new(child, REMOTE_DEFAULT_CACHE, &r), 0);
+	/* page 20 is readable; page 21 is not; page 22 is */
+	cr_assert_eq(remote__read(r, (uintptr_t)region + 20 * PAGE + 100, buf, 16), 0);
+	check_bytes(buf, 20 * PAGE + 100, 16);
+	remote__stats(r, &st);
+	s0 = st.syscalls;
+	cr_assert_leq(s0, 1 + 16, "one block attempt plus at most one read per page");
+	cr_assert_eq(remote__read(r, (uintptr_t)region + 21 * PAGE + 8, buf, 8), -EFAULT);
+	cr_assert_eq(remote__read(r, (uintptr_t)region + 22 * PAGE - 8, buf, 16), -EFAULT, "straddles into the hole");
+	cr_assert_eq(remote__read(r, (uintptr_t)region + 22 * PAGE, buf, 32), 0);
+	check_bytes(buf, 22 * PAGE, 32);
+	remote__stats(r, &st);
+	cr_assert_eq(st.syscalls, s0, "the hole is remembered: no more syscalls");
+	cr_assert_eq(st.faults, 2);
+	remote__free(r);
+}
+
+Test(remote, uncached_reader_reads_exactly)
+{
+	struct remote *r;
+	struct remote_stats st;
+	uint8_t buf[24];
+
+	cr_assert_eq(remote__new(child, 0, &r), 0);
+	cr_assert_eq(remote__read(r, (uintptr_t)region + 4242, buf, sizeof(buf)), 0);
+	check_bytes(buf, 4242, sizeof(buf));
+	cr_assert_eq(remote__read(r, (uintptr_t)region + 21 * PAGE - 4, buf, 8), -EFAULT);
+	remote__stats(r, &st);
+	cr_assert_eq(st.syscalls, 2);
+	cr_assert_eq(st.bytes, 24 + 4, "a partial read counts what it moved");
+	remote__free(r);
+}
+
+Test(remote, gone_process_is_esrch)
+{
+	struct remote *r;
+	uint8_t buf[8];
+
+	cr_assert_eq(remote__new(child, REMOTE_DEFAULT_CACHE, &r), 0);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	child = 0;
+	cr_assert_eq(remote__read(r, (uintptr_t)region, buf, sizeof(buf)), -ESRCH);
+	remote__free(r);
+}
+
+Test(remote, bad_arguments)
+{
+	struct remote *r = (struct remote *)0x1;
+
+	cr_assert_eq(remote__new(0, 0, &r), -EINVAL);
+	cr_assert_eq(r, (struct remote *)0x1);
+	cr_assert_eq(memreader_read(NULL, 0, NULL, 0), -EINVAL);
+}
+
+/* ---- freeze: a child with spinning threads counting in shared memory ---- */
+
+#define SPINNERS 3
+
+struct shared {
+	_Atomic uint64_t count[SPINNERS];
+	_Atomic uint64_t usr1;
+};
+
+static struct shared *sh;
+
+static void *spin(void *arg)
+{
+	_Atomic uint64_t *c = arg;
+
+	for (;;)
+		atomic_fetch_add(c, 1);
+	return NULL;
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&sh->usr1, 1);
+}
+
+static void setup_spinners(void)
+{
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	cr_assert_neq(sh, MAP_FAILED);
+	memset(sh, 0, sizeof(*sh));
+	child = fork();
+	cr_assert_geq(child, 0);
+	if (child == 0) {
+		pthread_t t;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		signal(SIGUSR1, on_usr1);
+		for (int i = 1; i < SPINNERS; i++)
+			pthread_create(&t, NULL, spin, (void *)&sh->count[i]);
+		spin(&sh->count[0]);
+	}
+	/* wait until every thread runs */
+	for (int i = 0; i < SPINNERS; i++)
+		while (atomic_load(&sh->count[i]) == 0)
+			usleep(100);
+}
+
+TestSuite(freeze, .init = setup_spinners, .fini = teardown_child);
+
+static uint64_t total(void)
+{
+	uint64_t s = 0;
+
+	for (int i = 0; i < SPINNERS; i++)
+		s += atomic_load(&sh->count[i]);
+	return s;
+}
+
+Test(freeze, stops_every_thread_and_thaw_resumes_them, .timeout = 20)
+{
+	struct freeze *f = NULL;
+	uint64_t a, b;
+
+	cr_assert_eq(freeze__stop(child, &f), 0);
+	cr_assert_eq(freeze__ntasks(f), SPINNERS);
+	a = total();
+	usleep(20000);
+	b = total();
+	cr_assert_eq(a, b, "nothing runs while frozen");
+	cr_assert_eq(freeze__thaw(f), 0);
+	usleep(20000);
+	for (int i = 0; i < SPINNERS; i++)
+		cr_assert_gt(atomic_load(&sh->count[i]), 0);
+	cr_assert_gt(total(), b, "running again");
+	cr_assert_eq(freeze__thaw(NULL), 0);
+}
+
+Test(freeze, signal_sent_while_frozen_is_delivered_after_thaw, .timeout = 20)
+{
+	struct freeze *f = NULL;
+
+	cr_assert_eq(freeze__stop(child, &f), 0);
+	kill(child, SIGUSR1);
+	usleep(20000);
+	cr_assert_eq(atomic_load(&sh->usr1), 0);
+	cr_assert_eq(freeze__thaw(f), 0);
+	for (int i = 0; i < 2000 && atomic_load(&sh->usr1) == 0; i++)
+		usleep(1000);
+	cr_assert_eq(atomic_load(&sh->usr1), 1);
+}
+
+Test(freeze, already_traced_is_eperm_and_leaves_the_target_running, .timeout = 20)
+{
+	struct freeze *f = NULL, *g = (struct freeze *)0x1;
+	uint64_t b;
+
+	cr_assert_eq(freeze__stop(child, &f), 0);
+	cr_assert_eq(freeze__stop(child, &g), -EPERM);
+	cr_assert_eq(g, (struct freeze *)0x1);
+	cr_assert_eq(freeze__thaw(f), 0);
+	b = total();
+	usleep(20000);
+	cr_assert_gt(total(), b);
+}
+
+Test(freeze, gone_process_is_esrch)
+{
+	struct freeze *f = NULL;
+
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	child = 0;
+	cr_assert_eq(freeze__stop(999999999, &f), -ESRCH);
+	cr_assert_null(f);
+}
