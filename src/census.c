@@ -21,6 +21,7 @@
 #define CENSUS_TPFLAGS_UNICODE_SUBCLASS (1ull << 28)
 #define CENSUS_MAX_TYPE_TABLE (1u << 20)	/* distinct types tracked; beyond: "(other)" */
 #define CENSUS_MAX_DICT_ENTRIES 4096u		/* a type dict larger than this is not read */
+#define CENSUS_MAX_ITEMS (1ll << 24)		/* larger ob_size values are not item counts */
 
 static bool census_ptr_ok(uint64_t p)
 {
@@ -599,6 +600,11 @@ static int census_walk_list(struct census_ctx *c, uint64_t head, int gen)
 				memcpy(&obsize, buf + hs + l->ob_size, 8);
 				if (obsize < 0)
 					obsize = -obsize;	/* ints keep the sign there */
+				/* Some types set tp_itemsize without an ob_size field
+				 * (3.11+ generators keep a code pointer there): a count
+				 * no real object reaches means "no item count". */
+				if (obsize > CENSUS_MAX_ITEMS)
+					obsize = 0;
 			}
 			bytes = hs + t->basicsize + t->itemsize * (uint64_t)obsize;
 			if (t->flags & l->preheader_flags)

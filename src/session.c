@@ -182,7 +182,7 @@ static int start_targets(struct session *s)
 		err = spawn_run(o->cmd, spawn_ready, s, &pid);
 		if (err) {
 			if (err == -ENOEXEC)
-				fprintf(stderr, "leakd: '%s' (pid %d) did not start a Python interpreter leakd can trace\n",
+				fprintf(stderr, "leakd: '%s' (pid %d) did not start a Python interpreter leakd can trace within 10 s\n",
 					o->cmd[0], pid);
 			else if (err == -ENOENT || err == -EACCES)
 				fprintf(stderr, "leakd: cannot run '%s': %s\n", o->cmd[0], strerror(-err));

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "leakd/spawn.h"
@@ -20,9 +21,12 @@
 /* Bounds that keep a command that never becomes Python from being stepped
  * forever: system-call stops per program image, and after the interpreter is
  * found, stops spent waiting for ld.so to finish relocating it. */
-#define MAX_STOPS_PER_IMAGE 20000
+#define MAX_STOPS_PER_IMAGE 200000
 #define MAX_STOPS_AFTER_FOUND 4000
 #define MAX_EXECS 16
+/* A command that has not become Python by then (a server binary, a shell
+ * script sleeping before it execs) is not one leakd can trace. */
+#define START_DEADLINE_S 10.0
 
 static void kill_and_reap(pid_t pid)
 {
@@ -33,14 +37,33 @@ static void kill_and_reap(pid_t pid)
 		;
 }
 
-/* Returns the stop status, or -ECHILD when the child is gone. */
-static int wait_stop(pid_t pid)
+static double mono_now(void)
 {
-	int st;
+	struct timespec ts;
 
-	while (waitpid(pid, &st, __WALL) < 0)
-		if (errno != EINTR)
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Returns the stop status, -ECHILD when the child is gone, or -ETIMEDOUT
+ * past the deadline (the child then still runs, traced). Stops come within
+ * microseconds while ld.so and the interpreter start, so polling is cheap. */
+static int wait_stop(pid_t pid, double deadline)
+{
+	int st, spins = 0;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, &st, __WALL | WNOHANG);
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR)
 			return -ECHILD;
+		if (mono_now() > deadline)
+			return -ETIMEDOUT;
+		if (++spins > 100)
+			usleep(1000);
+	}
 	if (WIFEXITED(st) || WIFSIGNALED(st))
 		return -ECHILD;
 	return st;
@@ -60,6 +83,7 @@ int spawn_run(char **cmd, spawn_ready_fn ready, void *ctx, pid_t *pid_out)
 {
 	int pfd[2], err = 0, st, execs = 0, stops = 0, found_at = 0, sig = 0, r;
 	bool found = false;
+	double deadline;
 	ssize_t n;
 	pid_t pid;
 
@@ -81,7 +105,8 @@ int spawn_run(char **cmd, spawn_ready_fn ready, void *ctx, pid_t *pid_out)
 		_exit(127);
 	}
 	close(pfd[1]);
-	st = wait_stop(pid);
+	deadline = mono_now() + START_DEADLINE_S;
+	st = wait_stop(pid, deadline);
 	/* The exec either succeeded (pipe closed by CLOEXEC) or reported errno. */
 	n = read(pfd[0], &err, sizeof(err));
 	close(pfd[0]);
@@ -115,7 +140,9 @@ int spawn_run(char **cmd, spawn_ready_fn ready, void *ctx, pid_t *pid_out)
 			return err;
 		}
 		sig = 0;
-		st = wait_stop(pid);
+		st = wait_stop(pid, deadline);
+		if (st == -ETIMEDOUT)
+			break;
 		if (st < 0)
 			return -ECHILD;
 		stops++;
@@ -145,8 +172,9 @@ int spawn_run(char **cmd, spawn_ready_fn ready, void *ctx, pid_t *pid_out)
 		}
 	}
 	if (r != 0) {
-		/* Never became Python within the bounds: let it go untouched. */
-		ptrace(PTRACE_DETACH, pid, NULL, NULL);
+		/* Never became Python within the bounds. We started it only to
+		 * trace it, so it does not outlive the failed attempt. */
+		kill_and_reap(pid);
 		*pid_out = pid;
 		return -ENOEXEC;
 	}

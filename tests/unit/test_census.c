@@ -823,3 +823,24 @@ Test(census_live, unfrozen_walk_of_a_churning_target_completes, .timeout = 60)
 	close(fds[0]);
 	remote__free(r);
 }
+
+Test(census, pointer_in_ob_size_is_not_an_item_count)
+{
+	/* 3.11+ generators set tp_itemsize but keep a code pointer where a
+	 * var-object's ob_size would be: it must not inflate the bytes. */
+	struct fake *f = fake_new(11, 24);
+	struct memreader m = fake_reader(f);
+	uint64_t gen_type = fake_type(f, "generator", PYLAYOUT_TPFLAGS_HAVE_GC, 96, 8);
+	struct census c;
+	const struct census_type *t;
+
+	fake_obj(f, 0, gen_type, (int64_t)0x7f12345678a0ll);
+	cr_assert_eq(census_walk(&m, &f->l, f->rt, NULL, &c), 0);
+	t = find_type(&c, "generator");
+	cr_assert_not_null(t);
+	cr_assert_eq(t->objects, 1);
+	cr_assert_eq(t->bytes, 16 + 96);
+	cr_assert_lt(c.bytes, 1u << 20);
+	census_free(&c);
+	fake_free(f);
+}
