@@ -171,14 +171,25 @@ static int plan_through_table(const struct elfimg *img, uint64_t bias, const str
 {
 	uint8_t code[64];
 	struct probeplan_dispatch d;
-	uint64_t target, tvaddr;
+	uint64_t target, tvaddr, slot;
 	char name[64];
 	size_t len = sym->size && sym->size < sizeof(code) ? sym->size : sizeof(code);
 	unsigned r0, r1;
 
 	if (elfimg__read(img, sym->vaddr, code, len) || probeplan_table_dispatch(code, len, sym->vaddr, &d))
 		return 0;
-	if (memreader_read_u64(m, d.slot_vaddr + bias, &target) || target < bias) {
+	slot = d.slot_vaddr + bias;
+	/* 3.12+: the tables live in _PyRuntime, reached through its GOT entry. */
+	if (d.slot_ptr_vaddr) {
+		uint64_t base;
+
+		if (memreader_read_u64(m, d.slot_ptr_vaddr + bias, &base) || !base) {
+			out->unresolved++;
+			return 0;
+		}
+		slot = base + d.slot_vaddr;
+	}
+	if (memreader_read_u64(m, slot, &target) || target < bias) {
 		out->unresolved++;
 		return 0;
 	}
