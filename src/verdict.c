@@ -19,6 +19,9 @@
 #include "leakd/agg.h"
 #include "leakd/verdict.h"
 
+/* Smallest sustained rise of open descriptors that counts as a leak. */
+#define VERDICT_FDS_MIN_RISE 8.0
+
 #define VERDICT_REASON_TYPES	3	/* types named in the reason */
 
 struct verdict_sb {
@@ -293,8 +296,19 @@ int verdict_compute(const struct agg *a, const struct detect_params *p, struct v
 	err = verdict_signal_run(buf, verdict_extract(pts, n, VF_OBJECTS, buf), p, &v.objects);
 	if (!err)
 		err = verdict_signal_run(buf, verdict_extract(pts, n, VF_BYTES, buf), p, &v.bytes);
-	if (!err)
-		err = verdict_signal_run(buf, verdict_extract(pts, n, VF_FDS, buf), p, &v.fds);
+	if (!err) {
+		/* Descriptors are small counts: a few dozen held for good is already
+		 * a leak, where 64 objects would be noise. */
+		struct detect_params fp;
+
+		if (p)
+			fp = *p;
+		else
+			detect_params_default(&fp);
+		if (fp.min_rise_abs > VERDICT_FDS_MIN_RISE)
+			fp.min_rise_abs = VERDICT_FDS_MIN_RISE;
+		err = verdict_signal_run(buf, verdict_extract(pts, n, VF_FDS, buf), &fp, &v.fds);
+	}
 	if (err)
 		goto cleanup;
 

@@ -183,3 +183,17 @@ Test(verdict, empty_agg_is_not_a_leak_and_bad_params_are_rejected)
 	verdict_clear(NULL);
 	agg__free(a);
 }
+
+Test(verdict, slow_fd_leak_of_a_few_dozen_is_flagged)
+{
+	/* 10 -> 40 descriptors in 30 s: far below the 64-object floor used for
+	 * objects, but a file handle kept every second is a leak. */
+	struct agg *a = make_agg(5000, 0, 10, 1.0, 0);
+	struct verdict v;
+
+	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
+	cr_assert(v.fds.r.leak, "%s", v.growth.reason);
+	cr_assert(v.growth.leak);
+	verdict_clear(&v);
+	agg__free(a);
+}
