@@ -33,7 +33,7 @@ static unsigned reg_need(unsigned idx)
 	return idx ? 1u << (idx - 1) : 0;
 }
 
-int allocplan_gc(const struct elfimg *img, bool has_usdt_gc, struct allocplan_gc *out)
+int allocplan_gc(const struct elfimg *img, bool has_usdt_gc, int py_minor, struct allocplan_gc *out)
 {
 	/* Collector functions and the register holding the generation:
 	 * 3.10-3.13 gc_collect_main(tstate, gen, ...); 3.9 collect(tstate, gen, ...);
@@ -46,7 +46,7 @@ int allocplan_gc(const struct elfimg *img, bool has_usdt_gc, struct allocplan_gc
 		{ "collect.constprop.1", 0 },
 	};
 	struct allocplan_gc g = { 0 };
-	struct elfimg_sym sym, tmp;
+	struct elfimg_sym sym;
 	size_t i;
 
 	if (has_usdt_gc) {
@@ -67,9 +67,10 @@ int allocplan_gc(const struct elfimg *img, bool has_usdt_gc, struct allocplan_gc
 			continue;
 		g.offsets[g.n] = off;
 		g.gen_regs[g.n] = cands[i].reg;
-		/* 3.9's collect() takes tstate first; 3.6/3.7's takes the generation. */
+		/* collect(): 3.8/3.9 take the GC state or tstate first, 3.6/3.7 the
+		 * generation. */
 		if (!strcmp(cands[i].name, "collect"))
-			g.gen_regs[g.n] = elfimg__find_symbol(img, "_PyRuntime", &tmp) ? 1 : 0;
+			g.gen_regs[g.n] = py_minor >= 8 ? 2 : 1;
 		snprintf(g.names[g.n], sizeof(g.names[g.n]), "%s", cands[i].name);
 		g.n++;
 	}

@@ -98,7 +98,7 @@ static int attach_tracee(struct session *s, struct tracee *tr)
 	unsigned flags = LEAKD_WATCH_GC;
 	int err;
 
-	allocplan_gc(tr->img, tr->t.has_usdt_gc, &g);
+	allocplan_gc(tr->img, tr->t.has_usdt_gc, tr->t.py_minor, &g);
 	err = 0;
 	if (g.kind == ALLOCPLAN_GC_USDT)
 		err = probes__attach_gc_usdt(s->probes, tr->t.open_path);

@@ -54,7 +54,7 @@ struct allocplan {
 };
 
 /* Returns 0 (out->kind NONE if the build offers no hook), or -errno. */
-int allocplan_gc(const struct elfimg *img, bool has_usdt_gc, struct allocplan_gc *out);
+int allocplan_gc(const struct elfimg *img, bool has_usdt_gc, int py_minor, struct allocplan_gc *out);
 
 /* m reads the live target (allocator tables); bias is its load bias.
  * Returns 0, -ENOENT when no allocation entry point was found, or -errno. */
