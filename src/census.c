@@ -614,6 +614,8 @@ static int census_walk_list(struct census_ctx *c, uint64_t head, int gen)
 		}
 		c->res.objects++;
 		c->res.bytes += bytes;
+		c->res.size_objects[agg_size_class(bytes)]++;
+		c->res.size_bytes[agg_size_class(bytes)] += bytes;
 		c->res.gen_objects[gen]++;
 		prev = node;
 		node = nnext & CENSUS_PTR_MASK;

@@ -372,9 +372,20 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 	out->growth = v->growth;
 	out->top_types = v->types;
 	out->n_top_types = v->n_types < TOP_TYPES_MAX ? v->n_types : TOP_TYPES_MAX;
-	if (live_from_probes(tr) || tr->tracing_allocs) {
-		out->size_classes = sizes;
+	out->size_classes = sizes;
+	if (live_from_probes(tr)) {
 		out->n_size_classes = agg__size_classes(tr->agg, sizes, max_sizes);
+	} else {
+		/* The census measured every tracked object's shallow size. */
+		for (unsigned c = 0; c < AGG_N_SIZE_CLASSES && out->n_size_classes < max_sizes; c++) {
+			if (!tr->last.size_objects[c])
+				continue;
+			sizes[out->n_size_classes++] = (struct report_size_row){
+				.size = agg_size_class_bound(c),
+				.live_objects = tr->last.size_objects[c],
+				.live_bytes = tr->last.size_bytes[c],
+			};
+		}
 	}
 	out->open_fds = tr->open_fds;
 	out->rss_bytes = tr->rss_bytes;

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "leakd/agg.h"
 #include "leakd/memreader.h"
 #include "leakd/pylayout.h"
 
@@ -51,6 +52,11 @@ struct census {
 	uint64_t steps;			/* list nodes visited */
 	int broken_links;		/* lists abandoned on a bad link or type */
 	bool truncated;			/* max_steps reached */
+	/* Objects and bytes by size class (agg_size_class() of each object's
+	 * shallow size): the size histogram of builds and modes where no
+	 * allocation probe sees the traffic. */
+	uint64_t size_objects[AGG_N_SIZE_CLASSES];
+	uint64_t size_bytes[AGG_N_SIZE_CLASSES];
 };
 
 struct census_limits {
