@@ -237,6 +237,11 @@ void agg__alloc(struct agg *a, uint64_t ts_ns, uint64_t addr, uint64_t size, uin
 	agg_account(a, size, +1);
 }
 
+bool agg__is_live(const struct agg *a, uint64_t addr)
+{
+	return a && addr && agg_find(a, addr) != NULL;
+}
+
 void agg__free_addr(struct agg *a, uint64_t ts_ns, uint64_t addr)
 {
 	struct agg_live *e;

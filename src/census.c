@@ -459,6 +459,8 @@ struct census_ctx {
 	size_t cap, used;
 	uint64_t other_objects, other_bytes;	/* types past CENSUS_MAX_TYPE_TABLE */
 	uint64_t max_steps;
+	void (*visit)(void *ctx, uint64_t node, uint64_t obj, uint64_t type);
+	void *visit_ctx;
 	struct census res;
 };
 
@@ -617,6 +619,8 @@ static int census_walk_list(struct census_ctx *c, uint64_t head, int gen)
 		c->res.size_objects[agg_size_class(bytes)]++;
 		c->res.size_bytes[agg_size_class(bytes)] += bytes;
 		c->res.gen_objects[gen]++;
+		if (c->visit)
+			c->visit(c->visit_ctx, node, node + hs, type);
 		prev = node;
 		node = nnext & CENSUS_PTR_MASK;
 	}
@@ -705,6 +709,10 @@ int census_walk(const struct memreader *m, const struct pylayout *l, uint64_t ru
 		return err;
 	c.max_steps = lim && lim->max_steps ? lim->max_steps : CENSUS_DEFAULT_MAX_STEPS;
 	max_types = lim && lim->max_types ? lim->max_types : CENSUS_DEFAULT_MAX_TYPES;
+	if (lim) {
+		c.visit = lim->visit;
+		c.visit_ctx = lim->visit_ctx;
+	}
 
 	for (int g = 0; g < 4 && !c.res.truncated; g++) {
 		uint64_t head;

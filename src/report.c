@@ -303,7 +303,7 @@ static int json_summary(FILE *f, const struct report_summary *s)
 	jsonw_kv_str(&w, "mode", report_mode_str(s->coverage.mode));
 	json_str_list(&w, "signals", s->coverage.signals, s->coverage.n_signals);
 	json_str_list(&w, "probes", s->coverage.probes, s->coverage.n_probes);
-	jsonw_kv_double(&w, "alloc_events_per_gc_alloc", s->coverage.alloc_events_per_gc_alloc);
+	jsonw_kv_double(&w, "tracked_seen_by_probes", s->coverage.tracked_seen_by_probes);
 	json_str_or_null(&w, "warning", s->coverage.warning);
 	jsonw_obj_end(&w);
 
@@ -412,8 +412,8 @@ static int table_summary(FILE *f, const struct report_summary *s)
 	table_list(&o, s->coverage.signals, s->coverage.n_signals);
 	out_printf(&o, "; probes: ");
 	table_list(&o, s->coverage.probes, s->coverage.n_probes);
-	if (isfinite(s->coverage.alloc_events_per_gc_alloc))
-		out_printf(&o, "; alloc events per GC alloc %.3g", s->coverage.alloc_events_per_gc_alloc);
+	if (isfinite(s->coverage.tracked_seen_by_probes))
+		out_printf(&o, "; probes saw %.1f%% of live tracked objects", 100.0 * s->coverage.tracked_seen_by_probes);
 	out_printf(&o, "\n");
 	if (s->coverage.warning[0])
 		out_printf(&o, "  warning: %s\n",

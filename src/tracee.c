@@ -185,6 +185,18 @@ static bool live_from_probes(const struct tracee *tr)
 	return tr->tracing_allocs && tr->plan.complete;
 }
 
+/* Census visitor in trace mode: did a probe record this object's birth?
+ * The live table is keyed by what the probed function returned: the block
+ * (GC head first, or 16 bytes of pre-header before it), or the object itself
+ * for _PyObject_GC_New and friends. */
+static void match_probes(void *ctx, uint64_t node, uint64_t obj, uint64_t type)
+{
+	struct tracee *tr = ctx;
+
+	if (agg__is_live(tr->agg, node) || agg__is_live(tr->agg, node - 16) || agg__is_live(tr->agg, obj))
+		tr->last_seen_by_probes++;
+}
+
 int tracee__census(struct tracee *tr, double now)
 {
 	struct memreader rd = remote__reader(tr->mem);
@@ -225,7 +237,15 @@ int tracee__census(struct tracee *tr, double now)
 	}
 	remote__invalidate(tr->mem);
 	gerr = census_gc_state(&rd, &tr->layout, tr->t.runtime_addr, &gs);
-	err = census_walk(&rd, &tr->layout, tr->t.runtime_addr, NULL, &c);
+	struct census_limits lim = { 0 };
+	uint64_t seen_before = tr->last_seen_by_probes;
+
+	if (tr->tracing_allocs) {
+		lim.visit = match_probes;
+		lim.visit_ctx = tr;
+		tr->last_seen_by_probes = 0;
+	}
+	err = census_walk(&rd, &tr->layout, tr->t.runtime_addr, &lim, &c);
 	freeze__thaw(fz);
 	pause_us = (mono_now() - t1) * 1e6;
 
@@ -236,6 +256,7 @@ int tracee__census(struct tracee *tr, double now)
 		tr->gc_ok = true;
 	}
 	if (err) {
+		tr->last_seen_by_probes = seen_before;
 		tr->census_failures++;
 		tr->last_census_err = err;
 		return err;
@@ -409,7 +430,8 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 	out->coverage.n_signals = ns;
 	out->coverage.probes = tr->probe_names;
 	out->coverage.n_probes = tr->n_probe_names;
-	out->coverage.alloc_events_per_gc_alloc = NAN;
+	out->coverage.tracked_seen_by_probes = tr->tracing_allocs && tr->last_objects ?
+		(double)tr->last_seen_by_probes / (double)tr->last_objects : NAN;
 	if (tr->note[0])
 		snprintf(out->coverage.warning, sizeof(out->coverage.warning), "%s", tr->note);
 	else if (tr->tracing_allocs && !tr->plan.complete)

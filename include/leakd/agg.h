@@ -103,6 +103,9 @@ void agg__gc_done(struct agg *a, uint64_t ts_ns, int gen, uint64_t collected);
 
 void agg__stats(const struct agg *a, struct agg_stats *out);
 
+/* True if addr is a live entry of the table. */
+bool agg__is_live(const struct agg *a, uint64_t addr);
+
 /* Size class index (0..AGG_N_SIZE_CLASSES-1) and its upper bound in bytes. */
 unsigned agg_size_class(uint64_t size);
 uint64_t agg_size_class_bound(unsigned cls);

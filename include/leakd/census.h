@@ -62,6 +62,11 @@ struct census {
 struct census_limits {
 	uint64_t max_steps;	/* 0: CENSUS_DEFAULT_MAX_STEPS */
 	size_t max_types;	/* 0: CENSUS_DEFAULT_MAX_TYPES; the rest folded into "(other)" */
+	/* Optional: called for every counted object with its GC node address,
+	 * the object's address and its type, e.g. to match the census against
+	 * the allocations the probes recorded. */
+	void (*visit)(void *ctx, uint64_t node, uint64_t obj, uint64_t type);
+	void *visit_ctx;
 };
 
 struct pygc_state {

@@ -96,7 +96,7 @@ struct report_coverage {
 	size_t n_signals;
 	const char *const *probes;	/* "PyObject_Malloc+6", ... */
 	size_t n_probes;
-	double alloc_events_per_gc_alloc;	/* NaN -> null (no probes, or no GC allocations seen) */
+	double tracked_seen_by_probes;	/* share of live GC-tracked objects whose allocation a probe recorded; NaN -> null */
 	char warning[REPORT_WARNING_MAX];	/* empty -> null */
 };
 

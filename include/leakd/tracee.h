@@ -53,6 +53,7 @@ struct tracee {
 	/* census statistics */
 	uint64_t census_runs, census_failures, pause_us_sum, pause_us_max, objects_walked;
 	uint64_t last_objects, last_bytes;
+	uint64_t last_seen_by_probes;	/* of last_objects, how many the live table holds */
 	struct census last;		/* owned; types of the latest census */
 	int last_census_err;
 

@@ -345,3 +345,17 @@ Test(agg, long_type_names_are_truncated_not_overflowed)
 	cr_assert_eq(strlen(ti.name), REPORT_TYPE_NAME_MAX - 1);
 	agg__free(a);
 }
+
+Test(agg, is_live_follows_allocs_and_frees)
+{
+	struct agg *a = agg__new(NULL);
+
+	cr_assert_not(agg__is_live(a, 0x1000));
+	agg__alloc(a, 1, 0x1000, 32, 0);
+	cr_assert(agg__is_live(a, 0x1000));
+	cr_assert_not(agg__is_live(a, 0x1010));
+	agg__free_addr(a, 2, 0x1000);
+	cr_assert_not(agg__is_live(a, 0x1000));
+	cr_assert_not(agg__is_live(NULL, 0x1000));
+	agg__free(a);
+}

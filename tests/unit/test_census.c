@@ -863,3 +863,34 @@ Test(census, size_histogram_sorts_each_object_into_its_class)
 	census_free(&c);
 	fake_free(f);
 }
+
+struct visits {
+	uint64_t n, leaky;
+	uint64_t t_leaky;
+	bool obj_after_head;
+};
+
+static void count_visit(void *ctx, uint64_t node, uint64_t obj, uint64_t type)
+{
+	struct visits *v = ctx;
+
+	v->n++;
+	v->leaky += type == v->t_leaky;
+	v->obj_after_head &= obj == node + 16;
+}
+
+Test(census, visitor_sees_every_counted_object_with_its_type)
+{
+	struct fake *f = fake_new(11, 24);
+	struct memreader m = fake_reader(f);
+	struct visits v = { .t_leaky = f->t_leaky, .obj_after_head = true };
+	struct census_limits lim = { .visit = count_visit, .visit_ctx = &v };
+	struct census c;
+
+	cr_assert_eq(census_walk(&m, &f->l, f->rt, &lim, &c), 0);
+	cr_assert_eq(v.n, c.objects);
+	cr_assert_eq(v.leaky, 8);
+	cr_assert(v.obj_after_head);
+	census_free(&c);
+	fake_free(f);
+}

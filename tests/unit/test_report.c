@@ -134,7 +134,7 @@ static void leak_summary(struct report_summary *s)
 	s->rss_bytes = 52428800;
 	s->coverage = (struct report_coverage){ .mode = REPORT_MODE_TRACE, .signals = signals,
 						.n_signals = 4, .probes = probes, .n_probes = 2,
-						.alloc_events_per_gc_alloc = 0.0123456789 };
+						.tracked_seen_by_probes = 0.0123456789 };
 	snprintf(s->coverage.warning, sizeof(s->coverage.warning),
 		 "PyObject_Malloc is inlined into 190 call sites: probes see <1%% of allocations");
 	s->census = (struct report_census){ .runs = 30, .pause_us_max = 1200, .pause_us_mean = 800,
@@ -154,7 +154,7 @@ static void quiet_summary(struct report_summary *s)
 	s->open_fds = REPORT_UNKNOWN;
 	s->rss_bytes = REPORT_UNKNOWN;
 	s->coverage.mode = REPORT_MODE_GC;
-	s->coverage.alloc_events_per_gc_alloc = NAN;
+	s->coverage.tracked_seen_by_probes = NAN;
 }
 
 Test(report, samples_as_json_lines_match_golden)
