@@ -29,7 +29,8 @@ void detect_params_default(struct detect_params *p)
 	*p = (struct detect_params){
 		.warmup_s = 3.0,
 		.warmup_frac = 0.15,
-		.min_windows = 5,
+		.min_windows = 6,
+		.min_points = 15,
 		.max_windows = 16,
 		.min_confidence = 0.99,
 		.min_rise_abs = 64.0,
@@ -266,6 +267,9 @@ int detect_growth(const struct detect_point *pts, size_t n, const struct detect_
 	 * minimum is a floor rather than a single sample, enough windows for
 	 * the rank tests to have power.
 	 */
+	/* Windows of one point would judge samples, not floors. */
+	if (r.points < p->min_points)
+		goto done;
 	k = r.points * 2 / 5;
 	if (k < p->min_windows)
 		k = p->min_windows;

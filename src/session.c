@@ -26,8 +26,12 @@
 /* Longest sleep in the loop: bounds how late a census, sample or exit is
  * noticed, and how long ring-buffer records below the wakeup watermark wait. */
 #define LOOP_TICK_MS 100
-/* With no collection to wait for, a census still runs this many periods apart. */
-#define CENSUS_IDLE_FACTOR 2.0
+/* A census runs at the first collection after 0.9 periods (the lists are
+ * freshly merged and the counts sit at their floor), else on the timer at
+ * 1.1 periods: about one per period either way, so the detector gets the
+ * same number of points whether the GC runs often, rarely or not at all. */
+#define CENSUS_EARLY 0.9
+#define CENSUS_LATE 1.1
 /* A spawned command still running at the end gets SIGTERM, then this long. */
 #define CHILD_GRACE_S 2.0
 
@@ -245,7 +249,8 @@ static size_t tick(struct session *s, double now)
 			continue;
 		}
 		running++;
-		if ((tr->census_due && since >= o->census_period_s) || since >= o->census_period_s * CENSUS_IDLE_FACTOR) {
+		if ((tr->census_due && since >= o->census_period_s * CENSUS_EARLY) ||
+		    since >= o->census_period_s * CENSUS_LATE) {
 			int err = tracee__census(tr, now);
 
 			if (err == -ESRCH)

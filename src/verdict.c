@@ -135,6 +135,8 @@ static size_t verdict_points_needed(const struct verdict_signal *s, const struct
 
 	if (after < p->min_windows)
 		after = p->min_windows;
+	if (after < p->min_points)
+		after = p->min_points;
 	for (size_t n = after; n < 1000000; n++) {
 		double span = dt * (double)(n - 1);
 		double warm = fmax(p->warmup_s, p->warmup_frac * span);

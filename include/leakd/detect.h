@@ -28,7 +28,8 @@ struct detect_point {
 struct detect_params {
 	double warmup_s;	/* ignore points before t0 + warmup_s (default 3.0) */
 	double warmup_frac;	/* and the first fraction of the span (default 0.15) */
-	size_t min_windows;	/* need at least this many non-empty floor windows (default 5, >= 3) */
+	size_t min_windows;	/* need at least this many non-empty floor windows (default 6: five windows can never reach 0.99; >= 3) */
+	size_t min_points;	/* points after warm-up needed (default 15: 6 windows of ~2.5) */
 	size_t max_windows;	/* at most this many (default 16, <= DETECT_MAX_WINDOWS) */
 	double min_confidence;	/* one-sided Mann-Kendall confidence needed (default 0.99) */
 	double min_rise_abs;	/* floor must rise by at least this much (default 64) */

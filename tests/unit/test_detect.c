@@ -416,12 +416,10 @@ Test(detect, too_few_points)
 	cr_assert_eq(detect_growth(pts, 7, NULL, &r), 0);	/* t=3..6 after warm-up */
 	cr_assert_eq(r.verdict, DETECT_TOO_FEW_POINTS);
 	cr_assert_eq(r.points, 4);
-	/* 9 points make 5 windows; 5 rising floors top out at 0.986 < 0.99 */
+	/* 9 points would make windows of under 2.5 points: too few to judge */
 	cr_assert_eq(detect_growth(pts, 12, NULL, &r), 0);
 	cr_assert_eq(r.points, 9);
-	cr_assert_eq(r.windows, 5);
-	cr_assert_eq(r.verdict, DETECT_NO_TREND);
-	cr_assert_float_eq(r.confidence, 0.98626, 1e-5);
+	cr_assert_eq(r.verdict, DETECT_TOO_FEW_POINTS);
 }
 
 Test(detect, all_points_at_one_instant_are_too_few)
@@ -528,6 +526,7 @@ static void exact_params(struct detect_params *p, size_t n)
 	p->warmup_frac = 0;
 	p->min_windows = n;
 	p->max_windows = n;
+	p->min_points = 0;
 }
 
 Test(detect, small_exact_series_slope_and_confidence)
@@ -630,7 +629,12 @@ Test(detect, window_count_follows_points)
 	for (int i = 0; i < 1000; i++)
 		pts[i] = (struct detect_point){ i, 100.0 * i };
 	detect_growth(pts, 10, &p, &r);
-	cr_assert_eq(r.windows, 5);	/* clamped up to min_windows */
+	cr_assert_eq(r.verdict, DETECT_TOO_FEW_POINTS);	/* under min_points */
+	detect_growth(pts, 15, &p, &r);
+	cr_assert_eq(r.windows, 6);
+	p.min_points = 0;
+	detect_growth(pts, 10, &p, &r);
+	cr_assert_eq(r.windows, 6);	/* clamped up to min_windows */
 	detect_growth(pts, 30, &p, &r);
 	cr_assert_eq(r.windows, 12);	/* one per 2.5 points */
 	detect_growth(pts, 1000, &p, &r);
@@ -680,7 +684,8 @@ Test(detect, defaults_are_documented_values)
 	detect_params_default(&p);
 	cr_assert_float_eq(p.warmup_s, 3.0, 0);
 	cr_assert_float_eq(p.warmup_frac, 0.15, 0);
-	cr_assert_eq(p.min_windows, 5);
+	cr_assert_eq(p.min_windows, 6);
+	cr_assert_eq(p.min_points, 15);
 	cr_assert_eq(p.max_windows, 16);
 	cr_assert_float_eq(p.min_confidence, 0.99, 0);
 	cr_assert_float_eq(p.min_rise_abs, 64, 0);
