@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# What leakd costs the program it watches. Runs tests/programs/bench_alloc.py (a fixed
+# number of allocation-heavy iterations; it times its own loop, so interpreter start-up
+# and attaching are excluded) on Debian python3.11 and pyenv 3.11.7 in four variants:
+# untraced, under `leakd --mode gc`, under `leakd --mode trace`, and under
+# `python -X tracemalloc=1`. Variants alternate within each round so drift (thermal,
+# noisy neighbours) spreads over all of them; medians over the rounds are reported as
+# seconds and as slowdown against untraced, with what leakd's summary says it saw
+# (allocation+free events, events/s, dropped events) and leakd's peak RSS (VmHWM of
+# the leakd process, polled: `time -f %M` would report the traced child's RSS too).
+# The table goes to stdout and everything to build/bench.json.
+# Usage: scripts/bench.sh BUILD/leakd
+# Environment: BENCH_ROUNDS (3), BENCH_ITERATIONS (3000000), BENCH_TIMEOUT (600 s per run),
+#   BENCH_OUT (build/bench.json), PYENV_ROOT (/root/.pyenv).
+set -uo pipefail
+
+leakd=${1:?usage: scripts/bench.sh BUILD/leakd}
+leakd=$(realpath "$leakd")
+repo=$(cd "$(dirname "$0")/.." && pwd)
+prog=$repo/tests/programs/bench_alloc.py
+rounds=${BENCH_ROUNDS:-3}
+iterations=${BENCH_ITERATIONS:-3000000}
+per_run_timeout=${BENCH_TIMEOUT:-600}
+out_json=${BENCH_OUT:-$repo/build/bench.json}
+pyenv_root=${PYENV_ROOT:-/root/.pyenv}
+
+interps=()
+[ -x /usr/bin/python3.11 ] && interps+=("debian-3.11=/usr/bin/python3.11")
+[ -x "$pyenv_root/versions/3.11.7/bin/python3.11" ] &&
+	interps+=("pyenv-3.11.7=$pyenv_root/versions/3.11.7/bin/python3.11")
+if [ ${#interps[@]} -eq 0 ]; then
+	echo "bench: neither /usr/bin/python3.11 nor pyenv 3.11.7 is installed" >&2
+	exit 1
+fi
+variants=(untraced leakd-gc leakd-trace tracemalloc)
+if [ "$(id -u)" -ne 0 ]; then
+	echo "bench: not root, so leakd cannot load BPF: measuring untraced and tracemalloc only" >&2
+	variants=(untraced tracemalloc)
+fi
+
+work=$(mktemp -d /tmp/leakd-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+runs=$work/runs.jsonl
+: >"$runs"
+
+# Runs the program under leakd in the background and polls leakd's VmHWM until it exits.
+run_leakd() { # MODE PY RECORDS STDOUT STDERR -> prints peak RSS in KiB, returns leakd's status
+	local mode=$1 py=$2 rec=$3 so=$4 se=$5
+	timeout -k 10 "$per_run_timeout" "$leakd" --mode "$mode" --format json --output "$rec" --interval 1 \
+		-- "$py" "$prog" --iterations "$iterations" >"$so" 2>"$se" </dev/null &
+	local tpid=$! lpid="" hwm=0 v
+	# timeout(1) is the parent; leakd is its child.
+	while kill -0 "$tpid" 2>/dev/null; do
+		[ -z "$lpid" ] && lpid=$(pgrep -P "$tpid" 2>/dev/null | head -n1)
+		if [ -n "$lpid" ]; then
+			v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$lpid/status" 2>/dev/null)
+			[ -n "$v" ] && [ "$v" -gt "$hwm" ] && hwm=$v
+		fi
+		sleep 0.1
+	done
+	wait "$tpid"
+	local rc=$?
+	echo "$hwm"
+	return $rc
+}
+
+echo "bench: $rounds rounds x ${#interps[@]} interpreters x ${#variants[@]} variants, $iterations iterations each"
+for ((r = 1; r <= rounds; r++)); do
+	for ip in "${interps[@]}"; do
+		name=${ip%%=*}
+		py=${ip#*=}
+		for v in "${variants[@]}"; do
+			so=$work/stdout se=$work/stderr rec=$work/records.jsonl
+			rm -f "$so" "$se" "$rec"
+			t0=$(date +%s.%N)
+			hwm=0
+			case $v in
+			untraced) timeout -k 10 "$per_run_timeout" "$py" "$prog" --iterations "$iterations" >"$so" 2>"$se" </dev/null ;;
+			tracemalloc) timeout -k 10 "$per_run_timeout" "$py" -X tracemalloc=1 "$prog" --iterations "$iterations" >"$so" 2>"$se" </dev/null ;;
+			leakd-gc) hwm=$(run_leakd gc "$py" "$rec" "$so" "$se") ;;
+			leakd-trace) hwm=$(run_leakd trace "$py" "$rec" "$so" "$se") ;;
+			esac
+			rc=$?
+			t1=$(date +%s.%N)
+			/usr/bin/python3 - "$runs" "$r" "$name" "$v" "$rc" "$t0" "$t1" "$hwm" "$so" "$se" "$rec" <<-'EOF'
+				import json, sys
+				runs, rnd, name, variant, rc, t0, t1, hwm, so, se, rec = sys.argv[1:]
+				row = {"round": int(rnd), "python": name, "variant": variant, "rc": int(rc),
+				       "wall_s": round(float(t1) - float(t0), 3), "seconds": None}
+				for line in open(so, errors="replace"):
+				    try:
+				        obj = json.loads(line)
+				    except ValueError:
+				        continue
+				    if isinstance(obj, dict) and "seconds" in obj and "kind" not in obj:
+				        row["seconds"] = obj["seconds"]
+				if variant.startswith("leakd"):
+				    row["leakd_peak_rss_kib"] = int(hwm) or None
+				    try:
+				        for line in open(rec, errors="replace"):
+				            obj = json.loads(line)
+				            if obj.get("kind") == "summary":
+				                ev = (obj.get("allocs") or 0) + (obj.get("frees") or 0)
+				                row["events"] = ev
+				                row["dropped_events"] = obj.get("dropped_events")
+				                d = obj.get("duration_s") or 0
+				                row["events_per_s"] = round(ev / d) if d else None
+				    except (IOError, ValueError):
+				        pass
+				if row["rc"] != 0 or row["seconds"] is None:
+				    # A run where leakd failed is not a traced run: keep its time out of the medians.
+				    row["error"] = (open(se, errors="replace").read().strip().splitlines() or ["rc %s" % rc])[-1][:200]
+				    row["untimed_seconds"], row["seconds"] = row["seconds"], None
+				with open(runs, "a") as f:
+				    f.write(json.dumps(row) + "\n")
+				print("  round %d %-13s %-12s %s" % (row["round"], name, variant,
+				      "%.2fs" % row["seconds"] if row["seconds"] is not None else "failed: " + row.get("error", "")))
+			EOF
+		done
+	done
+done
+
+mkdir -p "$(dirname "$out_json")"
+/usr/bin/python3 - "$runs" "$out_json" "$iterations" "$rounds" <<'EOF'
+import json, statistics, sys
+runs_path, out_path, iterations, rounds = sys.argv[1:]
+runs = [json.loads(l) for l in open(runs_path)]
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+results = []
+pythons = []
+for r in runs:
+    if r["python"] not in pythons:
+        pythons.append(r["python"])
+variants = []
+for r in runs:
+    if r["variant"] not in variants:
+        variants.append(r["variant"])
+for py in pythons:
+    base = med([r["seconds"] for r in runs if r["python"] == py and r["variant"] == "untraced"])
+    for v in variants:
+        rs = [r for r in runs if r["python"] == py and r["variant"] == v]
+        s = med([r["seconds"] for r in rs])
+        row = {"python": py, "variant": v, "runs": len(rs),
+               "failed": sum(1 for r in rs if r["seconds"] is None),
+               "median_s": s, "slowdown": round(s / base, 2) if s is not None and base else None,
+               "median_wall_s": med([r["wall_s"] for r in rs])}
+        if v.startswith("leakd"):
+            row["events"] = med([r.get("events") for r in rs])
+            row["events_per_s"] = med([r.get("events_per_s") for r in rs])
+            row["dropped_events"] = med([r.get("dropped_events") for r in rs])
+            row["leakd_peak_rss_kib"] = med([r.get("leakd_peak_rss_kib") for r in rs])
+        errs = [r["error"] for r in rs if r.get("error")]
+        if errs:
+            row["error"] = errs[-1]
+        results.append(row)
+def f(x, fmt):
+    return fmt % x if x is not None else "-"
+print()
+print("%-13s %-12s %9s %8s %12s %10s %9s %10s" % ("python", "variant", "median s", "slowdown",
+      "events", "events/s", "dropped", "leakd RSS"))
+for r in results:
+    print("%-13s %-12s %9s %8s %12s %10s %9s %10s" % (
+        r["python"], r["variant"], f(r["median_s"], "%.2f"), f(r["slowdown"], "%.2fx"),
+        f(r.get("events"), "%d"), f(r.get("events_per_s"), "%d"), f(r.get("dropped_events"), "%d"),
+        f(r.get("leakd_peak_rss_kib"), "%d KiB")))
+    if r.get("error"):
+        print("    %d of %d runs failed: %s" % (r["failed"], r["runs"], r["error"]))
+json.dump({"iterations": int(iterations), "rounds": int(rounds), "results": results, "runs": runs},
+          open(out_path, "w"), indent=2)
+print("\nbench: medians of %s rounds; seconds are the program's own loop time; details in %s" % (rounds, out_path))
+EOF

@@ -1,0 +1,283 @@
+#!/usr/bin/env python3
+"""Checks one integration case of leakd: reads what run.sh captured in a case directory
+(stdout, stderr, rc, cmd, and the JSON records file when --output was used), parses the
+JSON lines and asserts what the case promises, from leakd's CLI contract. Prints one
+line, "PASS name ..." or "FAIL name: assertion", and on failure the command and the tail
+of leakd's stderr. Exit status: 0 pass, 1 fail.
+
+Usage: check.py KIND NAME DIR [--rc N] [--python VERSION] [--pid PID ...]
+                [--records FILE] [--min-open-fds N]
+KIND is one of: leak, leak_fds, healthy, cycles_gc, observer, census, dead_pid,
+not_python, bad_flag, exited, multi_pid, sigint.
+Runs with the system python3 (3.6+); standard library only.
+"""
+import argparse
+import json
+import os
+import sys
+
+SUMMARY_KEYS = ("pid", "comm", "exe", "python", "duration_s", "exited", "allocs", "frees",
+                "live_objects", "live_bytes", "dropped_events", "gc", "growth", "size_classes",
+                "top_types", "open_fds", "coverage", "census")
+SAMPLE_KEYS = ("ts", "pid", "live_objects", "live_bytes", "allocs", "frees")
+GROWTH_KEYS = ("leak", "bytes_per_s", "objects_per_s", "confidence", "reason")
+
+
+class CaseFailed(Exception):
+    pass
+
+
+def require(cond, msg):
+    if not cond:
+        raise CaseFailed(msg)
+
+
+def read(path, default=""):
+    try:
+        with open(path, "r", errors="replace") as f:
+            return f.read()
+    except IOError:
+        return default
+
+
+def parse_records(text, where):
+    records = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError as e:
+            raise CaseFailed("%s line %d is not JSON (%s): %.120s" % (where, n, e, line))
+        require(isinstance(rec, dict) and "kind" in rec,
+                "%s line %d is not an object with a \"kind\": %.120s" % (where, n, line))
+        records.append(rec)
+    return records
+
+
+def type_name_matches(name, want):
+    return name == want or name.endswith("." + want)
+
+
+def find_type_count(summary, want):
+    """Live count of type `want`, from top_types, else from anywhere inside census."""
+    for t in summary.get("top_types") or []:
+        if isinstance(t, dict) and type_name_matches(str(t.get("type", "")), want):
+            return t.get("live_objects")
+
+    def walk(node):
+        if isinstance(node, dict):
+            name = node.get("type", node.get("name"))
+            if isinstance(name, str) and type_name_matches(name, want):
+                for k in ("live_objects", "count", "objects", "live"):
+                    if isinstance(node.get(k), int):
+                        return node[k]
+            for k, v in node.items():
+                if type_name_matches(str(k), want) and isinstance(v, int):
+                    return v
+                r = walk(v)
+                if r is not None:
+                    return r
+        elif isinstance(node, list):
+            for v in node:
+                r = walk(v)
+                if r is not None:
+                    return r
+        return None
+
+    return walk(summary.get("census"))
+
+
+def growth_brief(s):
+    g = s.get("growth") or {}
+    top = [(t.get("type"), t.get("live_objects"), t.get("growth_per_s"))
+           for t in (s.get("top_types") or [])[:3] if isinstance(t, dict)]
+    return "growth=%s top_types=%s" % (json.dumps(g, sort_keys=True), top)
+
+
+def check_summary_shape(s):
+    missing = [k for k in SUMMARY_KEYS if k not in s]
+    require(not missing, "summary for pid %s lacks %s" % (s.get("pid"), ", ".join(missing)))
+    gc = s["gc"]
+    require(isinstance(gc, dict) and all(k in gc for k in ("collections", "collected", "uncollectable")),
+            "summary.gc lacks collections/collected/uncollectable: %s" % json.dumps(gc))
+    require(isinstance(gc["collections"], list) and len(gc["collections"]) == 3,
+            "summary.gc.collections is not a list of 3 generations: %s" % json.dumps(gc["collections"]))
+    g = s["growth"]
+    require(isinstance(g, dict) and all(k in g for k in GROWTH_KEYS),
+            "summary.growth lacks one of %s: %s" % (", ".join(GROWTH_KEYS), json.dumps(g)))
+    require(isinstance(g["leak"], bool), "summary.growth.leak is not a boolean: %r" % (g["leak"],))
+    require(isinstance(s["top_types"], list), "summary.top_types is not a list")
+    require(isinstance(s["exited"], bool), "summary.exited is not a boolean")
+
+
+def session(args, d, records_text):
+    """Common checks for a session that ran: exit status, records, one summary per pid."""
+    rc = int(read(os.path.join(d, "rc"), "-1").strip() or -1)
+    require(rc != 124 and rc != 137, "leakd did not finish in time (killed by timeout, rc %d)" % rc)
+    # The exit status is checked last (check_rc), after the case's own assertions, whose
+    # messages say more about what went wrong.
+    records = parse_records(records_text, "records")
+    samples = [r for r in records if r["kind"] == "sample"]
+    summaries = [r for r in records if r["kind"] == "summary"]
+    require(samples, "no sample records")
+    for r in samples[:1]:
+        missing = [k for k in SAMPLE_KEYS if k not in r]
+        require(not missing, "sample lacks %s: %.200s" % (", ".join(missing), json.dumps(r)))
+    if args.pid:
+        for p in args.pid:
+            n = sum(1 for s in summaries if s.get("pid") == p)
+            require(n == 1, "%d summaries for pid %d, expected exactly 1" % (n, p))
+        require(len(summaries) == len(args.pid),
+                "%d summaries for %d pids: %s" % (len(summaries), len(args.pid),
+                                                  [s.get("pid") for s in summaries]))
+    else:
+        require(len(summaries) == 1, "%d summary records, expected exactly 1" % len(summaries))
+    pids = set(s.get("pid") for s in summaries)
+    stray = sorted(set(r.get("pid") for r in samples) - pids)
+    require(not stray, "samples for pids without a summary: %s" % stray)
+    for s in summaries:
+        check_summary_shape(s)
+        if args.python:
+            require(s["python"] == args.python,
+                    "summary.python is %r, expected %r" % (s["python"], args.python))
+    return samples, summaries
+
+
+def check_rc(args, d, summaries):
+    rc = int(read(os.path.join(d, "rc"), "-1").strip() or -1)
+    if args.rc is not None and rc != args.rc:
+        raise CaseFailed("exit status %d, expected %d; %s" % (
+            rc, args.rc, "; ".join(growth_brief(s) for s in summaries)))
+
+
+def one_line_error(d, rc_want, must_contain=None):
+    rc = int(read(os.path.join(d, "rc"), "-1").strip() or -1)
+    require(rc == rc_want, "exit status %d, expected %d" % (rc, rc_want))
+    lines = [l for l in read(os.path.join(d, "stderr")).splitlines() if l.strip()]
+    require(len(lines) == 1, "expected exactly one stderr line, got %d" % len(lines))
+    if must_contain:
+        require(must_contain.lower() in lines[0].lower(),
+                "stderr does not say %r: %r" % (must_contain, lines[0]))
+    summaries = [r for r in parse_records(read(os.path.join(d, "stdout")), "stdout")
+                 if r["kind"] == "summary"]
+    require(not summaries, "a failed attach still printed %d summary records" % len(summaries))
+    return lines[0]
+
+
+def run_case(args):
+    d = args.dir
+    kind = args.kind
+    if kind in ("dead_pid", "not_python"):
+        return one_line_error(d, 1, "not a Python process" if kind == "not_python" else None)
+    if kind == "bad_flag":
+        for sub in sorted(os.listdir(d)):
+            sd = os.path.join(d, sub)
+            if os.path.isdir(sd):
+                rc = int(read(os.path.join(sd, "rc"), "-1").strip() or -1)
+                require(rc == 2, "%s: exit status %d, expected 2 (usage error)" % (read(os.path.join(sd, "cmd")).strip(), rc))
+                require(read(os.path.join(sd, "stderr")).strip(), "%s: no message on stderr" % sub)
+        return "usage errors exit 2"
+
+    if args.records:
+        require(os.path.exists(args.records), "--output file %s was not written" % args.records)
+        records_text = read(args.records)
+        out = read(os.path.join(d, "stdout"))
+        require(not any(l.startswith("{") for l in out.splitlines()),
+                "records went to stdout although --output was given")
+    else:
+        records_text = read(os.path.join(d, "stdout"))
+    samples, summaries = session(args, d, records_text)
+    note = case_assertions(args, kind, samples, summaries)
+    check_rc(args, d, summaries)
+    return note
+
+
+def case_assertions(args, kind, samples, summaries):
+    s = summaries[0]
+    g = s["growth"]
+
+    if kind == "leak":
+        require(g["leak"] is True, "leak not flagged: " + growth_brief(s))
+        return "flagged, %.0f obj/s, confidence %s" % (g["objects_per_s"] or 0, g["confidence"])
+    if kind == "leak_fds":
+        require(g["leak"] is True, "fd leak not flagged: " + growth_brief(s))
+        reason = str(g["reason"]).lower()
+        require(any(w in reason for w in ("fd", "file desc", "descriptor", "grow")),
+                "reason mentions neither file descriptors nor growth: %r" % g["reason"])
+        require(isinstance(s["open_fds"], int) and s["open_fds"] >= args.min_open_fds,
+                "summary.open_fds is %r, expected >= %d" % (s["open_fds"], args.min_open_fds))
+        fds = [r["open_fds"] for r in samples if isinstance(r.get("open_fds"), int)]
+        if len(fds) >= 2:
+            require(fds[-1] > fds[0], "open_fds does not grow across samples: %d -> %d" % (fds[0], fds[-1]))
+        return "flagged, open_fds %d, reason %r" % (s["open_fds"], g["reason"])
+    if kind == "healthy":
+        require(g["leak"] is False, "healthy program flagged as a leak: " + growth_brief(s))
+        return "not flagged (%s)" % g["reason"]
+    if kind == "cycles_gc":
+        require(g["leak"] is False, "cycles reclaimed by the GC flagged as a leak: " + growth_brief(s))
+        require(isinstance(s["gc"]["collected"], int) and s["gc"]["collected"] > 0,
+                "gc.collected is %r, expected > 0" % (s["gc"]["collected"],))
+        return "not flagged, gc collected %d" % s["gc"]["collected"]
+    if kind == "observer":
+        require(g["leak"] is True, "registry leak not flagged: " + growth_brief(s))
+        top = s["top_types"]
+        require(top and type_name_matches(str(top[0].get("type")), "Subscriber"),
+                "Subscriber is not first in top_types: " + growth_brief(s))
+        return "flagged, top type %s" % top[0].get("type")
+    if kind == "census":
+        got = {}
+        for t, want in (("Leaky", 12345), ("Slotted", 2345)):
+            got[t] = find_type_count(s, t)
+        require(got["Leaky"] == 12345 and got["Slotted"] == 2345,
+                "census Leaky=%r Slotted=%r, expected 12345 and 2345; %s"
+                % (got["Leaky"], got["Slotted"], growth_brief(s)))
+        return "Leaky 12345, Slotted 2345"
+    if kind == "exited":
+        require(s["exited"] is True, "target exited mid-session but summary.exited is %r" % s["exited"])
+        return "exited=true after %ss" % s["duration_s"]
+    if kind == "multi_pid":
+        by_pid = dict((x["pid"], x) for x in summaries)
+        leaky, healthy = args.pid[0], args.pid[1]
+        require(by_pid[leaky]["growth"]["leak"] is True,
+                "pid %d (list append) not flagged: %s" % (leaky, growth_brief(by_pid[leaky])))
+        require(by_pid[healthy]["growth"]["leak"] is False,
+                "pid %d (sawtooth) flagged: %s" % (healthy, growth_brief(by_pid[healthy])))
+        return "one summary per pid, only the leak flagged"
+    if kind == "sigint":
+        return "stopped on SIGINT with a summary"
+    raise CaseFailed("unknown case kind %r" % kind)
+
+
+def main():
+    ap = argparse.ArgumentParser(description="check one leakd integration case")
+    ap.add_argument("kind")
+    ap.add_argument("name")
+    ap.add_argument("dir")
+    ap.add_argument("--rc", type=int, default=None)
+    ap.add_argument("--python", default=None)
+    ap.add_argument("--pid", type=int, action="append", default=[])
+    ap.add_argument("--records", default=None)
+    ap.add_argument("--min-open-fds", type=int, default=100)
+    args = ap.parse_args()
+    try:
+        note = run_case(args)
+    except CaseFailed as e:
+        print("FAIL %s: %s" % (args.name, e))
+        cmd = read(os.path.join(args.dir, "cmd")).strip()
+        if cmd:
+            print("  command: %s" % cmd)
+        err = read(os.path.join(args.dir, "stderr")).splitlines()
+        if err:
+            print("  leakd stderr (last %d of %d lines):" % (min(10, len(err)), len(err)))
+            for line in err[-10:]:
+                print("    " + line)
+        else:
+            print("  leakd stderr: (empty)")
+        return 1
+    print("PASS %s (%s)" % (args.name, note))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,367 @@
+#!/usr/bin/env bash
+# leakd's integration matrix: real Python programs (tests/programs) under the real daemon,
+# on every interpreter found. Debian /usr/bin/python3.11 and pyenv 3.11.7 are the spine
+# and run every case; other pyenv versions (3.8+) and the Pythons fetched by
+# scripts/fetch-pythons.sh run a subset. Sessions last 30 s. Error paths and session
+# semantics (dead pid, non-Python pid, usage errors, --fail-on-leak, several --pid, a
+# target that exits mid-session, SIGINT) run once, on Debian 3.11. Cases run two at a
+# time (the test machines have 2 cores); each writes stdout, stderr, rc and the command
+# under build/integration/, and tests/integration/check.py asserts on the JSON records.
+# Skips with a reason, and exits 0, when not root or when BPF is unavailable.
+# Usage: tests/integration/run.sh BUILD/leakd
+# Environment: LEAKD_IT_JOBS (2), LEAKD_IT_FULL=1 (every case on every interpreter),
+#   LEAKD_IT_ONLY=REGEX (run only cases whose "interpreter/case" name matches),
+#   LEAKD_IT_OUT (build/integration), PYENV_ROOT (/root/.pyenv), LEAKD_PYTHONS (build/pythons),
+#   LEAKD_IT_SPINE_S / LEAKD_IT_EXTRA_S (session lengths, 30 s each).
+set -uo pipefail
+
+if [ $# -ne 1 ]; then
+	echo "usage: $0 BUILD/leakd" >&2
+	exit 2
+fi
+if [ ! -x "$1" ]; then
+	echo "run.sh: $1 is not an executable leakd (run make first)" >&2
+	exit 2
+fi
+leakd=$(realpath "$1")
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$repo" || exit 2
+progs=$repo/tests/programs
+checker=(/usr/bin/python3 "$repo/tests/integration/check.py")
+jobs_max=${LEAKD_IT_JOBS:-2}
+only=${LEAKD_IT_ONLY:-}
+pyenv_root=${PYENV_ROOT:-/root/.pyenv}
+fetched=${LEAKD_PYTHONS:-build/pythons}
+SPINE_S=${LEAKD_IT_SPINE_S:-30}
+# leakd's detector wants 18 samples after warm-up before it judges, so at --interval 1
+# a 20 s session ends with "not enough samples yet": the extras run 30 s as well.
+EXTRA_S=${LEAKD_IT_EXTRA_S:-30}
+
+skip_all() {
+	echo "integration: skipped: $*"
+	echo "integration: 0 passed, 0 failed, 1 skipped"
+	exit 0
+}
+[ "$(id -u)" -eq 0 ] || skip_all "not root (leakd needs root for BPF and uprobes)"
+[ -r /sys/kernel/btf/vmlinux ] || skip_all "the kernel has no BTF (/sys/kernel/btf/vmlinux)"
+if command -v bpftool >/dev/null && ! bpftool prog show >/dev/null 2>&1; then
+	skip_all "BPF is unavailable here (bpftool prog show fails: no bpf() syscall or no CAP_BPF)"
+fi
+[ -x /usr/bin/python3 ] || skip_all "/usr/bin/python3 (for the checker) is missing"
+out=$(mkdir -p "${LEAKD_IT_OUT:-build/integration}" && cd "${LEAKD_IT_OUT:-build/integration}" && pwd) || exit 2
+
+rm -rf "${out:?}"/*
+results=$out/results
+: >"$results"
+declare -a skips=()
+
+# ---- interpreters ------------------------------------------------------------------
+# Each interpreter is a directory $out/py/NAME holding argv (one word per line: how to
+# run it) and env (VAR=value lines for leakd to pass on to the target), and version.
+declare -a interp_spine=() interp_extra=()
+
+add_interp() { # NAME ROLE ENV_FILE_OR_- ARGV...
+	local name=$1 role=$2 envsrc=$3
+	shift 3
+	local d=$out/py/$name
+	mkdir -p "$d"
+	printf '%s\n' "$@" >"$d/argv"
+	: >"$d/env"
+	[ "$envsrc" = - ] || printf '%s\n' "$envsrc" >"$d/env"
+	local -a envv=()
+	mapfile -t envv <"$d/env"
+	local ver
+	if ! ver=$(env "${envv[@]}" "$@" -c 'import platform; print(platform.python_version())' 2>&1); then
+		if [ "$role" = spine ]; then
+			echo "FAIL $name: required interpreter does not start: $ver" | tee -a "$results"
+		else
+			skips+=("$name: does not start ($ver)")
+		fi
+		return
+	fi
+	echo "$ver" >"$d/version"
+	if [ "$role" = spine ]; then interp_spine+=("$name"); else interp_extra+=("$name"); fi
+}
+
+if [ -x /usr/bin/python3.11 ]; then
+	add_interp debian-3.11 spine - /usr/bin/python3.11
+else
+	echo "FAIL debian-3.11: required interpreter /usr/bin/python3.11 is missing" | tee -a "$results"
+fi
+if [ -x "$pyenv_root/versions/3.11.7/bin/python3.11" ]; then
+	add_interp pyenv-3.11.7 spine - "$pyenv_root/versions/3.11.7/bin/python3.11"
+else
+	echo "FAIL pyenv-3.11.7: required interpreter $pyenv_root/versions/3.11.7/bin/python3.11 is missing" | tee -a "$results"
+fi
+while read -r d; do
+	[ -d "$d" ] || continue
+	v=${d##*/}
+	[ "$v" = 3.11.7 ] && continue
+	case $v in
+	3.[89].* | 3.[1-9][0-9].*) ;;
+	*) skips+=("pyenv-$v: older than 3.8, not supported"); continue ;;
+	esac
+	py=$d/bin/python${v%.*}
+	if [ -x "$py" ]; then add_interp "pyenv-$v" extra - "$py"; else skips+=("pyenv-$v: no $py"); fi
+done < <(find "$pyenv_root/versions" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | sort -V)
+for v in 3.13 3.14; do
+	envf=$fetched/python$v.env
+	if [ ! -r "$envf" ]; then
+		skips+=("debian-$v: not fetched (run scripts/fetch-pythons.sh)")
+		continue
+	fi
+	LOADER=$(sed -n 's/^LOADER=//p' "$envf")
+	LIBPATH=$(sed -n 's/^LIBPATH=//p' "$envf")
+	PYTHON=$(sed -n 's/^PYTHON=//p' "$envf")
+	# Run the loader directly, not the wrapper script, so the traced process is Python
+	# from its first exec (the wrapper's /bin/sh would be). No PYTHONHOME needed: Python
+	# finds its stdlib from its own path (verified on 3.13.5 and 3.14.10), and leakd's
+	# environment stays clean.
+	add_interp "debian-$v" extra - "$LOADER" --library-path "$LIBPATH" "$PYTHON"
+done
+
+# ---- case plumbing -----------------------------------------------------------------
+declare -a queue=()
+
+want_case() { [ -z "$only" ] || [[ $1 =~ $only ]]; }
+
+# Queues "FUNCTION NAME ARGS..." to run in the background later.
+enqueue() {
+	want_case "$2" && queue+=("$(printf '%q ' "$@")")
+}
+
+# Records a check's verdict (the checker's first line) and its details.
+verdict() { # NAME CHECK_OUTPUT_FILE
+	cat "$2"
+	head -n1 "$2" >>"$results"
+}
+
+# Runs leakd for a case: leakd_run DIR TIMEOUT_S [--env VAR=value ...] ARGS...
+leakd_run() {
+	local d=$1 t=$2
+	shift 2
+	local -a envv=()
+	while [ "${1:-}" = --env ]; do
+		envv+=("$2")
+		shift 2
+	done
+	mkdir -p "$d"
+	printf '%q ' "$leakd" "$@" >"$d/cmd"
+	echo >>"$d/cmd"
+	env "${envv[@]}" timeout -k 10 "$t" "$leakd" "$@" >"$d/stdout" 2>"$d/stderr" </dev/null
+	echo $? >"$d/rc"
+}
+
+py_argv() { mapfile -t PYARGV <"$out/py/$1/argv"; }
+py_envargs() {
+	local e
+	PYENVARGS=()
+	while read -r e; do [ -n "$e" ] && PYENVARGS+=(--env "$e"); done <"$out/py/$1/env"
+}
+py_env() { mapfile -t PYENV <"$out/py/$1/env"; }
+py_version() { cat "$out/py/$1/version"; }
+
+# A session under `leakd -- PY program`: case_cmd NAME INTERP KIND SECONDS RC PROGRAM [ARGS...]
+case_cmd() {
+	local name=$1 interp=$2 kind=$3 secs=$4 rc=$5 prog=$6
+	shift 6
+	local d=$out/cases/${name//\//_}
+	local -a extra=()
+	[ "$rc" = 3 ] && extra+=(--fail-on-leak)
+	[ "$kind" = healthy ] || [ "$kind" = cycles_gc ] && extra+=(--fail-on-leak)
+	py_argv "$interp"
+	py_envargs "$interp"
+	# The program outlives the session by a margin, then exits on its own.
+	leakd_run "$d" $((secs + 60)) "${PYENVARGS[@]}" --format json --duration "$secs" --interval 1 \
+		"${extra[@]}" -- "${PYARGV[@]}" "$progs/$prog" --seconds $((secs + 15)) "$@"
+	"${checker[@]}" "$kind" "$name" "$d" --rc "$rc" --python "$(py_version "$interp")" >"$d/check" 2>&1
+	verdict "$name" "$d/check"
+}
+
+# Starts a program in the background for attaching; sets BG_PID. Waits for "ready" when asked.
+start_bg() { # INTERP WAIT_READY LOGFILE PROGRAM ARGS...
+	local interp=$1 wait_ready=$2 log=$3
+	shift 3
+	py_argv "$interp"
+	py_env "$interp"
+	: >"$log" # exists before the poll below looks at it
+	env "${PYENV[@]}" "${PYARGV[@]}" "$@" >"$log" 2>&1 </dev/null &
+	BG_PID=$!
+	if [ "$wait_ready" = yes ]; then
+		local i
+		for ((i = 0; i < 300; i++)); do
+			grep -q '^ready$' "$log" && return 0
+			kill -0 "$BG_PID" 2>/dev/null || return 1
+			sleep 0.1
+		done
+		return 1
+	fi
+	sleep 2 # past interpreter start-up
+}
+
+stop_bg() {
+	local p
+	for p in "$@"; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	return 0
+}
+
+case_census() { # NAME INTERP
+	local name=$1 interp=$2
+	local d=$out/cases/${name//\//_}
+	mkdir -p "$d"
+	if ! start_bg "$interp" yes "$d/target.log" "$progs/exact_census.py" --seconds 120; then
+		echo "FAIL $name: exact_census.py did not print ready: $(tail -n 3 "$d/target.log")" | tee "$d/check"
+		head -n1 "$d/check" >>"$results"
+		stop_bg "$BG_PID"
+		return
+	fi
+	local pid=$BG_PID
+	leakd_run "$d" 60 --pid "$pid" --format json --duration 5 --interval 1
+	stop_bg "$pid"
+	"${checker[@]}" census "$name" "$d" --rc 0 --pid "$pid" --python "$(py_version "$interp")" >"$d/check" 2>&1
+	verdict "$name" "$d/check"
+}
+
+case_dead_pid() {
+	local name=$1 d=$out/cases/${1//\//_}
+	true &
+	local pid=$!
+	wait "$pid"
+	leakd_run "$d" 30 --pid "$pid" --format json --duration 3
+	"${checker[@]}" dead_pid "$name" "$d" >"$d/check" 2>&1
+	verdict "$name" "$d/check"
+}
+
+case_not_python() {
+	local name=$1 d=$out/cases/${1//\//_}
+	mkdir -p "$d"
+	/bin/sleep 120 &
+	local pid=$!
+	leakd_run "$d" 30 --pid "$pid" --format json --duration 3
+	stop_bg "$pid"
+	"${checker[@]}" not_python "$name" "$d" >"$d/check" 2>&1
+	verdict "$name" "$d/check"
+}
+
+case_bad_flag() {
+	local name=$1 d=$out/cases/${1//\//_}
+	leakd_run "$d/no-such-flag" 10 --no-such-flag
+	leakd_run "$d/bad-format" 10 --format yaml --pid 1
+	leakd_run "$d/bad-interval" 10 --interval -1 --pid 1
+	leakd_run "$d/no-target" 10 --duration 1
+	"${checker[@]}" bad_flag "$name" "$d" >"$d/check" 2>&1
+	verdict "$name" "$d/check"
+}
+
+case_multi_pid() { # NAME INTERP: two --pid targets, records to --output
+	local name=$1 interp=$2 d=$out/cases/${1//\//_}
+	mkdir -p "$d"
+	start_bg "$interp" no "$d/a.log" "$progs/leak_list_append.py" --seconds 60
+	local a=$BG_PID
+	start_bg "$interp" no "$d/b.log" "$progs/healthy_sawtooth.py" --seconds 60
+	local b=$BG_PID
+	leakd_run "$d" 75 --pid "$a" --pid "$b" --format json --output "$d/records.jsonl" --duration 20 --interval 1
+	stop_bg "$a" "$b"
+	"${checker[@]}" multi_pid "$name" "$d" --rc 0 --pid "$a" --pid "$b" --records "$d/records.jsonl" \
+		--python "$(py_version "$interp")" >"$d/check" 2>&1
+	verdict "$name" "$d/check"
+}
+
+case_sigint() { # NAME INTERP: no --duration; SIGINT (Ctrl-C) ends the session with a summary
+	local name=$1 interp=$2 d=$out/cases/${1//\//_}
+	mkdir -p "$d"
+	py_argv "$interp"
+	local -a cmd=("$leakd" --format json --interval 1 -- "${PYARGV[@]}" "$progs/cycles_collected.py" --seconds 60)
+	printf '%q ' "${cmd[@]}" >"$d/cmd"
+	# Background jobs of a script start with SIGINT ignored, which a leakd using signalfd
+	# would inherit and never see; restore the default disposition before the exec.
+	/usr/bin/python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
+		"${cmd[@]}" >"$d/stdout" 2>"$d/stderr" </dev/null &
+	local pid=$! i
+	sleep 8
+	kill -INT "$pid" 2>/dev/null
+	for ((i = 0; i < 200; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "(run.sh: leakd still running 20 s after SIGINT, killed)" >>"$d/stderr"
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid"
+	echo $? >"$d/rc"
+	"${checker[@]}" sigint "$name" "$d" --rc 0 --python "$(py_version "$interp")" >"$d/check" 2>&1
+	verdict "$name" "$d/check"
+}
+
+# ---- the matrix ----------------------------------------------------------------------
+for interp in "${interp_spine[@]}"; do
+	s=$SPINE_S
+	# Debian's leak cases also check --fail-on-leak (exit 3); pyenv's check exit 0 on a leak.
+	lrc=0
+	[ "$interp" = debian-3.11 ] && lrc=3
+	enqueue case_cmd "$interp/list_append" "$interp" leak "$s" $lrc leak_list_append.py
+	enqueue case_cmd "$interp/open_files" "$interp" leak_fds "$s" $lrc leak_open_files.py
+	enqueue case_cmd "$interp/cycles_gc" "$interp" cycles_gc "$s" 0 cycles_collected.py
+	enqueue case_cmd "$interp/cycles_disabled_gc" "$interp" leak "$s" $lrc cycles_collected.py --disable-gc
+	enqueue case_cmd "$interp/observer_registry" "$interp" observer "$s" $lrc observer_registry.py
+	enqueue case_cmd "$interp/healthy_cache" "$interp" healthy "$s" 0 healthy_cache.py
+	enqueue case_cmd "$interp/healthy_sawtooth" "$interp" healthy "$s" 0 healthy_sawtooth.py
+	enqueue case_census "$interp/exact_census" "$interp"
+done
+if [[ " ${interp_spine[*]} " == *" debian-3.11 "* ]]; then
+	enqueue case_dead_pid "cli/dead_pid"
+	enqueue case_not_python "cli/not_python"
+	enqueue case_bad_flag "cli/bad_flag"
+	enqueue case_cmd "debian-3.11/target_exits_mid_session" debian-3.11 exited 30 0 leak_list_append.py --seconds 5
+	enqueue case_multi_pid "debian-3.11/two_pids_output_file" debian-3.11
+	enqueue case_sigint "debian-3.11/sigint" debian-3.11
+fi
+for interp in "${interp_extra[@]}"; do
+	s=$EXTRA_S
+	enqueue case_cmd "$interp/list_append" "$interp" leak "$s" 0 leak_list_append.py
+	enqueue case_cmd "$interp/cycles_gc" "$interp" cycles_gc "$s" 0 cycles_collected.py
+	enqueue case_cmd "$interp/cycles_disabled_gc" "$interp" leak "$s" 0 cycles_collected.py --disable-gc
+	enqueue case_cmd "$interp/observer_registry" "$interp" observer "$s" 0 observer_registry.py
+	enqueue case_cmd "$interp/healthy_sawtooth" "$interp" healthy "$s" 0 healthy_sawtooth.py
+	enqueue case_census "$interp/exact_census" "$interp"
+	if [ -n "${LEAKD_IT_FULL:-}" ]; then
+		enqueue case_cmd "$interp/open_files" "$interp" leak_fds "$s" 0 leak_open_files.py --rate 20
+		enqueue case_cmd "$interp/healthy_cache" "$interp" healthy "$s" 0 healthy_cache.py
+	fi
+done
+
+echo "integration: leakd $leakd"
+echo "integration: interpreters: ${interp_spine[*]} ${interp_extra[*]}"
+for s in "${skips[@]}"; do echo "integration: skip $s"; done
+echo "integration: ${#queue[@]} cases, $jobs_max at a time; logs in $out/cases"
+
+cleanup() {
+	local p
+	for p in $(jobs -p); do kill "$p" 2>/dev/null; done
+}
+trap 'cleanup; exit 130' INT TERM
+
+start=$SECONDS
+for job in "${queue[@]}"; do
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do
+		wait -n
+	done
+	eval "$job" &
+done
+wait
+elapsed=$((SECONDS - start))
+
+passed=$(grep -c '^PASS ' "$results")
+failed=$(grep -c '^FAIL ' "$results")
+skipped=${#skips[@]}
+if [ "$failed" -gt 0 ]; then
+	echo "integration: failed cases:"
+	grep '^FAIL ' "$results" | sed 's/^/  /'
+fi
+echo "integration: took ${elapsed}s"
+echo "integration: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Leaks Record objects: every tick appends copies of incoming items to a module-level
+list that is never trimmed (~2,000 Records/s), amid ordinary churn of temporaries that
+die young, so the floor of live objects rises steadily while the GC keeps running.
+
+Usage: leak_list_append.py [--seconds N] [--rate OBJECTS_PER_S]   (default: forever)
+Works with Python 3.6 and later; prints nothing.
+"""
+import argparse
+import sys
+import time
+
+TICK = 0.05  # seconds; small ticks keep the rate steady without busy-waiting
+
+HISTORY = []  # the leak: grows forever, nobody reads it back
+
+
+class Record(object):
+    def __init__(self, seq, name, tags, payload):
+        self.seq = seq
+        self.name = name
+        self.tags = tags
+        self.payload = payload
+
+
+def handle_batch(seq0, n):
+    """Processes n incoming items; keeps a copy of each 'for auditing'."""
+    total = 0
+    for i in range(n):
+        seq = seq0 + i
+        # Churn: temporaries that are garbage by the end of the iteration.
+        raw = {"id": seq, "user": "user%d" % (seq % 997), "score": seq * 0.5}
+        fields = [str(raw["id"]), raw["user"], str(raw["score"])]
+        key = tuple(fields)
+        total += len(key[1]) + len(",".join(fields))
+        HISTORY.append(Record(seq, raw["user"], [seq % 7, seq % 11], dict(raw)))
+    return total
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=None, help="run this long (default: forever)")
+    ap.add_argument("--rate", type=int, default=2000, help="leaked Records per second")
+    args = ap.parse_args()
+
+    per_tick = max(1, int(args.rate * TICK))
+    start = time.monotonic()
+    deadline = None if args.seconds is None else start + args.seconds
+    seq = 0
+    next_tick = start
+    while deadline is None or time.monotonic() < deadline:
+        handle_batch(seq, per_tick)
+        seq += per_tick
+        next_tick += TICK
+        delay = next_tick - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        else:
+            next_tick = time.monotonic()  # fell behind: do not try to catch up in a burst
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: exit quietly
+        sys.exit(130)
