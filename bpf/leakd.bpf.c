@@ -62,11 +62,13 @@ struct stash {
 	struct stash_frame frames[STASH_DEPTH];
 };
 
-/* tid -> calls in flight between an entry probe and its return probe. */
+/* Per thread: calls in flight between an entry probe and its return probe.
+ * Task-local storage rather than a tid-keyed hash: no hashing on the hot
+ * path, and an entry dies with its thread. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct stash);
 } stashes SEC(".maps");
 
@@ -109,9 +111,18 @@ static __always_inline void emit(__u32 tgid, __u8 kind, __u8 site, __u8 gen, __u
 	e->size = size;
 	e->aux = aux;
 	/* GC events are rare and the consumer acts on them (a census after a
-	 * collection); bulk allocation events wait for the watermark or the timer. */
-	if (kind == LEAKD_EV_GC_DONE || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= LEAKD_WAKEUP_WATERMARK)
+	 * collection). Bulk allocation events wake it only when they cross the
+	 * watermark, not on every record past it: a wakeup costs ~7 us, and a
+	 * consumer that has fallen behind must not make every probe pay that.
+	 * A crossing missed in a race between CPUs waits for the 100 ms drain. */
+	if (kind == LEAKD_EV_GC_DONE) {
 		flags = BPF_RB_FORCE_WAKEUP;
+	} else {
+		__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+		if (avail >= LEAKD_WAKEUP_WATERMARK && avail < LEAKD_WAKEUP_WATERMARK + LEAKD_WAKEUP_BAND)
+			flags = BPF_RB_FORCE_WAKEUP;
+	}
 	bpf_ringbuf_submit(e, flags);
 	count(LEAKD_CNT_EVENTS);
 }
@@ -193,18 +204,16 @@ int gc_done_uretprobe(struct pt_regs *ctx)
 SEC("uprobe")
 int alloc_enter(struct pt_regs *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32, tid = (__u32)id;
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u32 site = cookie & 0xff;
 	__u64 a0 = reg_arg(ctx, (cookie >> 8) & 0xf);
 	__u64 a1 = reg_arg(ctx, (cookie >> 12) & 0xf);
 	struct stash_frame f = { .site = site };
-	struct stash *s, zero = {};
+	struct stash *s;
 	__u32 d;
 
-	if (!watching(tgid, LEAKD_WATCH_ALLOCS))
-		return 0;
+	/* Allocation probes are attached per pid (every hit costs a trap), so
+	 * unlike the shared GC hooks they need no watched-map check. */
 
 	switch (site) {
 	case LEAKD_SITE_MALLOC:
@@ -227,13 +236,9 @@ int alloc_enter(struct pt_regs *ctx)
 		return 0;
 	}
 
-	s = bpf_map_lookup_elem(&stashes, &tid);
-	if (!s) {
-		bpf_map_update_elem(&stashes, &tid, &zero, BPF_NOEXIST);
-		s = bpf_map_lookup_elem(&stashes, &tid);
-		if (!s)
-			return 0;
-	}
+	s = bpf_task_storage_get(&stashes, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!s)
+		return 0;
 	d = s->depth;
 	if (d >= STASH_DEPTH) {
 		count(LEAKD_CNT_STASH_MISS);
@@ -249,15 +254,13 @@ SEC("uretprobe")
 int alloc_return(struct pt_regs *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32, tid = (__u32)id;
+	__u32 tgid = id >> 32;
 	__u64 ret = PT_REGS_RC(ctx);
 	struct stash_frame f;
 	struct stash *s;
 	__u32 d;
 
-	if (!watching(tgid, LEAKD_WATCH_ALLOCS))
-		return 0;
-	s = bpf_map_lookup_elem(&stashes, &tid);
+	s = bpf_task_storage_get(&stashes, bpf_get_current_task_btf(), 0, 0);
 	if (!s || s->depth == 0 || s->depth > STASH_DEPTH) {
 		count(LEAKD_CNT_STASH_MISS);
 		return 0;
@@ -282,8 +285,6 @@ int free_enter(struct pt_regs *ctx)
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u64 addr;
 
-	if (!watching(tgid, LEAKD_WATCH_ALLOCS))
-		return 0;
 	addr = reg_arg(ctx, (cookie >> 8) & 0xf);
 	if (addr)
 		emit(tgid, LEAKD_EV_FREE, cookie & 0xff, 0, addr, 0, 0);

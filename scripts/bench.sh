@@ -10,7 +10,7 @@
 # the leakd process, polled: `time -f %M` would report the traced child's RSS too).
 # The table goes to stdout and everything to build/bench.json.
 # Usage: scripts/bench.sh BUILD/leakd
-# Environment: BENCH_ROUNDS (3), BENCH_ITERATIONS (3000000), BENCH_TIMEOUT (600 s per run),
+# Environment: BENCH_ROUNDS (3), BENCH_ITERATIONS (1000000), BENCH_TIMEOUT (600 s per run),
 #   BENCH_OUT (build/bench.json), PYENV_ROOT (/root/.pyenv).
 set -uo pipefail
 
@@ -19,7 +19,7 @@ leakd=$(realpath "$leakd")
 repo=$(cd "$(dirname "$0")/.." && pwd)
 prog=$repo/tests/programs/bench_alloc.py
 rounds=${BENCH_ROUNDS:-3}
-iterations=${BENCH_ITERATIONS:-3000000}
+iterations=${BENCH_ITERATIONS:-1000000}
 per_run_timeout=${BENCH_TIMEOUT:-600}
 out_json=${BENCH_OUT:-$repo/build/bench.json}
 pyenv_root=${PYENV_ROOT:-/root/.pyenv}
@@ -64,6 +64,16 @@ run_leakd() { # MODE PY RECORDS STDOUT STDERR -> prints peak RSS in KiB, returns
 	return $rc
 }
 
+# The trace mode's floor: what its probe hits alone must cost, measured now
+# with leakd's own BPF programs (tests/bench/probe_cost.c), so the ratio
+# "trace / floor" says how much leakd adds on top of the kernel's traps.
+probe_cost=$work/probe_cost.json
+echo '{}' >"$probe_cost"
+if [ -n "${PROBE_COST:-}" ] && [ -x "${PROBE_COST}" ] && [ "$(id -u)" -eq 0 ]; then
+	"$PROBE_COST" >"$probe_cost" 2>"$work/probe_cost.err" || echo '{}' >"$probe_cost"
+	echo "bench: probe cost per hit: $(cat "$probe_cost")"
+fi
+
 echo "bench: $rounds rounds x ${#interps[@]} interpreters x ${#variants[@]} variants, $iterations iterations each"
 for ((r = 1; r <= rounds; r++)); do
 	for ip in "${interps[@]}"; do
@@ -102,6 +112,8 @@ for ((r = 1; r <= rounds; r++)); do
 				            if obj.get("kind") == "summary":
 				                ev = (obj.get("allocs") or 0) + (obj.get("frees") or 0)
 				                row["events"] = ev
+				                row["allocs"] = obj.get("allocs") or 0
+				                row["frees"] = obj.get("frees") or 0
 				                row["dropped_events"] = obj.get("dropped_events")
 				                d = obj.get("duration_s") or 0
 				                row["events_per_s"] = round(ev / d) if d else None
@@ -121,10 +133,11 @@ for ((r = 1; r <= rounds; r++)); do
 done
 
 mkdir -p "$(dirname "$out_json")"
-/usr/bin/python3 - "$runs" "$out_json" "$iterations" "$rounds" <<'EOF'
+/usr/bin/python3 - "$runs" "$out_json" "$iterations" "$rounds" "$probe_cost" <<'EOF'
 import json, statistics, sys
-runs_path, out_path, iterations, rounds = sys.argv[1:]
+runs_path, out_path, iterations, rounds, cost_path = sys.argv[1:]
 runs = [json.loads(l) for l in open(runs_path)]
+cost = json.load(open(cost_path))
 def med(xs):
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else None
@@ -151,6 +164,14 @@ for py in pythons:
             row["events_per_s"] = med([r.get("events_per_s") for r in rs])
             row["dropped_events"] = med([r.get("dropped_events") for r in rs])
             row["leakd_peak_rss_kib"] = med([r.get("leakd_peak_rss_kib") for r in rs])
+        if v == "leakd-trace" and base and s and cost.get("alloc_probe_ns"):
+            # floor = untraced time + every event at the measured cost per hit
+            allocs, frees = med([r.get("allocs") for r in rs]), med([r.get("frees") for r in rs])
+            if allocs is not None and frees is not None:
+                floor = base + (allocs * cost["alloc_probe_ns"] + frees * cost["free_probe_ns"]) / 1e9
+                row["floor_s"] = round(floor, 3)
+                row["floor_slowdown"] = round(floor / base, 2)
+                row["vs_floor"] = round(s / floor, 2)
         errs = [r["error"] for r in rs if r.get("error")]
         if errs:
             row["error"] = errs[-1]
@@ -165,9 +186,12 @@ for r in results:
         r["python"], r["variant"], f(r["median_s"], "%.2f"), f(r["slowdown"], "%.2fx"),
         f(r.get("events"), "%d"), f(r.get("events_per_s"), "%d"), f(r.get("dropped_events"), "%d"),
         f(r.get("leakd_peak_rss_kib"), "%d KiB")))
+    if r.get("floor_s"):
+        print("    trace floor (events x measured cost per hit): %.2fs = %.2fx; trace is %.2fx its floor" % (
+            r["floor_s"], r["floor_slowdown"], r["vs_floor"]))
     if r.get("error"):
         print("    %d of %d runs failed: %s" % (r["failed"], r["runs"], r["error"]))
-json.dump({"iterations": int(iterations), "rounds": int(rounds), "results": results, "runs": runs},
+json.dump({"iterations": int(iterations), "rounds": int(rounds), "probe_cost": cost, "results": results, "runs": runs},
           open(out_path, "w"), indent=2)
 print("\nbench: medians of %s rounds; seconds are the program's own loop time; details in %s" % (rounds, out_path))
 EOF

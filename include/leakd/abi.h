@@ -70,6 +70,9 @@ struct leakd_watch {
  * below it the consumer drains on its timer (see ../shared/reference/uprobes-x86.md:
  * a wakeup per event costs ~7 us, NO_WAKEUP plus a watermark ~65 ns). */
 #define LEAKD_WAKEUP_WATERMARK	(256u * 1024u)
+/* Records submitted while the backlog is within this band above the mark
+ * force the wakeup: a few CPUs' worth of 48-byte records (40 + header). */
+#define LEAKD_WAKEUP_BAND	(4u * 1024u)
 
 #define LEAKD_MAX_WATCHED	4096
 
