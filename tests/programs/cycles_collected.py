@@ -7,12 +7,9 @@ is healthy. With --disable-gc the collector never runs and the cycles pile up: a
 Usage: cycles_collected.py [--seconds N] [--rate PAIRS_PER_S] [--disable-gc]
 Works with Python 3.6 and later; prints nothing.
 """
-import argparse
 import gc
-import sys
-import time
 
-TICK = 0.05
+import paced
 
 
 class Node(object):
@@ -33,30 +30,15 @@ def make_cycles(n):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=float, default=None, help="run this long (default: forever)")
+    ap = paced.parser(__doc__)
     ap.add_argument("--rate", type=int, default=1000, help="cycles (pairs) created per second")
     ap.add_argument("--disable-gc", action="store_true", help="call gc.disable() first: cycles then leak")
     args = ap.parse_args()
-
     if args.disable_gc:
         gc.disable()
-    per_tick = max(1, int(args.rate * TICK))
-    start = time.monotonic()
-    deadline = None if args.seconds is None else start + args.seconds
-    next_tick = start
-    while deadline is None or time.monotonic() < deadline:
-        make_cycles(per_tick)
-        next_tick += TICK
-        delay = next_tick - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        else:
-            next_tick = time.monotonic()
+    per_tick = max(1, int(args.rate * paced.TICK))
+    paced.run(lambda n: make_cycles(per_tick), args.seconds)
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: exit quietly
-        sys.exit(130)
+    paced.main_quietly(main)

@@ -7,12 +7,9 @@ Live objects rise during warm-up and then stay flat under constant churn.
 Usage: healthy_cache.py [--seconds N] [--capacity N] [--rate NEW_KEYS_PER_S]
 Works with Python 3.6 and later; prints nothing.
 """
-import argparse
 import collections
-import sys
-import time
 
-TICK = 0.05
+import paced
 
 
 class Entry(object):
@@ -46,37 +43,23 @@ def slow_lookup(key):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=float, default=None, help="run this long (default: forever)")
+    ap = paced.parser(__doc__)
     ap.add_argument("--capacity", type=int, default=5000, help="maximum cache entries")
     ap.add_argument("--rate", type=int, default=1000, help="new keys per second")
     args = ap.parse_args()
-
     cache = LRUCache(args.capacity)
-    per_tick = max(1, int(args.rate * TICK))
-    start = time.monotonic()
-    deadline = None if args.seconds is None else start + args.seconds
-    next_key = 0
-    next_tick = start
-    while deadline is None or time.monotonic() < deadline:
-        for _ in range(per_tick):
-            key = next_key
-            next_key += 1
+    per_tick = max(1, int(args.rate * paced.TICK))
+
+    def step(n):
+        for key in range(n * per_tick, (n + 1) * per_tick):
             if cache.get(key) is None:
                 cache.put(key, slow_lookup(key))
             # Re-read a few recent keys: cache hits, no growth.
             for back in (1, 7, 50):
                 cache.get(key - back)
-        next_tick += TICK
-        delay = next_tick - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        else:
-            next_tick = time.monotonic()
+
+    paced.run(step, args.seconds)
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: exit quietly
-        sys.exit(130)
+    paced.main_quietly(main)

@@ -6,11 +6,7 @@ live objects trace a sawtooth with a period of ~1.5 s and a flat floor.
 Usage: healthy_sawtooth.py [--seconds N] [--batch N] [--rate ITEMS_PER_S]
 Works with Python 3.6 and later; prints nothing.
 """
-import argparse
-import sys
-import time
-
-TICK = 0.05
+import paced
 
 
 class Item(object):
@@ -28,35 +24,22 @@ def flush(batch):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=float, default=None, help="run this long (default: forever)")
+    ap = paced.parser(__doc__)
     ap.add_argument("--batch", type=int, default=3000, help="items per batch before it is cleared")
     ap.add_argument("--rate", type=int, default=2000, help="items per second")
     args = ap.parse_args()
-
     batch = []
-    per_tick = max(1, int(args.rate * TICK))
-    start = time.monotonic()
-    deadline = None if args.seconds is None else start + args.seconds
-    seq = 0
-    next_tick = start
-    while deadline is None or time.monotonic() < deadline:
-        for _ in range(per_tick):
+    per_tick = max(1, int(args.rate * paced.TICK))
+
+    def step(n):
+        for seq in range(n * per_tick, (n + 1) * per_tick):
             batch.append(Item(seq, "item-%d" % seq, [seq, seq * 2]))
-            seq += 1
             if len(batch) >= args.batch:
                 flush(batch)
                 del batch[:]
-        next_tick += TICK
-        delay = next_tick - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        else:
-            next_tick = time.monotonic()
+
+    paced.run(step, args.seconds)
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: exit quietly
-        sys.exit(130)
+    paced.main_quietly(main)

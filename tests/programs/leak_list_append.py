@@ -6,11 +6,7 @@ die young, so the floor of live objects rises steadily while the GC keeps runnin
 Usage: leak_list_append.py [--seconds N] [--rate OBJECTS_PER_S]   (default: forever)
 Works with Python 3.6 and later; prints nothing.
 """
-import argparse
-import sys
-import time
-
-TICK = 0.05  # seconds; small ticks keep the rate steady without busy-waiting
+import paced
 
 HISTORY = []  # the leak: grows forever, nobody reads it back
 
@@ -38,29 +34,12 @@ def handle_batch(seq0, n):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=float, default=None, help="run this long (default: forever)")
+    ap = paced.parser(__doc__)
     ap.add_argument("--rate", type=int, default=2000, help="leaked Records per second")
     args = ap.parse_args()
-
-    per_tick = max(1, int(args.rate * TICK))
-    start = time.monotonic()
-    deadline = None if args.seconds is None else start + args.seconds
-    seq = 0
-    next_tick = start
-    while deadline is None or time.monotonic() < deadline:
-        handle_batch(seq, per_tick)
-        seq += per_tick
-        next_tick += TICK
-        delay = next_tick - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        else:
-            next_tick = time.monotonic()  # fell behind: do not try to catch up in a burst
+    per_tick = max(1, int(args.rate * paced.TICK))
+    paced.run(lambda n: handle_batch(n * per_tick, per_tick), args.seconds)
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: exit quietly
-        sys.exit(130)
+    paced.main_quietly(main)

@@ -7,11 +7,7 @@ the registry, and the count of live Subscriber instances, grows without bound.
 Usage: observer_registry.py [--seconds N] [--rate SUBSCRIBERS_PER_S]   (default: forever)
 Works with Python 3.6 and later; prints nothing.
 """
-import argparse
-import sys
-import time
-
-TICK = 0.05
+import paced
 
 
 class Subscriber(object):
@@ -51,31 +47,18 @@ def handle_request(rid):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=float, default=None, help="run this long (default: forever)")
+    ap = paced.parser(__doc__)
     ap.add_argument("--rate", type=int, default=500, help="Subscribers leaked per second")
     args = ap.parse_args()
+    per_tick = max(1, int(args.rate * paced.TICK))
 
-    per_tick = max(1, int(args.rate * TICK))
-    start = time.monotonic()
-    deadline = None if args.seconds is None else start + args.seconds
-    rid = 0
-    next_tick = start
-    while deadline is None or time.monotonic() < deadline:
-        for _ in range(per_tick):
+    def step(n):
+        for rid in range(n * per_tick, (n + 1) * per_tick):
             handle_request(rid)
-            rid += 1
-        REGISTRY.publish(("tick", rid))
-        next_tick += TICK
-        delay = next_tick - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        else:
-            next_tick = time.monotonic()
+        REGISTRY.publish(("tick", (n + 1) * per_tick))
+
+    paced.run(step, args.seconds)
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: exit quietly
-        sys.exit(130)
+    paced.main_quietly(main)
