@@ -26,6 +26,7 @@ struct agg_live {
 	uint64_t size;
 	uint64_t birth_ns;
 	uint64_t birth_epoch;
+	uint64_t type;		/* type object, AGG_TYPE_BUFFER, or 0 while unknown */
 };
 
 struct agg_type {
@@ -211,7 +212,6 @@ void agg__alloc(struct agg *a, uint64_t ts_ns, uint64_t addr, uint64_t size, uin
 {
 	struct agg_live *e, ne;
 
-	(void)type_addr;	/* per-type attribution comes from the census */
 	if (!a || !addr)
 		return;
 	agg_seen(a, ts_ns);
@@ -224,6 +224,7 @@ void agg__alloc(struct agg *a, uint64_t ts_ns, uint64_t addr, uint64_t size, uin
 		e->size = size;
 		e->birth_ns = ts_ns;
 		e->birth_epoch = a->st.gc_epoch;
+		e->type = type_addr;
 		agg_account(a, size, +1);
 		return;
 	}
@@ -232,7 +233,7 @@ void agg__alloc(struct agg *a, uint64_t ts_ns, uint64_t addr, uint64_t size, uin
 		return;
 	}
 	ne = (struct agg_live){ .addr = addr, .size = size, .birth_ns = ts_ns,
-				.birth_epoch = a->st.gc_epoch };
+				.birth_epoch = a->st.gc_epoch, .type = type_addr };
 	agg_place(a->slots, a->n_slots, &ne);
 	agg_account(a, size, +1);
 }
@@ -240,6 +241,83 @@ void agg__alloc(struct agg *a, uint64_t ts_ns, uint64_t addr, uint64_t size, uin
 bool agg__is_live(const struct agg *a, uint64_t addr)
 {
 	return a && addr && agg_find(a, addr) != NULL;
+}
+
+bool agg__set_type(struct agg *a, uint64_t addr, uint64_t type)
+{
+	struct agg_live *e = a && addr ? agg_find(a, addr) : NULL;
+
+	if (!e)
+		return false;
+	e->type = type;
+	return true;
+}
+
+size_t agg__resolve_types(struct agg *a, agg_type_resolver resolve, void *ctx, size_t max)
+{
+	size_t done = 0;
+
+	if (!a || !resolve)
+		return 0;
+	for (size_t i = 0; i < a->n_slots && done < max; i++) {
+		struct agg_live *e = &a->slots[i];
+
+		if (!e->addr || e->type)
+			continue;
+		e->type = resolve(ctx, e->addr, e->size);
+		if (!e->type)
+			e->type = AGG_TYPE_BUFFER;
+		done++;
+	}
+	return done;
+}
+
+static int agg_by_type_cmp(const void *x, const void *y)
+{
+	const struct agg_type_total *a = x, *b = y;
+
+	if (a->bytes != b->bytes)
+		return a->bytes < b->bytes ? 1 : -1;
+	return (a->type > b->type) - (a->type < b->type);
+}
+
+/* O(live) with a scratch table sized for the live entries' distinct types;
+ * run once per summary, never on the event path. */
+size_t agg__live_by_type(const struct agg *a, struct agg_type_total *out, size_t max)
+{
+	struct agg_type_total *tab;
+	size_t cap = 1024, used = 0, n = 0;
+
+	if (!a || !out || !max)
+		return 0;
+	tab = calloc(cap, sizeof(*tab));
+	if (!tab)
+		return 0;
+	for (size_t i = 0; i < a->n_slots; i++) {
+		const struct agg_live *e = &a->slots[i];
+		size_t h;
+
+		if (!e->addr)
+			continue;
+		/* one slot per distinct type; unknowns share the 0 slot */
+		for (h = (e->type * 0x9e3779b97f4a7c15ull >> 40) & (cap - 1);
+		     tab[h].objects && tab[h].type != e->type; h = (h + 1) & (cap - 1))
+			;
+		if (!tab[h].objects) {
+			if (used + 1 > cap / 2)
+				continue;	/* more distinct types than the scratch holds: left out */
+			used++;
+			tab[h].type = e->type;
+		}
+		tab[h].objects++;
+		tab[h].bytes += e->size;
+	}
+	qsort(tab, cap, sizeof(*tab), agg_by_type_cmp);
+	for (size_t i = 0; i < cap && n < max; i++)
+		if (tab[i].objects)
+			out[n++] = tab[i];
+	free(tab);
+	return n;
 }
 
 void agg__free_addr(struct agg *a, uint64_t ts_ns, uint64_t addr)

@@ -295,6 +295,20 @@ static int json_summary(FILE *f, const struct report_summary *s)
 	}
 	jsonw_arr_end(&w);
 
+	jsonw_key(&w, "live_types");
+	jsonw_arr_begin(&w);
+	for (size_t i = 0; s->live_types && i < s->n_live_types; i++) {
+		const struct report_type_row *r = &s->live_types[i];
+
+		jsonw_obj_begin(&w);
+		jsonw_key(&w, "type");
+		jsonw_strn(&w, r->type, strnlen(r->type, sizeof(r->type)));
+		jsonw_kv_u64(&w, "live_objects", r->live_objects);
+		jsonw_kv_u64(&w, "live_bytes", r->live_bytes);
+		jsonw_obj_end(&w);
+	}
+	jsonw_arr_end(&w);
+
 	json_i64_or_null(&w, "open_fds", s->open_fds);
 	json_i64_or_null(&w, "rss_bytes", s->rss_bytes);
 
@@ -436,6 +450,20 @@ static int table_summary(FILE *f, const struct report_summary *s)
 				   report_human_count(a, sizeof(a), (double)r->live_objects),
 				   report_human_rate(b, sizeof(b), r->growth_per_s),
 				   r->leak ? "  LEAK" : "");
+		}
+	}
+	if (s->live_types && s->n_live_types) {
+		out_printf(&o, "  %-*s %12s %12s\n", REPORT_TYPE_COL, "LIVE ALLOCATIONS BY TYPE", "LIVE", "BYTES");
+		for (size_t i = 0; i < s->n_live_types; i++) {
+			const struct report_type_row *r = &s->live_types[i];
+			char t[REPORT_TYPE_NAME_MAX + 1];
+
+			memcpy(t, r->type, sizeof(r->type));
+			t[sizeof(r->type)] = '\0';
+			out_printf(&o, "  %-*s %12s %12s\n", REPORT_TYPE_COL,
+				   report_printable(name, sizeof(name), t),
+				   report_human_count(a, sizeof(a), (double)r->live_objects),
+				   report_human_bytes(b, sizeof(b), (double)r->live_bytes));
 		}
 	}
 	if (s->size_classes && s->n_size_classes) {

@@ -129,8 +129,12 @@ static int attach_tracee(struct session *s, struct tracee *tr)
 			tracee__add_probe_name(tr, tr->plan.specs[i].name);
 		}
 		tr->tracing_allocs = tr->plan.n > 0;
-		if (tr->tracing_allocs)
+		if (tr->tracing_allocs) {
+			tr->types = calloc(TRACEE_TYPE_SLOTS, sizeof(*tr->types));
+			if (!tr->types)
+				return -ENOMEM;
 			flags |= LEAKD_WATCH_ALLOCS;
+		}
 	}
 	return probes__watch(s->probes, tr->t.pid, flags);
 }
@@ -290,13 +294,14 @@ static bool write_summaries(struct session *s, double now)
 	for (size_t i = 0; i < s->n; i++) {
 		struct tracee *tr = s->tr[i];
 		struct report_size_row sizes[AGG_N_SIZE_CLASSES];
+		struct report_type_row live_types[TRACEE_LIVE_TYPES_MAX];
 		struct report_summary sum;
 		struct verdict v;
 
 		/* A last look at a live target, so the summary ends at "now". */
 		if (!tr->finished && !tracee__check_alive(tr, now))
 			tracee__census(tr, now);
-		if (tracee__summary(tr, now, dropped, &v, sizes, AGG_N_SIZE_CLASSES, &sum)) {
+		if (tracee__summary(tr, now, dropped, &v, sizes, AGG_N_SIZE_CLASSES, live_types, &sum)) {
 			fprintf(stderr, "leakd: pid %d: cannot build the summary: out of memory\n", tr->t.pid);
 			continue;
 		}

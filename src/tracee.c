@@ -24,6 +24,11 @@
 #include "leakd/verdict.h"
 
 #define TOP_TYPES_MAX 20
+/* Live entries whose type is looked up per census, at most. Done after the
+ * thaw: ~1 us each (their headers are scattered over the heap), which would
+ * triple the pause. A block freed and reused meanwhile can be mistyped, never
+ * misread: its header is validated like any other. */
+#define RESOLVE_PER_CENSUS 50000
 
 static double mono_now(void)
 {
@@ -141,6 +146,7 @@ void tracee__free(struct tracee *tr)
 	if (tr->pidfd >= 0)
 		close(tr->pidfd);
 	census_free(&tr->last);
+	free(tr->types);
 	agg__free(tr->agg);
 	remote__free(tr->mem);
 	elfimg__free(tr->img);
@@ -185,6 +191,71 @@ static bool live_from_probes(const struct tracee *tr)
 	return tr->tracing_allocs && tr->plan.complete;
 }
 
+/* The type object at t, named and checked once per target. NULL when the
+ * cache is full or t is not a type. */
+static bool type_known(const struct tracee *tr, uint64_t t)
+{
+	size_t mask = TRACEE_TYPE_SLOTS - 1, h;
+
+	for (h = (t >> 4) * 0x9e3779b97f4a7c15ull >> 52 & mask; tr->types[h].addr; h = (h + 1) & mask)
+		if (tr->types[h].addr == t)
+			return true;
+	return false;
+}
+
+static const struct tracee_type *type_lookup(struct tracee *tr, uint64_t t)
+{
+	struct memreader rd = remote__reader(tr->mem);
+	size_t mask = TRACEE_TYPE_SLOTS - 1, h;
+	struct tracee_type e = { .addr = t };
+	uint64_t flags;
+
+	for (h = (t >> 4) * 0x9e3779b97f4a7c15ull >> 52 & mask; tr->types[h].addr; h = (h + 1) & mask)
+		if (tr->types[h].addr == t)
+			return &tr->types[h];
+	/* Cheap rejection first: a type's own type is a known type (or itself,
+	 * for `type`); random words read from a buffer rarely pass. */
+	if (memreader_read_u64(&rd, t + 8, &flags) || (flags != t && !type_known(tr, flags)))
+		return NULL;
+	/* Only real types are cached: candidates read from buffers are mostly
+	 * garbage, and remembering them would crowd the real ones out. */
+	if (census_type_name(&rd, &tr->layout, t, e.name, sizeof(e.name)) <= 0 ||
+	    memreader_read_u64(&rd, t + tr->layout.tp_flags, &flags))
+		return NULL;
+	e.valid = true;
+	e.presize = (flags & PYLAYOUT_TPFLAGS_HAVE_GC ? tr->layout.gc_head_size : 0) +
+		    (flags & tr->layout.preheader_flags ? 16 : 0);
+	if (tr->ntypes >= TRACEE_TYPE_SLOTS / 2)
+		return NULL;
+	tr->types[h] = e;
+	tr->ntypes++;
+	return &tr->types[h];
+}
+
+/* What object a live block holds: the allocator returns the block, and the
+ * object starts after its pre-header (0, 16 or 32 bytes), so try each and
+ * keep the one whose type agrees with that pre-header size. */
+static uint64_t resolve_block_type(void *ctx, uint64_t addr, uint64_t size)
+{
+	struct tracee *tr = ctx;
+	struct memreader rd = remote__reader(tr->mem);
+
+	for (uint64_t off = 0; off <= 32; off += 16) {
+		const struct tracee_type *ty;
+		uint64_t hdr[2];
+
+		if (size < off + sizeof(hdr) || memreader_read(&rd, addr + off, hdr, sizeof(hdr)))
+			break;
+		/* ob_refcnt of a live object: positive, and not a pointer */
+		if (!hdr[0] || hdr[0] >> 40 || (hdr[1] & 7) || hdr[1] < 4096)
+			continue;
+		ty = type_lookup(tr, hdr[1]);
+		if (ty && ty->presize == off)
+			return hdr[1];
+	}
+	return 0;
+}
+
 /* Census visitor in trace mode: did a probe record this object's birth?
  * The live table is keyed by what the probed function returned: the block
  * (GC head first, or 16 bytes of pre-header before it), or the object itself
@@ -193,7 +264,8 @@ static void match_probes(void *ctx, uint64_t node, uint64_t obj, uint64_t type)
 {
 	struct tracee *tr = ctx;
 
-	if (agg__is_live(tr->agg, node) || agg__is_live(tr->agg, node - 16) || agg__is_live(tr->agg, obj))
+	if (agg__set_type(tr->agg, node, type) || agg__set_type(tr->agg, node - 16, type) ||
+	    agg__set_type(tr->agg, obj, type))
 		tr->last_seen_by_probes++;
 }
 
@@ -248,6 +320,10 @@ int tracee__census(struct tracee *tr, double now)
 	err = census_walk(&rd, &tr->layout, tr->t.runtime_addr, &lim, &c);
 	freeze__thaw(fz);
 	pause_us = (mono_now() - t1) * 1e6;
+	/* Blocks the census cannot see (str, int, buffers) get their type from
+	 * their own header. */
+	if (!err && tr->types)
+		agg__resolve_types(tr->agg, resolve_block_type, tr, RESOLVE_PER_CENSUS);
 
 	if (!gerr) {
 		if (!tr->gc_ok)
@@ -359,8 +435,33 @@ void tracee__sample(struct tracee *tr, double now, struct report_sample *out)
 	tr->last_sample = now;
 }
 
+static void live_types_rows(struct tracee *tr, struct report_type_row *rows, struct report_summary *out)
+{
+	struct agg_type_total tot[TRACEE_LIVE_TYPES_MAX];
+	size_t n = agg__live_by_type(tr->agg, tot, TRACEE_LIVE_TYPES_MAX);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct tracee_type *ty = tot[i].type > AGG_TYPE_BUFFER && tr->types ?
+			type_lookup(tr, tot[i].type) : NULL;
+
+		memset(&rows[i], 0, sizeof(rows[i]));
+		if (ty)
+			snprintf(rows[i].type, sizeof(rows[i].type), "%s", ty->name);
+		else if (tot[i].type == AGG_TYPE_BUFFER)
+			snprintf(rows[i].type, sizeof(rows[i].type), "(buffer)");
+		else
+			snprintf(rows[i].type, sizeof(rows[i].type), "(not yet typed)");
+		rows[i].live_objects = tot[i].objects;
+		rows[i].live_bytes = tot[i].bytes;
+		rows[i].growth_per_s = NAN;
+	}
+	out->live_types = rows;
+	out->n_live_types = n;
+}
+
 int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verdict *v,
-		    struct report_size_row *sizes, size_t max_sizes, struct report_summary *out)
+		    struct report_size_row *sizes, size_t max_sizes,
+		    struct report_type_row live_types[TRACEE_LIVE_TYPES_MAX], struct report_summary *out)
 {
 	static const char *signals[8];
 	struct agg_stats st;
@@ -408,6 +509,8 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 			};
 		}
 	}
+	if (tr->tracing_allocs)
+		live_types_rows(tr, live_types, out);
 	out->open_fds = tr->open_fds;
 	out->rss_bytes = tr->rss_bytes;
 

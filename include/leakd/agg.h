@@ -106,6 +106,31 @@ void agg__stats(const struct agg *a, struct agg_stats *out);
 /* True if addr is a live entry of the table. */
 bool agg__is_live(const struct agg *a, uint64_t addr);
 
+/* ---- types of live allocations (trace mode) ---- */
+
+/* A live block that holds no object (a list's item array, a dict's keys). */
+#define AGG_TYPE_BUFFER 1ull
+
+/* Records the type object of the live entry at addr; false if not live. */
+bool agg__set_type(struct agg *a, uint64_t addr, uint64_t type);
+
+/* Returns the type object of the block at addr of size bytes, or 0 if it
+ * holds none (the entry is then marked AGG_TYPE_BUFFER). */
+typedef uint64_t (*agg_type_resolver)(void *ctx, uint64_t addr, uint64_t size);
+
+/* Asks resolve about at most max live entries whose type is still unknown;
+ * returns how many it asked about. */
+size_t agg__resolve_types(struct agg *a, agg_type_resolver resolve, void *ctx, size_t max);
+
+struct agg_type_total {
+	uint64_t type;		/* type object, AGG_TYPE_BUFFER, or 0 (unknown) */
+	uint64_t objects;
+	uint64_t bytes;
+};
+
+/* Live entries by type, largest bytes first; returns how many were written. */
+size_t agg__live_by_type(const struct agg *a, struct agg_type_total *out, size_t max);
+
 /* Size class index (0..AGG_N_SIZE_CLASSES-1) and its upper bound in bytes. */
 unsigned agg_size_class(uint64_t size);
 uint64_t agg_size_class_bound(unsigned cls);

@@ -125,6 +125,10 @@ struct report_summary {
 	size_t n_size_classes;
 	const struct report_type_row *top_types;	/* as the writer should print them, not owned */
 	size_t n_top_types;
+	/* trace mode: the probes' live allocations by type, largest bytes first
+	 * (growth_per_s and leak unused); not owned */
+	const struct report_type_row *live_types;
+	size_t n_live_types;
 	int64_t open_fds;		/* REPORT_UNKNOWN if unknown */
 	int64_t rss_bytes;		/* REPORT_UNKNOWN if unknown */
 	struct report_coverage coverage;

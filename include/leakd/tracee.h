@@ -28,6 +28,17 @@ struct elfimg;
 struct remote;
 
 #define TRACEE_MAX_PROBE_NAMES (ALLOCPLAN_MAX_SPECS + ALLOCPLAN_MAX_GC)
+#define TRACEE_TYPE_SLOTS 4096	/* distinct type objects named per target (power of two) */
+#define TRACEE_LIVE_TYPES_MAX 20
+
+/* A type object seen in the target: its name, and the pre-header size its
+ * instances have (GC head, managed dict), to find them in a raw block. */
+struct tracee_type {
+	uint64_t addr;			/* 0 = empty slot */
+	bool valid;			/* always, for a cached entry: only types are cached */
+	uint8_t presize;
+	char name[REPORT_TYPE_NAME_MAX];
+};
 
 struct tracee {
 	struct target t;
@@ -54,6 +65,8 @@ struct tracee {
 	uint64_t census_runs, census_failures, pause_us_sum, pause_us_max, objects_walked;
 	uint64_t last_objects, last_bytes;
 	uint64_t last_seen_by_probes;	/* of last_objects, how many the live table holds */
+	struct tracee_type *types;	/* trace mode: TRACEE_TYPE_SLOTS, open addressing */
+	size_t ntypes;
 	struct census last;		/* owned; types of the latest census */
 	int last_census_err;
 
@@ -95,7 +108,8 @@ void tracee__sample(struct tracee *tr, double now, struct report_sample *out);
  * stay valid until the next tracee__ call. */
 struct verdict;
 int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verdict *v,
-		    struct report_size_row *sizes, size_t max_sizes, struct report_summary *out);
+		    struct report_size_row *sizes, size_t max_sizes,
+		    struct report_type_row live_types[TRACEE_LIVE_TYPES_MAX], struct report_summary *out);
 
 /* Records the probe names this tracee is covered by (for the summary). */
 void tracee__add_probe_name(struct tracee *tr, const char *name);

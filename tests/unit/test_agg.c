@@ -359,3 +359,39 @@ Test(agg, is_live_follows_allocs_and_frees)
 	cr_assert_not(agg__is_live(NULL, 0x1000));
 	agg__free(a);
 }
+
+static uint64_t resolve_even_as_type(void *ctx, uint64_t addr, uint64_t size)
+{
+	(*(int *)ctx)++;
+	return (addr & 0x10) ? 0 : 0x7000;	/* odd blocks hold no object */
+}
+
+Test(agg, live_entries_get_types_and_sum_by_type)
+{
+	struct agg *a = agg__new(NULL);
+	struct agg_type_total tot[8];
+	int asked = 0;
+	size_t n;
+
+	agg__alloc(a, 1, 0x1000, 64, 0x9000);	/* typed at birth (_PyObject_GC_New) */
+	agg__alloc(a, 1, 0x2000, 32, 0);
+	agg__alloc(a, 1, 0x2010, 100, 0);
+	agg__alloc(a, 1, 0x3000, 48, 0);
+	cr_assert(agg__set_type(a, 0x3000, 0x9000));	/* typed by the census */
+	cr_assert_not(agg__set_type(a, 0x4000, 0x9000));
+	cr_assert_eq(agg__resolve_types(a, resolve_even_as_type, &asked, 100), 2);
+	cr_assert_eq(asked, 2);	/* only the untyped ones */
+	cr_assert_eq(agg__resolve_types(a, resolve_even_as_type, &asked, 100), 0);	/* once each */
+
+	n = agg__live_by_type(a, tot, 8);
+	cr_assert_eq(n, 3);
+	/* largest bytes first: 0x9000 (112), AGG_TYPE_BUFFER (100), 0x7000 (32) */
+	cr_assert_eq(tot[0].type, 0x9000);
+	cr_assert_eq(tot[0].objects, 2);
+	cr_assert_eq(tot[0].bytes, 112);
+	cr_assert_eq(tot[1].type, AGG_TYPE_BUFFER);
+	cr_assert_eq(tot[1].bytes, 100);
+	cr_assert_eq(tot[2].type, 0x7000);
+	cr_assert_eq(agg__live_by_type(a, tot, 1), 1);
+	agg__free(a);
+}

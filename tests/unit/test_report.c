@@ -101,6 +101,11 @@ static const struct report_type_row types[] = {
 	{ .type = "new\"type\n", .live_objects = 3, .growth_per_s = NAN, .leak = false },
 };
 
+static const struct report_type_row live_types[] = {
+	{ .type = "(buffer)", .live_objects = 5000, .live_bytes = 4163567 },
+	{ .type = "str", .live_objects = 27917, .live_bytes = 1926998 },
+};
+
 static const char *const signals[] = { "gc-usdt", "gc-census", "gc-stats", "alloc-probes" };
 static const char *const probes[] = { "PyObject_Malloc+6", "PyObject_Free" };
 
@@ -130,6 +135,8 @@ static void leak_summary(struct report_summary *s)
 	s->n_size_classes = 3;
 	s->top_types = types;
 	s->n_top_types = 4;
+	s->live_types = live_types;
+	s->n_live_types = 2;
 	s->open_fds = 12;
 	s->rss_bytes = 52428800;
 	s->coverage = (struct report_coverage){ .mode = REPORT_MODE_TRACE, .signals = signals,
