@@ -110,7 +110,8 @@ install: all
 	install -Dm644 docs/leakd.8 $(DESTDIR)$(PREFIX)/share/man/man8/leakd.8
 
 lint:
-	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Iinclude src
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Iinclude -I$(BUILD) \
+		-DLIBBPF_OPTS\(t,n,...\)="struct t n = {__VA_ARGS__}" src
 
 clean:
 	rm -rf $(BUILD)
