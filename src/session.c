@@ -94,68 +94,6 @@ static int on_event(void *ctx, const struct leakd_event *e)
 	return 0;
 }
 
-/* Attaches the GC hook (shared per binary) and, in trace mode, this pid's
- * allocation probes. GC hook failures degrade to timer censuses. */
-static int attach_tracee(struct session *s, struct tracee *tr)
-{
-	struct allocplan_gc g;
-	unsigned flags = LEAKD_WATCH_GC;
-	int err;
-
-	allocplan_gc(tr->img, tr->t.has_usdt_gc, tr->t.py_minor, &g);
-	err = 0;
-	if (g.kind == ALLOCPLAN_GC_USDT)
-		err = probes__attach_gc_usdt(s->probes, tr->t.open_path);
-	else if (g.kind == ALLOCPLAN_GC_UPROBE)
-		err = probes__attach_gc_uprobes(s->probes, tr->t.open_path, g.offsets, g.gen_regs, g.n);
-	if (err) {
-		fprintf(stderr, "leakd: pid %d: GC hook %s not attached (%s), censuses run on the timer only\n",
-			tr->t.pid, g.names[0], strerror(-err));
-		g.kind = ALLOCPLAN_GC_NONE;
-	}
-	tr->gc_hook = g.kind;
-	for (size_t i = 0; g.kind != ALLOCPLAN_GC_NONE && i < (g.kind == ALLOCPLAN_GC_USDT ? 1 : g.n); i++)
-		tracee__add_probe_name(tr, g.names[i]);
-
-	if (s->o->mode == LEAKD_MODE_TRACE) {
-		for (size_t i = 0; i < tr->plan.n; i++) {
-			err = probes__attach_alloc(s->probes, tr->t.open_path, tr->t.pid, &tr->plan.specs[i]);
-			if (err) {
-				fprintf(stderr, "leakd: pid %d: failed to attach probe %s: %s\n", tr->t.pid,
-					tr->plan.specs[i].name, strerror(-err));
-				probes__detach_pid(s->probes, tr->t.pid);
-				return err;
-			}
-			tracee__add_probe_name(tr, tr->plan.specs[i].name);
-		}
-		tr->tracing_allocs = tr->plan.n > 0;
-		if (tr->tracing_allocs) {
-			tr->types = calloc(TRACEE_TYPE_SLOTS, sizeof(*tr->types));
-			if (!tr->types)
-				return -ENOMEM;
-			flags |= LEAKD_WATCH_ALLOCS;
-		}
-	}
-	return probes__watch(s->probes, tr->t.pid, flags);
-}
-
-static int plan_allocs(struct session *s, struct tracee *tr)
-{
-	struct memreader rd = remote__reader(tr->mem);
-	int err;
-
-	if (s->o->mode != LEAKD_MODE_TRACE)
-		return 0;
-	remote__invalidate(tr->mem);
-	err = allocplan_allocs(tr->img, tr->t.load_bias, &rd, &tr->plan);
-	if (err == -ENOENT) {
-		snprintf(tr->note, sizeof(tr->note), "no allocation entry point found in %.180s: census only",
-			 tr->t.interp_path);
-		return 0;
-	}
-	return err;
-}
-
 /* spawn_run's question at each step of the child's start-up. */
 static int spawn_ready(void *ctx, pid_t pid, bool last_chance)
 {
@@ -169,14 +107,14 @@ static int spawn_ready(void *ctx, pid_t pid, bool last_chance)
 		if (err)
 			return err;
 	}
-	err = plan_allocs(s, s->spawning);
+	err = tracee__plan_allocs(s->spawning);
 	if (err)
 		return err;
 	/* ld.so maps libpython before relocating it: until it has, the
 	 * allocator tables hold no function to follow. */
 	if (s->spawning->plan.unresolved && !last_chance)
 		return -EAGAIN;
-	return attach_tracee(s, s->spawning);
+	return tracee__attach(s->spawning, s->probes);
 }
 
 static int start_targets(struct session *s)
@@ -215,9 +153,9 @@ static int start_targets(struct session *s)
 			return err;
 		}
 		s->tr[s->n++] = tr;
-		err = plan_allocs(s, tr);
+		err = tracee__plan_allocs(tr);
 		if (!err)
-			err = attach_tracee(s, tr);
+			err = tracee__attach(tr, s->probes);
 		if (err) {
 			if (err != -ENOMEM)
 				fprintf(stderr, "leakd: pid %d: cannot attach probes: %s\n", o->pids[i], strerror(-err));

@@ -19,6 +19,7 @@
 #include "leakd/agg.h"
 #include "leakd/elfimg.h"
 #include "leakd/freeze.h"
+#include "leakd/probes.h"
 #include "leakd/remote.h"
 #include "leakd/tracee.h"
 #include "leakd/verdict.h"
@@ -151,6 +152,68 @@ void tracee__free(struct tracee *tr)
 	remote__free(tr->mem);
 	elfimg__free(tr->img);
 	free(tr);
+}
+
+/* Attaches the GC hook (shared per binary) and, in trace mode, this pid's
+ * allocation probes. GC hook failures degrade to timer censuses. */
+int tracee__attach(struct tracee *tr, struct probes *p)
+{
+	struct allocplan_gc g;
+	unsigned flags = LEAKD_WATCH_GC;
+	int err;
+
+	allocplan_gc(tr->img, tr->t.has_usdt_gc, tr->t.py_minor, &g);
+	err = 0;
+	if (g.kind == ALLOCPLAN_GC_USDT)
+		err = probes__attach_gc_usdt(p, tr->t.open_path);
+	else if (g.kind == ALLOCPLAN_GC_UPROBE)
+		err = probes__attach_gc_uprobes(p, tr->t.open_path, g.offsets, g.gen_regs, g.n);
+	if (err) {
+		fprintf(stderr, "leakd: pid %d: GC hook %s not attached (%s), censuses run on the timer only\n",
+			tr->t.pid, g.names[0], strerror(-err));
+		g.kind = ALLOCPLAN_GC_NONE;
+	}
+	tr->gc_hook = g.kind;
+	for (size_t i = 0; g.kind != ALLOCPLAN_GC_NONE && i < (g.kind == ALLOCPLAN_GC_USDT ? 1 : g.n); i++)
+		tracee__add_probe_name(tr, g.names[i]);
+
+	if (tr->opts->mode == LEAKD_MODE_TRACE) {
+		for (size_t i = 0; i < tr->plan.n; i++) {
+			err = probes__attach_alloc(p, tr->t.open_path, tr->t.pid, &tr->plan.specs[i]);
+			if (err) {
+				fprintf(stderr, "leakd: pid %d: failed to attach probe %s: %s\n", tr->t.pid,
+					tr->plan.specs[i].name, strerror(-err));
+				probes__detach_pid(p, tr->t.pid);
+				return err;
+			}
+			tracee__add_probe_name(tr, tr->plan.specs[i].name);
+		}
+		tr->tracing_allocs = tr->plan.n > 0;
+		if (tr->tracing_allocs) {
+			tr->types = calloc(TRACEE_TYPE_SLOTS, sizeof(*tr->types));
+			if (!tr->types)
+				return -ENOMEM;
+			flags |= LEAKD_WATCH_ALLOCS;
+		}
+	}
+	return probes__watch(p, tr->t.pid, flags);
+}
+
+int tracee__plan_allocs(struct tracee *tr)
+{
+	struct memreader rd = remote__reader(tr->mem);
+	int err;
+
+	if (tr->opts->mode != LEAKD_MODE_TRACE)
+		return 0;
+	remote__invalidate(tr->mem);
+	err = allocplan_allocs(tr->img, tr->t.load_bias, &rd, &tr->plan);
+	if (err == -ENOENT) {
+		snprintf(tr->note, sizeof(tr->note), "no allocation entry point found in %.180s: census only",
+			 tr->t.interp_path);
+		return 0;
+	}
+	return err;
 }
 
 void tracee__add_probe_name(struct tracee *tr, const char *name)

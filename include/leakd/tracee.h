@@ -92,6 +92,18 @@ struct tracee {
 int tracee__new(const struct leakd_opts *o, pid_t pid, bool spawned, struct tracee **out);
 void tracee__free(struct tracee *tr);
 
+struct probes;
+
+/* Trace mode: plans this build's allocation probes (into tr->plan), reading
+ * the live allocator tables. Returns 0 (an empty plan is noted, not an
+ * error) or -errno. */
+int tracee__plan_allocs(struct tracee *tr);
+
+/* Attaches the GC hook (shared per binary: failures degrade to timer
+ * censuses, with one line on stderr), the planned allocation probes for this
+ * pid, and watches it. Returns 0 or -errno. */
+int tracee__attach(struct tracee *tr, struct probes *p);
+
 /* Feeds one ring-buffer record for this pid. */
 void tracee__event(struct tracee *tr, const struct leakd_event *e);
 

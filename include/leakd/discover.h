@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * discover: which processes exist, and what the daemon's filters need to
+ * know about them (comm, exe, systemd unit, cgroup, container id), read from
+ * a /proc root given as a parameter so tests run on fixture trees.
+ * Whether a process is Python is target_resolve()'s answer, not ours.
+ */
+#ifndef LEAKD_DISCOVER_H
+#define LEAKD_DISCOVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct discover_proc {
+	pid_t pid;
+	uint64_t start_time;	/* field 22 of /proc/PID/stat: with pid, identifies the process */
+	char comm[17];
+	char exe[4096];		/* "" for kernel threads */
+	char cgroup[1024];	/* the unified (v2) cgroup path, "" if unknown */
+	char unit[256];		/* systemd unit owning it ("web.service"), "" if none */
+	char container[80];	/* container id from the cgroup path, "" if none */
+};
+
+/* All numeric entries of proc_root, ascending. Returns 0 (caller frees
+ * *out) or -errno. */
+int discover_pids(const char *proc_root, pid_t **out, size_t *n);
+
+/* Fills *out for pid. Returns 0, -ESRCH if it is gone, -errno. */
+int discover_read(const char *proc_root, pid_t pid, struct discover_proc *out);
+
+/* From a cgroup path: the innermost systemd unit (*.service, *.scope but
+ * container scopes) and a container id (docker-<id>.scope,
+ * cri-containerd-<id>.scope, libpod-<id>.scope, crio-<id>.scope, /docker/<id>).
+ * Pure. Empty strings when there is none. */
+void discover_parse_cgroup(const char *cgroup, char *unit, size_t unit_len, char *container, size_t container_len);
+
+#endif
