@@ -24,7 +24,7 @@ endif
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter -Iinclude -I$(BUILD) -D_GNU_SOURCE
-LDLIBS   := -lbpf -lelf -lz -lcapstone -lm
+LDLIBS   := -lbpf -lelf -lz -lcapstone -lsystemd -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(BUILD) \
 	      -I/usr/include/x86_64-linux-gnu -Wall -Wno-unused-function
 

@@ -16,6 +16,7 @@
 static const char usage_text[] =
 	"Usage: leakd [OPTIONS] --pid PID [--pid PID ...]\n"
 	"       leakd [OPTIONS] -- COMMAND [ARGS...]\n"
+	"       leakd --daemon [--config FILE]\n"
 	"Find memory leaks in running CPython processes from the outside.\n"
 	"\n"
 	"  -p, --pid PID          trace a running Python process (repeatable)\n"
@@ -30,6 +31,11 @@ static const char usage_text[] =
 	"      --summary-only     print only the final summary per process\n"
 	"      --fail-on-leak     exit with status 3 when a leak is flagged\n"
 	"      --ringbuf-mb N     BPF ring buffer size in MiB (power of two, default 16)\n"
+	"      --daemon           watch every Python process on the host (gc mode) and export\n"
+	"                         Prometheus metrics; log leaks to the journal\n"
+	"      --config FILE      daemon configuration (default /etc/leakd/leakd.conf if present)\n"
+	"      --web.listen-address ADDR  metrics address, host:port (default 127.0.0.1:9477)\n"
+	"      --web.telemetry-path PATH  metrics path (default /metrics)\n"
 	"  -h, --help             this text\n"
 	"  -V, --version          print the version\n"
 	"\n"
@@ -72,6 +78,10 @@ enum {
 	OPT_SUMMARY_ONLY,
 	OPT_RINGBUF_MB,
 	OPT_PROC_ROOT,
+	OPT_DAEMON,
+	OPT_CONFIG,
+	OPT_LISTEN,
+	OPT_TELEMETRY_PATH,
 };
 
 int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t errlen)
@@ -89,6 +99,10 @@ int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t err
 		{ "fail-on-leak", no_argument, NULL, OPT_FAIL_ON_LEAK },
 		{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB },
 		{ "proc-root", required_argument, NULL, OPT_PROC_ROOT },
+		{ "daemon", no_argument, NULL, OPT_DAEMON },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "web.listen-address", required_argument, NULL, OPT_LISTEN },
+		{ "web.telemetry-path", required_argument, NULL, OPT_TELEMETRY_PATH },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{}
@@ -177,6 +191,18 @@ int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t err
 		case OPT_PROC_ROOT:
 			o->proc_root = optarg;
 			break;
+		case OPT_DAEMON:
+			o->daemon = true;
+			break;
+		case OPT_CONFIG:
+			o->config_path = optarg;
+			break;
+		case OPT_LISTEN:
+			o->listen_address = optarg;
+			break;
+		case OPT_TELEMETRY_PATH:
+			o->telemetry_path = optarg;
+			break;
 		case 'h':
 			o->help = true;
 			return 0;
@@ -199,6 +225,17 @@ int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t err
 			return -EINVAL;
 		}
 		o->cmd = &argv[optind];
+	}
+	if (o->daemon) {
+		if (o->npids || o->cmd) {
+			snprintf(err, errlen, "--daemon finds its processes itself: no --pid or command");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (o->config_path || o->listen_address || o->telemetry_path) {
+		snprintf(err, errlen, "--config and --web.* options go with --daemon");
+		return -EINVAL;
 	}
 	if (!o->npids && !o->cmd) {
 		snprintf(err, errlen, "nothing to trace: give --pid PID or -- COMMAND");

@@ -121,7 +121,7 @@ int tracee__new(const struct leakd_opts *o, pid_t pid, bool spawned, struct trac
 	err = remote__new(pid, REMOTE_DEFAULT_CACHE, &tr->mem);
 	if (err)
 		goto cleanup;
-	tr->agg = agg__new(NULL);
+	tr->agg = agg__new(&(struct agg_limits){ .series_cap = o->series_cap, .type_cap = o->type_cap });
 	if (!tr->agg) {
 		err = -errno;
 		goto cleanup;

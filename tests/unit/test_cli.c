@@ -112,3 +112,20 @@ Test(cli, help_short_circuits)
 	cr_assert(o.help);
 	cr_assert(strstr(cli_usage(), "--fail-on-leak"));
 }
+
+Test(cli, daemon_mode_and_its_options)
+{
+	struct leakd_opts o;
+	char err[256];
+
+	cr_assert_eq(PARSE(&o, err, "--daemon", "--config", "/tmp/l.conf", "--web.listen-address", ":9999",
+			   "--web.telemetry-path", "/m"), 0, "%s", err);
+	cr_assert(o.daemon);
+	cr_assert_str_eq(o.config_path, "/tmp/l.conf");
+	cr_assert_str_eq(o.listen_address, ":9999");
+	cr_assert_str_eq(o.telemetry_path, "/m");
+	cr_assert_eq(PARSE(&o, err, "--daemon", "--pid", "1"), -EINVAL);
+	cr_assert(strstr(err, "--daemon"), "%s", err);
+	cr_assert_eq(PARSE(&o, err, "--config", "/tmp/l.conf", "--pid", "1"), -EINVAL);
+	cr_assert(strstr(err, "go with --daemon"), "%s", err);
+}
