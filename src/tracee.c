@@ -114,6 +114,7 @@ int tracee__new(const struct leakd_opts *o, pid_t pid, bool spawned, struct trac
 	tr->opts = o;
 	tr->spawned = spawned;
 	tr->pidfd = -1;
+	tr->gc_gen = -1;
 	err = target_resolve(o->proc_root, pid, &tr->t, &tr->img);
 	if (err)
 		goto cleanup;
@@ -236,10 +237,15 @@ void tracee__event(struct tracee *tr, const struct leakd_event *e)
 	case LEAKD_EV_FREE:
 		agg__free_addr(tr->agg, e->ts_ns, e->addr);
 		break;
+	case LEAKD_EV_GC_START:
+		tr->gc_gen = e->gen;
+		break;
 	case LEAKD_EV_GC_DONE:
 		tr->gc_events++;
 		tr->census_due = true;
-		agg__gc_done(tr->agg, e->ts_ns, -1, e->size);
+		/* The done probe does not know the generation; its start did. */
+		agg__gc_done(tr->agg, e->ts_ns, tr->gc_gen, e->size);
+		tr->gc_gen = -1;
 		break;
 	default:
 		break;
@@ -494,6 +500,8 @@ void tracee__sample(struct tracee *tr, double now, struct report_sample *out)
 	if (tr->gc_ok)
 		for (int g = 0; g < 3; g++)
 			coll += tr->gc_now.collections[g] - tr->gc_first.collections[g];
+	if (!tr->gc_ok)	/* no layout to read the interpreter's counters: count the hook's events */
+		coll = st.gc_collections[0] + st.gc_collections[1] + st.gc_collections[2];
 	out->gc_collections = coll;
 	tr->last_sample = now;
 }
@@ -553,6 +561,12 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 			out->gc.collected += tr->gc_now.collected[g];
 			out->gc.uncollectable += tr->gc_now.uncollectable[g];
 		}
+	} else {
+		/* From the GC hook alone: collections since attach, and what the
+		 * collector reported freeing (collected plus uncollectable). */
+		for (int g = 0; g < 3; g++)
+			out->gc.collections[g] = st.gc_collections[g];
+		out->gc.collected = st.gc_collected;
 	}
 	out->growth = v->growth;
 	out->top_types = v->types;

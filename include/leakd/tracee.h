@@ -74,6 +74,7 @@ struct tracee {
 	struct pygc_state gc_first, gc_now;
 	bool gc_ok;
 	uint64_t gc_events;
+	int gc_gen;			/* generation of the collection in progress, -1 unknown */
 
 	int64_t rss_bytes, open_fds;
 

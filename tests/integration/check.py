@@ -6,9 +6,10 @@ line, "PASS name ..." or "FAIL name: assertion", and on failure the command and 
 of leakd's stderr. Exit status: 0 pass, 1 fail.
 
 Usage: check.py KIND NAME DIR [--rc N] [--python VERSION] [--pid PID ...]
-                [--records FILE] [--min-open-fds N]
+                [--records FILE] [--min-open-fds N] [--exe PATH] [--target-alive yes|no]
 KIND is one of: leak, leak_fds, healthy, cycles_gc, observer, census, dead_pid,
-not_python, bad_flag, exited, multi_pid, sigint.
+not_python, bad_flag, exited, multi_pid, sigint, sigint_attached, container,
+unknown_layout.
 Runs with the system python3 (3.6+); standard library only.
 """
 import argparse
@@ -219,12 +220,38 @@ def case_assertions(args, kind, samples, summaries):
         require(isinstance(s["gc"]["collected"], int) and s["gc"]["collected"] > 0,
                 "gc.collected is %r, expected > 0" % (s["gc"]["collected"],))
         return "not flagged, gc collected %d" % s["gc"]["collected"]
-    if kind == "observer":
+    if kind in ("observer", "container"):
         require(g["leak"] is True, "registry leak not flagged: " + growth_brief(s))
         top = s["top_types"]
         require(top and type_name_matches(str(top[0].get("type")), "Subscriber"),
                 "Subscriber is not first in top_types: " + growth_brief(s))
-        return "flagged, top type %s" % top[0].get("type")
+        if kind == "observer":
+            return "flagged, top type %s" % top[0].get("type")
+        # The interpreter exists only in the target's mount namespace: leakd must name it
+        # by the target's own path, which the host cannot open.
+        require(s["exe"] == args.exe, "summary.exe is %r, expected the in-container path %r"
+                % (s["exe"], args.exe))
+        require(not os.path.exists(s["exe"]),
+                "summary.exe %r exists on the host: the case did not hide the interpreter" % s["exe"])
+        require(s["exited"] is False, "summary.exited is %r, the target was still running" % s["exited"])
+        return "flagged, top type %s, exe %s (not on the host)" % (top[0].get("type"), s["exe"])
+    if kind == "unknown_layout":
+        # No layout for this version: leakd must say so and not guess a census from the
+        # wrong offsets (0 or null live objects, no types), while still reporting totals.
+        require(str(s["python"]).startswith("3.6"), "summary.python is %r, expected 3.6.x" % s["python"])
+        cov = s["coverage"]
+        warning = cov.get("warning") if isinstance(cov, dict) else None
+        require(isinstance(warning, str) and "layout unknown" in warning,
+                "coverage.warning does not say \"layout unknown\": %r" % (warning,))
+        for what, v in (("live_objects", s["live_objects"]), ("live_bytes", s["live_bytes"])):
+            require(v in (0, None), "summary.%s is %r with an unknown layout, expected 0 or null" % (what, v))
+        guessed = [r["live_objects"] for r in samples if r["live_objects"] not in (0, None)]
+        require(not guessed, "samples report live objects with an unknown layout: %s" % guessed[:5])
+        require(not s["top_types"], "top_types with an unknown layout: %s" % growth_brief(s))
+        require(isinstance(s["open_fds"], int) and s["open_fds"] >= args.min_open_fds,
+                "summary.open_fds is %r, expected >= %d (totals must still be reported)"
+                % (s["open_fds"], args.min_open_fds))
+        return "warning %r, live_objects %r, open_fds %d" % (warning, s["live_objects"], s["open_fds"])
     if kind == "census":
         got = {}
         for t, want in (("Leaky", 12345), ("Slotted", 2345)):
@@ -246,6 +273,12 @@ def case_assertions(args, kind, samples, summaries):
         return "one summary per pid, only the leak flagged"
     if kind == "sigint":
         return "stopped on SIGINT with a summary"
+    if kind == "sigint_attached":
+        require(s["exited"] is False, "summary.exited is %r, the attached target was still running"
+                % s["exited"])
+        require(args.target_alive == "yes",
+                "the attached target was not running after leakd stopped (--pid must leave it alone)")
+        return "stopped on SIGINT with a summary, target left running"
     raise CaseFailed("unknown case kind %r" % kind)
 
 
@@ -259,6 +292,9 @@ def main():
     ap.add_argument("--pid", type=int, action="append", default=[])
     ap.add_argument("--records", default=None)
     ap.add_argument("--min-open-fds", type=int, default=100)
+    ap.add_argument("--exe", default=None, help="container: the exe path leakd must report")
+    ap.add_argument("--target-alive", choices=("yes", "no"), default=None,
+                    help="sigint_attached: whether the target outlived leakd")
     args = ap.parse_args()
     try:
         note = run_case(args)
