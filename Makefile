@@ -24,7 +24,7 @@ endif
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Wshadow -Wno-unused-parameter -Iinclude -I$(BUILD) -D_GNU_SOURCE
-LDLIBS   := -lbpf -lelf -lz -lcapstone -lsystemd -lm
+LDLIBS   := -lbpf -lelf -lz -lcapstone -lsystemd -lmicrohttpd -lpthread -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(BUILD) \
 	      -I/usr/include/x86_64-linux-gnu -Wall -Wno-unused-function
 
@@ -105,9 +105,20 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/probe_cost
 	$(Q)PROBE_COST=$(BUILD)/probe_cost scripts/bench.sh $(BUILD)/leakd
 
+# The unit goes where systemd looks for units of this PREFIX (/usr/local/lib/
+# systemd/system and /usr/lib/systemd/system are both on its search path), so
+# /etc/systemd/system stays the admin's; its ExecStart follows PREFIX. The
+# config lives in /etc whatever PREFIX is, and an existing one is kept: the
+# shipped defaults also go to share/doc/leakd for comparison.
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 install: all
 	install -Dm755 $(BUILD)/leakd $(DESTDIR)$(PREFIX)/bin/leakd
 	install -Dm644 docs/leakd.8 $(DESTDIR)$(PREFIX)/share/man/man8/leakd.8
+	sed 's|^ExecStart=/usr/local/bin/leakd |ExecStart=$(PREFIX)/bin/leakd |' systemd/leakd.service > $(BUILD)/leakd.service
+	install -Dm644 $(BUILD)/leakd.service $(DESTDIR)$(SYSTEMD_UNIT_DIR)/leakd.service
+	install -Dm644 systemd/leakd.conf $(DESTDIR)$(PREFIX)/share/doc/leakd/leakd.conf
+	install -Dm644 docs/alerts.yml $(DESTDIR)$(PREFIX)/share/doc/leakd/alerts.yml
+	test -e $(DESTDIR)/etc/leakd/leakd.conf || install -Dm644 systemd/leakd.conf $(DESTDIR)/etc/leakd/leakd.conf
 
 lint:
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Iinclude -I$(BUILD) \

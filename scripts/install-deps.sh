@@ -3,9 +3,9 @@
 # so `make demo` and `make check` can run on a fresh Debian 12 machine as their first command.
 # Usage: scripts/install-deps.sh [build|test]   (test adds what only the test suite needs)
 set -euo pipefail
-want=(clang llvm make gcc pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libcapstone-dev libsystemd-dev python3.11)
+want=(clang llvm make gcc pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libcapstone-dev libsystemd-dev libmicrohttpd-dev python3.11)
 if [ "${1:-build}" = test ]; then
-	want+=(libcriterion-dev util-linux)
+	want+=(libcriterion-dev util-linux prometheus)
 fi
 missing=()
 for p in "${want[@]}"; do

@@ -8,11 +8,9 @@
 #include <string.h>
 
 #include "leakd/cli.h"
+#include "leakd/daemon.h"
 #include "leakd/session.h"
 
-#ifndef LEAKD_VERSION
-#define LEAKD_VERSION "0.1.0"
-#endif
 
 int main(int argc, char **argv)
 {
@@ -34,6 +32,8 @@ int main(int argc, char **argv)
 		printf("leakd %s\n", LEAKD_VERSION);
 		return LEAKD_EXIT_OK;
 	}
+	if (o.daemon)
+		return daemon_run(&o);
 	if (o.output) {
 		out = fopen(o.output, "we");
 		if (!out) {

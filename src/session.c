@@ -71,7 +71,7 @@ static const char *resolve_error(int err)
 		return "not a Python process (no CPython interpreter is mapped in it)";
 	case -EACCES:
 	case -EPERM:
-		return "permission denied reading it (run as root, or with CAP_SYS_PTRACE and CAP_BPF)";
+		return "permission denied reading it (run as root, or with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH)";
 	case -ENOTSUP:
 		return "CPython version not supported (3.6 or newer is needed)";
 	default:
@@ -270,7 +270,7 @@ int session_run(const struct leakd_opts *o, FILE *out)
 	err = probes__new(o->ringbuf_bytes, on_event, &s, &s.probes);
 	if (err) {
 		fprintf(stderr, "leakd: cannot load the BPF programs: %s%s\n", strerror(-err),
-			err == -EPERM ? " (run as root, or with CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE)" : "");
+			err == -EPERM ? " (run as root, or with CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN and CAP_SYS_PTRACE)" : "");
 		return LEAKD_EXIT_ERROR;
 	}
 	err = start_targets(&s);

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#define LEAKD_VERSION "0.1.0"
 #define LEAKD_MAX_PIDS 64
 
 enum leakd_mode { LEAKD_MODE_GC = 0, LEAKD_MODE_TRACE = 1 };

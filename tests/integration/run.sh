@@ -418,6 +418,14 @@ case_sigint_attached() { # NAME INTERP
 	verdict "$name" "$d/check"
 }
 
+# The fleet service under a real Prometheus (tests/integration/daemon_prometheus.sh).
+case_daemon() { # NAME
+	local d=$out/cases/${1//\//_}
+	mkdir -p "$d"
+	"$repo/tests/integration/daemon_prometheus.sh" "$leakd" "$d" /usr/bin/python3.11 "$progs" >"$d/check" 2>&1
+	verdict "$1" "$d/check"
+}
+
 # ---- the matrix ----------------------------------------------------------------------
 for interp in "${interp_spine[@]}"; do
 	s=$SPINE_S
@@ -442,6 +450,7 @@ if [[ " ${interp_spine[*]} " == *" debian-3.11 "* ]]; then
 	enqueue case_sigint "debian-3.11/sigint" debian-3.11
 	enqueue case_sigint_attached "debian-3.11/sigint_attached" debian-3.11
 	enqueue case_container "debian-3.11/container_namespaces" debian-3.11
+	enqueue case_daemon "daemon/prometheus"
 fi
 # Once, on the newest pyenv 3.6 (leakd has no layout for it); skipped when there is none.
 py36=$(find "$pyenv_root/versions" -mindepth 1 -maxdepth 1 -type d -name '3.6.*' 2>/dev/null | sort -V | tail -n1)

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config: the daemon's configuration file (/etc/leakd/leakd.conf) and the
+ * filters that decide which processes it watches. Pure: text in, struct out,
+ * errors as "FILE:LINE: ..." text for the caller to print once. Command-line
+ * overrides go through the same config_set() as file lines, so every key has
+ * one parser and one set of limits. systemd/leakd.conf documents every key.
+ *
+ * Syntax: one "key = value" per line; blank lines and lines whose first
+ * non-blank character is '#' are ignored ('#' elsewhere is part of the value,
+ * globs and paths may hold one). Whitespace around key and value is dropped;
+ * a value in double quotes keeps its spaces. Scalar keys may repeat, the last
+ * one wins. List keys (include_*, exclude_*) append one pattern per line; an
+ * empty value clears the list (so an override can replace the file's list).
+ */
+#ifndef LEAKD_CONFIG_H
+#define LEAKD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CONFIG_DEFAULT_PATH "/etc/leakd/leakd.conf"
+
+struct leakd_config {
+	char listen_address[128];	/* "127.0.0.1:9477"; "host:port", ":port", "[::1]:port" */
+	char telemetry_path[64];	/* "/metrics" */
+	double census_period_s;		/* 5.0: at most one census per process per period; >= 0.05 */
+	double scan_interval_s;		/* 2.0: how often /proc is scanned for new Python processes */
+	unsigned max_processes;		/* 256: processes watched at once (1..65536) */
+	unsigned top_types;		/* 10: types exported per process, bounds cardinality (0..1000) */
+	/*
+	 * Filters. Per kind, a process passes if that kind has no include or it
+	 * matches one of them; it is watched if it passes every kind and matches
+	 * no exclude of any kind. A field that is unknown ("" or NULL: no unit,
+	 * no cgroup) matches no pattern: it fails a kind with includes and is
+	 * never excluded by that kind.
+	 */
+	char **include_comm, **exclude_comm;	/* fnmatch(3) globs on /proc/PID/comm */
+	size_t n_include_comm, n_exclude_comm;
+	char **include_exe, **exclude_exe;	/* globs on the exe path ('*' also matches '/') */
+	size_t n_include_exe, n_exclude_exe;
+	char **include_unit, **exclude_unit;	/* globs on the systemd unit ("web-*.service") */
+	size_t n_include_unit, n_exclude_unit;
+	char **include_cgroup, **exclude_cgroup; /* cgroup v2 path prefixes, whole components */
+	size_t n_include_cgroup, n_exclude_cgroup;
+};
+
+/* Sets every key to its default; lists empty. Does not free: call it on a
+ * fresh struct, or config_free() first. */
+void config_defaults(struct leakd_config *c);
+
+/* Applies the lines of text[0..len) to *c (which holds defaults or earlier
+ * settings). filename only names the source in messages. Returns 0, or
+ * -EINVAL with "FILE:LINE: unknown key 'x'", "FILE:LINE: invalid value for
+ * census_period: 'abc' (...)" or "FILE:LINE: expected 'key = value'" in err,
+ * or -ENOMEM ("out of memory"). err is always filled on failure; *c is then
+ * unchanged. */
+int config_parse(const char *text, size_t len, const char *filename, struct leakd_config *c, char *err,
+		 size_t errlen);
+
+/* Reads path and applies it as config_parse() does. Returns 0, or -errno
+ * (-ENOENT, -EACCES, -EFBIG past 1 MiB, ...) with "PATH: reason" in err, or
+ * config_parse()'s errors. On failure *c is unchanged. */
+int config_load(const char *path, struct leakd_config *c, char *err, size_t errlen);
+
+/* Sets one key as a file line would (the value is used as given: no quote
+ * or whitespace stripping). Used by the parser and for command-line
+ * overrides. Accepts node_exporter's spellings "web.listen-address" and
+ * "web.telemetry-path" as aliases. Returns 0, or -EINVAL with "unknown key
+ * 'x'" / "invalid value for KEY: 'v' (reason)" in err, or -ENOMEM ("out of
+ * memory"). On failure *c is unchanged. */
+int config_set(struct leakd_config *c, const char *key, const char *value, char *err, size_t errlen);
+
+/* "key=value" (as in --set key=value; blanks around '=' allowed) through
+ * config_set(). Returns 0 or config_set()'s errors, -EINVAL with "expected
+ * key=value" when there is no '='. */
+int config_set_pair(struct leakd_config *c, const char *pair, char *err, size_t errlen);
+
+/* Whether a process with these facts is watched (see the filters above).
+ * Any of the strings may be NULL for "unknown". */
+bool config_match(const struct leakd_config *c, const char *comm, const char *exe, const char *unit,
+		  const char *cgroup);
+
+/* Frees the lists and empties them; the scalars stay. Accepts NULL. */
+void config_free(struct leakd_config *c);
+
+#endif

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * httpd: the /metrics endpoint, served by libmicrohttpd on its own thread.
+ *
+ * The daemon renders a snapshot (metrics_render()) and hands it over with
+ * httpd__publish(), which copies it under a mutex; the server thread answers
+ * every scrape from the latest copy, so a scrape never waits for a census
+ * and never sees half a snapshot. Routes: GET/HEAD <path> -> the snapshot
+ * (503 until the first publish), GET/HEAD / -> a small HTML page linking to
+ * it, anything else -> 404, any other method -> 405. Nothing is logged; the
+ * caller logs start-up errors once.
+ *
+ * The listen address follows node_exporter's --web.listen-address:
+ * "host:port", "[v6addr]:port", or ":port" for every address (IPv6 and IPv4
+ * when the host has IPv6, IPv4 only otherwise). host may be a name; it must
+ * resolve to an address of this host.
+ */
+#ifndef LEAKD_HTTPD_H
+#define LEAKD_HTTPD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HTTPD_DEFAULT_LISTEN	"127.0.0.1:9477"
+#define HTTPD_DEFAULT_PATH	"/metrics"
+#define HTTPD_HOST_MAX		256
+
+struct httpd;
+
+/*
+ * Splits a listen address into host (brackets removed, "" for all
+ * addresses) and port. Pure. Returns 0, or -EINVAL when malformed: no
+ * port, a port that is not a decimal number in 0..65535, an unbracketed
+ * IPv6 address, a stray or unclosed bracket, a host longer than
+ * HTTPD_HOST_MAX - 1. Out-parameters untouched on failure.
+ */
+int httpd_parse_listen(const char *listen, char host[HTTPD_HOST_MAX], uint16_t *port);
+
+/*
+ * Binds listen (NULL -> HTTPD_DEFAULT_LISTEN) and starts serving path
+ * (NULL -> HTTPD_DEFAULT_PATH; it must start with '/'). Port 0 picks a free
+ * port; httpd__port() says which.
+ * Returns 0, -EINVAL (malformed address or path), -EADDRINUSE, -EADDRNOTAVAIL
+ * (host does not resolve, or is not an address of this host), -EACCES (a
+ * privileged port), -ENOMEM, or the -errno of socket()/bind()/listen().
+ * *out untouched on failure.
+ */
+int httpd__start(const char *listen, const char *path, struct httpd **out);
+
+/* Replaces the snapshot served with a copy of buf[0..len). Safe to call
+ * from any thread while the server runs. Returns 0, -EINVAL (NULL h, or
+ * NULL buf with len > 0) or -ENOMEM (the previous snapshot stays). */
+int httpd__publish(struct httpd *h, const char *buf, size_t len);
+
+/* The bound TCP port, in host order. */
+uint16_t httpd__port(const struct httpd *h);
+
+/* Stops the server thread, closes the socket, frees h. NULL is fine. */
+void httpd__free(struct httpd *h);
+
+#endif /* LEAKD_HTTPD_H */

@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: MIT
+/*
+ * daemon: `leakd --daemon`, the fleet service. Finds the host's Python
+ * processes by itself (a /proc scan every scan interval, filtered by the
+ * config), watches each in the always-on gc mode (GC hooks shared per binary,
+ * a census per period), publishes a metrics snapshot for Prometheus every
+ * second, and logs to the journal when a process starts or stops leaking.
+ * Tells systemd when it is ready and keeps its watchdog fed.
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "leakd/config.h"
+#include "leakd/daemon.h"
+#include "leakd/discover.h"
+#include "leakd/httpd.h"
+#include "leakd/journal.h"
+#include "leakd/metrics.h"
+#include "leakd/probes.h"
+#include "leakd/tracee.h"
+#include "leakd/verdict.h"
+
+#define DEFAULT_CONFIG "/etc/leakd/leakd.conf"
+#define LOOP_TICK_MS 100
+#define PUBLISH_PERIOD_S 1.0
+/* The verdict reruns the detector on every series of a process (objects,
+ * bytes, fds, each type): once per census would cost more than the census
+ * across hundreds of processes, and a leak verdict needs no faster update. */
+#define EVAL_PERIOD_S 10.0
+/* Per-process memory bounds: a daemon watches hundreds of processes for
+ * months; series halve (keeping minima) when they reach the cap. */
+#define DAEMON_SERIES_CAP 1024
+#define DAEMON_TYPE_CAP 128
+/* Processes that are not Python (or failed to resolve) are remembered by
+ * (pid, start time) so a scan does not open their binaries again. */
+#define SKIP_SLOTS 16384
+
+struct watched {
+	struct tracee *tr;
+	struct discover_proc info;
+	bool leak;			/* last verdict */
+	struct verdict v;		/* last verdict, for the metrics */
+	bool have_verdict;
+	double last_eval;
+};
+
+struct skip_entry {
+	pid_t pid;
+	uint64_t start_time;
+};
+
+struct daemon {
+	struct leakd_opts o;		/* the tracees' options: gc mode, our bounds */
+	struct leakd_config cfg;
+	struct probes *probes;
+	struct httpd *http;
+	struct watched *w;
+	size_t n;
+	struct skip_entry *skip;
+	size_t nskip;
+	uint64_t cap_hits, attach_failures, exits;
+	/* censuses of processes no longer watched: the exported counters
+	 * include them, or Prometheus would read an exit as a reset */
+	uint64_t gone_census_runs;
+	double gone_census_pause_s;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	stop_requested = sig;
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int on_event(void *ctx, const struct leakd_event *e)
+{
+	struct daemon *d = ctx;
+
+	for (size_t i = 0; i < d->n; i++)
+		if ((uint32_t)d->w[i].tr->t.pid == e->pid) {
+			tracee__event(d->w[i].tr, e);
+			break;
+		}
+	return 0;
+}
+
+static struct skip_entry *skip_slot(struct daemon *d, pid_t pid, uint64_t start)
+{
+	size_t h = ((size_t)pid * 0x9e3779b97f4a7c15ull ^ start) & (SKIP_SLOTS - 1);
+
+	while (d->skip[h].pid && !(d->skip[h].pid == pid && d->skip[h].start_time == start))
+		h = (h + 1) & (SKIP_SLOTS - 1);
+	return &d->skip[h];
+}
+
+static void skip_add(struct daemon *d, pid_t pid, uint64_t start)
+{
+	struct skip_entry *e;
+
+	if (d->nskip >= SKIP_SLOTS / 2) {
+		/* Forget everything: pids are reused, and rereading is only slower. */
+		memset(d->skip, 0, SKIP_SLOTS * sizeof(*d->skip));
+		d->nskip = 0;
+	}
+	e = skip_slot(d, pid, start);
+	if (!e->pid) {
+		e->pid = pid;
+		e->start_time = start;
+		d->nskip++;
+	}
+}
+
+static bool watched_pid(const struct daemon *d, pid_t pid)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->w[i].tr->t.pid == pid)
+			return true;
+	return false;
+}
+
+static void scan(struct daemon *d)
+{
+	pid_t *pids, self = getpid();
+	size_t n;
+
+	if (discover_pids(d->o.proc_root, &pids, &n))
+		return;
+	for (size_t i = 0; i < n && !stop_requested; i++) {
+		struct discover_proc info;
+		struct tracee *tr;
+		int err;
+
+		if (pids[i] == self || watched_pid(d, pids[i]))
+			continue;
+		if (discover_read(d->o.proc_root, pids[i], &info) || !info.exe[0])
+			continue;
+		if (skip_slot(d, info.pid, info.start_time)->pid)
+			continue;
+		if (!config_match(&d->cfg, info.comm, info.exe, info.unit, info.cgroup)) {
+			skip_add(d, info.pid, info.start_time);
+			continue;
+		}
+		if (d->n >= d->cfg.max_processes) {
+			d->cap_hits++;
+			continue;
+		}
+		err = tracee__new(&d->o, info.pid, false, &tr);
+		if (err) {
+			/* Not Python, gone, or unreadable: not worth a line per scan. */
+			skip_add(d, info.pid, info.start_time);
+			continue;
+		}
+		err = tracee__attach(tr, d->probes);
+		if (err) {
+			fprintf(stderr, "leakd: pid %d (%s): cannot attach: %s, ignoring\n", info.pid, info.comm,
+				strerror(-err));
+			d->attach_failures++;
+			tracee__free(tr);
+			skip_add(d, info.pid, info.start_time);
+			continue;
+		}
+		/* A package upgrade leaves " (deleted)" on the exe link: keep the
+		 * label stable across it (one series per process, not two). */
+		{
+			size_t el = strlen(info.exe);
+
+			if (el > 10 && !strcmp(info.exe + el - 10, " (deleted)"))
+				info.exe[el - 10] = '\0';
+		}
+		d->w[d->n++] = (struct watched){ .tr = tr, .info = info };
+	}
+	free(pids);
+}
+
+static void log_transition(struct watched *w)
+{
+	const struct verdict *v = &w->v;
+	char types[256] = "";
+	size_t off = 0;
+
+	for (size_t i = 0; i < v->n_types && i < 3 && v->types[i].leak; i++)
+		off += snprintf(types + off, sizeof(types) - off, "%s%s", i ? ", " : "", v->types[i].type);
+	journal_leak_changed(&(struct journal_leak){
+		.pid = w->tr->t.pid, .comm = w->info.comm, .exe = w->info.exe, .unit = w->info.unit,
+		.container = w->info.container, .python = w->tr->t.py_version, .leak = v->growth.leak,
+		.objects_per_s = v->growth.objects_per_s, .bytes_per_s = v->growth.bytes_per_s,
+		.confidence = v->growth.confidence, .types = types, .reason = v->growth.reason });
+}
+
+static void evaluate(struct watched *w)
+{
+	struct verdict v;
+
+	if (verdict_compute(w->tr->agg, NULL, &v))
+		return;
+	verdict_clear(&w->v);
+	w->v = v;
+	w->have_verdict = true;
+	if (v.growth.leak != w->leak) {
+		w->leak = v.growth.leak;
+		log_transition(w);
+	}
+}
+
+static void drop(struct daemon *d, size_t i)
+{
+	struct watched *w = &d->w[i];
+
+	probes__unwatch(d->probes, w->tr->t.pid);
+	if (w->leak) {
+		/* Its leak ends with it: say so, so alerts built on the journal close. */
+		snprintf(w->v.growth.reason, sizeof(w->v.growth.reason), "the process exited");
+		w->v.growth.leak = false;
+		log_transition(w);
+	}
+	verdict_clear(&w->v);
+	d->gone_census_runs += w->tr->census_runs;
+	d->gone_census_pause_s += w->tr->pause_us_sum / 1e6;
+	tracee__free(w->tr);
+	d->exits++;
+	d->w[i] = d->w[--d->n];
+}
+
+static void publish(struct daemon *d)
+{
+	struct metrics_proc *mp = calloc(d->n ? d->n : 1, sizeof(*mp));
+	struct metrics_type_row *types = calloc(d->n * d->cfg.top_types + 1, sizeof(*types));
+	struct metrics_self self = { .census_total = d->gone_census_runs,
+				     .census_pause_seconds_sum = d->gone_census_pause_s };
+	char *buf = NULL;
+	size_t len = 0, nt = 0;
+
+	if (!mp || !types)
+		goto out;
+	for (size_t i = 0; i < d->n; i++) {
+		const struct watched *w = &d->w[i];
+		const struct tracee *tr = w->tr;
+		struct metrics_proc *p = &mp[i];
+
+		p->pid = (uint32_t)tr->t.pid;
+		p->comm = w->info.comm;
+		p->exe = w->info.exe;
+		p->unit = w->info.unit;
+		p->container = w->info.container;
+		p->python = tr->t.py_version;
+		p->live_objects = tr->census_runs ? (double)tr->last_objects : NAN;
+		p->live_bytes = tr->census_runs ? (double)tr->last_bytes : NAN;
+		p->objects_growth_per_s = w->have_verdict ? w->v.growth.objects_per_s : NAN;
+		p->bytes_growth_per_s = w->have_verdict ? w->v.growth.bytes_per_s : NAN;
+		p->leak_suspected = w->leak;
+		p->leak_confidence = w->have_verdict ? w->v.growth.confidence : NAN;
+		p->gc_known = tr->gc_ok;
+		if (tr->gc_ok) {
+			for (int g = 0; g < 3; g++) {
+				p->gc_collections[g] = tr->gc_now.collections[g];
+				p->gc_collected += tr->gc_now.collected[g];
+				p->gc_uncollectable += tr->gc_now.uncollectable[g];
+			}
+		}
+		p->open_fds = tr->open_fds;
+		p->rss_bytes = tr->rss_bytes;
+		p->census_runs = tr->census_runs;
+		p->census_pause_seconds_max = tr->census_runs ? tr->pause_us_max / 1e6 : NAN;
+		p->types = &types[nt];
+		for (size_t k = 0; w->have_verdict && k < w->v.n_types && k < d->cfg.top_types; k++) {
+			types[nt].type = w->v.types[k].type;
+			types[nt].live_objects = (double)w->v.types[k].live_objects;
+			nt++;
+			p->ntypes++;
+		}
+		self.census_total += tr->census_runs;
+		self.census_pause_seconds_sum += tr->pause_us_sum / 1e6;
+	}
+	self.version = LEAKD_VERSION;
+	self.attached_processes = d->n;
+	self.bpf_run_time_seconds_total = NAN;
+	self.bpf_runs_total = NAN;
+	self.events_total = probes__counter(d->probes, LEAKD_CNT_EVENTS);
+	self.dropped_events_total = probes__counter(d->probes, LEAKD_CNT_DROPS);
+	self.processes_cap_hits_total = d->cap_hits;
+	if (!metrics_render(&buf, &len, &self, mp, d->n))
+		httpd__publish(d->http, buf, len);
+out:
+	free(buf);
+	free(types);
+	free(mp);
+}
+
+static int load_config(struct daemon *d, const struct leakd_opts *o)
+{
+	char err[512];
+	int r = 0;
+
+	config_defaults(&d->cfg);
+	if (o->config_path)
+		r = config_load(o->config_path, &d->cfg, err, sizeof(err));
+	else if (access(DEFAULT_CONFIG, F_OK) == 0)
+		r = config_load(DEFAULT_CONFIG, &d->cfg, err, sizeof(err));
+	if (!r && o->listen_address)
+		r = config_set(&d->cfg, "listen_address", o->listen_address, err, sizeof(err));
+	if (!r && o->telemetry_path)
+		r = config_set(&d->cfg, "telemetry_path", o->telemetry_path, err, sizeof(err));
+	if (r)
+		fprintf(stderr, "leakd: %s\n", err);
+	return r;
+}
+
+int daemon_run(const struct leakd_opts *o)
+{
+	struct daemon d = { .o = *o };
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	double last_scan = -1e9, last_publish = -1e9, now;
+	uint64_t watchdog_usec = 0;
+	bool ready = false;
+	int err, status = LEAKD_EXIT_OK;
+
+	if (load_config(&d, o))
+		return LEAKD_EXIT_USAGE;
+	d.o.mode = LEAKD_MODE_GC;
+	d.o.census_period_s = d.cfg.census_period_s;
+	d.o.series_cap = DAEMON_SERIES_CAP;
+	d.o.type_cap = DAEMON_TYPE_CAP;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	d.w = calloc(d.cfg.max_processes ? d.cfg.max_processes : 1, sizeof(*d.w));
+	d.skip = calloc(SKIP_SLOTS, sizeof(*d.skip));
+	if (!d.w || !d.skip) {
+		fprintf(stderr, "leakd: out of memory\n");
+		status = LEAKD_EXIT_ERROR;
+		goto cleanup;
+	}
+	err = probes__new(o->ringbuf_bytes, on_event, &d, &d.probes);
+	if (err) {
+		fprintf(stderr, "leakd: cannot load the BPF programs: %s%s\n", strerror(-err),
+			err == -EPERM ? " (needs root, or CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN, CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH)" : "");
+		status = LEAKD_EXIT_ERROR;
+		goto cleanup;
+	}
+	err = httpd__start(d.cfg.listen_address, d.cfg.telemetry_path, &d.http);
+	if (err) {
+		fprintf(stderr, "leakd: cannot serve metrics on '%s': %s\n", d.cfg.listen_address, strerror(-err));
+		status = LEAKD_EXIT_ERROR;
+		goto cleanup;
+	}
+	if (sd_watchdog_enabled(0, &watchdog_usec) <= 0)
+		watchdog_usec = 0;
+
+	while (!stop_requested) {
+		err = probes__poll(d.probes, LOOP_TICK_MS);
+		if (err < 0 && err != -EINTR) {
+			fprintf(stderr, "leakd: reading the ring buffer failed: %s\n", strerror(-err));
+			status = LEAKD_EXIT_ERROR;
+			break;
+		}
+		now = mono_now();
+		if (now - last_scan >= d.cfg.scan_interval_s) {
+			scan(&d);
+			last_scan = now;
+			if (!ready) {
+				/* A scrape right after start-up gets data, not a 503. */
+				publish(&d);
+				last_publish = now;
+				/* Probes for every process found at start are attached. */
+				sd_notifyf(0, "READY=1\nSTATUS=watching %zu Python processes", d.n);
+				ready = true;
+			}
+		}
+		for (size_t i = 0; i < d.n;) {
+			struct tracee *tr = d.w[i].tr;
+			double since = now - tr->last_census;
+
+			if (tracee__check_alive(tr, now)) {
+				drop(&d, i);
+				continue;
+			}
+			if ((tr->census_due && since >= d.o.census_period_s * 0.9) ||
+			    since >= d.o.census_period_s * 1.1) {
+				tracee__census(tr, now);
+				if (now - d.w[i].last_eval >= EVAL_PERIOD_S) {
+					evaluate(&d.w[i]);
+					d.w[i].last_eval = now;
+				}
+			}
+			i++;
+		}
+		if (now - last_publish >= PUBLISH_PERIOD_S) {
+			publish(&d);
+			last_publish = now;
+			if (watchdog_usec)
+				sd_notifyf(0, "WATCHDOG=1\nSTATUS=watching %zu Python processes", d.n);
+		}
+	}
+	sd_notify(0, "STOPPING=1");
+cleanup:
+	for (size_t i = 0; i < d.n; i++) {
+		probes__unwatch(d.probes, d.w[i].tr->t.pid);
+		verdict_clear(&d.w[i].v);
+		tracee__free(d.w[i].tr);
+	}
+	httpd__free(d.http);
+	probes__free(d.probes);
+	free(d.w);
+	free(d.skip);
+	config_free(&d.cfg);
+	return status;
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# The fleet path end to end: leakd --daemon finds two Python programs started after it
+# (a leak and a healthy cache), a real Prometheus server on loopback scrapes its
+# /metrics, and Prometheus's HTTP API must say leakd_leak_suspected is 1 for the leaking
+# pid and 0 for the healthy one. Also: the daemon reports ready, an exited process
+# leaves /metrics, a malformed config line is refused naming file and line.
+# Usage: daemon_prometheus.sh BUILD/leakd CASE_DIR PYTHON PROGRAMS_DIR
+# Prints one line "PASS|FAIL|SKIP name: detail" first, then details.
+set -uo pipefail
+leakd=$1 d=$2 py=$3 progs=$4
+name=daemon/prometheus
+mkdir -p "$d"
+say() { echo "$1 $name: $2"; }
+
+prom=$(command -v prometheus || true)
+[ -n "$prom" ] || { say SKIP "prometheus is not installed (scripts/install-deps.sh test installs it)"; exit 0; }
+
+# Ports: pick free ones on loopback rather than guessing.
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+lport=$(free_port) pport=$(free_port)
+
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+}
+trap cleanup EXIT
+
+# 1. A malformed config is refused with file and line, exit 2.
+printf 'census_period = 1\nno_such_key = 3\n' >"$d/bad.conf"
+"$leakd" --daemon --config "$d/bad.conf" >"$d/bad.out" 2>"$d/bad.err"
+rc=$?
+if [ $rc -ne 2 ] || ! grep -q "bad.conf:2" "$d/bad.err"; then
+	say FAIL "malformed config: exit $rc, stderr '$(head -c 200 "$d/bad.err")' (want 2 and 'bad.conf:2')"
+	exit 0
+fi
+
+# 2. The daemon watches only our programs: they run from a private copy of the
+# interpreter (other cases run in parallel, and two tracers cannot both freeze one
+# target), matched by exe. A fast census keeps the test short.
+cp "$py" "$d/python-daemon-test" || { say FAIL "cannot copy $py"; exit 0; }
+py=$d/python-daemon-test
+cat >"$d/leakd.conf" <<EOF
+listen_address = 127.0.0.1:$lport
+census_period = 1
+scan_interval = 1
+include_exe = $py
+EOF
+NOTIFY_SOCKET= "$leakd" --daemon --config "$d/leakd.conf" >"$d/leakd.out" 2>"$d/leakd.err" &
+dpid=$!
+pids+=("$dpid")
+for _ in $(seq 50); do
+	curl -fs "http://127.0.0.1:$lport/metrics" >/dev/null 2>&1 && break
+	sleep 0.2
+done
+if ! curl -fs "http://127.0.0.1:$lport/metrics" >"$d/metrics.0"; then
+	say FAIL "daemon did not serve /metrics on 127.0.0.1:$lport within 10 s: $(tail -n2 "$d/leakd.err")"
+	exit 0
+fi
+
+cat >"$d/prometheus.yml" <<EOF
+global:
+  scrape_interval: 2s
+scrape_configs:
+  - job_name: leakd
+    static_configs:
+      - targets: ["127.0.0.1:$lport"]
+EOF
+"$prom" --config.file="$d/prometheus.yml" --storage.tsdb.path="$d/tsdb" \
+	--web.listen-address="127.0.0.1:$pport" >"$d/prometheus.log" 2>&1 &
+pids+=("$!")
+
+# 3. Two programs started after the daemon: it must find them by itself.
+"$py" "$progs/leak_list_append.py" --seconds 80 >/dev/null 2>&1 &
+leak=$!
+pids+=("$leak")
+"$py" "$progs/healthy_cache.py" --seconds 80 >/dev/null 2>&1 &
+healthy=$!
+pids+=("$healthy")
+"$py" "$progs/healthy_sawtooth.py" --seconds 6 >/dev/null 2>&1 &
+short=$!
+
+# 4. Ask Prometheus until both verdicts are in (the detector needs ~18 s of samples).
+query() { curl -fsG "http://127.0.0.1:$pport/api/v1/query" --data-urlencode "query=$1"; }
+found_short=no
+for _ in $(seq 45); do
+	sleep 2
+	curl -fs "http://127.0.0.1:$lport/metrics" >"$d/metrics.now" 2>/dev/null || continue
+	grep -q "leakd_live_objects{pid=\"$short\"" "$d/metrics.now" && found_short=yes
+	l=$(query "leakd_leak_suspected{pid=\"$leak\"}" | /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")' 2>/dev/null)
+	h=$(query "leakd_leak_suspected{pid=\"$healthy\"}" | /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")' 2>/dev/null)
+	[ "$l" = 1 ] && [ -n "$h" ] && break
+done
+echo "leak pid $leak: '$l', healthy pid $healthy: '$h'" >"$d/verdicts"
+query 'leakd_leak_suspected' >"$d/query.json" 2>/dev/null
+
+fail=""
+[ "$l" = 1 ] || fail="leakd_leak_suspected{pid=$leak} is '$l' in Prometheus, want 1"
+[ -z "$fail" ] && [ "$h" != 0 ] && fail="leakd_leak_suspected{pid=$healthy} is '$h' in Prometheus, want 0"
+[ -z "$fail" ] && [ "$found_short" != yes ] && fail="the short-lived pid $short never appeared in /metrics"
+[ -z "$fail" ] && grep -q "pid=\"$short\"" "$d/metrics.now" && fail="pid $short exited but is still in /metrics"
+if [ -z "$fail" ] && ! grep -q 'is leaking' "$d/leakd.err"; then
+	fail="no leak event logged (stderr): $(tail -n2 "$d/leakd.err")"
+fi
+kill "$dpid"
+wait "$dpid"
+rc=$?
+[ -z "$fail" ] && [ $rc -ne 0 ] && fail="daemon exited $rc on SIGTERM"
+if [ -n "$fail" ]; then
+	say FAIL "$fail"
+else
+	say PASS "Prometheus: leak pid $leak -> 1, healthy pid $healthy -> 0; short-lived pid found then dropped"
+fi
+exit 0

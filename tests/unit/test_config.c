@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Tests for config: defaults, every key, lists, comments and quoting, errors
+ * that name file and line, command-line overrides, and the include/exclude
+ * filters. Fixture files live in tests/fixtures/config/; the shipped default
+ * file systemd/leakd.conf is checked against config_defaults() so the two
+ * cannot drift.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "leakd/config.h"
+
+static char err[512];
+
+static const char *fixture(const char *name)
+{
+	static char path[PATH_MAX];
+	const char *root = getenv("LEAKD_FIXTURES");
+
+	snprintf(path, sizeof(path), "%s/config/%s", root ? root : "tests/fixtures", name);
+	return path;
+}
+
+static int parse_str(struct leakd_config *c, const char *text)
+{
+	return config_parse(text, strlen(text), "test.conf", c, err, sizeof(err));
+}
+
+Test(config, defaults_are_documented_values)
+{
+	struct leakd_config c;
+
+	config_defaults(&c);
+	cr_assert_str_eq(c.listen_address, "127.0.0.1:9477");
+	cr_assert_str_eq(c.telemetry_path, "/metrics");
+	cr_assert_float_eq(c.census_period_s, 5.0, 1e-9);
+	cr_assert_float_eq(c.scan_interval_s, 2.0, 1e-9);
+	cr_assert_eq(c.max_processes, 256);
+	cr_assert_eq(c.top_types, 10);
+	cr_assert_eq(c.n_include_comm + c.n_exclude_comm + c.n_include_exe + c.n_exclude_exe, 0);
+	cr_assert_eq(c.n_include_unit + c.n_exclude_unit + c.n_include_cgroup + c.n_exclude_cgroup, 0);
+	cr_assert_null(c.include_comm);
+	config_free(&c);
+}
+
+Test(config, every_key_from_a_file)
+{
+	struct leakd_config c;
+
+	config_defaults(&c);
+	cr_assert_eq(config_load(fixture("full.conf"), &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(c.listen_address, "[::1]:9100");
+	cr_assert_str_eq(c.telemetry_path, "/leakd/metrics");
+	cr_assert_float_eq(c.census_period_s, 0.5, 1e-9);
+	cr_assert_float_eq(c.scan_interval_s, 5.0, 1e-9);
+	cr_assert_eq(c.max_processes, 32);
+	cr_assert_eq(c.top_types, 25);
+	cr_assert_eq(c.n_include_comm, 2);
+	cr_assert_str_eq(c.include_comm[0], "python*");
+	cr_assert_str_eq(c.include_comm[1], "gunicorn");
+	cr_assert_eq(c.n_exclude_comm, 1);
+	cr_assert_str_eq(c.exclude_comm[0], "pip*");
+	cr_assert_str_eq(c.include_exe[0], "/opt/*/bin/python3*");
+	cr_assert_str_eq(c.exclude_exe[0], "/usr/lib/*");
+	cr_assert_str_eq(c.include_unit[0], "web-*.service");
+	cr_assert_str_eq(c.exclude_unit[0], "user@*.service");
+	cr_assert_eq(c.n_include_cgroup, 1);
+	cr_assert_str_eq(c.include_cgroup[0], "/system.slice", "trailing '/' dropped");
+	cr_assert_str_eq(c.exclude_cgroup[0], "/user.slice");
+	config_free(&c);
+}
+
+Test(config, bom_crlf_tabs_comments_quotes_and_hash_in_value)
+{
+	struct leakd_config c;
+
+	config_defaults(&c);
+	cr_assert_eq(config_load(fixture("crlf.conf"), &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_float_eq(c.census_period_s, 2.5, 1e-9);
+	cr_assert_str_eq(c.listen_address, ":9477");
+	cr_assert_eq(c.n_include_comm, 1);
+	cr_assert_str_eq(c.include_comm[0], "my app");
+	cr_assert_str_eq(c.include_exe[0], "/srv/app#1/bin/python");
+	config_free(&c);
+}
+
+Test(config, shipped_default_file_matches_defaults_when_uncommented)
+{
+	/* systemd/leakd.conf shows each default as "#key = value": turn those
+	 * lines into settings and they must parse to config_defaults(). */
+	struct leakd_config c, d;
+	FILE *f = fopen("systemd/leakd.conf", "re");
+	char line[1024], *text = NULL;
+	size_t len = 0, keys = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	cr_assert_not_null(f, "run from the repository root");
+	while (fgets(line, sizeof(line), f)) {
+		bool setting = line[0] == '#' && line[1] >= 'a' && line[1] <= 'z' && strstr(line, " =");
+
+		fputs(setting ? line + 1 : line, out);
+		keys += setting;
+	}
+	fclose(f);
+	fclose(out);
+	cr_assert_eq(keys, 14, "every key is documented once (found %zu)", keys);
+	config_defaults(&c);
+	config_defaults(&d);
+	cr_assert_eq(config_parse(text, len, "leakd.conf", &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(c.listen_address, d.listen_address);
+	cr_assert_str_eq(c.telemetry_path, d.telemetry_path);
+	cr_assert_float_eq(c.census_period_s, d.census_period_s, 1e-9);
+	cr_assert_float_eq(c.scan_interval_s, d.scan_interval_s, 1e-9);
+	cr_assert_eq(c.max_processes, d.max_processes);
+	cr_assert_eq(c.top_types, d.top_types);
+	cr_assert_eq(c.n_include_comm + c.n_include_exe + c.n_include_unit + c.n_include_cgroup, 0);
+	free(text);
+	config_free(&c);
+}
+
+Test(config, unknown_key_names_file_and_line)
+{
+	struct leakd_config c;
+
+	config_defaults(&c);
+	cr_assert_eq(config_load(fixture("bad_key.conf"), &c, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "bad_key.conf:4: unknown key 'census_interval'"), "%s", err);
+	config_free(&c);
+}
+
+Test(config, invalid_value_names_file_line_key_and_value)
+{
+	struct leakd_config c;
+
+	config_defaults(&c);
+	cr_assert_eq(config_load(fixture("bad_value.conf"), &c, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "bad_value.conf:2: invalid value for census_period: 'abc' ("), "%s", err);
+	config_free(&c);
+}
+
+Test(config, line_without_equals_is_an_error)
+{
+	struct leakd_config c;
+
+	config_defaults(&c);
+	cr_assert_eq(config_load(fixture("no_equals.conf"), &c, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "no_equals.conf:3: expected 'key = value'"), "%s", err);
+	cr_assert_eq(parse_str(&c, "= 5\n"), -EINVAL);
+	cr_assert_str_eq(err, "test.conf:1: expected 'key = value'");
+	cr_assert_eq(parse_str(&c, "top_types = 1\n\0garbage"), 0, "the text ends at len");
+	config_free(&c);
+}
+
+Test(config, nul_byte_in_text_is_an_error)
+{
+	struct leakd_config c;
+	static const char text[] = "top_types = 1\ntop\0_types = 2\n";
+
+	config_defaults(&c);
+	cr_assert_eq(config_parse(text, sizeof(text) - 1, "t", &c, err, sizeof(err)), -EINVAL);
+	cr_assert_str_eq(err, "t:2: NUL byte in line");
+	config_free(&c);
+}
+
+Test(config, failed_parse_leaves_config_unchanged)
+{
+	struct leakd_config c;
+
+	config_defaults(&c);
+	cr_assert_eq(parse_str(&c, "include_comm = a*\n"), 0);
+	cr_assert_eq(parse_str(&c, "top_types = 3\ninclude_comm = b*\ninclude_comm =\nbogus = 1\n"), -EINVAL);
+	cr_assert_eq(c.top_types, 10);
+	cr_assert_eq(c.n_include_comm, 1);
+	cr_assert_str_eq(c.include_comm[0], "a*");
+	config_free(&c);
+}
+
+Test(config, missing_file_is_enoent_with_path)
+{
+	struct leakd_config c;
+
+	config_defaults(&c);
+	cr_assert_eq(config_load(fixture("does-not-exist.conf"), &c, err, sizeof(err)), -ENOENT);
+	cr_assert(strstr(err, "does-not-exist.conf: No such file or directory"), "%s", err);
+	cr_assert_eq(config_load(fixture(""), &c, err, sizeof(err)), -EISDIR, "a directory: %s", err);
+	config_free(&c);
+}
+
+Test(config, later_lines_override_earlier_and_lists_append)
+{
+	struct leakd_config c;
+
+	config_defaults(&c);
+	cr_assert_eq(parse_str(&c, "top_types = 3\ntop_types = 4\ninclude_unit = a.service\n"), 0, "%s", err);
+	cr_assert_eq(parse_str(&c, "include_unit = b.service\n"), 0, "%s", err);
+	cr_assert_eq(c.top_types, 4);
+	cr_assert_eq(c.n_include_unit, 2);
+	cr_assert_str_eq(c.include_unit[1], "b.service");
+	cr_assert_eq(parse_str(&c, "include_unit =\ninclude_unit = c.service\n"), 0, "%s", err);
+	cr_assert_eq(c.n_include_unit, 1, "an empty value clears the list");
+	cr_assert_str_eq(c.include_unit[0], "c.service");
+	config_free(&c);
+	cr_assert_null(c.include_unit);
+	cr_assert_eq(c.n_include_unit, 0);
+	config_free(&c);	/* twice is harmless */
+	config_free(NULL);
+}
+
+Test(config, command_line_override_wins_over_file)
+{
+	struct leakd_config c;
+
+	config_defaults(&c);
+	cr_assert_eq(config_load(fixture("full.conf"), &c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(config_set(&c, "web.listen-address", "0.0.0.0:9477", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(config_set(&c, "web.telemetry-path", "/m", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(config_set_pair(&c, "census_period = 3", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(config_set_pair(&c, "include_comm=", err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(c.listen_address, "0.0.0.0:9477");
+	cr_assert_str_eq(c.telemetry_path, "/m");
+	cr_assert_float_eq(c.census_period_s, 3.0, 1e-9);
+	cr_assert_eq(c.n_include_comm, 0);
+	cr_assert_eq(config_set_pair(&c, "top_types", err, sizeof(err)), -EINVAL);
+	cr_assert_str_eq(err, "expected key=value, got 'top_types'");
+	cr_assert_eq(config_set(&c, "nope", "1", err, sizeof(err)), -EINVAL);
+	cr_assert_str_eq(err, "unknown key 'nope'");
+	config_free(&c);
+}
+
+Test(config, durations_accept_units_and_enforce_minimum)
+{
+	struct leakd_config c;
+
+	config_defaults(&c);
+	cr_assert_eq(config_set(&c, "census_period", "250ms", err, sizeof(err)), 0);
+	cr_assert_float_eq(c.census_period_s, 0.25, 1e-9);
+	cr_assert_eq(config_set(&c, "census_period", "1.5s", err, sizeof(err)), 0);
+	cr_assert_float_eq(c.census_period_s, 1.5, 1e-9);
+	cr_assert_eq(config_set(&c, "scan_interval", "1m", err, sizeof(err)), 0);
+	cr_assert_float_eq(c.scan_interval_s, 60.0, 1e-9);
+	cr_assert_eq(config_set(&c, "census_period", "0.05", err, sizeof(err)), 0);
+	const char *bad[] = { "0.04", "0", "-1", "", "nan", "inf", "1h", "1 s", " 1", "10ms", "1e9" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(config_set(&c, "census_period", bad[i], err, sizeof(err)), -EINVAL, "'%s'", bad[i]);
+		cr_assert_float_eq(c.census_period_s, 0.05, 1e-9, "unchanged after '%s'", bad[i]);
+	}
+	cr_assert_eq(config_set(&c, "scan_interval", "0.05", err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "invalid value for scan_interval: '0.05' (seconds >= 0.1"), "%s", err);
+	config_free(&c);
+}
+
+Test(config, counts_are_bounded_integers)
+{
+	struct leakd_config c;
+
+	config_defaults(&c);
+	cr_assert_eq(config_set(&c, "top_types", "0", err, sizeof(err)), 0);
+	cr_assert_eq(c.top_types, 0);
+	cr_assert_eq(config_set(&c, "max_processes", "65536", err, sizeof(err)), 0);
+	cr_assert_eq(c.max_processes, 65536);
+	cr_assert_eq(config_set(&c, "max_processes", "0", err, sizeof(err)), -EINVAL);
+	cr_assert_str_eq(err, "invalid value for max_processes: '0' (an integer 1-65536)");
+	cr_assert_eq(config_set(&c, "top_types", "1001", err, sizeof(err)), -EINVAL);
+	cr_assert_eq(config_set(&c, "top_types", "-1", err, sizeof(err)), -EINVAL);
+	cr_assert_eq(config_set(&c, "top_types", "12x", err, sizeof(err)), -EINVAL);
+	cr_assert_eq(config_set(&c, "max_processes", "99999999999999999999", err, sizeof(err)), -EINVAL);
+	cr_assert_eq(c.top_types, 0);
+	cr_assert_eq(c.max_processes, 65536);
+	config_free(&c);
+}
+
+Test(config, listen_address_forms)
+{
+	struct leakd_config c;
+	const char *good[] = { "127.0.0.1:9477", ":9477", "[::1]:9477", "[::]:1", "localhost:65535",
+			       "[fe80::1%eth0]:9477", "my-host.example.com:80" };
+	const char *bad[] = { "9477", "127.0.0.1", "127.0.0.1:", "::1:9477", "[::1]9477", "[]:9477",
+			      "host:65536", "host:12a", "ho st:80", "[::1:9477", "host:+80", "" };
+
+	config_defaults(&c);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		cr_assert_eq(config_set(&c, "listen_address", good[i], err, sizeof(err)), 0, "'%s': %s", good[i], err);
+		cr_assert_str_eq(c.listen_address, good[i]);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(config_set(&c, "listen_address", bad[i], err, sizeof(err)), -EINVAL, "'%s'", bad[i]);
+	cr_assert_str_eq(c.listen_address, "my-host.example.com:80");
+	cr_assert(strstr(err, "(host:port, :port or [ipv6]:port)"), "%s", err);
+	config_free(&c);
+}
+
+Test(config, telemetry_path_must_be_a_plain_path)
+{
+	struct leakd_config c;
+
+	config_defaults(&c);
+	cr_assert_eq(config_set(&c, "telemetry_path", "/x/metrics", err, sizeof(err)), 0);
+	cr_assert_eq(config_set(&c, "telemetry_path", "metrics", err, sizeof(err)), -EINVAL);
+	cr_assert_eq(config_set(&c, "telemetry_path", "/a b", err, sizeof(err)), -EINVAL);
+	cr_assert_eq(config_set(&c, "telemetry_path", "/m?x=1", err, sizeof(err)), -EINVAL);
+	cr_assert_eq(config_set(&c, "telemetry_path",
+				"/0123456789012345678901234567890123456789012345678901234567890123", err,
+				sizeof(err)), -EINVAL);
+	cr_assert_str_eq(c.telemetry_path, "/x/metrics");
+	config_free(&c);
+}
+
+Test(config, comm_pattern_longer_than_comm_is_rejected)
+{
+	struct leakd_config c;
+
+	config_defaults(&c);
+	cr_assert_eq(config_set(&c, "include_comm", "gunicorn-worker-1", err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "a comm is at most 15 characters"), "%s", err);
+	cr_assert_eq(config_set(&c, "include_comm", "gunicorn-worker-*", err, sizeof(err)), 0, "a glob may be longer");
+	cr_assert_eq(config_set(&c, "include_comm", "123456789012345", err, sizeof(err)), 0);
+	cr_assert_eq(c.n_include_comm, 2);
+	config_free(&c);
+}
+
+Test(config, cgroup_prefix_must_be_absolute)
+{
+	struct leakd_config c;
+
+	config_defaults(&c);
+	cr_assert_eq(config_set(&c, "include_cgroup", "system.slice", err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "starts with '/'"), "%s", err);
+	cr_assert_eq(config_set(&c, "include_cgroup", "///", err, sizeof(err)), 0);
+	cr_assert_str_eq(c.include_cgroup[0], "/");
+	config_free(&c);
+}
+
+Test(config, no_filters_match_everything)
+{
+	struct leakd_config c;
+
+	config_defaults(&c);
+	cr_assert(config_match(&c, "python3", "/usr/bin/python3.11", "web.service", "/system.slice/web.service"));
+	cr_assert(config_match(&c, NULL, NULL, NULL, NULL));
+	config_free(&c);
+}
+
+Test(config, comm_globs_include_and_exclude)
+{
+	struct leakd_config c;
+
+	config_defaults(&c);
+	cr_assert_eq(parse_str(&c, "include_comm = python*\ninclude_comm = gunicorn\nexclude_comm = python*-dbg\n"), 0);
+	cr_assert(config_match(&c, "python3.11", NULL, NULL, NULL));
+	cr_assert(config_match(&c, "gunicorn", NULL, NULL, NULL));
+	cr_assert_not(config_match(&c, "gunicorn2", NULL, NULL, NULL), "no glob, exact");
+	cr_assert_not(config_match(&c, "uwsgi", NULL, NULL, NULL));
+	cr_assert_not(config_match(&c, "python3.11-dbg", NULL, NULL, NULL), "exclude beats include");
+	cr_assert_not(config_match(&c, NULL, NULL, NULL, NULL), "unknown comm fails an include");
+	config_free(&c);
+}
+
+Test(config, exclude_alone_keeps_the_rest)
+{
+	struct leakd_config c;
+
+	config_defaults(&c);
+	cr_assert_eq(parse_str(&c, "exclude_unit = user@*.service\nexclude_cgroup = /user.slice\n"), 0);
+	cr_assert(config_match(&c, "python3", "/usr/bin/python3", "web.service", "/system.slice/web.service"));
+	cr_assert_not(config_match(&c, "python3", "/usr/bin/python3", "user@0.service",
+				   "/user.slice/user-0.slice/user@0.service/app.slice"));
+	cr_assert_not(config_match(&c, "python3", NULL, "", "/user.slice/user-0.slice/session-3.scope"));
+	cr_assert(config_match(&c, "python3", NULL, NULL, NULL), "unknown unit/cgroup is never excluded");
+	config_free(&c);
+}
+
+Test(config, exe_glob_crosses_slashes_and_ignores_deleted)
+{
+	struct leakd_config c;
+
+	config_defaults(&c);
+	cr_assert_eq(parse_str(&c, "include_exe = /opt/*/python3*\ninclude_exe = /usr/bin/python3.11\n"), 0);
+	cr_assert(config_match(&c, "x", "/opt/app/venv/bin/python3.12", NULL, NULL));
+	cr_assert(config_match(&c, "x", "/usr/bin/python3.11", NULL, NULL));
+	cr_assert(config_match(&c, "x", "/usr/bin/python3.11 (deleted)", NULL, NULL), "upgraded under it");
+	cr_assert_not(config_match(&c, "x", "/usr/bin/python3.12", NULL, NULL));
+	cr_assert_not(config_match(&c, "x", "", NULL, NULL));
+	config_free(&c);
+}
+
+Test(config, unit_globs)
+{
+	struct leakd_config c;
+
+	config_defaults(&c);
+	cr_assert_eq(parse_str(&c, "include_unit = web-*.service\nexclude_unit = web-canary.service\n"), 0);
+	cr_assert(config_match(&c, NULL, NULL, "web-api.service", NULL));
+	cr_assert_not(config_match(&c, NULL, NULL, "web-canary.service", NULL));
+	cr_assert_not(config_match(&c, NULL, NULL, "worker.service", NULL));
+	cr_assert_not(config_match(&c, NULL, NULL, "", NULL), "no unit fails an include");
+	config_free(&c);
+}
+
+Test(config, cgroup_prefix_is_by_whole_component)
+{
+	struct leakd_config c;
+
+	config_defaults(&c);
+	cr_assert_eq(parse_str(&c, "include_cgroup = /system.slice/\nexclude_cgroup = /system.slice/cron.service\n"), 0);
+	cr_assert(config_match(&c, NULL, NULL, NULL, "/system.slice"));
+	cr_assert(config_match(&c, NULL, NULL, NULL, "/system.slice/web.service"));
+	cr_assert_not(config_match(&c, NULL, NULL, NULL, "/system.slice2/web.service"));
+	cr_assert_not(config_match(&c, NULL, NULL, NULL, "/system.slice/cron.service"));
+	cr_assert(config_match(&c, NULL, NULL, NULL, "/system.slice/cron.service2"));
+	cr_assert_not(config_match(&c, NULL, NULL, NULL, "/user.slice/x.scope"));
+	cr_assert_not(config_match(&c, NULL, NULL, NULL, ""));
+	cr_assert_eq(parse_str(&c, "include_cgroup =\ninclude_cgroup = /\n"), 0);
+	cr_assert(config_match(&c, NULL, NULL, NULL, "/user.slice/x.scope"), "'/' covers every cgroup");
+	config_free(&c);
+}
+
+Test(config, kinds_combine_with_and)
+{
+	/* includes of different kinds all have to hold: "python in a web unit" */
+	struct leakd_config c;
+
+	config_defaults(&c);
+	cr_assert_eq(parse_str(&c, "include_comm = python*\ninclude_unit = web-*.service\n"), 0);
+	cr_assert(config_match(&c, "python3", NULL, "web-a.service", NULL));
+	cr_assert_not(config_match(&c, "python3", NULL, "batch.service", NULL));
+	cr_assert_not(config_match(&c, "uwsgi", NULL, "web-a.service", NULL));
+	config_free(&c);
+}
