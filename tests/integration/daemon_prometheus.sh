@@ -2,8 +2,9 @@
 # The fleet path end to end: leakd --daemon finds two Python programs started after it
 # (a leak and a healthy cache), a real Prometheus server on loopback scrapes its
 # /metrics, and Prometheus's HTTP API must say leakd_leak_suspected is 1 for the leaking
-# pid and 0 for the healthy one. Also: the daemon reports ready, an exited process
-# leaves /metrics, a malformed config line is refused naming file and line.
+# pid and 0 for the healthy one. Also: an exited process leaves /metrics, a burst of 50
+# short-lived processes leaves no stale state, a malformed config line is refused
+# naming file and line.
 # Usage: daemon_prometheus.sh BUILD/leakd CASE_DIR PYTHON PROGRAMS_DIR
 # Prints one line "PASS|FAIL|SKIP name: detail" first, then details.
 set -uo pipefail
@@ -71,10 +72,10 @@ EOF
 pids+=("$!")
 
 # 3. Two programs started after the daemon: it must find them by itself.
-"$py" "$progs/leak_list_append.py" --seconds 80 >/dev/null 2>&1 &
+"$py" "$progs/leak_list_append.py" --seconds 100 >/dev/null 2>&1 &
 leak=$!
 pids+=("$leak")
-"$py" "$progs/healthy_cache.py" --seconds 80 >/dev/null 2>&1 &
+"$py" "$progs/healthy_cache.py" --seconds 100 >/dev/null 2>&1 &
 healthy=$!
 pids+=("$healthy")
 "$py" "$progs/healthy_sawtooth.py" --seconds 6 >/dev/null 2>&1 &
@@ -102,6 +103,21 @@ fail=""
 if [ -z "$fail" ] && ! grep -q 'is leaking' "$d/leakd.err"; then
 	fail="no leak event logged (stderr): $(tail -n2 "$d/leakd.err")"
 fi
+# 5. A burst of 50 short-lived Python processes: no crash, no stale state. Once they
+# are gone the daemon watches exactly the two long-running programs again.
+if [ -z "$fail" ]; then
+	burst=()
+	for i in $(seq 50); do
+		"$py" -c "import time; x = [dict(i=i) for i in range(2000)]; time.sleep(0.2 + ($i % 10) / 10)" &
+		burst+=("$!")
+	done
+	wait "${burst[@]}" 2>/dev/null
+	sleep 4
+	curl -fs "http://127.0.0.1:$lport/metrics" >"$d/metrics.burst" 2>/dev/null
+	n=$(awk '/^leakd_attached_processes /{print $2}' "$d/metrics.burst")
+	kill -0 "$dpid" 2>/dev/null || fail="the daemon died during a burst of 50 short-lived processes"
+	[ -z "$fail" ] && [ "$n" != 2 ] && fail="after the burst leakd_attached_processes is '$n', want 2"
+fi
 kill "$dpid"
 wait "$dpid"
 rc=$?
@@ -109,6 +125,6 @@ rc=$?
 if [ -n "$fail" ]; then
 	say FAIL "$fail"
 else
-	say PASS "Prometheus: leak pid $leak -> 1, healthy pid $healthy -> 0; short-lived pid found then dropped"
+	say PASS "Prometheus: leak pid $leak -> 1, healthy pid $healthy -> 0; short-lived pid found then dropped; 50-process burst left 2 watched"
 fi
 exit 0
