@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "leakd/clock.h"
 #include "leakd/config.h"
 #include "leakd/daemon.h"
 #include "leakd/discover.h"
@@ -77,14 +78,6 @@ static volatile sig_atomic_t stop_requested;
 static void on_stop_signal(int sig)
 {
 	stop_requested = sig;
-}
-
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int on_event(void *ctx, const struct leakd_event *e)
@@ -370,7 +363,7 @@ int daemon_run(const struct leakd_opts *o)
 			status = LEAKD_EXIT_ERROR;
 			break;
 		}
-		now = mono_now();
+		now = leakd_mono_now();
 		if (now - last_scan >= d.cfg.scan_interval_s) {
 			scan(&d);
 			last_scan = now;
@@ -385,14 +378,12 @@ int daemon_run(const struct leakd_opts *o)
 		}
 		for (size_t i = 0; i < d.n;) {
 			struct tracee *tr = d.w[i].tr;
-			double since = now - tr->last_census;
 
 			if (tracee__check_alive(tr, now)) {
 				drop(&d, i);
 				continue;
 			}
-			if ((tr->census_due && since >= d.o.census_period_s * 0.9) ||
-			    since >= d.o.census_period_s * 1.1) {
+			if (tracee__census_due(tr, now)) {
 				tracee__census(tr, now);
 				if (now - d.w[i].last_eval >= EVAL_PERIOD_S) {
 					evaluate(&d.w[i]);

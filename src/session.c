@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "leakd/clock.h"
 #include "leakd/agg.h"
 #include "leakd/allocplan.h"
 #include "leakd/probes.h"
@@ -26,12 +27,6 @@
 /* Longest sleep in the loop: bounds how late a census, sample or exit is
  * noticed, and how long ring-buffer records below the wakeup watermark wait. */
 #define LOOP_TICK_MS 100
-/* A census runs at the first collection after 0.9 periods (the lists are
- * freshly merged and the counts sit at their floor), else on the timer at
- * 1.1 periods: about one per period either way, so the detector gets the
- * same number of points whether the GC runs often, rarely or not at all. */
-#define CENSUS_EARLY 0.9
-#define CENSUS_LATE 1.1
 /* A spawned command still running at the end gets SIGTERM, then this long. */
 #define CHILD_GRACE_S 2.0
 
@@ -52,14 +47,6 @@ static volatile sig_atomic_t stop_requested;
 static void on_stop_signal(int sig)
 {
 	stop_requested = sig;
-}
-
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static const char *resolve_error(int err)
@@ -183,7 +170,6 @@ static size_t tick(struct session *s, double now)
 
 	for (size_t i = 0; i < s->n; i++) {
 		struct tracee *tr = s->tr[i];
-		double since = now - tr->last_census;
 
 		if (tracee__check_alive(tr, now)) {
 			probes__unwatch(s->probes, tr->t.pid);
@@ -191,8 +177,7 @@ static size_t tick(struct session *s, double now)
 			continue;
 		}
 		running++;
-		if ((tr->census_due && since >= o->census_period_s * CENSUS_EARLY) ||
-		    since >= o->census_period_s * CENSUS_LATE) {
+		if (tracee__census_due(tr, now)) {
 			int err = tracee__census(tr, now);
 
 			if (err == -ESRCH)
@@ -214,8 +199,8 @@ static void stop_children(struct session *s)
 			continue;
 		/* We started it for this session: end it with the session. */
 		kill(tr->t.pid, SIGTERM);
-		deadline = mono_now() + CHILD_GRACE_S;
-		while (mono_now() < deadline && waitpid(tr->t.pid, NULL, WNOHANG) == 0)
+		deadline = leakd_mono_now() + CHILD_GRACE_S;
+		while (leakd_mono_now() < deadline && waitpid(tr->t.pid, NULL, WNOHANG) == 0)
 			usleep(20000);
 		if (waitpid(tr->t.pid, NULL, WNOHANG) == 0) {
 			kill(tr->t.pid, SIGKILL);
@@ -281,7 +266,7 @@ int session_run(const struct leakd_opts *o, FILE *out)
 	if (!o->quiet_samples)
 		report_write_header(out, s.fmt);
 
-	start = mono_now();
+	start = leakd_mono_now();
 	while (!stop_requested) {
 		double timeout_ms = LOOP_TICK_MS;
 
@@ -291,7 +276,7 @@ int session_run(const struct leakd_opts *o, FILE *out)
 			status = LEAKD_EXIT_ERROR;
 			break;
 		}
-		now = mono_now();
+		now = leakd_mono_now();
 		if (!tick(&s, now))
 			break;
 		if (o->duration_s > 0 && now - start >= o->duration_s)
@@ -299,7 +284,7 @@ int session_run(const struct leakd_opts *o, FILE *out)
 	}
 	/* Drain what the producers left below the wakeup watermark. */
 	probes__poll(s.probes, 0);
-	now = mono_now();
+	now = leakd_mono_now();
 	any_leak = write_summaries(&s, now);
 	stop_children(&s);
 	if (status == LEAKD_EXIT_OK && any_leak && o->fail_on_leak)

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "leakd/clock.h"
 #include "leakd/spawn.h"
 
 /* Bounds that keep a command that never becomes Python from being stepped
@@ -37,14 +38,6 @@ static void kill_and_reap(pid_t pid)
 		;
 }
 
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Returns the stop status, -ECHILD when the child is gone, or -ETIMEDOUT
  * past the deadline (the child then still runs, traced). Stops come within
  * microseconds while ld.so and the interpreter start, so polling is cheap. */
@@ -59,7 +52,7 @@ static int wait_stop(pid_t pid, double deadline)
 			break;
 		if (r < 0 && errno != EINTR)
 			return -ECHILD;
-		if (mono_now() > deadline)
+		if (leakd_mono_now() > deadline)
 			return -ETIMEDOUT;
 		if (++spins > 100)
 			usleep(1000);
@@ -105,7 +98,7 @@ int spawn_run(char **cmd, spawn_ready_fn ready, void *ctx, pid_t *pid_out)
 		_exit(127);
 	}
 	close(pfd[1]);
-	deadline = mono_now() + START_DEADLINE_S;
+	deadline = leakd_mono_now() + START_DEADLINE_S;
 	st = wait_stop(pid, deadline);
 	/* The exec either succeeded (pipe closed by CLOEXEC) or reported errno. */
 	n = read(pfd[0], &err, sizeof(err));

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "leakd/clock.h"
 #include "leakd/agg.h"
 #include "leakd/elfimg.h"
 #include "leakd/freeze.h"
@@ -30,22 +31,6 @@
  * triple the pause. A block freed and reused meanwhile can be mistyped, never
  * misread: its header is validated like any other. */
 #define RESOLVE_PER_CENSUS 50000
-
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double wall_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int64_t read_open_fds(const char *proc_root, pid_t pid)
 {
@@ -128,7 +113,7 @@ int tracee__new(const struct leakd_opts *o, pid_t pid, bool spawned, struct trac
 		goto cleanup;
 	}
 	tr->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	tr->t0 = mono_now();
+	tr->t0 = leakd_mono_now();
 	tr->last_sample = tr->t0;
 	tr->last_census = tr->t0 - 1e9;
 	tr->census_due = true;
@@ -325,6 +310,13 @@ static uint64_t resolve_block_type(void *ctx, uint64_t addr, uint64_t size)
 	return 0;
 }
 
+bool tracee__census_due(const struct tracee *tr, double now)
+{
+	double since = now - tr->last_census, period = tr->opts->census_period_s;
+
+	return (tr->census_due && since >= period * 0.9) || since >= period * 1.1;
+}
+
 /* Census visitor in trace mode: did a probe record this object's birth?
  * The live table is keyed by what the probed function returned: the block
  * (GC head first, or 16 bytes of pre-header before it), or the object itself
@@ -362,7 +354,7 @@ int tracee__census(struct tracee *tr, double now)
 		return -ENOTSUP;
 	}
 
-	t1 = mono_now();
+	t1 = leakd_mono_now();
 	if (!tr->opts->no_freeze && !tr->freeze_denied) {
 		err = freeze__stop(tr->t.pid, &fz);
 		if (err == -ESRCH)
@@ -388,7 +380,7 @@ int tracee__census(struct tracee *tr, double now)
 	}
 	err = census_walk(&rd, &tr->layout, tr->t.runtime_addr, &lim, &c);
 	freeze__thaw(fz);
-	pause_us = (mono_now() - t1) * 1e6;
+	pause_us = (leakd_mono_now() - t1) * 1e6;
 	/* Blocks the census cannot see (str, int, buffers) get their type from
 	 * their own header. */
 	if (!err && tr->types)
@@ -488,7 +480,7 @@ void tracee__sample(struct tracee *tr, double now, struct report_sample *out)
 
 	agg__stats(tr->agg, &st);
 	memset(out, 0, sizeof(*out));
-	out->ts = wall_now();
+	out->ts = leakd_wall_now();
 	out->pid = (uint32_t)tr->t.pid;
 	out->source = live_from_probes(tr) ? REPORT_SOURCE_PROBES : REPORT_SOURCE_CENSUS;
 	out->live_objects = live_from_probes(tr) ? st.live_objects : tr->last_objects;

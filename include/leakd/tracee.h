@@ -108,6 +108,12 @@ int tracee__attach(struct tracee *tr, struct probes *p);
 /* Feeds one ring-buffer record for this pid. */
 void tracee__event(struct tracee *tr, const struct leakd_event *e);
 
+/* Whether a census is due: at the first collection after 0.9 census
+ * periods (the lists are freshly merged, counts sit at their floor), else on
+ * the timer at 1.1 periods, so the detector gets about one point per period
+ * whether the GC runs often, rarely or not at all. */
+bool tracee__census_due(const struct tracee *tr, double now);
+
 /* Runs a census now (freezing the target unless told not to) and appends a
  * point to the series. Returns 0, or -errno (the target may be gone). */
 int tracee__census(struct tracee *tr, double now);

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * clock: the two clocks leakd reads. Monotonic seconds for every schedule
+ * and series (immune to clock changes); Unix seconds only for the "ts" of
+ * records people and scripts read.
+ */
+#ifndef LEAKD_CLOCK_H
+#define LEAKD_CLOCK_H
+
+#include <time.h>
+
+static inline double leakd_mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static inline double leakd_wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+#endif
