@@ -3,8 +3,9 @@
 # (a leak and a healthy cache), a real Prometheus server on loopback scrapes its
 # /metrics, and Prometheus's HTTP API must say leakd_leak_suspected is 1 for the leaking
 # pid and 0 for the healthy one. Also: an exited process leaves /metrics, a burst of 50
-# short-lived processes leaves no stale state, a malformed config line is refused
-# naming file and line.
+# short-lived processes leaves no stale state, a daemon killed with SIGKILL leaves no
+# target stopped and its successor finds them again, a malformed config line is
+# refused naming file and line.
 # Usage: daemon_prometheus.sh BUILD/leakd CASE_DIR PYTHON PROGRAMS_DIR
 # Prints one line "PASS|FAIL|SKIP name: detail" first, then details.
 set -uo pipefail
@@ -122,9 +123,37 @@ kill "$dpid"
 wait "$dpid"
 rc=$?
 [ -z "$fail" ] && [ $rc -ne 0 ] && fail="daemon exited $rc on SIGTERM"
+
+# 6. Its own restart, the hard way: a daemon killed mid-census must leave no target
+# stopped, and a new one on the same address picks the programs up again.
+if [ -z "$fail" ]; then
+	"$leakd" --daemon --config "$d/leakd.conf" >>"$d/leakd.out" 2>>"$d/leakd.err" &
+	dpid=$!
+	pids+=("$dpid")
+	sleep 3
+	kill -KILL "$dpid"
+	wait "$dpid" 2>/dev/null
+	sleep 0.5
+	for p in "$leak" "$healthy"; do
+		st=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)
+		case $st in t | T) fail="pid $p left stopped ($st) after the daemon was killed" ;; esac
+	done
+	"$leakd" --daemon --config "$d/leakd.conf" >>"$d/leakd.out" 2>>"$d/leakd.err" &
+	dpid=$!
+	pids+=("$dpid")
+	n=""
+	for _ in $(seq 20); do
+		sleep 0.5
+		n=$(curl -fs "http://127.0.0.1:$lport/metrics" 2>/dev/null | awk '/^leakd_attached_processes /{print $2}')
+		[ "$n" = 2 ] && break
+	done
+	[ -z "$fail" ] && [ "$n" != 2 ] && fail="after a restart leakd_attached_processes is '$n', want 2"
+	kill "$dpid"
+	wait "$dpid" 2>/dev/null
+fi
 if [ -n "$fail" ]; then
 	say FAIL "$fail"
 else
-	say PASS "Prometheus: leak pid $leak -> 1, healthy pid $healthy -> 0; short-lived pid found then dropped; 50-process burst left 2 watched"
+	say PASS "Prometheus: leak pid $leak -> 1, healthy pid $healthy -> 0; short-lived pid found then dropped; 50-process burst left 2 watched; survived SIGKILL and restart"
 fi
 exit 0
