@@ -20,52 +20,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "golden.h"
 #include "leakd/metrics.h"
 
 /* ---- helpers ---- */
 
-static void fixture_path(char *buf, size_t len, const char *name)
-{
-	const char *root = getenv("LEAKD_FIXTURES");
-
-	snprintf(buf, len, "%s/metrics/%s", root && *root ? root : "tests/fixtures", name);
-}
-
-static char *read_all(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m;
-	int c;
-
-	if (!f)
-		return NULL;
-	m = open_memstream(&buf, &len);
-	while ((c = fgetc(f)) != EOF)
-		fputc(c, m);
-	fclose(m);
-	fclose(f);
-	return buf;
-}
-
 static void assert_golden(const char *name, const char *got)
 {
-	char path[1024];
-	char *want;
-
-	fixture_path(path, sizeof(path), name);
-	if (getenv("LEAKD_UPDATE_GOLDEN")) {
-		FILE *f = fopen(path, "w");
-
-		cr_assert_not_null(f, "cannot write %s", path);
-		fputs(got, f);
-		fclose(f);
-	}
-	want = read_all(path);
-	cr_assert_not_null(want, "missing golden file %s", path);
-	cr_assert_str_eq(got, want, "%s differs:\n--- got ---\n%s--- want ---\n%s", name, got, want);
-	free(want);
+	golden_assert("metrics", name, got);
 }
 
 static char *render(const struct metrics_self *s, const struct metrics_proc *p, size_t n)
@@ -273,7 +235,7 @@ static void assert_promtool_accepts(const char *text)
 	cr_assert_not_null(p);
 	fputs(text, p);
 	status = pclose(p);
-	out = read_all(tmpl);
+	out = golden_read_all(tmpl);
 	unlink(tmpl);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "promtool rejects the output:\n%s\n%s",
 		  out ? out : "", text);
