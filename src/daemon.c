@@ -66,7 +66,7 @@ struct daemon {
 	size_t n;
 	struct skip_entry *skip;
 	size_t nskip;
-	uint64_t cap_hits, attach_failures, exits;
+	uint64_t cap_hits;
 	/* censuses of processes no longer watched: the exported counters
 	 * include them, or Prometheus would read an exit as a reset */
 	uint64_t gone_census_runs;
@@ -162,7 +162,6 @@ static void scan(struct daemon *d)
 		if (err) {
 			fprintf(stderr, "leakd: pid %d (%s): cannot attach: %s, ignoring\n", info.pid, info.comm,
 				strerror(-err));
-			d->attach_failures++;
 			tracee__free(tr);
 			skip_add(d, info.pid, info.start_time);
 			continue;
@@ -225,7 +224,6 @@ static void drop(struct daemon *d, size_t i)
 	d->gone_census_runs += w->tr->census_runs;
 	d->gone_census_pause_s += w->tr->pause_us_sum / 1e6;
 	tracee__free(w->tr);
-	d->exits++;
 	d->w[i] = d->w[--d->n];
 }
 

@@ -39,7 +39,6 @@ struct session {
 	enum report_format fmt;
 	/* spawn */
 	struct tracee *spawning;
-	int spawn_err;
 };
 
 static volatile sig_atomic_t stop_requested;

@@ -526,7 +526,7 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 		    struct report_size_row *sizes, size_t max_sizes,
 		    struct report_type_row live_types[TRACEE_LIVE_TYPES_MAX], struct report_summary *out)
 {
-	static const char *signals[8];
+	const char **signals = tr->signals;
 	struct agg_stats st;
 	size_t ns = 0;
 	int err;

@@ -82,6 +82,7 @@ struct tracee {
 	enum allocplan_gc_kind gc_hook;
 	struct allocplan plan;
 	bool tracing_allocs;
+	const char *signals[8];		/* the summary's coverage.signals */
 	const char *probe_names[TRACEE_MAX_PROBE_NAMES];
 	char probe_name_buf[TRACEE_MAX_PROBE_NAMES][64];
 	size_t n_probe_names;
