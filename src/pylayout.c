@@ -50,11 +50,46 @@ static void pylayout_common(struct pylayout *l)
 	l->dk_size = 8;
 	l->dk_nentries = 32;
 	l->dk_indices = 40;
+	l->list_allocated = 32;
+	l->dict_used = 16;
+	l->dict_values = 40;
+	l->dict_values_kind = PYLAYOUT_VALUES_ARRAY;
+	l->set_mask = 32;
+	l->set_table = 40;
+	l->set_smalltable = 64;
+	l->bytearray_alloc = 24;
+	l->cell_ref = 16;
+	/* 3.10 moved the common fields (globals, builtins, name...) first. */
+	l->func_globals = 16;
+	l->func_defaults = 56;
+	l->func_kwdefaults = 64;
+	l->func_closure = 72;
+	l->func_dict = 88;
+	l->method_func = 16;
+	l->method_self = 24;
+	l->module_dict = 16;
+	l->tp_members = 240;
+	l->tp_base = 256;
+	l->tp_dictoffset = 288;
+	l->managed = PYLAYOUT_MANAGED_NONE;
+}
+
+static void pylayout_func38(struct pylayout *l)
+{
+	l->func_globals = 24;
+	l->func_defaults = 32;
+	l->func_kwdefaults = 40;
+	l->func_closure = 48;
+	l->func_dict = 72;
 }
 
 static void pylayout_dict311(struct pylayout *l)
 {
 	l->dict_keys_log2 = true;
+	l->dict_values_kind = l->minor >= 13 ? PYLAYOUT_VALUES_SIZED : PYLAYOUT_VALUES_PREFIX;
+	l->managed = l->minor >= 13 ? PYLAYOUT_MANAGED_313 :
+		     l->minor == 12 ? PYLAYOUT_MANAGED_312 : PYLAYOUT_MANAGED_311;
+	l->int_lv_tag = l->minor >= 12;
 	l->dk_size = 8;
 	l->dk_nentries = 24;
 	l->dk_indices = 32;
@@ -90,17 +125,20 @@ int pylayout_for_version(int major, int minor, int micro, struct pylayout *out)
 		l.gc_size = 352;
 		l.gc_head_size = 32;
 		l.ht_qualname = 848;
+		pylayout_func38(&l);
 		break;
 	case 8:
 		l.rt_interp_head = 32;
 		l.interp_gc = 344;
 		l.gc_in_runtime = true;
 		l.ht_qualname = 864;
+		pylayout_func38(&l);
 		break;
 	case 9:
 		l.rt_interp_head = 32;
 		l.interp_gc = 616;
 		l.ht_qualname = 856;
+		pylayout_func38(&l);
 		break;
 	case 10:
 		l.rt_interp_head = 32;

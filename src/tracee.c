@@ -273,7 +273,7 @@ static const struct tracee_type *type_lookup(struct tracee *tr, uint64_t t)
 		return NULL;
 	/* Only real types are cached: candidates read from buffers are mostly
 	 * garbage, and remembering them would crowd the real ones out. */
-	if (census_type_name(&rd, &tr->layout, t, e.name, sizeof(e.name)) <= 0 ||
+	if (pyname_type(&rd, &tr->layout, t, e.name, sizeof(e.name)) <= 0 ||
 	    memreader_read_u64(&rd, t + tr->layout.tp_flags, &flags))
 		return NULL;
 	e.valid = true;

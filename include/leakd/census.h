@@ -29,8 +29,9 @@
 #include "leakd/agg.h"
 #include "leakd/memreader.h"
 #include "leakd/pylayout.h"
+#include "leakd/pyname.h"
 
-#define CENSUS_NAME_MAX 128
+#define CENSUS_NAME_MAX PYNAME_MAX
 #define CENSUS_DEFAULT_MAX_STEPS 50000000ull
 #define CENSUS_DEFAULT_MAX_TYPES 4096
 
@@ -111,22 +112,5 @@ int census_walk(const struct memreader *m, const struct pylayout *l, uint64_t ru
 
 /* Releases out->types and zeroes *c; NULL-safe. */
 void census_free(struct census *c);
-
-/*
- * The display name of the type object at type_addr, NUL-terminated in buf:
- * tp_name for static types; for heap types "module.QualName", with module
- * the str `__module__` from the type's dict (omitted when it is "builtins"
- * or cannot be read; then just the qualname). Returns the name's length, or
- * -EINVAL (not a ready type / bad args), -EFAULT, -ESRCH, ...
- */
-int census_type_name(const struct memreader *m, const struct pylayout *l, uint64_t type_addr, char *buf,
-		     size_t len);
-
-/*
- * Reads the str object at addr as UTF-8 into buf (truncated to len-1 bytes).
- * Compact strings only (which all names are). Returns the length written or
- * -EINVAL (not a str), -ENOTSUP (legacy non-compact str), -EFAULT, ...
- */
-int census_read_str(const struct memreader *m, const struct pylayout *l, uint64_t addr, char *buf, size_t len);
 
 #endif /* LEAKD_CENSUS_H */

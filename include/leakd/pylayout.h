@@ -20,6 +20,8 @@
 #define PYLAYOUT_TPFLAGS_HEAPTYPE (1ull << 9)
 #define PYLAYOUT_TPFLAGS_READY (1ull << 12)
 #define PYLAYOUT_TPFLAGS_HAVE_GC (1ull << 14)
+#define PYLAYOUT_TPFLAGS_INLINE_VALUES (1ull << 2)	/* 3.13+ */
+#define PYLAYOUT_TPFLAGS_MANAGED_DICT (1ull << 4)	/* 3.11+ */
 
 /* Size of the _Py_DebugOffsets prefix pylayout_from_debug_offsets() needs. */
 #define PYLAYOUT_DEBUG_OFFSETS_MIN 664
@@ -70,6 +72,33 @@ struct pylayout {
 	uint32_t dk_size;		/* dk_size (<=3.10, Py_ssize_t) or dk_log2_size (3.11+, u8) */
 	uint32_t dk_nentries;
 	uint32_t dk_indices;		/* start of the index array */
+
+	/*
+	 * What the reachable-heap walk (heapwalk.h) follows. Checked with
+	 * offsetof() against the pyenv 3.8-3.13 headers; 3.14 shares the 3.13
+	 * values for every field here (its additions sit after them).
+	 */
+	uint32_t list_allocated;	/* PyListObject.allocated */
+	uint32_t dict_used, dict_values;	/* ma_used, ma_values */
+	enum pylayout_values {
+		PYLAYOUT_VALUES_ARRAY,	/* <=3.10: PyObject *values[dk_nentries] */
+		PYLAYOUT_VALUES_PREFIX,	/* 3.11/3.12: size at [-2], insertion order below it */
+		PYLAYOUT_VALUES_SIZED,	/* 3.13+: {capacity, size, embedded, valid} then values */
+	} dict_values_kind;
+	uint32_t set_mask, set_table, set_smalltable;	/* PySetObject; entries {key, hash} */
+	uint32_t bytearray_alloc;	/* ob_alloc: the separately allocated buffer */
+	uint32_t cell_ref;
+	uint32_t func_globals, func_defaults, func_kwdefaults, func_closure, func_dict;
+	uint32_t method_func, method_self;
+	uint32_t module_dict;
+	uint32_t tp_members, tp_base, tp_dictoffset;
+	enum pylayout_managed {
+		PYLAYOUT_MANAGED_NONE,	/* <=3.10: __dict__ at tp_dictoffset */
+		PYLAYOUT_MANAGED_311,	/* dict at obj-24, values at obj-32 */
+		PYLAYOUT_MANAGED_312,	/* obj-24: a dict, or values tagged with bit 0 */
+		PYLAYOUT_MANAGED_313,	/* dict at obj-24; INLINE_VALUES after tp_basicsize */
+	} managed;
+	bool int_lv_tag;		/* 3.12+: digit count is lv_tag >> 3, not |ob_size| */
 };
 
 /*

@@ -470,15 +470,15 @@ Test(census, heap_type_names_use_module_and_qualname)
 	fake_w64(f, b + f->l.ht_qualname, fake_str(f, "Outer.B", NULL, 7));
 	fake_w64(f, b + f->l.tp_dict, fake_type_dict(f, "builtins"));
 
-	cr_assert_eq(census_type_name(&m, &f->l, t, buf, sizeof(buf)), 16);
+	cr_assert_eq(pyname_type(&m, &f->l, t, buf, sizeof(buf)), 16);
 	cr_assert_str_eq(buf, "pkg.mod.Caf\xc3\xa9\xe2\x82\xac");
-	cr_assert_eq(census_type_name(&m, &f->l, b, buf, sizeof(buf)), 7);
+	cr_assert_eq(pyname_type(&m, &f->l, b, buf, sizeof(buf)), 7);
 	cr_assert_str_eq(buf, "Outer.B");
-	cr_assert_eq(census_type_name(&m, &f->l, f->t_tuple, buf, sizeof(buf)), 5);
+	cr_assert_eq(pyname_type(&m, &f->l, f->t_tuple, buf, sizeof(buf)), 5);
 	cr_assert_str_eq(buf, "tuple");
-	cr_assert_eq(census_type_name(&m, &f->l, f->t_tuple, buf, 4), 3);
+	cr_assert_eq(pyname_type(&m, &f->l, f->t_tuple, buf, 4), 3);
 	cr_assert_str_eq(buf, "tup");
-	cr_assert_lt(census_type_name(&m, &f->l, f->rt + 8, buf, sizeof(buf)), 0);
+	cr_assert_lt(pyname_type(&m, &f->l, f->rt + 8, buf, sizeof(buf)), 0);
 	fake_free(f);
 }
 
