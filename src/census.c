@@ -16,10 +16,10 @@
 #include <string.h>
 
 #include "leakd/census.h"
+#include "leakd/heapwalk.h"
 #include "leakd/pyname.h"
 
 #define CENSUS_PTR_MASK (~(uint64_t)3)		/* _gc_next/_gc_prev tag bits */
-#define CENSUS_MAX_TYPE_TABLE (1u << 20)	/* distinct types tracked; beyond: "(other)" */
 #define CENSUS_MAX_ITEMS (1ll << 24)		/* larger ob_size values are not item counts */
 
 static bool census_ptr_ok(uint64_t p)
@@ -183,106 +183,17 @@ int census_gc_state(const struct memreader *m, const struct pylayout *l, uint64_
 
 /* ---- the walk ---- */
 
-struct census_tinfo {
-	uint64_t addr;		/* 0: empty slot */
-	uint64_t objects, bytes;
-	uint64_t basicsize, itemsize, flags;
-	bool valid;
-};
-
 struct census_ctx {
 	const struct memreader *m;
 	const struct pylayout *l;
-	struct census_tinfo *tab;
-	size_t cap, used;
-	uint64_t other_objects, other_bytes;	/* types past CENSUS_MAX_TYPE_TABLE */
+	struct typetab tt;
+	struct heapwalk *hw;			/* NULL unless the reachable heap is walked */
+	uint64_t other_objects, other_bytes;	/* types past TYPETAB_MAX_TYPES */
 	uint64_t max_steps;
 	void (*visit)(void *ctx, uint64_t node, uint64_t obj, uint64_t type);
 	void *visit_ctx;
 	struct census res;
 };
-
-static size_t census_hash(uint64_t a)
-{
-	a >>= 3;
-	a *= 0x9e3779b97f4a7c15ull;
-	return (size_t)(a >> 20);
-}
-
-static int census_tab_grow(struct census_ctx *c)
-{
-	size_t ncap = c->cap ? c->cap * 2 : 1024;
-	struct census_tinfo *nt = calloc(ncap, sizeof(*nt));
-
-	if (!nt)
-		return -ENOMEM;
-	for (size_t i = 0; i < c->cap; i++) {
-		struct census_tinfo *t = &c->tab[i];
-		size_t j;
-
-		if (!t->addr)
-			continue;
-		for (j = census_hash(t->addr) & (ncap - 1); nt[j].addr; j = (j + 1) & (ncap - 1))
-			;
-		nt[j] = *t;
-	}
-	free(c->tab);
-	c->tab = nt;
-	c->cap = ncap;
-	return 0;
-}
-
-/* Looks up (inserting and validating if new) the type at addr. NULL + *err on
- * hard errors; a NULL with *err == 0 means "table full": count as other. */
-static struct census_tinfo *census_type_get(struct census_ctx *c, uint64_t addr, int *err)
-{
-	struct census_tinfo *t;
-	size_t j;
-
-	*err = 0;
-	if (c->cap) {
-		for (j = census_hash(addr) & (c->cap - 1); c->tab[j].addr; j = (j + 1) & (c->cap - 1))
-			if (c->tab[j].addr == addr)
-				return &c->tab[j];
-	}
-	if (c->used >= CENSUS_MAX_TYPE_TABLE)
-		return NULL;
-	if ((c->used + 1) * 2 > c->cap) {
-		*err = census_tab_grow(c);
-		if (*err < 0)
-			return NULL;
-	}
-	for (j = census_hash(addr) & (c->cap - 1); c->tab[j].addr; j = (j + 1) & (c->cap - 1))
-		;
-	t = &c->tab[j];
-	t->addr = addr;
-	c->used++;
-
-	/* Validate once: aligned, readable, READY and HAVE_GC, sane sizes. */
-	if (census_ptr_ok(addr)) {
-		const struct pylayout *l = c->l;
-		uint64_t v[3];
-		int r;
-
-		r = memreader_read(c->m, addr + l->tp_basicsize, &v[0], 8);
-		if (!r)
-			r = memreader_read(c->m, addr + l->tp_itemsize, &v[1], 8);
-		if (!r)
-			r = memreader_read(c->m, addr + l->tp_flags, &v[2], 8);
-		if (r < 0 && r != -EFAULT) {
-			*err = r;
-			return NULL;
-		}
-		if (r == 0 && v[0] >= 16 && v[0] < (1u << 20) && v[1] < (1u << 16) &&
-		    (v[2] & PYLAYOUT_TPFLAGS_READY) && (v[2] & PYLAYOUT_TPFLAGS_HAVE_GC)) {
-			t->basicsize = v[0];
-			t->itemsize = v[1];
-			t->flags = v[2];
-			t->valid = true;
-		}
-	}
-	return t;
-}
 
 /*
  * Walks one list. Returns 0 (done, broken or truncated: see c->res) or a
@@ -304,7 +215,7 @@ static int census_walk_list(struct census_ctx *c, uint64_t head, int gen)
 		unsigned char buf[32 + 24];
 		uint64_t nnext, nprev, type, bytes;
 		int64_t obsize = 0;
-		struct census_tinfo *t;
+		struct typetab_entry *t;
 
 		if (c->res.steps >= c->max_steps) {
 			c->res.truncated = true;
@@ -314,8 +225,10 @@ static int census_walk_list(struct census_ctx *c, uint64_t head, int gen)
 		if (!census_ptr_ok(node))
 			goto broken;
 		err = memreader_read(c->m, node, buf, hs + 24);
-		if (err == -EFAULT)	/* a 16-byte object at the end of a mapping */
+		if (err == -EFAULT) {	/* a 16-byte object at the end of a mapping */
+			memset(buf, 0, sizeof(buf));
 			err = memreader_read(c->m, node, buf, hs + 16);
+		}
 		if (err == -EFAULT)
 			goto broken;
 		if (err < 0)
@@ -325,10 +238,10 @@ static int census_walk_list(struct census_ctx *c, uint64_t head, int gen)
 		if ((nprev & CENSUS_PTR_MASK) != prev)
 			goto broken;
 		memcpy(&type, buf + hs + l->ob_type, 8);
-		t = census_type_get(c, type, &err);
+		t = typetab_get(&c->tt, type, &err);
 		if (err < 0)
 			return err;
-		if (t && !t->valid)
+		if (t && (!t->valid || !(t->flags & PYLAYOUT_TPFLAGS_HAVE_GC)))
 			goto broken;
 		if (!t) {
 			/* type table full: count it, unsized */
@@ -336,8 +249,11 @@ static int census_walk_list(struct census_ctx *c, uint64_t head, int gen)
 			c->other_bytes += hs;
 			bytes = hs;
 		} else {
+			int64_t raw_size;
+
+			memcpy(&raw_size, buf + hs + l->ob_size, 8);
 			if (t->itemsize) {
-				memcpy(&obsize, buf + hs + l->ob_size, 8);
+				obsize = raw_size;
 				if (obsize < 0)
 					obsize = -obsize;	/* ints keep the sign there */
 				/* Some types set tp_itemsize without an ob_size field
@@ -349,11 +265,19 @@ static int census_walk_list(struct census_ctx *c, uint64_t head, int gen)
 			bytes = hs + t->basicsize + t->itemsize * (uint64_t)obsize;
 			if (t->flags & l->preheader_flags)
 				bytes += 16;
+			if (c->hw) {
+				/* what it owns (item array, tables) and all it reaches untracked */
+				int64_t extra = heapwalk__visit(c->hw, node + hs, t, raw_size);
+
+				if (extra < 0)
+					return (int)extra;
+				bytes += (uint64_t)extra;
+			}
 			t->objects++;
 			t->bytes += bytes;
 		}
-		c->res.objects++;
-		c->res.bytes += bytes;
+		c->res.tracked_objects++;
+		c->res.tracked_bytes += bytes;
 		c->res.size_objects[agg_size_class(bytes)]++;
 		c->res.size_bytes[agg_size_class(bytes)] += bytes;
 		c->res.gen_objects[gen]++;
@@ -387,13 +311,13 @@ static int census_finish(struct census_ctx *c, size_t max_types)
 	size_t n = 0, keep;
 	uint64_t oo = c->other_objects, ob = c->other_bytes;
 
-	v = calloc(c->used + 1, sizeof(*v));
+	struct typetab_entry *t;
+
+	v = calloc(c->tt.used + 1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	for (size_t i = 0; i < c->cap; i++) {
-		struct census_tinfo *t = &c->tab[i];
-
-		if (!t->addr || !t->valid || !t->objects)
+	typetab_foreach(&c->tt, t) {
+		if (!t->valid || !t->objects)
 			continue;
 		v[n].type_addr = t->addr;
 		v[n].objects = t->objects;
@@ -447,9 +371,17 @@ int census_walk(const struct memreader *m, const struct pylayout *l, uint64_t ru
 		return err;
 	c.max_steps = lim && lim->max_steps ? lim->max_steps : CENSUS_DEFAULT_MAX_STEPS;
 	max_types = lim && lim->max_types ? lim->max_types : CENSUS_DEFAULT_MAX_TYPES;
+	typetab_init(&c.tt, m, l);
 	if (lim) {
 		c.visit = lim->visit;
 		c.visit_ctx = lim->visit_ctx;
+	}
+	/* 3.7's 32-byte GC head has no "tracked" link to tell untracked
+	 * objects by; it gets the list census only. */
+	if (lim && lim->reachable && l->gc_head_size == 16) {
+		err = heapwalk__new(m, l, &c.tt, &lim->heap, &c.hw);
+		if (err < 0)
+			goto cleanup;
 	}
 
 	for (int g = 0; g < 4 && !c.res.truncated; g++) {
@@ -470,13 +402,36 @@ int census_walk(const struct memreader *m, const struct pylayout *l, uint64_t ru
 		if (err < 0)
 			goto cleanup;
 	}
+	if (c.hw) {
+		struct heapwalk_stats hs;
+
+		heapwalk__stats(c.hw, &hs);
+		c.res.reachable = true;
+		c.res.untracked_objects = hs.objects;
+		c.res.untracked_bytes = hs.bytes;
+		c.res.refs = hs.refs;
+		c.res.rejected = hs.rejected;
+		c.res.set_bytes = hs.set_bytes;
+		if (hs.partial)
+			snprintf(c.res.partial, sizeof(c.res.partial), "%s", hs.partial_reason);
+		c.res.ncontainers = heapwalk__containers(c.hw, c.res.containers, CENSUS_CONTAINERS);
+	}
+	if (!c.res.partial[0] && c.res.truncated)
+		snprintf(c.res.partial, sizeof(c.res.partial), "more tracked objects than the walk's %llu steps",
+			 (unsigned long long)c.max_steps);
+	else if (!c.res.partial[0] && c.res.broken_links)
+		snprintf(c.res.partial, sizeof(c.res.partial), "%d GC list(s) broken mid-walk (torn or hostile heap)",
+			 c.res.broken_links);
+	c.res.objects = c.res.tracked_objects + c.res.untracked_objects;
+	c.res.bytes = c.res.tracked_bytes + c.res.untracked_bytes;
 	err = census_finish(&c, max_types);
 	if (err < 0)
 		goto cleanup;
 	*out = c.res;
 	c.res.types = NULL;
 cleanup:
-	free(c.tab);
+	heapwalk__free(c.hw);
+	typetab_release(&c.tt);
 	free(c.res.types);
 	return err;
 }

@@ -370,7 +370,7 @@ int tracee__census(struct tracee *tr, double now)
 	}
 	remote__invalidate(tr->mem);
 	gerr = census_gc_state(&rd, &tr->layout, tr->t.runtime_addr, &gs);
-	struct census_limits lim = { 0 };
+	struct census_limits lim = { .reachable = true };
 	uint64_t seen_before = tr->last_seen_by_probes;
 
 	if (tr->tracing_allocs) {

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "leakd/agg.h"
+#include "leakd/heapwalk.h"
 #include "leakd/memreader.h"
 #include "leakd/pylayout.h"
 #include "leakd/pyname.h"
@@ -42,11 +43,24 @@ struct census_type {
 	uint64_t bytes;
 };
 
+#define CENSUS_CONTAINERS HEAPWALK_TOP_CONTAINERS
+
 struct census {
-	uint64_t objects, bytes;	/* live GC-tracked objects and their shallow size:
-					 * GC head (+16 pre-header when managed dict/weakref)
-					 * + tp_basicsize + tp_itemsize * |ob_size|;
-					 * 3.13+ inline values are not included */
+	uint64_t objects, bytes;	/* every object counted: tracked + untracked */
+	uint64_t tracked_objects;	/* on the GC's lists */
+	uint64_t tracked_bytes;		/* their shallow size: GC head (+16 pre-header when
+					 * managed dict/weakref) + tp_basicsize +
+					 * tp_itemsize * |ob_size|, plus, in a reachable
+					 * census, what they own (item arrays, tables) */
+	/* A reachable census (census_limits.reachable) also counts every
+	 * untracked object the tracked ones reach (heapwalk.h). */
+	bool reachable;
+	uint64_t untracked_objects, untracked_bytes;
+	uint64_t refs, rejected;	/* referents examined, and those that were not objects */
+	uint64_t set_bytes;		/* leakd memory of the dedup set */
+	char partial[96];		/* why the answer is incomplete, or "" */
+	struct heapwalk_container containers[CENSUS_CONTAINERS];	/* largest first */
+	size_t ncontainers;
 	struct census_type *types;	/* sorted by objects desc; owned; census_free() */
 	size_t ntypes;
 	uint64_t gen_objects[4];	/* generations 0..2, then the permanent generation */
@@ -68,6 +82,9 @@ struct census_limits {
 	 * the allocations the probes recorded. */
 	void (*visit)(void *ctx, uint64_t node, uint64_t obj, uint64_t type);
 	void *visit_ctx;
+	/* Also walk everything the tracked objects reach (3.8+). */
+	bool reachable;
+	struct heapwalk_limits heap;
 };
 
 struct pygc_state {

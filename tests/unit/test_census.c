@@ -31,6 +31,7 @@ struct fake {
 	uint64_t brk;	/* next free address */
 	struct pylayout l;
 	uint64_t rt, interp, gc;
+	uint64_t type_type;	/* `type`, its own type: every fake type's metatype */
 	uint64_t str_type, dict_type;
 	uint64_t t_leaky, t_dict, t_tuple;
 	uint64_t last[4];	/* tail of each list while building */
@@ -126,7 +127,17 @@ static uint64_t fake_type(struct fake *f, const char *name, uint64_t flags, uint
 	const struct pylayout *l = &f->l;
 	uint64_t t = fake_alloc(f, 1024);
 
+	if (!f->type_type) {
+		f->type_type = t;
+		t = fake_alloc(f, 1024);
+		fake_w64(f, f->type_type, 1);
+		fake_w64(f, f->type_type + l->ob_type, f->type_type);
+		fake_w64(f, f->type_type + l->tp_basicsize, 920);
+		fake_w64(f, f->type_type + l->tp_flags, PYLAYOUT_TPFLAGS_READY | PYLAYOUT_TPFLAGS_HAVE_GC);
+		fake_w64(f, f->type_type + l->tp_name, fake_cstr(f, "type"));
+	}
 	fake_w64(f, t, 1);
+	fake_w64(f, t + l->ob_type, f->type_type);
 	fake_w64(f, t + l->tp_basicsize, basic);
 	fake_w64(f, t + l->tp_itemsize, item);
 	fake_w64(f, t + l->tp_flags, flags | PYLAYOUT_TPFLAGS_READY);

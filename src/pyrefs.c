@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pyrefs: the referents of one object, per version (see pyrefs.h).
+ *
+ * Every field read here comes from the target and is checked before use:
+ * counts against the allocation they index, table sizes against powers of
+ * two and a ceiling, pointers against alignment and the user address range
+ * (the sink checks each referent's type). An inconsistent field ends that
+ * object's decoding and is counted in sink->rejected.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "leakd/pyrefs.h"
+
+#define CHUNK_PTRS 128			/* pointers read per item-array chunk */
+#define MAX_TABLE_LOG2 28		/* hash tables beyond 2^28 slots are torn */
+#define DEQUE_BLOCKLEN 64
+#define DEQUE_BLOCK_BYTES (8 + DEQUE_BLOCKLEN * 8 + 8)
+#define DEQUE_LEFT 24			/* leftblock, rightblock, leftindex, rightindex */
+#define MANAGED_DICT_AT 24		/* bytes before the object: managed dict (3.11+) */
+#define MANAGED_VALUES_AT 32		/* 3.11: the values pointer */
+
+struct pyrefs_ctx {
+	const struct memreader *m;
+	const struct pylayout *l;
+	struct pyrefs_sink *s;
+};
+
+/* n pointers at addr, each a referent. */
+static int pr_array(struct pyrefs_ctx *c, uint64_t addr, uint64_t n)
+{
+	uint64_t buf[CHUNK_PTRS];
+
+	while (n) {
+		size_t k = n < CHUNK_PTRS ? (size_t)n : CHUNK_PTRS;
+		int r = memreader_read(c->m, addr, buf, k * 8);
+
+		if (r == -EFAULT) {
+			c->s->rejected++;
+			return 0;
+		}
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < k; i++) {
+			r = c->s->ref(c->s->ctx, buf[i]);
+			if (r < 0)
+				return r;
+		}
+		addr += k * 8;
+		n -= k;
+	}
+	return 0;
+}
+
+static int pr_at(struct pyrefs_ctx *c, uint64_t addr)
+{
+	uint64_t p;
+	int r = memreader_read_u64(c->m, addr, &p);
+
+	if (r == -EFAULT) {
+		c->s->rejected++;
+		return 0;
+	}
+	return r < 0 ? r : c->s->ref(c->s->ctx, p);
+}
+
+/*
+ * Dict values that live apart from the keys: <=3.10 a plain array of
+ * `slots`; 3.11/3.12 an array whose byte prefix holds the insertion order;
+ * 3.13+ a header {capacity, size, embedded, valid}. Adds their own size to
+ * *bytes unless they are embedded in an instance (counted with it).
+ */
+static int pr_values(struct pyrefs_ctx *c, uint64_t v, uint64_t slots, uint64_t *bytes)
+{
+	const struct pylayout *l = c->l;
+
+	if (!typetab_ptr_ok(v))
+		return 0;
+	if (l->dict_values_kind == PYLAYOUT_VALUES_ARRAY) {
+		*bytes += slots * 8;
+		return pr_array(c, v, slots);
+	}
+	if (l->dict_values_kind == PYLAYOUT_VALUES_PREFIX) {
+		uint8_t pre[256];
+		uint8_t ps;
+		int r = memreader_read(c->m, v - 1, &ps, 1);
+
+		if (!r && ps >= 2)
+			r = memreader_read(c->m, v - ps, pre, ps);
+		if (r == -EFAULT || (!r && (ps < 2 || pre[ps - 2] > ps - 2))) {
+			c->s->rejected++;
+			return 0;
+		}
+		if (r < 0)
+			return r;
+		*bytes += ps + slots * 8;
+		/* order[i] at v - 3 - i: the slot of the i-th inserted value */
+		for (int i = 0; i < pre[ps - 2]; i++) {
+			r = pr_at(c, v + 8ull * pre[ps - 3 - i]);
+			if (r < 0)
+				return r;
+		}
+		return 0;
+	}
+	uint8_t hdr[4];
+	int r = memreader_read(c->m, v, hdr, sizeof(hdr));
+
+	if (r == -EFAULT) {
+		c->s->rejected++;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	if (!hdr[2])	/* not embedded: a separate block with its order array */
+		*bytes += 8 + hdr[0] * 9ull;
+	return hdr[3] || !hdr[2] ? pr_array(c, v + 8, hdr[0]) : 0;
+}
+
+static int pr_dict(struct pyrefs_ctx *c, uint64_t obj, uint64_t *bytes)
+{
+	const struct pylayout *l = c->l;
+	uint64_t keys = 0, values = 0, nentries = 0, size = 1, usable, entries = 0, esize = 24, koff = 8, voff = 16;
+	uint64_t tab_bytes;
+	bool split = false;
+	int r;
+
+	r = memreader_read_u64(c->m, obj + l->dict_keys, &keys);
+	if (!r)
+		r = memreader_read_u64(c->m, obj + l->dict_values, &values);
+	if (!r && !typetab_ptr_ok(keys))
+		r = -EFAULT;
+	if (!r && l->dict_keys_log2) {
+		uint8_t h[3];
+
+		r = memreader_read(c->m, keys + l->dk_size, h, sizeof(h));
+		if (!r && (h[0] > MAX_TABLE_LOG2 || h[1] > MAX_TABLE_LOG2 + 3))
+			r = -EFAULT;
+		size = 1ull << (h[0] & 63);
+		esize = h[2] == 0 ? 24 : 16;	/* DICT_KEYS_GENERAL: {hash, key, value} */
+		koff = h[2] == 0 ? 8 : 0;
+		voff = koff + 8;
+		entries = keys + l->dk_indices + (1ull << (h[1] & 63));
+		split = h[2] == 2 || values;
+	} else if (!r) {
+		r = memreader_read_u64(c->m, keys + l->dk_size, &size);
+		if (!r && (!size || size > (1ull << MAX_TABLE_LOG2) || (size & (size - 1))))
+			r = -EFAULT;
+		esize = 24, koff = 8, voff = 16;
+		entries = keys + l->dk_indices +
+			  size * (size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffffull ? 4 : 8);
+		split = values != 0;
+	}
+	if (!r)
+		r = memreader_read_u64(c->m, keys + l->dk_nentries, &nentries);
+	usable = (size << 1) / 3;
+	if (!r && nentries > usable)
+		r = -EFAULT;
+	if (r == -EFAULT) {
+		c->s->rejected++;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	c->s->items = nentries;
+	tab_bytes = entries - keys + usable * esize;
+
+	/* Shared keys (split tables) are counted, and their keys followed,
+	 * once per walk, not once per instance. */
+	r = split ? c->s->first(c->s->ctx, keys & ~7ull) : 1;
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		*bytes += tab_bytes;
+		for (uint64_t i = 0; i < nentries;) {
+			uint64_t e[CHUNK_PTRS];
+			size_t per = CHUNK_PTRS * 8 / esize, k = nentries - i < per ? (size_t)(nentries - i) : per;
+
+			r = memreader_read(c->m, entries + i * esize, e, k * esize);
+			if (r == -EFAULT) {
+				c->s->rejected++;
+				break;
+			}
+			if (r < 0)
+				return r;
+			for (size_t j = 0; j < k; j++) {
+				const uint64_t *ent = e + j * (esize / 8);
+
+				/* a deleted entry has no value (and a dummy key) */
+				if (!split && !ent[voff / 8])
+					continue;
+				r = c->s->ref(c->s->ctx, ent[koff / 8]);
+				if (!r && !split)
+					r = c->s->ref(c->s->ctx, ent[voff / 8]);
+				if (r < 0)
+					return r;
+			}
+			i += k;
+		}
+	}
+	return split ? pr_values(c, values, nentries, bytes) : 0;
+}
+
+static int pr_set(struct pyrefs_ctx *c, uint64_t obj, uint64_t *bytes)
+{
+	const struct pylayout *l = c->l;
+	uint64_t mask, table;
+	int r = memreader_read_u64(c->m, obj + l->set_mask, &mask);
+
+	if (!r)
+		r = memreader_read_u64(c->m, obj + l->set_table, &table);
+	if (!r && (mask >= (1ull << MAX_TABLE_LOG2) || ((mask + 1) & mask) || !typetab_ptr_ok(table)))
+		r = -EFAULT;
+	if (r == -EFAULT) {
+		c->s->rejected++;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	if (table != obj + l->set_smalltable)
+		*bytes += (mask + 1) * 16;
+	for (uint64_t i = 0; i <= mask;) {
+		uint64_t e[CHUNK_PTRS];
+		size_t k = mask + 1 - i < CHUNK_PTRS / 2 ? (size_t)(mask + 1 - i) : CHUNK_PTRS / 2;
+
+		r = memreader_read(c->m, table + i * 16, e, k * 16);
+		if (r == -EFAULT) {
+			c->s->rejected++;
+			return 0;
+		}
+		if (r < 0)
+			return r;
+		for (size_t j = 0; j < k; j++) {
+			/* {key, hash}: empty slots have no key, dummies hash -1 */
+			if (!e[2 * j] || e[2 * j + 1] == ~0ull)
+				continue;
+			c->s->items++;
+			r = c->s->ref(c->s->ctx, e[2 * j]);
+			if (r < 0)
+				return r;
+		}
+		i += k;
+	}
+	return 0;
+}
+
+static int pr_deque(struct pyrefs_ctx *c, uint64_t obj, uint64_t n, uint64_t *bytes)
+{
+	int64_t d[4];	/* leftblock, rightblock, leftindex, rightindex */
+	uint64_t b, left, nblocks = 0;
+	int r = memreader_read(c->m, obj + DEQUE_LEFT, d, sizeof(d));
+
+	if (r < 0)
+		return r == -EFAULT ? (c->s->rejected++, 0) : r;
+	b = (uint64_t)d[0];
+	left = (uint64_t)d[2];
+	while (n && typetab_ptr_ok(b) && nblocks <= n / DEQUE_BLOCKLEN + 2 && left < DEQUE_BLOCKLEN) {
+		uint64_t last = b == (uint64_t)d[1] ? (uint64_t)d[3] : DEQUE_BLOCKLEN - 1, k;
+
+		if (last < left || last >= DEQUE_BLOCKLEN)
+			break;
+		k = last - left + 1 < n ? last - left + 1 : n;
+		r = pr_array(c, b + 8 + left * 8, k);
+		if (r < 0)
+			return r;
+		n -= k;
+		nblocks++;
+		left = 0;
+		if (memreader_read_u64(c->m, b + 8 + DEQUE_BLOCKLEN * 8, &b))
+			break;
+	}
+	*bytes += (nblocks ? nblocks : 1) * DEQUE_BLOCK_BYTES;
+	return 0;
+}
+
+/* __dict__, managed dict or inline values, and __slots__ of an instance of
+ * a heap type. */
+static int pr_instance(struct pyrefs_ctx *c, uint64_t obj, const struct typetab_entry *t, int64_t ob_size,
+		       uint64_t *bytes)
+{
+	const struct pylayout *l = c->l;
+	uint64_t p;
+	int r = 0;
+
+	if (l->managed != PYLAYOUT_MANAGED_NONE && (t->flags & PYLAYOUT_TPFLAGS_MANAGED_DICT)) {
+		r = memreader_read_u64(c->m, obj - MANAGED_DICT_AT, &p);
+		if (r == -EFAULT)
+			return c->s->rejected++, 0;
+		if (r < 0)
+			return r;
+		if (l->managed == PYLAYOUT_MANAGED_311) {
+			uint64_t v;
+
+			r = memreader_read_u64(c->m, obj - MANAGED_VALUES_AT, &v);
+			if (!r && v)
+				r = pr_values(c, v, 0, bytes);
+		} else if (l->managed == PYLAYOUT_MANAGED_312 && (p & 1)) {
+			r = pr_values(c, p + 1, 0, bytes);	/* tagged: values - 1 */
+			p = 0;
+		} else if (l->managed == PYLAYOUT_MANAGED_313 && !p && (t->flags & PYLAYOUT_TPFLAGS_INLINE_VALUES)) {
+			r = pr_values(c, obj + t->basicsize, 0, bytes);
+		}
+		if (!r && p)
+			r = c->s->ref(c->s->ctx, p);
+	} else if (t->dictoffset > 0 && (uint64_t)t->dictoffset + 8 <= t->basicsize) {
+		r = pr_at(c, obj + (uint64_t)t->dictoffset);
+	} else if (t->dictoffset < 0 && t->dictoffset > -(1 << 20)) {
+		/* counted from the end of a variable-size object */
+		uint64_t size = (t->basicsize + pyrefs_items(ob_size) * t->itemsize + 7) & ~7ull;
+
+		r = pr_at(c, obj + size + (uint64_t)t->dictoffset);
+	}
+	for (unsigned i = 0; !r && i < t->nslots; i++)
+		r = pr_at(c, obj + t->slot_off[i]);
+	return r == -EFAULT ? 0 : r;
+}
+
+int64_t pyrefs_decode(const struct memreader *m, const struct pylayout *l, uint64_t obj,
+		      const struct typetab_entry *t, int64_t ob_size, struct pyrefs_sink *s)
+{
+	struct pyrefs_ctx cc = { .m = m, .l = l, .s = s }, *c = &cc;
+	uint64_t bytes = 0, n = pyrefs_items(ob_size), p;
+	int r = 0;
+
+	s->items = 0;
+	switch (t->kind) {
+	case PYK_LIST: {
+		uint64_t la[2];	/* ob_item, allocated */
+
+		r = memreader_read(c->m, obj + l->list_items, la, sizeof(la));
+		if (!r && (la[1] > (uint64_t)PYREFS_MAX_ITEMS || n > la[1]))
+			r = -EFAULT;
+		if (!r) {
+			bytes = la[1] * 8;
+			c->s->items = n;
+			r = pr_array(c, la[0], n);
+		}
+		break;
+	}
+	case PYK_TUPLE:
+		c->s->items = n;
+		r = pr_array(c, obj + l->tuple_items, n);
+		break;
+	case PYK_DICT:
+		r = pr_dict(c, obj, &bytes);
+		break;
+	case PYK_SET:
+		r = pr_set(c, obj, &bytes);
+		break;
+	case PYK_DEQUE:
+		c->s->items = n;
+		r = pr_deque(c, obj, n, &bytes);
+		break;
+	case PYK_CELL:
+		r = pr_at(c, obj + l->cell_ref);
+		break;
+	case PYK_FUNCTION: {
+		const uint32_t f[] = { l->func_globals, l->func_defaults, l->func_kwdefaults, l->func_closure,
+				       l->func_dict };
+
+		for (size_t i = 0; !r && i < sizeof(f) / sizeof(f[0]); i++)
+			r = pr_at(c, obj + f[i]);
+		break;
+	}
+	case PYK_METHOD:
+		r = pr_at(c, obj + l->method_func);
+		if (!r)
+			r = pr_at(c, obj + l->method_self);
+		break;
+	case PYK_MODULE:
+		r = pr_at(c, obj + l->module_dict);
+		break;
+	case PYK_TYPE:
+		/* a class: its attributes live in tp_dict */
+		r = memreader_read_u64(c->m, obj + l->tp_flags, &p);
+		if (!r && (p & PYLAYOUT_TPFLAGS_HEAPTYPE))
+			r = pr_at(c, obj + l->tp_dict);
+		break;
+	default:
+		break;
+	}
+	if (r == -EFAULT) {
+		c->s->rejected++;
+		r = 0;
+	}
+	if (!r && (t->flags & PYLAYOUT_TPFLAGS_HEAPTYPE))
+		r = pr_instance(c, obj, t, ob_size, &bytes);
+	return r < 0 ? r : (int64_t)bytes;
+}
