@@ -414,6 +414,7 @@ static void agg_halve_points(struct agg_point *p, size_t *n)
 		p[k].bytes = agg_min(p[i].bytes, p[i + 1].bytes);
 		p[k].fds = agg_min(p[i].fds, p[i + 1].fds);
 		p[k].rss = agg_min(p[i].rss, p[i + 1].rss);
+		p[k].native = agg_min(p[i].native, p[i + 1].native);
 	}
 	if (*n % 2)
 		p[k++] = p[*n - 1];

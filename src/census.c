@@ -183,17 +183,52 @@ int census_gc_state(const struct memreader *m, const struct pylayout *l, uint64_
 
 /* ---- the walk ---- */
 
+/* A tracked object whose referents the reachable walk will follow. */
+struct census_seed {
+	uint64_t obj;
+	struct typetab_entry *t;
+	int64_t ob_size;
+};
+
 struct census_ctx {
 	const struct memreader *m;
 	const struct pylayout *l;
 	struct typetab tt;
-	struct heapwalk *hw;			/* NULL unless the reachable heap is walked */
+	bool reachable;				/* collect seeds for census_reach() */
+	struct census_seed *seeds;
+	size_t nseeds, seeds_cap, max_seeds;
+	size_t max_types;
+	struct heapwalk_limits heap;
 	uint64_t other_objects, other_bytes;	/* types past TYPETAB_MAX_TYPES */
 	uint64_t max_steps;
 	void (*visit)(void *ctx, uint64_t node, uint64_t obj, uint64_t type);
 	void *visit_ctx;
 	struct census res;
 };
+
+static int census_add_seed(struct census_ctx *c, uint64_t obj, struct typetab_entry *t, int64_t ob_size)
+{
+	if (c->nseeds == c->seeds_cap) {
+		size_t ncap = c->seeds_cap ? c->seeds_cap * 2 : 4096;
+		struct census_seed *ns;
+
+		if (ncap > c->max_seeds)
+			ncap = c->max_seeds;
+		if (c->nseeds >= ncap) {
+			if (!c->res.partial[0])
+				snprintf(c->res.partial, sizeof(c->res.partial),
+					 "more tracked objects than the reachable walk follows (%zu)", c->max_seeds);
+			return 0;
+		}
+		ns = realloc(c->seeds, ncap * sizeof(*ns));
+		if (!ns)
+			return -ENOMEM;
+		c->seeds = ns;
+		c->seeds_cap = ncap;
+	}
+	c->seeds[c->nseeds++] = (struct census_seed){ obj, t, ob_size };
+	return 0;
+}
 
 /*
  * Walks one list. Returns 0 (done, broken or truncated: see c->res) or a
@@ -265,13 +300,10 @@ static int census_walk_list(struct census_ctx *c, uint64_t head, int gen)
 			bytes = hs + t->basicsize + t->itemsize * (uint64_t)obsize;
 			if (t->flags & l->preheader_flags)
 				bytes += 16;
-			if (c->hw) {
-				/* what it owns (item array, tables) and all it reaches untracked */
-				int64_t extra = heapwalk__visit(c->hw, node + hs, t, raw_size);
-
-				if (extra < 0)
-					return (int)extra;
-				bytes += (uint64_t)extra;
+			if (c->reachable) {
+				err = census_add_seed(c, node + hs, t, raw_size);
+				if (err < 0)
+					return err;
 			}
 			t->objects++;
 			t->bytes += bytes;
@@ -356,12 +388,42 @@ static int census_finish(struct census_ctx *c, size_t max_types)
 	return 0;
 }
 
+static void census_ctx_free(struct census_ctx *c)
+{
+	if (!c)
+		return;
+	typetab_release(&c->tt);
+	free(c->seeds);
+	free(c->res.types);
+	free(c);
+}
+
+/* Totals, the partial reason, and the sorted, named types: *out. */
+static int census_complete(struct census_ctx *c, struct census *out)
+{
+	int err;
+
+	if (!c->res.partial[0] && c->res.truncated)
+		snprintf(c->res.partial, sizeof(c->res.partial), "more tracked objects than the walk's %llu steps",
+			 (unsigned long long)c->max_steps);
+	else if (!c->res.partial[0] && c->res.broken_links)
+		snprintf(c->res.partial, sizeof(c->res.partial), "%d GC list(s) broken mid-walk (torn or hostile heap)",
+			 c->res.broken_links);
+	c->res.objects = c->res.tracked_objects + c->res.untracked_objects;
+	c->res.bytes = c->res.tracked_bytes + c->res.untracked_bytes;
+	err = census_finish(c, c->max_types);
+	if (err < 0)
+		return err;
+	*out = c->res;
+	c->res.types = NULL;
+	return 0;
+}
+
 int census_walk(const struct memreader *m, const struct pylayout *l, uint64_t runtime_addr,
 		const struct census_limits *lim, struct census *out)
 {
-	struct census_ctx c = { .m = m, .l = l };
+	struct census_ctx *c;
 	struct census_gc_loc loc;
-	size_t max_types;
 	int err;
 
 	if (!out)
@@ -369,22 +431,25 @@ int census_walk(const struct memreader *m, const struct pylayout *l, uint64_t ru
 	err = census_locate(m, l, runtime_addr, &loc);
 	if (err < 0)
 		return err;
-	c.max_steps = lim && lim->max_steps ? lim->max_steps : CENSUS_DEFAULT_MAX_STEPS;
-	max_types = lim && lim->max_types ? lim->max_types : CENSUS_DEFAULT_MAX_TYPES;
-	typetab_init(&c.tt, m, l);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->m = m;
+	c->l = l;
+	c->max_steps = lim && lim->max_steps ? lim->max_steps : CENSUS_DEFAULT_MAX_STEPS;
+	c->max_types = lim && lim->max_types ? lim->max_types : CENSUS_DEFAULT_MAX_TYPES;
+	c->max_seeds = lim && lim->max_seeds ? lim->max_seeds : CENSUS_DEFAULT_MAX_SEEDS;
+	typetab_init(&c->tt, m, l);
 	if (lim) {
-		c.visit = lim->visit;
-		c.visit_ctx = lim->visit_ctx;
+		c->visit = lim->visit;
+		c->visit_ctx = lim->visit_ctx;
+		c->heap = lim->heap;
 	}
 	/* 3.7's 32-byte GC head has no "tracked" link to tell untracked
 	 * objects by; it gets the list census only. */
-	if (lim && lim->reachable && l->gc_head_size == 16) {
-		err = heapwalk__new(m, l, &c.tt, &lim->heap, &c.hw);
-		if (err < 0)
-			goto cleanup;
-	}
+	c->reachable = lim && lim->reachable && l->gc_head_size == 16;
 
-	for (int g = 0; g < 4 && !c.res.truncated; g++) {
+	for (int g = 0; g < 4 && !c->res.truncated; g++) {
 		uint64_t head;
 
 		if (g < 3) {
@@ -398,41 +463,79 @@ int census_walk(const struct memreader *m, const struct pylayout *l, uint64_t ru
 			if (err == 0)
 				break;
 		}
-		err = census_walk_list(&c, head, g);
+		err = census_walk_list(c, head, g);
 		if (err < 0)
 			goto cleanup;
 	}
-	if (c.hw) {
-		struct heapwalk_stats hs;
-
-		heapwalk__stats(c.hw, &hs);
-		c.res.reachable = true;
-		c.res.untracked_objects = hs.objects;
-		c.res.untracked_bytes = hs.bytes;
-		c.res.refs = hs.refs;
-		c.res.rejected = hs.rejected;
-		c.res.set_bytes = hs.set_bytes;
-		if (hs.partial)
-			snprintf(c.res.partial, sizeof(c.res.partial), "%s", hs.partial_reason);
-		c.res.ncontainers = heapwalk__containers(c.hw, c.res.containers, CENSUS_CONTAINERS);
+	if (c->reachable) {
+		/* census_reach() follows the seeds and completes the census */
+		memset(out, 0, sizeof(*out));
+		out->pending = c;
+		return 0;
 	}
-	if (!c.res.partial[0] && c.res.truncated)
-		snprintf(c.res.partial, sizeof(c.res.partial), "more tracked objects than the walk's %llu steps",
-			 (unsigned long long)c.max_steps);
-	else if (!c.res.partial[0] && c.res.broken_links)
-		snprintf(c.res.partial, sizeof(c.res.partial), "%d GC list(s) broken mid-walk (torn or hostile heap)",
-			 c.res.broken_links);
-	c.res.objects = c.res.tracked_objects + c.res.untracked_objects;
-	c.res.bytes = c.res.tracked_bytes + c.res.untracked_bytes;
-	err = census_finish(&c, max_types);
+	err = census_complete(c, out);
+cleanup:
+	census_ctx_free(c);
+	return err;
+}
+
+int census_reach(const struct memreader *m, struct census *inout)
+{
+	struct census_ctx *c;
+	struct heapwalk *hw = NULL;
+	struct heapwalk_stats hs;
+	struct census res;
+	int err = 0;
+
+	if (!inout || !inout->pending)
+		return -EINVAL;
+	c = inout->pending;
+	inout->pending = NULL;
+	c->m = m;
+	c->tt.m = m;
+	err = heapwalk__new(m, c->l, &c->tt, &c->heap, &hw);
+	for (size_t i = 0; !err && i < c->nseeds; i++) {
+		const struct census_seed *sd = &c->seeds[i];
+		uint64_t hdr[3];	/* ob_refcnt, ob_type, ob_size as they are now */
+		int64_t extra;
+
+		/* The target may have run since the list walk: an object freed
+		 * or reused as another type is not decoded as what it was. */
+		err = memreader_read(m, sd->obj, hdr, sizeof(hdr));
+		if (err == -EFAULT || (!err && (!hdr[0] || hdr[1] != sd->t->addr))) {
+			err = 0;
+			continue;
+		}
+		if (err < 0)
+			break;
+		extra = heapwalk__visit(hw, sd->obj, sd->t, (int64_t)hdr[2]);
+
+		if (extra < 0) {
+			err = (int)extra;
+			break;
+		}
+		/* what a tracked object owns (item array, tables) is its size too */
+		sd->t->bytes += (uint64_t)extra;
+		c->res.tracked_bytes += (uint64_t)extra;
+	}
 	if (err < 0)
 		goto cleanup;
-	*out = c.res;
-	c.res.types = NULL;
+	heapwalk__stats(hw, &hs);
+	c->res.reachable = true;
+	c->res.untracked_objects = hs.objects;
+	c->res.untracked_bytes = hs.bytes;
+	c->res.refs = hs.refs;
+	c->res.rejected = hs.rejected;
+	c->res.set_bytes = hs.set_bytes;
+	if (hs.partial && !c->res.partial[0])
+		snprintf(c->res.partial, sizeof(c->res.partial), "%s", hs.partial_reason);
+	c->res.ncontainers = heapwalk__containers(hw, c->res.containers, CENSUS_CONTAINERS);
+	err = census_complete(c, &res);
+	if (!err)
+		*inout = res;
 cleanup:
-	heapwalk__free(c.hw);
-	typetab_release(&c.tt);
-	free(c.res.types);
+	heapwalk__free(hw);
+	census_ctx_free(c);
 	return err;
 }
 
@@ -440,6 +543,7 @@ void census_free(struct census *c)
 {
 	if (!c)
 		return;
+	census_ctx_free(c->pending);
 	free(c->types);
 	memset(c, 0, sizeof(*c));
 }

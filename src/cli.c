@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "leakd/parse.h"
 #include "leakd/cli.h"
 
 static const char usage_text[] =
@@ -27,6 +28,9 @@ static const char usage_text[] =
 	"  -f, --format table|json   output format (default table; json = one object per line)\n"
 	"  -o, --output FILE      write records to FILE instead of stdout\n"
 	"      --census-period SECS  at most one census per SECS (default 1)\n"
+	"      --max-pause-share P   stop the target for censuses at most P of the time,\n"
+	"                         e.g. 0.5% or 0.005 (default 0.5%): the period stretches\n"
+	"                         with the heap\n"
 	"      --no-freeze        do not stop the target during a census (tolerate torn lists)\n"
 	"      --summary-only     print only the final summary per process\n"
 	"      --fail-on-leak     exit with status 3 when a leak is flagged\n"
@@ -52,6 +56,7 @@ void cli_defaults(struct leakd_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->interval_s = 5.0;
 	o->census_period_s = 1.0;
+	o->max_pause_share = 0.005;
 	o->mode = LEAKD_MODE_GC;
 	o->format = LEAKD_FORMAT_TABLE;
 	o->proc_root = "/proc";
@@ -74,6 +79,7 @@ static int parse_seconds(const char *s, double min, double *out)
 enum {
 	OPT_FAIL_ON_LEAK = 0x100,
 	OPT_CENSUS_PERIOD,
+	OPT_MAX_PAUSE_SHARE,
 	OPT_NO_FREEZE,
 	OPT_SUMMARY_ONLY,
 	OPT_RINGBUF_MB,
@@ -94,6 +100,7 @@ int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t err
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "census-period", required_argument, NULL, OPT_CENSUS_PERIOD },
+		{ "max-pause-share", required_argument, NULL, OPT_MAX_PAUSE_SHARE },
 		{ "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
 		{ "summary-only", no_argument, NULL, OPT_SUMMARY_ONLY },
 		{ "fail-on-leak", no_argument, NULL, OPT_FAIL_ON_LEAK },
@@ -144,6 +151,13 @@ int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t err
 		case OPT_CENSUS_PERIOD:
 			if (parse_seconds(optarg, 0.05, &o->census_period_s)) {
 				snprintf(err, errlen, "invalid --census-period '%s' (seconds >= 0.05)", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_MAX_PAUSE_SHARE:
+			if (parse_share(optarg, &o->max_pause_share)) {
+				snprintf(err, errlen, "invalid --max-pause-share '%s' (a share in (0, 1], e.g. 0.5%% or 0.005)",
+					 optarg);
 				return -EINVAL;
 			}
 			break;

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "leakd/parse.h"
 #include "leakd/config.h"
 #include "leakd/httpd.h"
 
@@ -27,6 +28,7 @@
 
 enum config_kind {
 	KIND_SECONDS,
+	KIND_SHARE,
 	KIND_UINT,
 	KIND_LISTEN,
 	KIND_URL_PATH,
@@ -50,6 +52,7 @@ static const struct config_key config_keys[] = {
 	SCALAR("listen_address", KIND_LISTEN, listen_address, 0, 0),
 	SCALAR("telemetry_path", KIND_URL_PATH, telemetry_path, 0, 0),
 	SCALAR("census_period", KIND_SECONDS, census_period_s, 0.05, 1e7),
+	SCALAR("max_pause_share", KIND_SHARE, max_pause_share, 0, 1),
 	SCALAR("scan_interval", KIND_SECONDS, scan_interval_s, 0.1, 1e7),
 	SCALAR("max_processes", KIND_UINT, max_processes, 1, 65536),
 	SCALAR("top_types", KIND_UINT, top_types, 0, 1000),
@@ -90,7 +93,8 @@ void config_defaults(struct leakd_config *c)
 	memset(c, 0, sizeof(*c));
 	snprintf(c->listen_address, sizeof(c->listen_address), "127.0.0.1:9477");
 	snprintf(c->telemetry_path, sizeof(c->telemetry_path), "/metrics");
-	c->census_period_s = 5.0;
+	c->census_period_s = 1.0;
+	c->max_pause_share = 0.005;
 	c->scan_interval_s = 2.0;
 	c->max_processes = 256;
 	c->top_types = 10;
@@ -258,6 +262,16 @@ int config_set(struct leakd_config *c, const char *key, const char *value, char 
 		if (parse_seconds(value, k->min, k->max, &v)) {
 			snprintf(range, sizeof(range), "seconds >= %g, e.g. 2, 1.5s, 500ms, 1m", k->min);
 			set_error(err, errlen, key, value, range);
+			return -EINVAL;
+		}
+		*(double *)field = v;
+		return 0;
+	}
+	case KIND_SHARE: {
+		double v;
+
+		if (parse_share(value, &v)) {
+			set_error(err, errlen, key, value, "a share in (0, 1], e.g. 0.5% or 0.005");
 			return -EINVAL;
 		}
 		*(double *)field = v;

@@ -324,6 +324,7 @@ int daemon_run(const struct leakd_opts *o)
 		return LEAKD_EXIT_USAGE;
 	d.o.mode = LEAKD_MODE_GC;
 	d.o.census_period_s = d.cfg.census_period_s;
+	d.o.max_pause_share = d.cfg.max_pause_share;
 	d.o.series_cap = DAEMON_SERIES_CAP;
 	d.o.type_cap = DAEMON_TYPE_CAP;
 	sigemptyset(&sa.sa_mask);

@@ -38,10 +38,59 @@ struct remote {
 	struct remote_stats st;
 };
 
+/* Blocks in a cache of at most cache_bytes: a power of two, or 0. */
+static size_t remote_slots_for(size_t cache_bytes)
+{
+	size_t n = 0;
+
+	if (cache_bytes >= REMOTE_BLOCK_SIZE) {
+		n = 1;
+		while (n * 2 * REMOTE_BLOCK_SIZE <= cache_bytes)
+			n *= 2;
+	}
+	return n;
+}
+
+int remote__resize(struct remote *r, size_t cache_bytes)
+{
+	size_t n = remote_slots_for(cache_bytes);
+	struct remote_slot *slots = NULL;
+	uint8_t *data = NULL;
+
+	if (!r)
+		return -EINVAL;
+	if (n == r->nslots)
+		return 0;
+	if (n) {
+		slots = calloc(n, sizeof(*slots));
+		data = malloc(n * REMOTE_BLOCK_SIZE);
+		if (!slots || !data) {
+			free(slots);
+			free(data);
+			return -ENOMEM;
+		}
+		/* Fault the pages in now: the first walk runs with the target
+		 * stopped, and must not pay for leakd's own page faults. */
+		memset(data, 0, n * REMOTE_BLOCK_SIZE);
+	}
+	free(r->slots);
+	free(r->data);
+	r->slots = slots;
+	r->data = data;
+	r->nslots = n;
+	r->gen++;
+	return 0;
+}
+
+size_t remote__cache_bytes(const struct remote *r)
+{
+	return r ? r->nslots * REMOTE_BLOCK_SIZE : 0;
+}
+
 int remote__new(pid_t pid, size_t cache_bytes, struct remote **out)
 {
 	struct remote *r;
-	size_t n = 0;
+	int err;
 
 	if (pid <= 0 || !out)
 		return -EINVAL;
@@ -50,17 +99,10 @@ int remote__new(pid_t pid, size_t cache_bytes, struct remote **out)
 		return -ENOMEM;
 	r->pid = pid;
 	r->gen = 1;
-	if (cache_bytes >= REMOTE_BLOCK_SIZE) {
-		n = 1;
-		while (n * 2 * REMOTE_BLOCK_SIZE <= cache_bytes)
-			n *= 2;
-		r->slots = calloc(n, sizeof(*r->slots));
-		r->data = malloc(n * REMOTE_BLOCK_SIZE);
-		if (!r->slots || !r->data) {
-			remote__free(r);
-			return -ENOMEM;
-		}
-		r->nslots = n;
+	err = remote__resize(r, cache_bytes);
+	if (err) {
+		remote__free(r);
+		return err;
 	}
 	*out = r;
 	return 0;

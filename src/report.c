@@ -289,7 +289,9 @@ static int json_summary(FILE *f, const struct report_summary *s)
 		jsonw_key(&w, "type");
 		jsonw_strn(&w, r->type, strnlen(r->type, sizeof(r->type)));
 		jsonw_kv_u64(&w, "live_objects", r->live_objects);
+		jsonw_kv_u64(&w, "live_bytes", r->live_bytes);
 		jsonw_kv_double(&w, "growth_per_s", r->growth_per_s);
+		jsonw_kv_double(&w, "bytes_per_s", r->bytes_per_s);
 		jsonw_kv_bool(&w, "leak", r->leak);
 		jsonw_obj_end(&w);
 	}
@@ -327,6 +329,18 @@ static int json_summary(FILE *f, const struct report_summary *s)
 	jsonw_kv_u64(&w, "pause_us_max", s->census.pause_us_max);
 	jsonw_kv_u64(&w, "pause_us_mean", s->census.pause_us_mean);
 	jsonw_kv_u64(&w, "objects_walked", s->census.objects_walked);
+	jsonw_kv_bool(&w, "reachable", s->census.reachable);
+	jsonw_kv_u64(&w, "untracked_objects", s->census.untracked_objects);
+	jsonw_kv_double(&w, "period_s", s->census.period_s);
+	jsonw_kv_double(&w, "pause_share", s->census.pause_share);
+	json_str_or_null(&w, "partial", s->census.partial);
+	jsonw_obj_end(&w);
+
+	jsonw_key(&w, "memory");
+	jsonw_obj_begin(&w);
+	json_i64_or_null(&w, "python_objects", s->memory.python_objects);
+	json_i64_or_null(&w, "other_heap", s->memory.other_heap);
+	json_i64_or_null(&w, "rss", s->memory.rss);
 	jsonw_obj_end(&w);
 
 	jsonw_obj_end(&w);
@@ -432,23 +446,40 @@ static int table_summary(FILE *f, const struct report_summary *s)
 	if (s->coverage.warning[0])
 		out_printf(&o, "  warning: %s\n",
 			   report_printable(warn, sizeof(warn), s->coverage.warning));
-	out_printf(&o, "  census: %llu runs, pause max %llu us, mean %llu us, %s objects walked\n",
+	out_printf(&o, "  census: %llu runs, pause max %llu us, mean %llu us, %s objects walked",
 		   (unsigned long long)s->census.runs, (unsigned long long)s->census.pause_us_max,
 		   (unsigned long long)s->census.pause_us_mean,
 		   report_human_count(a, sizeof(a), (double)s->census.objects_walked));
+	if (s->census.runs)
+		out_printf(&o, ", stopped %.2f%% of the time, period %.1f s", 100.0 * s->census.pause_share,
+			   s->census.period_s);
+	out_printf(&o, "\n");
+	if (s->census.partial[0])
+		out_printf(&o, "  partial census: %s\n", report_printable(warn, sizeof(warn), s->census.partial));
+	if (s->memory.python_objects >= 0)
+		out_printf(&o, "  memory: python objects %s, other heap %s, rss %s\n",
+			   report_human_bytes(a, sizeof(a), (double)s->memory.python_objects),
+			   report_human_bytes(b, sizeof(b), s->memory.other_heap < 0 ? NAN :
+					      (double)s->memory.other_heap),
+			   report_human_bytes(c, sizeof(c), s->memory.rss < 0 ? NAN : (double)s->memory.rss));
 
 	if (s->top_types && s->n_top_types) {
-		out_printf(&o, "  %-*s %12s %10s\n", REPORT_TYPE_COL, "TYPE", "LIVE", "GROWTH/S");
+		out_printf(&o, "  %-*s %12s %10s %10s %10s\n", REPORT_TYPE_COL, "TYPE", "LIVE", "GROWTH/S", "BYTES",
+			   "BYTES/S");
 		for (size_t i = 0; i < s->n_top_types; i++) {
 			const struct report_type_row *r = &s->top_types[i];
 			char t[REPORT_TYPE_NAME_MAX + 1];
 
 			memcpy(t, r->type, sizeof(r->type));
 			t[sizeof(r->type)] = '\0';
-			out_printf(&o, "  %-*s %12s %10s%s\n", REPORT_TYPE_COL,
+			char bs[32];
+
+			out_printf(&o, "  %-*s %12s %10s %10s %10s%s\n", REPORT_TYPE_COL,
 				   report_printable(name, sizeof(name), t),
 				   report_human_count(a, sizeof(a), (double)r->live_objects),
 				   report_human_rate(b, sizeof(b), r->growth_per_s),
+				   report_human_bytes(c, sizeof(c), (double)r->live_bytes),
+				   report_human_bytes(bs, sizeof(bs), r->bytes_per_s),
 				   r->leak ? "  LEAK" : "");
 		}
 	}

@@ -21,11 +21,14 @@
 #include "leakd/elfimg.h"
 #include "leakd/freeze.h"
 #include "leakd/probes.h"
+#include "leakd/pyname.h"
 #include "leakd/remote.h"
 #include "leakd/tracee.h"
 #include "leakd/verdict.h"
 
 #define TOP_TYPES_MAX 20
+/* The block cache never grows past this (per target). */
+#define TRACEE_MAX_CACHE (256u << 20)
 /* Live entries whose type is looked up per census, at most. Done after the
  * thaw: ~1 us each (their headers are scattered over the heap), which would
  * triple the pause. A block freed and reused meanwhile can be mistyped, never
@@ -48,6 +51,28 @@ static int64_t read_open_fds(const char *proc_root, pid_t pid)
 			n++;
 	closedir(d);
 	return n;
+}
+
+/* RssAnon from /proc/PID/status: the process's anonymous resident memory,
+ * where Python objects and native allocations both live. */
+static int64_t read_rss_anon(const char *proc_root, pid_t pid)
+{
+	char path[PATH_MAX], line[256];
+	int64_t v = REPORT_UNKNOWN;
+	long long kb;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%d/status", proc_root, pid);
+	f = fopen(path, "re");
+	if (!f)
+		return REPORT_UNKNOWN;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "RssAnon: %lld kB", &kb) == 1 && kb >= 0) {
+			v = kb * 1024;
+			break;
+		}
+	fclose(f);
+	return v;
 }
 
 static int64_t read_rss(const char *proc_root, pid_t pid)
@@ -117,6 +142,7 @@ int tracee__new(const struct leakd_opts *o, pid_t pid, bool spawned, struct trac
 	tr->last_sample = tr->t0;
 	tr->last_census = tr->t0 - 1e9;
 	tr->census_due = true;
+	tr->period_s = o->census_period_s;
 	tr->rss_bytes = read_rss(o->proc_root, pid);
 	tr->open_fds = read_open_fds(o->proc_root, pid);
 	*out = tr;
@@ -310,9 +336,103 @@ static uint64_t resolve_block_type(void *ctx, uint64_t addr, uint64_t size)
 	return 0;
 }
 
+/* The block cache follows the heap the walk reads (anonymous RSS plus a
+ * quarter, up to the next power of two), between REMOTE_DEFAULT_CACHE and TRACEE_MAX_CACHE: a cache
+ * smaller than the heap thrashes and stretches every pause. It grows at
+ * once and shrinks only below a quarter, so a sawtooth heap does not
+ * reallocate it every census. */
+static void fit_cache(struct tracee *tr)
+{
+	size_t have = remote__cache_bytes(tr->mem), want = REMOTE_DEFAULT_CACHE;
+
+	if (tr->rss_anon > 0) {
+		size_t need = (size_t)tr->rss_anon + (size_t)tr->rss_anon / 4;
+
+		/* the cache rounds down to a power of two: ask for the one above */
+		for (want = REMOTE_BLOCK_SIZE; want < need && want < TRACEE_MAX_CACHE; want *= 2)
+			;
+	}
+	if (want < REMOTE_DEFAULT_CACHE)
+		want = REMOTE_DEFAULT_CACHE;
+	if (want > TRACEE_MAX_CACHE)
+		want = TRACEE_MAX_CACHE;
+	if (want > have || want * 4 < have)
+		(void)remote__resize(tr->mem, want);	/* on -ENOMEM the old cache serves */
+}
+
+/* The pause budget: the next census no sooner than this pause takes of the
+ * allowed share, and never sooner than --census-period. */
+static void schedule_next(struct tracee *tr, double pause_us)
+{
+	double share = tr->opts->max_pause_share > 0 ? tr->opts->max_pause_share : 0.005;
+	double need = pause_us / 1e6 / share;
+
+	tr->period_s = need > tr->opts->census_period_s ? need : tr->opts->census_period_s;
+}
+
+/* Matches this census's largest containers with those seen before (by
+ * address and type: a freed and reused address would change one or both). */
+static void track_containers(struct tracee *tr, const struct memreader *rd, const struct census *c, double now)
+{
+	for (size_t i = 0; i < tr->ncontainers; i++)
+		tr->containers[i].seen_now = false;
+	for (size_t i = 0; i < c->ncontainers; i++) {
+		const struct heapwalk_container *hc = &c->containers[i];
+		struct tracee_container *tc = NULL;
+
+		for (size_t j = 0; j < tr->ncontainers && !tc; j++)
+			if (tr->containers[j].addr == hc->addr && tr->containers[j].type == hc->type)
+				tc = &tr->containers[j];
+		if (!tc) {
+			/* a new one replaces one that is gone, or takes a free slot */
+			for (size_t j = 0; j < tr->ncontainers && !tc; j++)
+				if (tr->containers[j].t1 < now)
+					tc = &tr->containers[j];
+			if (!tc && tr->ncontainers < sizeof(tr->containers) / sizeof(tr->containers[0]))
+				tc = &tr->containers[tr->ncontainers++];
+			if (!tc)
+				continue;
+			memset(tc, 0, sizeof(*tc));
+			tc->addr = hc->addr;
+			tc->type = hc->type;
+			tc->t0 = now;
+			tc->items0 = hc->items;
+			if (pyname_type(rd, &tr->layout, hc->type, tc->name, sizeof(tc->name)) <= 0)
+				snprintf(tc->name, sizeof(tc->name), "(container)");
+			for (int k = 0; k < 3 && hc->held_type[k]; k++)
+				if (pyname_type(rd, &tr->layout, hc->held_type[k], tc->held[k], sizeof(tc->held[k])) <= 0)
+					tc->held[k][0] = '\0';
+		}
+		tc->t1 = now;
+		tc->items1 = hc->items;
+		tc->seen_now = true;
+	}
+}
+
+/* Appends the containers that grew between two censuses to a leak's reason. */
+static void reason_containers(const struct tracee *tr, struct verdict *v)
+{
+	struct verdict_container vc[2 * CENSUS_CONTAINERS];
+	size_t n = 0;
+
+	for (size_t i = 0; i < tr->ncontainers; i++) {
+		const struct tracee_container *tc = &tr->containers[i];
+
+		if (!tc->seen_now || tc->t1 - tc->t0 < 1.0 || tc->items1 <= tc->items0)
+			continue;
+		vc[n] = (struct verdict_container){ .type = tc->name,
+			.items_per_s = (double)(tc->items1 - tc->items0) / (tc->t1 - tc->t0) };
+		for (int k = 0, h = 0; k < 3; k++)
+			if (tc->held[k][0])
+				vc[n].held[h++] = tc->held[k];
+		n++;
+	}
+	verdict_add_containers(v, vc, n);
+}
+
 bool tracee__census_due(const struct tracee *tr, double now)
 {
-	double since = now - tr->last_census, period = tr->opts->census_period_s;
+	double since = now - tr->last_census, period = tr->period_s;
 
 	return (tr->census_due && since >= period * 0.9) || since >= period * 1.1;
 }
@@ -344,16 +464,18 @@ int tracee__census(struct tracee *tr, double now)
 	tr->last_census = now;
 	tr->census_due = false;
 	tr->rss_bytes = read_rss(tr->opts->proc_root, tr->t.pid);
+	tr->rss_anon = read_rss_anon(tr->opts->proc_root, tr->t.pid);
 	tr->open_fds = read_open_fds(tr->opts->proc_root, tr->t.pid);
 	if (!tr->layout_ok) {
 		/* Totals only: the series still carries fds and RSS. */
 		pt = (struct agg_point){ .t = now, .objects = NAN, .bytes = NAN,
 					 .fds = tr->open_fds >= 0 ? (double)tr->open_fds : NAN,
-					 .rss = tr->rss_bytes >= 0 ? (double)tr->rss_bytes : NAN };
+					 .rss = tr->rss_bytes >= 0 ? (double)tr->rss_bytes : NAN, .native = NAN };
 		agg__add_point(tr->agg, &pt);
 		return -ENOTSUP;
 	}
 
+	fit_cache(tr);
 	t1 = leakd_mono_now();
 	if (!tr->opts->no_freeze && !tr->freeze_denied) {
 		err = freeze__stop(tr->t.pid, &fz);
@@ -381,6 +503,13 @@ int tracee__census(struct tracee *tr, double now)
 	err = census_walk(&rd, &tr->layout, tr->t.runtime_addr, &lim, &c);
 	freeze__thaw(fz);
 	pause_us = (leakd_mono_now() - t1) * 1e6;
+	if (!err && lim.reachable) {
+		/* what the tracked objects reach, with the target running again */
+		double t2 = leakd_mono_now();
+
+		err = census_reach(&rd, &c);
+		tr->reach_us_sum += (uint64_t)((leakd_mono_now() - t2) * 1e6);
+	}
 	/* Blocks the census cannot see (str, int, buffers) get their type from
 	 * their own header. */
 	if (!err && tr->types)
@@ -400,6 +529,7 @@ int tracee__census(struct tracee *tr, double now)
 	}
 	tr->runtime_ready = true;
 	tr->census_runs++;
+	schedule_next(tr, pause_us);
 	tr->pause_us_sum += (uint64_t)pause_us;
 	if ((uint64_t)pause_us > tr->pause_us_max)
 		tr->pause_us_max = (uint64_t)pause_us;
@@ -415,7 +545,9 @@ int tracee__census(struct tracee *tr, double now)
 	pt.bytes = live_from_probes(tr) ? (double)st.live_bytes : (double)c.bytes;
 	pt.fds = tr->open_fds >= 0 ? (double)tr->open_fds : NAN;
 	pt.rss = tr->rss_bytes >= 0 ? (double)tr->rss_bytes : NAN;
+	pt.native = tr->rss_anon >= 0 && c.reachable ? (double)tr->rss_anon - (double)c.bytes : NAN;
 	agg__add_point(tr->agg, &pt);
+	track_containers(tr, &rd, &c, now);
 
 	if (c.ntypes) {
 		const char *names[c.ntypes];
@@ -535,6 +667,7 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 	err = verdict_compute(tr->agg, NULL, v);
 	if (err)
 		return err;
+	reason_containers(tr, v);
 	agg__stats(tr->agg, &st);
 	out->pid = (uint32_t)tr->t.pid;
 	snprintf(out->comm, sizeof(out->comm), "%s", tr->t.comm);
@@ -622,5 +755,14 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 	out->census.pause_us_max = tr->pause_us_max;
 	out->census.pause_us_mean = tr->census_runs ? tr->pause_us_sum / tr->census_runs : 0;
 	out->census.objects_walked = tr->objects_walked;
+	out->census.reachable = tr->last.reachable;
+	out->census.untracked_objects = tr->last.untracked_objects;
+	out->census.period_s = tr->period_s;
+	out->census.pause_share = out->duration_s > 0 ? tr->pause_us_sum / 1e6 / out->duration_s : 0;
+	snprintf(out->census.partial, sizeof(out->census.partial), "%s", tr->last.partial);
+	out->memory.python_objects = tr->census_runs ? (int64_t)tr->last.bytes : REPORT_UNKNOWN;
+	out->memory.other_heap = tr->census_runs && tr->rss_anon >= 0 ?
+		tr->rss_anon - (int64_t)tr->last.bytes : REPORT_UNKNOWN;
+	out->memory.rss = tr->rss_bytes;
 	return 0;
 }

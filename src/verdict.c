@@ -21,6 +21,12 @@
 
 /* Smallest sustained rise of open descriptors that counts as a leak. */
 #define VERDICT_FDS_MIN_RISE 8.0
+/* Smallest sustained rise of one type's bytes: a dict resize or a few
+ * buffers are not a leak, 64 KiB that stay are worth a look. */
+#define VERDICT_TYPE_BYTES_MIN_RISE (64.0 * 1024)
+/* Memory outside Python objects moves with allocator retention and
+ * fragmentation: a leak there has to be larger to stand out. */
+#define VERDICT_NATIVE_MIN_RISE (2.0 * 1024 * 1024)
 
 #define VERDICT_REASON_TYPES	3	/* types named in the reason */
 
@@ -67,14 +73,15 @@ static int verdict_signal_run(const struct detect_point *buf, size_t n,
 	return r < 0 ? r : 0;
 }
 
-enum verdict_field { VF_OBJECTS, VF_BYTES, VF_FDS };
+enum verdict_field { VF_OBJECTS, VF_BYTES, VF_FDS, VF_NATIVE };
 
 static size_t verdict_extract(const struct agg_point *pts, size_t n, enum verdict_field f,
 			      struct detect_point *buf)
 {
 	for (size_t i = 0; i < n; i++) {
 		buf[i].t = pts[i].t;
-		buf[i].v = f == VF_OBJECTS ? pts[i].objects : f == VF_BYTES ? pts[i].bytes : pts[i].fds;
+		buf[i].v = f == VF_OBJECTS ? pts[i].objects : f == VF_BYTES ? pts[i].bytes :
+			   f == VF_FDS ? pts[i].fds : pts[i].native;
 	}
 	return n;
 }
@@ -153,8 +160,16 @@ static void verdict_type_list(struct verdict_sb *sb, const struct verdict *v, si
 	char r[48];
 
 	for (size_t i = 0; i < v->n_leaking_types && i < max; i++) {
-		sb_printf(sb, "%s%s %s/s", i ? ", " : "", v->types[i].type,
-			  report_human_rate(r, sizeof(r), v->types[i].growth_per_s));
+		const struct report_type_row *t = &v->types[i];
+
+		/* a type that grows in bytes more than in count (one list that
+		 * keeps growing) is named by its bytes */
+		if (isfinite(t->bytes_per_s) && (!isfinite(t->growth_per_s) || t->growth_per_s < 1))
+			sb_printf(sb, "%s%s %s%s/s", i ? ", " : "", t->type, t->bytes_per_s >= 0 ? "+" : "",
+				  report_human_bytes(r, sizeof(r), t->bytes_per_s));
+		else
+			sb_printf(sb, "%s%s %s/s", i ? ", " : "", t->type,
+				  report_human_rate(r, sizeof(r), t->growth_per_s));
 	}
 	if (v->n_leaking_types > max)
 		sb_printf(sb, " and %zu more", v->n_leaking_types - max);
@@ -202,6 +217,21 @@ static void verdict_reason(struct verdict *v, const struct detect_params *p, dou
 			sb_printf(&sb, "; growing types: ");
 			verdict_type_list(&sb, v, VERDICT_REASON_TYPES);
 		}
+		if (fd->r.leak) {
+			sb_printf(&sb, "; also ");
+			verdict_fds_clause(&sb, fd);
+		}
+		return;
+	}
+	if (v->native.r.leak) {
+		sb_printf(&sb, "Python objects are flat, but memory outside them grew %s -> %s (%s%s/s, "
+			  "confidence %.2f) over %.0f s: native code (a C extension or library) or allocator "
+			  "retention",
+			  report_human_bytes(a, sizeof(a), v->native.r.floor_first),
+			  report_human_bytes(b, sizeof(b), v->native.r.floor_last),
+			  v->native.r.slope_per_s >= 0 ? "+" : "",
+			  report_human_bytes(r, sizeof(r), v->native.r.slope_per_s), v->native.r.confidence,
+			  v->native.r.span_s);
 		if (fd->r.leak) {
 			sb_printf(&sb, "; also ");
 			verdict_fds_clause(&sb, fd);
@@ -311,12 +341,20 @@ int verdict_compute(const struct agg *a, const struct detect_params *p, struct v
 			fp.min_rise_abs = VERDICT_FDS_MIN_RISE;
 		err = verdict_signal_run(buf, verdict_extract(pts, n, VF_FDS, buf), &fp, &v.fds);
 	}
+	if (!err) {
+		struct detect_params np = *p;
+
+		if (np.min_rise_abs < VERDICT_NATIVE_MIN_RISE)
+			np.min_rise_abs = VERDICT_NATIVE_MIN_RISE;
+		err = verdict_signal_run(buf, verdict_extract(pts, n, VF_NATIVE, buf), &np, &v.native);
+	}
 	if (err)
 		goto cleanup;
 
 	for (size_t i = 0; i < n_types; i++) {
 		struct report_type_row *row = &v.types[v.n_types];
-		struct verdict_signal s;
+		struct verdict_signal s, sb;
+		struct detect_params bp = *p;
 		struct agg_type_info ti;
 
 		if (agg__type(a, i, &ti))
@@ -326,22 +364,34 @@ int verdict_compute(const struct agg *a, const struct detect_params *p, struct v
 		err = verdict_signal_run(buf, ti.n, p, &s);
 		if (err)
 			goto cleanup;
+		/* and on its bytes: one list of ten million entries stays one object */
+		if (bp.min_rise_abs < VERDICT_TYPE_BYTES_MIN_RISE)
+			bp.min_rise_abs = VERDICT_TYPE_BYTES_MIN_RISE;
+		for (size_t k = 0; k < ti.n; k++)
+			buf[k] = (struct detect_point){ .t = ti.pts[k].t, .v = ti.pts[k].bytes };
+		err = verdict_signal_run(buf, ti.n, &bp, &sb);
+		if (err)
+			goto cleanup;
 		snprintf(row->type, sizeof(row->type), "%s", ti.name);
 		row->live_objects = ti.last_objects;
 		row->live_bytes = ti.last_bytes;
 		row->growth_per_s = s.r.verdict == DETECT_TOO_FEW_POINTS ? NAN : s.r.slope_per_s;
-		row->leak = s.r.leak;
-		if (s.r.leak) {
+		row->bytes_per_s = sb.r.verdict == DETECT_TOO_FEW_POINTS ? NAN : sb.r.slope_per_s;
+		row->leak = s.r.leak || sb.r.leak;
+		if (row->leak) {
+			double conf = s.r.leak ? s.r.confidence : sb.r.confidence;
+
 			v.n_leaking_types++;
-			if (s.r.confidence > best_conf)
-				best_conf = s.r.confidence;
+			if (conf > best_conf)
+				best_conf = conf;
 		}
 		v.n_types++;
 	}
 	if (v.n_types)
 		qsort(v.types, v.n_types, sizeof(*v.types), verdict_type_cmp);
 
-	v.growth.leak = v.objects.r.leak || v.bytes.r.leak || v.fds.r.leak || v.n_leaking_types;
+	v.growth.leak = v.objects.r.leak || v.bytes.r.leak || v.fds.r.leak || v.native.r.leak ||
+			v.n_leaking_types;
 	v.growth.objects_per_s = v.objects.r.slope_per_s;
 	v.growth.bytes_per_s = v.bytes.r.slope_per_s;
 	/* the strongest leaking signal's confidence; the process total's otherwise */
@@ -351,6 +401,8 @@ int verdict_compute(const struct agg *a, const struct detect_params *p, struct v
 		best_conf = v.bytes.r.confidence;
 	if (v.fds.r.leak && v.fds.r.confidence > best_conf)
 		best_conf = v.fds.r.confidence;
+	if (v.native.r.leak && v.native.r.confidence > best_conf)
+		best_conf = v.native.r.confidence;
 	v.growth.confidence = v.growth.leak ? best_conf : v.objects.r.confidence;
 	verdict_reason(&v, p, span_all);
 
@@ -360,6 +412,38 @@ cleanup:
 	free(v.types);
 	free(buf);
 	return err;
+}
+
+static int verdict_container_cmp(const void *x, const void *y)
+{
+	const struct verdict_container *a = x, *b = y;
+
+	return (a->items_per_s < b->items_per_s) - (a->items_per_s > b->items_per_s);
+}
+
+void verdict_add_containers(struct verdict *v, const struct verdict_container *c, size_t n)
+{
+	struct verdict_sb sb = { .b = v->growth.reason, .len = sizeof(v->growth.reason) };
+	struct verdict_container sorted[16];
+	size_t k = 0;
+	char r[48];
+
+	if (!v->growth.leak)
+		return;
+	for (size_t i = 0; i < n && k < 16; i++)
+		if (c[i].type && isfinite(c[i].items_per_s) && c[i].items_per_s > 0)
+			sorted[k++] = c[i];
+	if (!k)
+		return;
+	qsort(sorted, k, sizeof(sorted[0]), verdict_container_cmp);
+	sb.pos = strlen(sb.b);
+	sb_printf(&sb, "; growing container%s: ", k > 1 ? "s" : "");
+	for (size_t i = 0; i < k && i < 3; i++) {
+		sb_printf(&sb, "%s%s (1 object) %s items/s", i ? "; " : "", sorted[i].type,
+			  report_human_rate(r, sizeof(r), sorted[i].items_per_s));
+		for (int j = 0; j < 3 && sorted[i].held[j]; j++)
+			sb_printf(&sb, "%s%s", j ? ", " : ", holding ", sorted[i].held[j]);
+	}
 }
 
 void verdict_clear(struct verdict *v)

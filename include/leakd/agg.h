@@ -53,6 +53,7 @@ struct agg_point {
 	double bytes;
 	double fds;
 	double rss;
+	double native;	/* anonymous RSS not explained by Python objects: rss_anon - bytes */
 };
 
 /* One census point of one type. */

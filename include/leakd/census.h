@@ -35,6 +35,7 @@
 #define CENSUS_NAME_MAX PYNAME_MAX
 #define CENSUS_DEFAULT_MAX_STEPS 50000000ull
 #define CENSUS_DEFAULT_MAX_TYPES 4096
+#define CENSUS_DEFAULT_MAX_SEEDS (16u << 20)	/* 24 bytes each: 384 MiB at most */
 
 struct census_type {
 	uint64_t type_addr;		/* 0 for the "(other)" bucket */
@@ -61,6 +62,7 @@ struct census {
 	char partial[96];		/* why the answer is incomplete, or "" */
 	struct heapwalk_container containers[CENSUS_CONTAINERS];	/* largest first */
 	size_t ncontainers;
+	struct census_ctx *pending;	/* between census_walk() and census_reach(): owned */
 	struct census_type *types;	/* sorted by objects desc; owned; census_free() */
 	size_t ntypes;
 	uint64_t gen_objects[4];	/* generations 0..2, then the permanent generation */
@@ -82,8 +84,10 @@ struct census_limits {
 	 * the allocations the probes recorded. */
 	void (*visit)(void *ctx, uint64_t node, uint64_t obj, uint64_t type);
 	void *visit_ctx;
-	/* Also walk everything the tracked objects reach (3.8+). */
+	/* Also walk everything the tracked objects reach (3.8+): see
+	 * census_reach(). */
 	bool reachable;
+	size_t max_seeds;	/* tracked objects followed; 0: CENSUS_DEFAULT_MAX_SEEDS */
 	struct heapwalk_limits heap;
 };
 
@@ -126,6 +130,21 @@ int census_gc_state(const struct memreader *m, const struct pylayout *l, uint64_
  */
 int census_walk(const struct memreader *m, const struct pylayout *l, uint64_t runtime_addr,
 		const struct census_limits *lim, struct census *out);
+
+/*
+ * Completes a reachable census that census_walk() left pending (it returns
+ * with out->pending set and nothing counted yet when lim->reachable): follows
+ * the referents of every tracked object the list walk found (heapwalk.h),
+ * then counts, sizes and names the types. The list walk is what needs the
+ * target stopped, since it follows links the collector rewrites; this part
+ * may run after the target is resumed, so that a heap of untracked objects
+ * ten times the tracked ones does not stretch the pause ten times. Under
+ * churn its counts are then as of a few milliseconds later, and referents
+ * freed meanwhile are rejected or counted once; on a quiet process they are
+ * exact. Returns 0, or -ENOMEM, -ESRCH, -EPERM, -EINVAL (nothing pending);
+ * *inout is released either way on error.
+ */
+int census_reach(const struct memreader *m, struct census *inout);
 
 /* Releases out->types and zeroes *c; NULL-safe. */
 void census_free(struct census *c);

@@ -31,6 +31,7 @@ struct leakd_opts {
 	double duration_s;		/* 0: until targets exit or a signal */
 	double interval_s;		/* sample period, default 5 */
 	double census_period_s;		/* at most one census per period, default 1 */
+	double max_pause_share;		/* the target stopped at most this share of the time (0.005) */
 	enum leakd_mode mode;
 	enum leakd_format format;
 	const char *output;		/* NULL: stdout */

@@ -24,7 +24,8 @@
 struct leakd_config {
 	char listen_address[128];	/* "127.0.0.1:9477"; "host:port", ":port", "[::1]:port" */
 	char telemetry_path[64];	/* "/metrics" */
-	double census_period_s;		/* 5.0: at most one census per process per period; >= 0.05 */
+	double census_period_s;		/* 1.0: at most one census per process per period; >= 0.05 */
+	double max_pause_share;		/* 0.005: a process is stopped at most this share of the time */
 	double scan_interval_s;		/* 2.0: how often /proc is scanned for new Python processes */
 	unsigned max_processes;		/* 256: processes watched at once (1..65536) */
 	unsigned top_types;		/* 10: types exported per process, bounds cardinality (0..1000) */

@@ -59,7 +59,8 @@ struct report_type_row {
 	uint64_t live_objects;			/* at the last census */
 	uint64_t live_bytes;			/* at the last census, 0 if unknown */
 	double growth_per_s;			/* Theil-Sen slope of the floors, NaN if unknown */
-	bool leak;
+	double bytes_per_s;			/* the same for its live bytes, NaN if unknown */
+	bool leak;				/* its objects or its bytes keep growing */
 };
 
 /* The summary's "growth" object; verdict_compute() fills it. */
@@ -105,6 +106,18 @@ struct report_census {
 	uint64_t pause_us_max;
 	uint64_t pause_us_mean;
 	uint64_t objects_walked;
+	bool reachable;			/* the walk followed referents beyond the GC's lists */
+	uint64_t untracked_objects;	/* of the last census: objects the GC does not track */
+	double period_s;		/* the census period the pause budget chose, last */
+	double pause_share;		/* time the target spent stopped, share of the session */
+	char partial[96];		/* why the last census is incomplete, or "" */
+};
+
+/* Where the process's memory is, at the last census; REPORT_UNKNOWN if unknown. */
+struct report_memory {
+	int64_t python_objects;		/* bytes of every object the census counted */
+	int64_t other_heap;		/* anonymous resident memory not explained by them */
+	int64_t rss;
 };
 
 struct report_summary {
@@ -133,6 +146,7 @@ struct report_summary {
 	int64_t rss_bytes;		/* REPORT_UNKNOWN if unknown */
 	struct report_coverage coverage;
 	struct report_census census;
+	struct report_memory memory;
 };
 
 /*

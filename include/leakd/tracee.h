@@ -63,6 +63,8 @@ struct tracee {
 
 	/* census statistics */
 	uint64_t census_runs, census_failures, pause_us_sum, pause_us_max, objects_walked;
+	double period_s;		/* the census period the pause budget asks for now */
+	uint64_t reach_us_sum;		/* leakd's time following referents, target running */
 	uint64_t last_objects, last_bytes;
 	uint64_t last_seen_by_probes;	/* of last_objects, how many the live table holds */
 	struct tracee_type *types;	/* trace mode: TRACEE_TYPE_SLOTS, open addressing */
@@ -77,6 +79,19 @@ struct tracee {
 	int gc_gen;			/* generation of the collection in progress, -1 unknown */
 
 	int64_t rss_bytes, open_fds;
+	int64_t rss_anon;		/* anonymous resident bytes (heap, arenas, mmaps) */
+
+	/* The largest containers of the first census that saw them and of the
+	 * latest, matched by address, to say which one grows. */
+	struct tracee_container {
+		uint64_t addr, type;
+		double t0, t1;
+		uint64_t items0, items1;
+		char name[REPORT_TYPE_NAME_MAX];
+		char held[3][REPORT_TYPE_NAME_MAX];
+		bool seen_now;
+	} containers[2 * CENSUS_CONTAINERS];
+	size_t ncontainers;
 
 	/* probes */
 	enum allocplan_gc_kind gc_hook;
@@ -112,7 +127,11 @@ void tracee__event(struct tracee *tr, const struct leakd_event *e);
 /* Whether a census is due: at the first collection after 0.9 census
  * periods (the lists are freshly merged, counts sit at their floor), else on
  * the timer at 1.1 periods, so the detector gets about one point per period
- * whether the GC runs often, rarely or not at all. */
+ * whether the GC runs often, rarely or not at all. The period is
+ * --census-period, stretched so that the pauses stay within
+ * --max-pause-share of the time: after a pause P the next census waits at
+ * least P / share, so a heap ten times larger is counted ten times less
+ * often, never skipped. */
 bool tracee__census_due(const struct tracee *tr, double now);
 
 /* Runs a census now (freezing the target unless told not to) and appends a

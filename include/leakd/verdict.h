@@ -31,6 +31,7 @@ struct verdict {
 	struct verdict_signal objects;
 	struct verdict_signal bytes;
 	struct verdict_signal fds;
+	struct verdict_signal native;	/* memory outside Python objects */
 	struct report_type_row *types;	/* heap, owned: leaking first, then growth desc */
 	size_t n_types;
 	size_t n_leaking_types;
@@ -42,6 +43,20 @@ struct verdict {
  * verdict_clear().
  */
 int verdict_compute(const struct agg *a, const struct detect_params *p, struct verdict *out);
+
+/* A container the census saw in two censuses, to say which one grows. */
+struct verdict_container {
+	const char *type;		/* its type's name */
+	double items_per_s;		/* len() growth between the two */
+	const char *held[3];		/* what it holds most, NULL-terminated early */
+};
+
+/*
+ * Appends "; growing containers: list (1 object) +2,000 items/s, holding
+ * str, tuple" to the reason of a leaking verdict for up to 3 of the n
+ * containers (those that grow, fastest first). No-op when nothing leaks.
+ */
+void verdict_add_containers(struct verdict *v, const struct verdict_container *c, size_t n);
 
 /* Frees out->types and zeroes the struct; accepts NULL. */
 void verdict_clear(struct verdict *v);

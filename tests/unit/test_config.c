@@ -38,7 +38,8 @@ Test(config, defaults_are_documented_values)
 	config_defaults(&c);
 	cr_assert_str_eq(c.listen_address, "127.0.0.1:9477");
 	cr_assert_str_eq(c.telemetry_path, "/metrics");
-	cr_assert_float_eq(c.census_period_s, 5.0, 1e-9);
+	cr_assert_float_eq(c.census_period_s, 1.0, 1e-9);
+	cr_assert_float_eq(c.max_pause_share, 0.005, 1e-12);
 	cr_assert_float_eq(c.scan_interval_s, 2.0, 1e-9);
 	cr_assert_eq(c.max_processes, 256);
 	cr_assert_eq(c.top_types, 10);
@@ -108,13 +109,14 @@ Test(config, shipped_default_file_matches_defaults_when_uncommented)
 	}
 	fclose(f);
 	fclose(out);
-	cr_assert_eq(keys, 14, "every key is documented once (found %zu)", keys);
+	cr_assert_eq(keys, 15, "every key is documented once (found %zu)", keys);
 	config_defaults(&c);
 	config_defaults(&d);
 	cr_assert_eq(config_parse(text, len, "leakd.conf", &c, err, sizeof(err)), 0, "%s", err);
 	cr_assert_str_eq(c.listen_address, d.listen_address);
 	cr_assert_str_eq(c.telemetry_path, d.telemetry_path);
 	cr_assert_float_eq(c.census_period_s, d.census_period_s, 1e-9);
+	cr_assert_float_eq(c.max_pause_share, d.max_pause_share, 1e-12);
 	cr_assert_float_eq(c.scan_interval_s, d.scan_interval_s, 1e-9);
 	cr_assert_eq(c.max_processes, d.max_processes);
 	cr_assert_eq(c.top_types, d.top_types);

@@ -57,10 +57,13 @@ static const struct report_size_row sizes[] = {
 };
 
 static const struct report_type_row types[] = {
-	{ .type = "dict", .live_objects = 41200, .live_bytes = 0, .growth_per_s = 1200, .leak = true },
-	{ .type = "__main__.Item", .live_objects = 20000, .growth_per_s = 600.4, .leak = true },
-	{ .type = "list", .live_objects = 4000, .growth_per_s = -0.25, .leak = false },
-	{ .type = "new\"type\n", .live_objects = 3, .growth_per_s = NAN, .leak = false },
+	{ .type = "dict", .live_objects = 41200, .live_bytes = 0, .growth_per_s = 1200, .bytes_per_s = 96000,
+	  .leak = true },
+	{ .type = "__main__.Item", .live_objects = 20000, .growth_per_s = 600.4, .bytes_per_s = 28800.5,
+	  .leak = true },
+	{ .type = "list", .live_objects = 1, .live_bytes = 8000056, .growth_per_s = 0, .bytes_per_s = 8000,
+	  .leak = true },
+	{ .type = "new\"type\n", .live_objects = 3, .growth_per_s = NAN, .bytes_per_s = NAN, .leak = false },
 };
 
 static const struct report_type_row live_types[] = {
@@ -107,7 +110,11 @@ static void leak_summary(struct report_summary *s)
 	snprintf(s->coverage.warning, sizeof(s->coverage.warning),
 		 "PyObject_Malloc is inlined into 190 call sites: probes see <1%% of allocations");
 	s->census = (struct report_census){ .runs = 30, .pause_us_max = 1200, .pause_us_mean = 800,
-					    .objects_walked = 1234567 };
+					    .objects_walked = 1234567, .reachable = true,
+					    .untracked_objects = 61000, .period_s = 1.25, .pause_share = 0.0042 };
+	snprintf(s->census.partial, sizeof(s->census.partial), "the dedup set reached its memory limit");
+	s->memory = (struct report_memory){ .python_objects = 12582912, .other_heap = 4194304,
+					    .rss = 52428800 };
 }
 
 /* A GC-mode session with every optional value unknown. */
@@ -122,6 +129,7 @@ static void quiet_summary(struct report_summary *s)
 	snprintf(s->growth.reason, sizeof(s->growth.reason), "not enough samples yet (4 of 18 needed)");
 	s->open_fds = REPORT_UNKNOWN;
 	s->rss_bytes = REPORT_UNKNOWN;
+	s->memory = (struct report_memory){ REPORT_UNKNOWN, REPORT_UNKNOWN, REPORT_UNKNOWN };
 	s->coverage.mode = REPORT_MODE_GC;
 	s->coverage.tracked_seen_by_probes = NAN;
 }
