@@ -360,13 +360,21 @@ static void fit_cache(struct tracee *tr)
 		(void)remote__resize(tr->mem, want);	/* on -ENOMEM the old cache serves */
 }
 
-/* The pause budget: the next census no sooner than this pause takes of the
- * allowed share, and never sooner than --census-period. */
+/* The pause budget: the next census no sooner than the pause takes of the
+ * allowed share, and never sooner than --census-period. The pause that
+ * counts is the smaller of the last two: one long pause (the first census
+ * faulting the heap in, the machine busy elsewhere) does not stretch the
+ * period, two in a row do, so at most one pause in a row exceeds the budget
+ * and the share of time stopped stays within it on average. */
 static void schedule_next(struct tracee *tr, double pause_us)
 {
 	double share = tr->opts->max_pause_share > 0 ? tr->opts->max_pause_share : 0.005;
-	double need = pause_us / 1e6 / share;
+	double p = tr->census_runs > 1 && tr->prev_pause_us < pause_us ? tr->prev_pause_us : pause_us;
+	double need = p / 1e6 / share;
 
+	tr->prev_pause_us = pause_us;
+	if (tr->census_runs <= 1)
+		need = 0;	/* the first census faults in leakd's cache and the target's pages */
 	tr->period_s = need > tr->opts->census_period_s ? need : tr->opts->census_period_s;
 }
 

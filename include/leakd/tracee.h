@@ -64,6 +64,7 @@ struct tracee {
 	/* census statistics */
 	uint64_t census_runs, census_failures, pause_us_sum, pause_us_max, objects_walked;
 	double period_s;		/* the census period the pause budget asks for now */
+	double prev_pause_us;		/* the census before the last one's pause */
 	uint64_t reach_us_sum;		/* leakd's time following referents, target running */
 	uint64_t last_objects, last_bytes;
 	uint64_t last_seen_by_probes;	/* of last_objects, how many the live table holds */

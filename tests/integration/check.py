@@ -9,7 +9,9 @@ Usage: check.py KIND NAME DIR [--rc N] [--python VERSION] [--pid PID ...]
                 [--records FILE] [--min-open-fds N] [--exe PATH] [--target-alive yes|no]
 KIND is one of: leak, leak_fds, healthy, cycles_gc, observer, census, dead_pid,
 not_python, bad_flag, exited, multi_pid, sigint, sigint_attached, container,
-unknown_layout.
+unknown_layout, untracked (--truth FILE), reachable_exact (--truth FILE: the target's
+output, full first, then the --empty baseline's; --pid full --pid empty), native,
+native_freed.
 Runs with the system python3 (3.6+); standard library only.
 """
 import argparse
@@ -87,6 +89,17 @@ def find_type_count(summary, want):
         return None
 
     return walk(summary.get("census"))
+
+
+def load_truth(path):
+    """The expected verdict a workload wrote about itself (--truth)."""
+    try:
+        with open(path) as f:
+            truth = json.load(f)
+    except (IOError, ValueError) as e:
+        raise CaseFailed("the program's truth file %s is unreadable: %s" % (path, e))
+    require(isinstance(truth.get("types"), list) and truth["types"], "truth lists no types: %r" % truth)
+    return truth
 
 
 def growth_brief(s):
@@ -260,6 +273,57 @@ def case_assertions(args, kind, samples, summaries):
                 "census Leaky=%r Slotted=%r, expected 12345 and 2345; %s"
                 % (got["Leaky"], got["Slotted"], growth_brief(s)))
         return "Leaky 12345, Slotted 2345"
+    if kind == "untracked":
+        truth = load_truth(args.truth)
+        if not truth["leak"]:
+            require(g["leak"] is False, "healthy %s flagged as a leak: %s"
+                    % (truth["container"], growth_brief(s)))
+            return "not flagged (%s)" % g["reason"]
+        require(g["leak"] is True, "leak of %s not flagged: %s" % (truth["types"], growth_brief(s)))
+        leaking = [str(t.get("type")) for t in s["top_types"] if t.get("leak")]
+        for want in truth["types"]:
+            require(any(type_name_matches(n, want) for n in leaking),
+                    "%s is not among the leaking types %s: %s" % (want, leaking, growth_brief(s)))
+        reason = str(g["reason"])
+        require(any(w in reason for w in truth["types"] + [truth["container"]]),
+                "the reason names none of %s: %r" % (truth["types"] + [truth["container"]], reason))
+        return "flagged, leaking types %s" % ", ".join(leaking[:5])
+    if kind == "reachable_exact":
+        truths = [json.loads(l) for l in read(args.truth).splitlines() if l.startswith("{")]
+        require(len(truths) == 2, "expected the truth lines of the full and empty targets, got %d"
+                % len(truths))
+        by_pid = dict((x["pid"], x) for x in summaries)
+        full, empty = by_pid[args.pid[0]], by_pid[args.pid[1]]
+        got = []
+        for typ, key in (("str", "str"), ("bytes", "bytes")):
+            def row(summary):
+                for t in summary["top_types"]:
+                    if t.get("type") == typ:
+                        return t
+                raise CaseFailed("no %s row in top_types of pid %s: %s" % (typ, summary["pid"],
+                                                                           growth_brief(summary)))
+            for what in ("objects", "bytes"):
+                want = truths[0]["%s_%s" % (key, what)] - truths[1]["%s_%s" % (key, what)]
+                have = row(full)["live_" + what] - row(empty)["live_" + what]
+                require(abs(have - want) <= 0.01 * want,
+                        "%s %s: leakd counts %d more than the baseline, the program holds %d (off by "
+                        "%.2f%%, 1%% allowed)" % (typ, what, have, want, 100.0 * (have - want) / want))
+                got.append("%s %s %d/%d" % (typ, what, have, want))
+        require(full["census"].get("reachable") is True, "census.reachable is not true")
+        return "; ".join(got)
+    if kind in ("native", "native_freed"):
+        if kind == "native_freed":
+            require(g["leak"] is False, "a program that frees what it mallocs was flagged: "
+                    + growth_brief(s))
+            return "not flagged (%s)" % g["reason"]
+        require(g["leak"] is True, "native leak not flagged: " + growth_brief(s))
+        reason = str(g["reason"])
+        require("outside" in reason and "native" in reason,
+                "the reason does not blame memory outside Python objects: %r" % reason)
+        mem = s.get("memory") or {}
+        require(isinstance(mem.get("other_heap"), int) and isinstance(mem.get("python_objects"), int),
+                "summary.memory lacks other_heap/python_objects: %s" % json.dumps(mem))
+        return "flagged: %s" % reason
     if kind == "exited":
         require(s["exited"] is True, "target exited mid-session but summary.exited is %r" % s["exited"])
         return "exited=true after %ss" % s["duration_s"]
@@ -293,6 +357,7 @@ def main():
     ap.add_argument("--records", default=None)
     ap.add_argument("--min-open-fds", type=int, default=100)
     ap.add_argument("--exe", default=None, help="container: the exe path leakd must report")
+    ap.add_argument("--truth", default=None, help="untracked/reachable_exact: the program's own truth")
     ap.add_argument("--target-alive", choices=("yes", "no"), default=None,
                     help="sigint_attached: whether the target outlived leakd")
     args = ap.parse_args()

@@ -228,6 +228,50 @@ case_census() { # NAME INTERP
 	verdict "$name" "$d/check"
 }
 
+# Leaks of objects the GC does not track (tests/programs/leak_untracked.py); the
+# program writes its own truth (leak or not, which types, what holds them).
+case_untracked() { # NAME INTERP SECONDS WORKLOAD_KIND
+	local name=$1 interp=$2 secs=$3 wk=$4
+	local d=$out/cases/${name//\//_}
+	mkdir -p "$d"
+	py_argv "$interp"
+	py_envargs "$interp"
+	leakd_run "$d" $((secs + 60)) "${PYENVARGS[@]}" --format json --duration "$secs" --interval 1 \
+		-- "${PYARGV[@]}" "$progs/leak_untracked.py" --kind "$wk" --truth "$d/truth.json" \
+		--seconds $((secs + 15))
+	"${checker[@]}" untracked "$name" "$d" --rc 0 --truth "$d/truth.json" \
+		--python "$(py_version "$interp")" >"$d/check" 2>&1
+	verdict "$name" "$d/check"
+}
+
+# Exact counts and bytes of untracked objects: exact_reachable.py holds 54,321 str and
+# 4,321 bytes; the same program with --empty is the baseline to subtract.
+case_reachable_exact() { # NAME INTERP
+	local name=$1 interp=$2
+	local d=$out/cases/${name//\//_}
+	mkdir -p "$d"
+	if ! start_bg "$interp" yes "$d/full.log" "$progs/exact_reachable.py" --seconds 120; then
+		echo "FAIL $name: exact_reachable.py did not print ready: $(tail -n 3 "$d/full.log")" | tee "$d/check"
+		head -n1 "$d/check" >>"$results"
+		stop_bg "$BG_PID"
+		return
+	fi
+	local full=$BG_PID
+	if ! start_bg "$interp" yes "$d/empty.log" "$progs/exact_reachable.py" --seconds 120 --empty; then
+		echo "FAIL $name: exact_reachable.py --empty did not print ready" | tee "$d/check"
+		head -n1 "$d/check" >>"$results"
+		stop_bg "$full" "$BG_PID"
+		return
+	fi
+	local empty=$BG_PID
+	leakd_run "$d" 60 --pid "$full" --pid "$empty" --format json --duration 5 --interval 1
+	stop_bg "$full" "$empty"
+	cat "$d/full.log" "$d/empty.log" >"$d/truth"
+	"${checker[@]}" reachable_exact "$name" "$d" --rc 0 --pid "$full" --pid "$empty" --truth "$d/truth" \
+		--python "$(py_version "$interp")" >"$d/check" 2>&1
+	verdict "$name" "$d/check"
+}
+
 case_dead_pid() {
 	local name=$1 d=$out/cases/${1//\//_}
 	true &
@@ -440,6 +484,13 @@ for interp in "${interp_spine[@]}"; do
 	enqueue case_cmd "$interp/healthy_cache" "$interp" healthy "$s" 0 healthy_cache.py
 	enqueue case_cmd "$interp/healthy_sawtooth" "$interp" healthy "$s" 0 healthy_sawtooth.py
 	enqueue case_census "$interp/exact_census" "$interp"
+	# Untracked objects: every workload on the spine.
+	for wk in tuples bytearrays thread_dicts str_cache int_set lru deque cleared; do
+		enqueue case_untracked "$interp/untracked_$wk" "$interp" "$s" "$wk"
+	done
+	enqueue case_reachable_exact "$interp/reachable_exact" "$interp"
+	enqueue case_cmd "$interp/native_malloc" "$interp" native "$s" 0 leak_native.py
+	enqueue case_cmd "$interp/native_freed" "$interp" native_freed "$s" 0 leak_native.py --free
 done
 if [[ " ${interp_spine[*]} " == *" debian-3.11 "* ]]; then
 	enqueue case_dead_pid "cli/dead_pid"
@@ -467,7 +518,14 @@ for interp in "${interp_extra[@]}"; do
 	enqueue case_cmd "$interp/observer_registry" "$interp" observer "$s" 0 observer_registry.py
 	enqueue case_cmd "$interp/healthy_sawtooth" "$interp" healthy "$s" 0 healthy_sawtooth.py
 	enqueue case_census "$interp/exact_census" "$interp"
+	enqueue case_reachable_exact "$interp/reachable_exact" "$interp"
+	for wk in tuples str_cache; do
+		enqueue case_untracked "$interp/untracked_$wk" "$interp" "$s" "$wk"
+	done
 	if [ -n "${LEAKD_IT_FULL:-}" ]; then
+		for wk in bytearrays thread_dicts int_set lru deque cleared; do
+			enqueue case_untracked "$interp/untracked_$wk" "$interp" "$s" "$wk"
+		done
 		enqueue case_cmd "$interp/open_files" "$interp" leak_fds "$s" 0 leak_open_files.py --rate 20
 		enqueue case_cmd "$interp/healthy_cache" "$interp" healthy "$s" 0 healthy_cache.py
 	fi

@@ -197,3 +197,80 @@ Test(verdict, slow_fd_leak_of_a_few_dozen_is_flagged)
 	verdict_clear(&v);
 	agg__free(a);
 }
+
+/* 30 samples of a process whose object count is flat: one "list" whose bytes
+ * grow by bytes_rate, and anonymous memory outside objects growing by
+ * native_rate. */
+static struct agg *make_flat_agg(double bytes_rate, double native_rate)
+{
+	struct agg *a = agg__new(NULL);
+	const char *names[] = { "list", "str" };
+
+	lcg_state = 777;
+	for (int i = 0; i < 30; i++) {
+		double t = i, objs = 50000 * (1 + 0.01 * noise());
+		struct agg_point p = {
+			.t = t, .objects = objs, .bytes = 4e6 + 0.01e6 * noise(), .fds = 5, .rss = 50e6,
+			.native = 6e6 + native_rate * t + 0.05e6 * noise(),
+		};
+		uint64_t ob[2] = { 1, 30000 + (uint64_t)(100 * (1 + noise())) };
+		uint64_t by[2] = { 1000000 + (uint64_t)(bytes_rate * t), 2400000 };
+
+		agg__add_point(a, &p);
+		cr_assert_eq(agg__add_type_counts(a, t, names, ob, by, 2), 0);
+	}
+	return a;
+}
+
+Test(verdict, one_container_growing_in_bytes_is_a_type_leak_named_by_bytes)
+{
+	struct agg *a = make_flat_agg(80000, 0);
+	struct verdict v;
+	const struct report_type_row *list = NULL;
+
+	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
+	for (size_t i = 0; i < v.n_types; i++)
+		if (!strcmp(v.types[i].type, "list"))
+			list = &v.types[i];
+	cr_assert_not_null(list);
+	cr_assert(list->leak, "%s", v.growth.reason);
+	cr_assert_float_eq(list->bytes_per_s, 80000, 2000);
+	cr_assert(v.growth.leak);
+	cr_assert_not_null(strstr(v.growth.reason, "list +78.1 KiB/s"), "%s", v.growth.reason);
+	/* the container clause names what grows and what it holds */
+	struct verdict_container c[2] = {
+		{ .type = "dict", .items_per_s = 0 },
+		{ .type = "list", .items_per_s = 1000, .held = { "str", "tuple" } },
+	};
+	verdict_add_containers(&v, c, 2);
+	cr_assert_not_null(strstr(v.growth.reason, "; growing container: list (1 object) +1,000 items/s, holding str, tuple"),
+			   "%s", v.growth.reason);
+	verdict_clear(&v);
+	agg__free(a);
+}
+
+Test(verdict, memory_outside_objects_that_keeps_growing_is_blamed_on_native_code)
+{
+	struct agg *a = make_flat_agg(0, 400e3);
+	struct verdict v;
+
+	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
+	cr_assert(v.growth.leak);
+	cr_assert(v.native.r.leak);
+	cr_assert_not(v.objects.r.leak);
+	cr_assert_not_null(strstr(v.growth.reason, "Python objects are flat, but memory outside them grew"),
+			   "%s", v.growth.reason);
+	cr_assert_not_null(strstr(v.growth.reason, "native code"), "%s", v.growth.reason);
+	verdict_clear(&v);
+	agg__free(a);
+
+	/* a megabyte of arena retention that then holds still is not a leak */
+	a = make_flat_agg(0, 30e3);
+	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
+	cr_assert_not(v.native.r.leak, "%s", v.growth.reason);
+	cr_assert_not(v.growth.leak, "%s", v.growth.reason);
+	verdict_add_containers(&v, (struct verdict_container[]){ { .type = "list", .items_per_s = 5 } }, 1);
+	cr_assert_null(strstr(v.growth.reason, "container"), "no container clause without a leak");
+	verdict_clear(&v);
+	agg__free(a);
+}
