@@ -267,10 +267,14 @@ static void publish(struct daemon *d)
 		p->rss_bytes = tr->rss_bytes;
 		p->census_runs = tr->census_runs;
 		p->census_pause_seconds_max = tr->census_runs ? tr->pause_us_max / 1e6 : NAN;
+		p->census_period_seconds = tr->census_runs ? tr->period_s : NAN;
+		p->other_heap_bytes = tr->census_runs && tr->rss_anon >= 0 && tr->last.reachable ?
+			tr->rss_anon - (int64_t)tr->last_bytes : METRICS_UNKNOWN;
 		p->types = &types[nt];
 		for (size_t k = 0; w->have_verdict && k < w->v.n_types && k < d->cfg.top_types; k++) {
 			types[nt].type = w->v.types[k].type;
 			types[nt].live_objects = (double)w->v.types[k].live_objects;
+			types[nt].live_bytes = (double)w->v.types[k].live_bytes;
 			nt++;
 			p->ntypes++;
 		}

@@ -239,12 +239,16 @@ static double get_open_fds(const struct metrics_proc *p) { return metrics_signed
 static double get_rss(const struct metrics_proc *p) { return metrics_signed(p->rss_bytes); }
 static double get_census_runs(const struct metrics_proc *p) { return (double)p->census_runs; }
 static double get_pause_max(const struct metrics_proc *p) { return p->census_pause_seconds_max; }
+static double get_other_heap(const struct metrics_proc *p) { return metrics_signed(p->other_heap_bytes); }
+static double get_census_period(const struct metrics_proc *p) { return p->census_period_seconds; }
 
 static const struct metrics_proc_family metrics_proc_families_a[] = {
 	{ { "leakd_live_objects", "gauge",
-	    "Live GC-tracked objects in the process at the last census." }, get_live_objects },
+	    "Live objects in the process at the last census: GC-tracked ones and all they reach." },
+	  get_live_objects },
 	{ { "leakd_live_bytes", "gauge",
-	    "Shallow size in bytes of the live GC-tracked objects at the last census." }, get_live_bytes },
+	    "Bytes of the live objects at the last census, item arrays and hash tables included." },
+	  get_live_bytes },
 	{ { "leakd_live_objects_growth_per_second", "gauge",
 	    "Growth rate of the floor of live objects (Theil-Sen slope), objects per second." },
 	  get_objects_growth },
@@ -274,15 +278,25 @@ static const struct metrics_proc_family metrics_proc_families_b[] = {
 	{ { "leakd_open_fds", "gauge", "Open file descriptors of the process." }, get_open_fds },
 	{ { "leakd_resident_memory_bytes", "gauge", "Resident set size of the process in bytes." },
 	  get_rss },
+	{ { "leakd_other_heap_bytes", "gauge",
+	    "Anonymous resident memory not explained by the live objects: native allocations, "
+	    "allocator retention." }, get_other_heap },
 	{ { "leakd_census_runs_total", "counter",
 	    "Censuses (walks of the GC lists) run on the process." }, get_census_runs },
 	{ { "leakd_census_pause_seconds_max", "gauge",
 	    "Longest time the process was stopped for one census, in seconds." }, get_pause_max },
+	{ { "leakd_census_period_seconds", "gauge",
+	    "Census period the pause budget chose for the process, in seconds." }, get_census_period },
 };
 
 static const struct metrics_family metrics_type_family = {
 	"leakd_type_live_objects", "gauge",
-	"Live GC-tracked objects of one type at the last census (top types only).",
+	"Live objects of one type at the last census (top types only).",
+};
+
+static const struct metrics_family metrics_type_bytes_family = {
+	"leakd_type_live_bytes", "gauge",
+	"Bytes of the live objects of one type at the last census (top types only).",
 };
 
 static void metrics_proc_family(struct metrics_writer *w, const struct metrics_proc_family *pf,
@@ -296,7 +310,7 @@ static void metrics_proc_family(struct metrics_writer *w, const struct metrics_p
 /* Type rows, duplicates summed into the first: two names truncated to the
  * same prefix must not become two identical series, which Prometheus would
  * reject. Top-K is small, so the quadratic scan costs nothing. */
-static void metrics_types(struct metrics_writer *w, const struct metrics_proc *p)
+static void metrics_types(struct metrics_writer *w, const struct metrics_proc *p, bool bytes)
 {
 	for (size_t i = 0; i < p->ntypes; i++) {
 		const char *name = p->types[i].type ? p->types[i].type : "";
@@ -308,7 +322,7 @@ static void metrics_types(struct metrics_writer *w, const struct metrics_proc *p
 		if (seen)
 			continue;
 		for (size_t j = i; j < p->ntypes; j++) {
-			double v = p->types[j].live_objects;
+			double v = bytes ? p->types[j].live_bytes : p->types[j].live_objects;
 
 			if (isnan(v) || strcmp(p->types[j].type ? p->types[j].type : "", name))
 				continue;
@@ -404,7 +418,10 @@ static void metrics_render_procs(struct metrics_writer *w, const struct metrics_
 
 	metrics_family_begin(w, &metrics_type_family);
 	for (size_t i = 0; i < n; i++)
-		metrics_types(w, &procs[i]);
+		metrics_types(w, &procs[i], false);
+	metrics_family_begin(w, &metrics_type_bytes_family);
+	for (size_t i = 0; i < n; i++)
+		metrics_types(w, &procs[i], true);
 }
 
 int metrics_render(char **buf, size_t *len, const struct metrics_self *self,

@@ -32,6 +32,7 @@
 struct metrics_type_row {
 	const char *type;		/* "dict", "__main__.Item", "(other)" */
 	double live_objects;		/* NaN -> omitted */
+	double live_bytes;		/* NaN -> omitted */
 };
 
 /* One watched process. Strings are borrowed; NULL counts as "". */
@@ -57,9 +58,11 @@ struct metrics_proc {
 
 	int64_t open_fds;		/* METRICS_UNKNOWN -> omitted */
 	int64_t rss_bytes;		/* METRICS_UNKNOWN -> omitted */
+	int64_t other_heap_bytes;	/* anonymous RSS minus live bytes; METRICS_UNKNOWN -> omitted */
 
 	uint64_t census_runs;
 	double census_pause_seconds_max;	/* NaN -> omitted */
+	double census_period_seconds;		/* NaN -> omitted */
 
 	const struct metrics_type_row *types;	/* not owned */
 	size_t ntypes;

@@ -245,10 +245,10 @@ static void assert_promtool_accepts(const char *text)
 /* ---- fixtures ---- */
 
 static const struct metrics_type_row web_types[] = {
-	{ "__main__.Session", 41200 },
-	{ "dict", 18000 },
-	{ "list", 5000 },
-	{ "(other)", 1234 },
+	{ "__main__.Session", 41200, 2636800 },
+	{ "dict", 18000, 4320000 },
+	{ "list", 5000, 440000 },
+	{ "(other)", 1234, NAN },
 };
 
 static struct metrics_proc web_proc(void)
@@ -262,7 +262,8 @@ static struct metrics_proc web_proc(void)
 		.gc_known = true, .gc_collections = { 812, 73, 4 },
 		.gc_collected = 10233, .gc_uncollectable = 0,
 		.open_fds = 37, .rss_bytes = 104857600,
-		.census_runs = 40, .census_pause_seconds_max = 0.0042,
+		.census_runs = 40, .census_pause_seconds_max = 0.0042, .census_period_seconds = 1,
+		.other_heap_bytes = 4194304,
 		.types = web_types, .ntypes = 4,
 	};
 }
@@ -279,7 +280,8 @@ static struct metrics_proc worker_proc(void)
 		.leak_suspected = false, .leak_confidence = NAN,
 		.gc_known = true, .gc_collections = { 3, 0, 0 },
 		.open_fds = METRICS_UNKNOWN, .rss_bytes = 20971520,
-		.census_runs = 1, .census_pause_seconds_max = 0.0005,
+		.census_runs = 1, .census_pause_seconds_max = 0.0005, .census_period_seconds = 2.5,
+		.other_heap_bytes = METRICS_UNKNOWN,
 	};
 }
 
@@ -361,7 +363,7 @@ Test(metrics, promtool_accepts_golden_output)
 
 Test(metrics, label_values_are_escaped)
 {
-	static const struct metrics_type_row types[] = { { "evil\"} 1\nleakd_x 2", 5 } };
+	static const struct metrics_type_row types[] = { { "evil\"} 1\nleakd_x 2", 5, 500 } };
 	struct metrics_proc p = web_proc();
 	struct metrics_self s = self_fixture();
 	char *out;
@@ -482,7 +484,7 @@ Test(metrics, leak_suspected_is_zero_or_one)
 Test(metrics, duplicate_type_names_are_summed)
 {
 	static const struct metrics_type_row types[] = {
-		{ "app.VeryLongName", 10 }, { "dict", 3 }, { "app.VeryLongName", 5 }, { "x", NAN },
+		{ "app.VeryLongName", 10, 100 }, { "dict", 3, 30 }, { "app.VeryLongName", 5, 50 }, { "x", NAN, NAN },
 	};
 	struct metrics_proc p = web_proc();
 	struct metrics_self s = self_fixture();
@@ -492,6 +494,7 @@ Test(metrics, duplicate_type_names_are_summed)
 	p.ntypes = 4;
 	out = render(&s, &p, 1);
 	cr_assert_not_null(strstr(out, ",type=\"app.VeryLongName\"} 15\n"), "%s", out);
+	cr_assert_not_null(strstr(out, ",type=\"app.VeryLongName\"} 150\n"), "%s", out);
 	cr_assert_not_null(strstr(out, ",type=\"dict\"} 3\n"), "%s", out);
 	cr_assert_null(strstr(out, ",type=\"x\"}"), "%s", out);
 	cr_assert_null(check_exposition(out), "%s", out);
