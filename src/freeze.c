@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,7 +41,34 @@ struct freeze {
 	pid_t pid;
 	struct freeze_task *t;
 	size_t n, cap;
+	int nice_before;	/* this thread's nice value before the freeze */
+	bool reniced;
 };
+
+/*
+ * While a target is held, the thread holding it is what keeps it stopped:
+ * on a busy machine, every time slice it waits for is pause the target
+ * pays. It runs at FREEZE_NICE for that window (root may raise priority;
+ * failing to is harmless) and returns to its own priority at the thaw.
+ */
+#define FREEZE_NICE -10
+
+static void freeze_renice(struct freeze *f)
+{
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+
+	errno = 0;
+	f->nice_before = getpriority(PRIO_PROCESS, (id_t)tid);
+	if (errno || f->nice_before <= FREEZE_NICE)
+		return;
+	f->reniced = setpriority(PRIO_PROCESS, (id_t)tid, FREEZE_NICE) == 0;
+}
+
+static void freeze_unrenice(struct freeze *f)
+{
+	if (f->reniced)
+		(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), f->nice_before);
+}
 
 static long long freeze_now_ns(void)
 {
@@ -167,6 +196,7 @@ int freeze__stop(pid_t pid, struct freeze **out)
 	if (!f)
 		return -ENOMEM;
 	f->pid = pid;
+	freeze_renice(f);
 
 	/* Threads we have not stopped yet may create more: list until stable. */
 	for (round = 0; round < FREEZE_MAX_ROUNDS; round++) {
@@ -243,6 +273,7 @@ int freeze__thaw(struct freeze *f)
 			usleep(50);
 		}
 	}
+	freeze_unrenice(f);
 	free(f->t);
 	free(f);
 	return first;

@@ -264,3 +264,18 @@ struct memreader remote__reader(struct remote *r)
 {
 	return (struct memreader){ .read = remote_reader_read, .ctx = r };
 }
+
+int remote__warm(struct remote *r, uint64_t addr, uint64_t len)
+{
+	static uint8_t sink[REMOTE_BLOCK_SIZE];
+
+	if (!r)
+		return -EINVAL;
+	for (uint64_t a = addr & ~(uint64_t)(REMOTE_BLOCK_SIZE - 1); a < addr + len; a += REMOTE_BLOCK_SIZE) {
+		ssize_t n = remote_sys(r, a, sink, REMOTE_BLOCK_SIZE);
+
+		if (n == -ESRCH || n == -EPERM)
+			return (int)n;
+	}
+	return 0;
+}

@@ -330,6 +330,7 @@ static int json_summary(FILE *f, const struct report_summary *s)
 	jsonw_kv_u64(&w, "pause_us_mean", s->census.pause_us_mean);
 	jsonw_kv_u64(&w, "objects_walked", s->census.objects_walked);
 	jsonw_kv_bool(&w, "reachable", s->census.reachable);
+	jsonw_kv_u64(&w, "reach_us_mean", s->census.reach_us_mean);
 	jsonw_kv_u64(&w, "untracked_objects", s->census.untracked_objects);
 	jsonw_kv_double(&w, "period_s", s->census.period_s);
 	jsonw_kv_double(&w, "pause_share", s->census.pause_share);
@@ -453,6 +454,10 @@ static int table_summary(FILE *f, const struct report_summary *s)
 	if (s->census.runs)
 		out_printf(&o, ", stopped %.2f%% of the time, period %.1f s", 100.0 * s->census.pause_share,
 			   s->census.period_s);
+	if (s->census.reachable)
+		out_printf(&o, "; %s untracked objects reached in %llu us after the thaw",
+			   report_human_count(b, sizeof(b), (double)s->census.untracked_objects),
+			   (unsigned long long)s->census.reach_us_mean);
 	out_printf(&o, "\n");
 	if (s->census.partial[0])
 		out_printf(&o, "  partial census: %s\n", report_printable(warn, sizeof(warn), s->census.partial));

@@ -21,12 +21,15 @@
 #include "leakd/elfimg.h"
 #include "leakd/freeze.h"
 #include "leakd/probes.h"
+#include "leakd/procmaps.h"
 #include "leakd/pyname.h"
 #include "leakd/remote.h"
 #include "leakd/tracee.h"
 #include "leakd/verdict.h"
 
 #define TOP_TYPES_MAX 20
+/* The pause budget's burst: a minute's worth of the share (0.3 s at 0.5%). */
+#define TRACEE_BURST_S 60.0
 /* The block cache never grows past this (per target). */
 #define TRACEE_MAX_CACHE (256u << 20)
 /* Live entries whose type is looked up per census, at most. Done after the
@@ -336,6 +339,35 @@ static uint64_t resolve_block_type(void *ctx, uint64_t addr, uint64_t size)
 	return 0;
 }
 
+/* Reads the target's anonymous writable mappings (its heap, arenas, thread
+ * stacks), up to `budget` bytes, with the target running: a first read of a
+ * page costs the kernel ~10x a later one here, and would otherwise land in
+ * the first census's pause. Done once per cache size, so a heap that grows
+ * is warmed again when the cache grows with it. */
+static void warm_heap(struct tracee *tr, uint64_t budget)
+{
+	struct procmaps_entry *maps = NULL;
+	size_t n = 0;
+
+	tr->warmed_for = remote__cache_bytes(tr->mem);
+	if (procmaps_read(tr->opts->proc_root, tr->t.pid, &maps, &n) < 0)
+		return;
+	for (size_t i = 0; i < n && budget; i++) {
+		const struct procmaps_entry *e = &maps[i];
+		uint64_t len = e->end - e->start;
+
+		if (e->perms[0] != 'r' || e->perms[1] != 'w' || procmaps_is_file(e) ||
+		    (e->path[0] && strcmp(e->path, "[heap]")))
+			continue;
+		if (len > budget)
+			len = budget;
+		if (remote__warm(tr->mem, e->start, len) < 0)
+			break;
+		budget -= len;
+	}
+	free(maps);
+}
+
 /* The block cache follows the heap the walk reads (anonymous RSS plus a
  * quarter, up to the next power of two), between REMOTE_DEFAULT_CACHE and TRACEE_MAX_CACHE: a cache
  * smaller than the heap thrashes and stretches every pause. It grows at
@@ -358,24 +390,39 @@ static void fit_cache(struct tracee *tr)
 		want = TRACEE_MAX_CACHE;
 	if (want > have || want * 4 < have)
 		(void)remote__resize(tr->mem, want);	/* on -ENOMEM the old cache serves */
+	if (remote__cache_bytes(tr->mem) != tr->warmed_for)
+		warm_heap(tr, remote__cache_bytes(tr->mem));
 }
 
-/* The pause budget: the next census no sooner than the pause takes of the
- * allowed share, and never sooner than --census-period. The pause that
- * counts is the smaller of the last two: one long pause (the first census
- * faulting the heap in, the machine busy elsewhere) does not stretch the
- * period, two in a row do, so at most one pause in a row exceeds the budget
- * and the share of time stopped stays within it on average. */
-static void schedule_next(struct tracee *tr, double pause_us)
+/*
+ * The pause budget, a token bucket: the target earns `share` seconds of
+ * stop per second of running, up to TRACEE_BURST_S seconds' worth, and each
+ * census spends its pause. The next census waits --census-period, and then
+ * until the bucket holds what it will likely cost: the smaller of the last
+ * two pauses, so that one slow pause (the machine busy elsewhere) does not
+ * stretch the period and two in a row do. Over any window of T seconds the
+ * target is stopped at most share * (T + TRACEE_BURST_S): 0.5% on average,
+ * with room at the start of a session for the points the detector needs.
+ */
+static void schedule_next(struct tracee *tr, double now, double pause_us)
 {
 	double share = tr->opts->max_pause_share > 0 ? tr->opts->max_pause_share : 0.005;
-	double p = tr->census_runs > 1 && tr->prev_pause_us < pause_us ? tr->prev_pause_us : pause_us;
-	double need = p / 1e6 / share;
+	double cap = share * TRACEE_BURST_S, p = pause_us / 1e6;
+	double est = tr->prev_pause_us > 0 && tr->prev_pause_us < pause_us ? tr->prev_pause_us / 1e6 : p;
+	double wait;
 
+	if (!tr->budget_t) {
+		tr->budget_tokens = cap;
+		tr->budget_t = now;
+	}
+	tr->budget_tokens += share * (now - tr->budget_t);
+	if (tr->budget_tokens > cap)
+		tr->budget_tokens = cap;
+	tr->budget_tokens -= p;
+	tr->budget_t = now;
 	tr->prev_pause_us = pause_us;
-	if (tr->census_runs <= 1)
-		need = 0;	/* the first census faults in leakd's cache and the target's pages */
-	tr->period_s = need > tr->opts->census_period_s ? need : tr->opts->census_period_s;
+	wait = tr->budget_tokens < est ? (est - tr->budget_tokens) / share : 0;
+	tr->period_s = wait > tr->opts->census_period_s ? wait : tr->opts->census_period_s;
 }
 
 /* Matches this census's largest containers with those seen before (by
@@ -537,7 +584,7 @@ int tracee__census(struct tracee *tr, double now)
 	}
 	tr->runtime_ready = true;
 	tr->census_runs++;
-	schedule_next(tr, pause_us);
+	schedule_next(tr, now, pause_us);
 	tr->pause_us_sum += (uint64_t)pause_us;
 	if ((uint64_t)pause_us > tr->pause_us_max)
 		tr->pause_us_max = (uint64_t)pause_us;
@@ -764,6 +811,7 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 	out->census.pause_us_mean = tr->census_runs ? tr->pause_us_sum / tr->census_runs : 0;
 	out->census.objects_walked = tr->objects_walked;
 	out->census.reachable = tr->last.reachable;
+	out->census.reach_us_mean = tr->census_runs ? tr->reach_us_sum / tr->census_runs : 0;
 	out->census.untracked_objects = tr->last.untracked_objects;
 	out->census.period_s = tr->period_s;
 	out->census.pause_share = out->duration_s > 0 ? tr->pause_us_sum / 1e6 / out->duration_s : 0;

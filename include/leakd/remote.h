@@ -53,6 +53,15 @@ void remote__free(struct remote *r);
 int remote__resize(struct remote *r, size_t cache_bytes);
 size_t remote__cache_bytes(const struct remote *r);
 
+/*
+ * Reads [addr, addr+len) block by block and forgets it, so that the kernel
+ * work of a first access to those pages of the target (measured here: ~5 ms
+ * per MiB on a first read, against ~0.5 ms on later ones) is done now, with
+ * the target running, and not during a walk with the target stopped. Stops
+ * at the first -ESRCH/-EPERM and returns it; unmapped holes are skipped.
+ */
+int remote__warm(struct remote *r, uint64_t addr, uint64_t len);
+
 /* A reader bound to r; valid as long as r is. */
 struct memreader remote__reader(struct remote *r);
 

@@ -107,6 +107,7 @@ struct report_census {
 	uint64_t pause_us_mean;
 	uint64_t objects_walked;
 	bool reachable;			/* the walk followed referents beyond the GC's lists */
+	uint64_t reach_us_mean;		/* leakd's time following them, target running */
 	uint64_t untracked_objects;	/* of the last census: objects the GC does not track */
 	double period_s;		/* the census period the pause budget chose, last */
 	double pause_share;		/* time the target spent stopped, share of the session */

@@ -65,6 +65,8 @@ struct tracee {
 	uint64_t census_runs, census_failures, pause_us_sum, pause_us_max, objects_walked;
 	double period_s;		/* the census period the pause budget asks for now */
 	double prev_pause_us;		/* the census before the last one's pause */
+	double budget_t, budget_tokens;	/* the pause budget's bucket: when last filled, seconds held */
+	size_t warmed_for;		/* cache size the target's heap was last warmed for */
 	uint64_t reach_us_sum;		/* leakd's time following referents, target running */
 	uint64_t last_objects, last_bytes;
 	uint64_t last_seen_by_probes;	/* of last_objects, how many the live table holds */
@@ -130,9 +132,9 @@ void tracee__event(struct tracee *tr, const struct leakd_event *e);
  * the timer at 1.1 periods, so the detector gets about one point per period
  * whether the GC runs often, rarely or not at all. The period is
  * --census-period, stretched so that the pauses stay within
- * --max-pause-share of the time: after a pause P the next census waits at
- * least P / share, so a heap ten times larger is counted ten times less
- * often, never skipped. */
+ * --max-pause-share of the time on average (a token bucket with a minute's
+ * worth of burst): a heap ten times larger is counted ten times less often,
+ * never skipped. */
 bool tracee__census_due(const struct tracee *tr, double now);
 
 /* Runs a census now (freezing the target unless told not to) and appends a

@@ -110,7 +110,7 @@ static void leak_summary(struct report_summary *s)
 	snprintf(s->coverage.warning, sizeof(s->coverage.warning),
 		 "PyObject_Malloc is inlined into 190 call sites: probes see <1%% of allocations");
 	s->census = (struct report_census){ .runs = 30, .pause_us_max = 1200, .pause_us_mean = 800,
-					    .objects_walked = 1234567, .reachable = true,
+					    .objects_walked = 1234567, .reachable = true, .reach_us_mean = 2100,
 					    .untracked_objects = 61000, .period_s = 1.25, .pause_share = 0.0042 };
 	snprintf(s->census.partial, sizeof(s->census.partial), "the dedup set reached its memory limit");
 	s->memory = (struct report_memory){ .python_objects = 12582912, .other_heap = 4194304,
