@@ -34,7 +34,7 @@
 /* The verdict reruns the detector on every series of a process (objects,
  * bytes, fds, each type): once per census would cost more than the census
  * across hundreds of processes, and a leak verdict needs no faster update. */
-#define EVAL_PERIOD_S 10.0
+#define EVAL_PERIOD_S 5.0
 /* Per-process memory bounds: a daemon watches hundreds of processes for
  * months; series halve (keeping minima) when they reach the cap. */
 #define DAEMON_SERIES_CAP 1024
