@@ -2,7 +2,7 @@
 #   make            build build/leakd
 #   make demo       install deps, build, run leakd on a small leaking Python program
 #   make check      install deps, build, run unit and integration tests
-#   make bench      overhead ratios: untraced vs leakd modes vs tracemalloc
+#   make bench      overhead ratios: untraced vs leakd modes vs tracemalloc; census cost by heap size
 #   make install    DESTDIR/PREFIX honoured
 # V=1 shows the commands.
 
@@ -104,6 +104,7 @@ check: test-deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/probe_cost
 	$(Q)PROBE_COST=$(BUILD)/probe_cost scripts/bench.sh $(BUILD)/leakd
+	$(Q)scripts/bench-heap.sh $(BUILD)/leakd
 
 # The unit goes where systemd looks for units of this PREFIX (/usr/local/lib/
 # systemd/system and /usr/lib/systemd/system are both on its search path), so

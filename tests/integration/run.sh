@@ -519,11 +519,12 @@ for interp in "${interp_extra[@]}"; do
 	enqueue case_cmd "$interp/healthy_sawtooth" "$interp" healthy "$s" 0 healthy_sawtooth.py
 	enqueue case_census "$interp/exact_census" "$interp"
 	enqueue case_reachable_exact "$interp/reachable_exact" "$interp"
-	for wk in tuples str_cache; do
+	# The five untracked leaks at once (one thread each), and the three healthy ones.
+	for wk in mixed healthy_mixed; do
 		enqueue case_untracked "$interp/untracked_$wk" "$interp" "$s" "$wk"
 	done
 	if [ -n "${LEAKD_IT_FULL:-}" ]; then
-		for wk in bytearrays thread_dicts int_set lru deque cleared; do
+		for wk in tuples bytearrays thread_dicts str_cache int_set lru deque cleared; do
 			enqueue case_untracked "$interp/untracked_$wk" "$interp" "$s" "$wk"
 		done
 		enqueue case_cmd "$interp/open_files" "$interp" leak_fds "$s" 0 leak_open_files.py --rate 20

@@ -11,6 +11,8 @@ leaks in real services, invisible to a census of the GC's lists alone.
   --kind lru          a dict[str, str] LRU capped at 5,000 entries                 healthy
   --kind deque        a collections.deque(maxlen=5000) of (int, str) tuples        healthy
   --kind cleared      a list of str that is cleared whenever it reaches 3,000      healthy
+  --kind mixed        the five leaks at once, in four threads                      leak
+  --kind healthy_mixed the three healthy ones at once, one thread each             healthy
 
 Every kind also churns temporaries of the same types (they die at once), so only what
 is kept makes the floor rise. With --truth FILE the program writes its own truth as
@@ -83,9 +85,18 @@ def keep(kind, item):
             del KEPT[:]
 
 
+LEAKS = ("tuples", "bytearrays", "thread_dicts", "str_cache", "int_set")
+HEALTHY = ("lru", "deque", "cleared")
+MIXED = {"mixed": LEAKS, "healthy_mixed": HEALTHY}
+
+
 def truth(kind):
     """What this program keeps growing, from the objects themselves."""
-    leak = kind in ("tuples", "bytearrays", "thread_dicts", "str_cache", "int_set")
+    if kind in MIXED:
+        parts = [truth(k) for k in MIXED[kind]]
+        return {"leak": parts[0]["leak"], "types": sorted(set(t for p in parts for t in p["types"])),
+                "container": "list"}
+    leak = kind in LEAKS
     sample = make_item(kind, 1)
     if kind == "tuples":
         types = sorted(set([type(sample).__name__] + [type(x).__name__ for x in sample]))
@@ -108,7 +119,7 @@ def truth(kind):
     return {"leak": leak, "types": types, "container": type(holder).__name__}
 
 
-def worker(stop, seconds, per_tick, kind, leaking):
+def worker(stop, seconds, per_tick, kinds, leaking):
     seq = [0]
 
     def step(n):
@@ -117,7 +128,8 @@ def worker(stop, seconds, per_tick, kind, leaking):
         churn(50, seq[0])
         if leaking:
             for _ in range(per_tick):
-                keep(kind, make_item(kind, seq[0]))
+                for kind in kinds:
+                    keep(kind, make_item(kind, seq[0]))
                 seq[0] += 1
     try:
         paced.run(step, seconds)
@@ -131,16 +143,27 @@ def main():
     ap.add_argument("--rate", type=int, default=1000, help="items kept per second")
     ap.add_argument("--truth", default=None, help="write the expected verdict here (JSON)")
     args = ap.parse_args()
-    make_item(args.kind, 0)  # rejects an unknown kind before anything runs
+    for k in MIXED.get(args.kind, (args.kind,)):
+        make_item(k, 0)  # rejects an unknown kind before anything runs
     if args.truth:
         with open(args.truth, "w") as f:
             json.dump(truth(args.kind), f)
     per_tick = max(1, int(args.rate * paced.TICK))
     stop = threading.Event()
-    if args.kind == "thread_dicts":
-        # four threads churn; only the first one keeps what it makes
-        threads = [threading.Thread(target=worker, args=(stop, args.seconds, per_tick, args.kind, i == 0))
+    if args.kind in MIXED:
+        # one kind a thread (the first shares with a fifth leak), each at the full rate, so
+        # that the bounded ones fill (and plateau) as fast as when they run alone
+        kinds = MIXED[args.kind]
+        groups = [kinds[i::4] for i in range(4)]
+        threads = [threading.Thread(target=worker, args=(stop, args.seconds, per_tick, groups[i], bool(groups[i])))
                    for i in range(4)]
+    elif args.kind == "thread_dicts":
+        # four threads churn; only the first one keeps what it makes
+        threads = [threading.Thread(target=worker, args=(stop, args.seconds, per_tick, (args.kind,), i == 0))
+                   for i in range(4)]
+    else:
+        threads = None
+    if threads:
         for t in threads:
             t.daemon = True
             t.start()
@@ -151,7 +174,7 @@ def main():
         finally:
             stop.set()
         return
-    worker(stop, args.seconds, per_tick, args.kind, True)
+    worker(stop, args.seconds, per_tick, (args.kind,), True)
 
 
 if __name__ == "__main__":
