@@ -340,6 +340,8 @@ static int json_summary(FILE *f, const struct report_summary *s)
 	jsonw_key(&w, "memory");
 	jsonw_obj_begin(&w);
 	json_i64_or_null(&w, "python_objects", s->memory.python_objects);
+	json_i64_or_null(&w, "pymalloc_arenas", s->memory.pymalloc_arenas);
+	json_i64_or_null(&w, "pymalloc_used", s->memory.pymalloc_used);
 	json_i64_or_null(&w, "other_heap", s->memory.other_heap);
 	json_i64_or_null(&w, "rss", s->memory.rss);
 	jsonw_obj_end(&w);
@@ -461,12 +463,18 @@ static int table_summary(FILE *f, const struct report_summary *s)
 	out_printf(&o, "\n");
 	if (s->census.partial[0])
 		out_printf(&o, "  partial census: %s\n", report_printable(warn, sizeof(warn), s->census.partial));
-	if (s->memory.python_objects >= 0)
-		out_printf(&o, "  memory: python objects %s, other heap %s, rss %s\n",
+	if (s->memory.python_objects >= 0) {
+		out_printf(&o, "  memory: python objects %s, other heap %s, rss %s",
 			   report_human_bytes(a, sizeof(a), (double)s->memory.python_objects),
 			   report_human_bytes(b, sizeof(b), s->memory.other_heap < 0 ? NAN :
 					      (double)s->memory.other_heap),
 			   report_human_bytes(c, sizeof(c), s->memory.rss < 0 ? NAN : (double)s->memory.rss));
+		if (s->memory.pymalloc_arenas >= 0)
+			out_printf(&o, "; pymalloc arenas %s, %s of pools in use",
+				   report_human_bytes(a, sizeof(a), (double)s->memory.pymalloc_arenas),
+				   report_human_bytes(b, sizeof(b), (double)s->memory.pymalloc_used));
+		out_printf(&o, "\n");
+	}
 
 	if (s->top_types && s->n_top_types) {
 		out_printf(&o, "  %-*s %12s %10s %10s %10s\n", REPORT_TYPE_COL, "TYPE", "LIVE", "GROWTH/S", "BYTES",

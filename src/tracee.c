@@ -368,6 +368,34 @@ static void warm_heap(struct tracee *tr, uint64_t budget)
 	free(maps);
 }
 
+/* The symbol's runtime address, or 0. */
+static uint64_t symbol_addr(const struct tracee *tr, const char *name)
+{
+	struct elfimg_sym sym;
+
+	return elfimg__find_symbol(tr->img, name, &sym) ? 0 : sym.vaddr + tr->t.load_bias;
+}
+
+/* pymalloc's arenas now; looks for them the first time. */
+static bool read_pymalloc(struct tracee *tr, const struct memreader *rd)
+{
+	int r;
+
+	if (tr->pym_state == 0) {
+		struct census_gc_loc gl;
+
+		if (tr->layout.minor >= 12)
+			r = census_locate(rd, &tr->layout, tr->t.runtime_addr, &gl) ?:
+			    pymalloc_locate_interp(rd, &tr->layout, gl.interp, &tr->pym);
+		else
+			r = pymalloc_locate_static(rd, &tr->layout, symbol_addr(tr, "arenas"),
+						   symbol_addr(tr, "maxarenas"),
+						   symbol_addr(tr, "narenas_currently_allocated"), &tr->pym);
+		tr->pym_state = r ? -1 : 1;
+	}
+	return tr->pym_state == 1 && !pymalloc_read(rd, &tr->pym, &tr->pym_now);
+}
+
 /* The block cache follows the heap the walk reads (anonymous RSS plus a
  * quarter, up to the next power of two), between REMOTE_DEFAULT_CACHE and TRACEE_MAX_CACHE: a cache
  * smaller than the heap thrashes and stretches every pause. It grows at
@@ -556,6 +584,9 @@ int tracee__census(struct tracee *tr, double now)
 		tr->last_seen_by_probes = 0;
 	}
 	err = census_walk(&rd, &tr->layout, tr->t.runtime_addr, &lim, &c);
+	/* the allocator's arena table is small and changes under us: read it
+	 * while the target is still stopped */
+	tr->pym_ok = !err && read_pymalloc(tr, &rd);
 	freeze__thaw(fz);
 	pause_us = (leakd_mono_now() - t1) * 1e6;
 	if (!err && lim.reachable) {
@@ -782,6 +813,8 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 		signals[ns++] = "gc-stats";
 	if (tr->tracing_allocs)
 		signals[ns++] = "alloc-probes";
+	if (tr->pym_ok)
+		signals[ns++] = "pymalloc";
 	if (tr->open_fds >= 0)
 		signals[ns++] = "open-fds";
 	if (tr->rss_bytes >= 0)
@@ -817,6 +850,8 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 	out->census.pause_share = out->duration_s > 0 ? tr->pause_us_sum / 1e6 / out->duration_s : 0;
 	snprintf(out->census.partial, sizeof(out->census.partial), "%s", tr->last.partial);
 	out->memory.python_objects = tr->census_runs ? (int64_t)tr->last.bytes : REPORT_UNKNOWN;
+	out->memory.pymalloc_arenas = tr->pym_ok ? (int64_t)tr->pym_now.arena_bytes : REPORT_UNKNOWN;
+	out->memory.pymalloc_used = tr->pym_ok ? (int64_t)tr->pym_now.used_bytes : REPORT_UNKNOWN;
 	out->memory.other_heap = tr->census_runs && tr->rss_anon >= 0 ?
 		tr->rss_anon - (int64_t)tr->last.bytes : REPORT_UNKNOWN;
 	out->memory.rss = tr->rss_bytes;

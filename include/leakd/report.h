@@ -117,6 +117,8 @@ struct report_census {
 /* Where the process's memory is, at the last census; REPORT_UNKNOWN if unknown. */
 struct report_memory {
 	int64_t python_objects;		/* bytes of every object the census counted */
+	int64_t pymalloc_arenas;	/* bytes of arenas pymalloc has mapped */
+	int64_t pymalloc_used;		/* bytes of its pools that hold blocks (an upper bound) */
 	int64_t other_heap;		/* anonymous resident memory not explained by them */
 	int64_t rss;
 };

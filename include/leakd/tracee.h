@@ -20,6 +20,7 @@
 #include "leakd/census.h"
 #include "leakd/cli.h"
 #include "leakd/pylayout.h"
+#include "leakd/pymalloc.h"
 #include "leakd/report.h"
 #include "leakd/target.h"
 
@@ -83,6 +84,10 @@ struct tracee {
 
 	int64_t rss_bytes, open_fds;
 	int64_t rss_anon;		/* anonymous resident bytes (heap, arenas, mmaps) */
+	struct pymalloc_loc pym;	/* where the allocator's arenas are, when pym_state == 1 */
+	int pym_state;			/* 0 not looked for yet, 1 found, -1 not to be had */
+	struct pymalloc_stats pym_now;	/* at the last census, when pym_ok */
+	bool pym_ok;
 
 	/* The largest containers of the first census that saw them and of the
 	 * latest, matched by address, to say which one grows. */
