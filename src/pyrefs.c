@@ -83,12 +83,16 @@ static int pr_values(struct pyrefs_ctx *c, uint64_t v, uint64_t slots, uint64_t 
 	}
 	if (l->dict_values_kind == PYLAYOUT_VALUES_PREFIX) {
 		uint8_t pre[256];
-		uint8_t ps;
+		uint8_t ps = 0;
 		int r = memreader_read(c->m, v - 1, &ps, 1);
 
-		if (!r && ps >= 2)
+		if (!r && ps < 2)
+			r = -EFAULT;	/* the prefix holds its own size and the count at least */
+		if (!r)
 			r = memreader_read(c->m, v - ps, pre, ps);
-		if (r == -EFAULT || (!r && (ps < 2 || pre[ps - 2] > ps - 2))) {
+		if (!r && pre[ps - 2] > ps - 2)
+			r = -EFAULT;	/* more values than the order array has room for */
+		if (r == -EFAULT) {
 			c->s->rejected++;
 			return 0;
 		}

@@ -113,8 +113,8 @@ static void leak_summary(struct report_summary *s)
 					    .objects_walked = 1234567, .reachable = true, .reach_us_mean = 2100,
 					    .untracked_objects = 61000, .period_s = 1.25, .pause_share = 0.0042 };
 	snprintf(s->census.partial, sizeof(s->census.partial), "the dedup set reached its memory limit");
-	s->memory = (struct report_memory){ .python_objects = 12582912, .other_heap = 4194304,
-					    .rss = 52428800 };
+	s->memory = (struct report_memory){ .python_objects = 12582912, .pymalloc_arenas = 8388608,
+					    .pymalloc_used = 6291456, .other_heap = 4194304, .rss = 52428800 };
 }
 
 /* A GC-mode session with every optional value unknown. */
@@ -129,7 +129,9 @@ static void quiet_summary(struct report_summary *s)
 	snprintf(s->growth.reason, sizeof(s->growth.reason), "not enough samples yet (4 of 18 needed)");
 	s->open_fds = REPORT_UNKNOWN;
 	s->rss_bytes = REPORT_UNKNOWN;
-	s->memory = (struct report_memory){ REPORT_UNKNOWN, REPORT_UNKNOWN, REPORT_UNKNOWN };
+	s->memory = (struct report_memory){ .python_objects = REPORT_UNKNOWN, .pymalloc_arenas = REPORT_UNKNOWN,
+					    .pymalloc_used = REPORT_UNKNOWN, .other_heap = REPORT_UNKNOWN,
+					    .rss = REPORT_UNKNOWN };
 	s->coverage.mode = REPORT_MODE_GC;
 	s->coverage.tracked_seen_by_probes = NAN;
 }
