@@ -144,3 +144,34 @@ Test(allocplan, python39_collect_takes_the_generation_second)
 	cr_assert_eq(g.gen_regs[0], 2);
 	elfimg__free(img);
 }
+
+/* Sites: the typed entry points are planned on LTO and self-built Pythons
+ * alike, and only those (the stack walker filters on their type argument). */
+static void check_typed(const char *path)
+{
+	struct elfimg *img = open_or_skip(path);
+	struct allocplan p;
+	const struct probe_spec *s;
+
+	cr_assert_eq(allocplan_typed(img, &p), 0, "%s", path);
+	cr_assert_eq(p.n, 3, "%s: %zu typed probes", path, p.n);
+	for (size_t i = 0; i < p.n; i++) {
+		cr_assert_eq(p.specs[i].site, LEAKD_SITE_GC_NEW, "%s", p.specs[i].name);
+		cr_assert(p.specs[i].retprobe);
+		cr_assert_eq(p.specs[i].reg0, 1, "type in rdi");
+	}
+	s = find_spec(&p, "PyType_GenericAlloc+");
+	cr_assert_not_null(s);
+	cr_assert_eq(s->reg1, 2, "nitems in rsi");
+	elfimg__free(img);
+}
+
+Test(allocplan, typed_entry_points_on_every_build_debian)
+{
+	check_typed(DEBIAN_PY);
+}
+
+Test(allocplan, typed_entry_points_on_every_build_pyenv)
+{
+	check_typed(PYENV_LIB311);
+}
