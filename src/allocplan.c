@@ -213,8 +213,8 @@ static int plan_through_table(const struct elfimg *img, uint64_t bias, const str
 	return plan_one(img, name, tvaddr, 0, ep->site, r0, r1, ep->retprobe, out) < 0 ? -EFAULT : 1;
 }
 
-/* Plans the GC family's entry points (only those of `site` if non-zero). */
-static int plan_gc_family(const struct elfimg *img, unsigned site, struct allocplan *p)
+/* Plans the GC family's entry points. */
+static int plan_gc_family(const struct elfimg *img, struct allocplan *p)
 {
 	struct elfimg_sym sym;
 	int err;
@@ -222,7 +222,7 @@ static int plan_gc_family(const struct elfimg *img, unsigned site, struct allocp
 	for (size_t i = 0; i < sizeof(gc_family) / sizeof(gc_family[0]); i++) {
 		const struct entry_point *ep = &gc_family[i];
 
-		if ((site && ep->site != site) || elfimg__find_symbol(img, ep->name, &sym))
+		if (elfimg__find_symbol(img, ep->name, &sym))
 			continue;
 		err = plan_one(img, ep->name, sym.vaddr, sym.size, ep->site, 1, ep->nargs > 1 ? 2 : 0,
 			       ep->retprobe, p);
@@ -235,7 +235,7 @@ static int plan_gc_family(const struct elfimg *img, unsigned site, struct allocp
 int allocplan_typed(const struct elfimg *img, struct allocplan *out)
 {
 	struct allocplan p = { 0 };
-	int err = plan_gc_family(img, LEAKD_SITE_GC_NEW, &p);
+	int err = plan_gc_family(img, &p);
 
 	if (err < 0)
 		return err;
@@ -276,7 +276,7 @@ int allocplan_allocs(const struct elfimg *img, uint64_t bias, const struct memre
 			return err;
 	}
 	if (p.lto) {
-		err = plan_gc_family(img, 0, &p);
+		err = plan_gc_family(img, &p);
 		if (err < 0)
 			return err;
 	}

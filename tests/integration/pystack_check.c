@@ -5,7 +5,7 @@
  * probe plan, probes, pystack/codeobj symbolisation), before the user-facing
  * sites are wired into sessions.
  *
- *   pystack_check PID TYPE_ADDR COUNT TIMEOUT_S
+ *   pystack_check PID TYPE_ADDR COUNT TIMEOUT_S [--sites]
  *
  * Attaches the typed allocation probes (LEAKD_SITE_GC_NEW) to PID, asks for
  * stacks of objects of type TYPE_ADDR, prints "ready" once attached, then one
@@ -17,6 +17,11 @@
  * harness enables BPF run-time statistics for its own lifetime (a file
  * descriptor, so they end with it); else R and NS are 0. TYPE_ADDR 0 asks
  * for no stacks: the same probes run without walking, for a baseline.
+ * With --sites the stacks also feed a struct sites, frees seen by the
+ * PyObject_GC_Del probe mark samples dead, and at the end every sample is
+ * checked against the target; the ranked sites follow, one block each:
+ *   site surviving=S sampled=N truncated=0|1
+ *     FILE:LINE QUALNAME
  * Exits 0 when at least one stack was printed, 1 otherwise (one line on
  * stderr says why).
  */
@@ -37,10 +42,13 @@
 #include "leakd/pylayout.h"
 #include "leakd/pystack.h"
 #include "leakd/remote.h"
+#include "leakd/sites.h"
 #include "leakd/target.h"
 
 struct ctx {
 	struct codeobj_cache *codes;
+	struct sites *sites;		/* --sites */
+	const struct pylayout *layout;
 	struct memreader m;
 	struct remote *mem;
 	long want, got;
@@ -55,6 +63,10 @@ static int on_event(void *arg, const struct leakd_event *e)
 	const struct leakd_stack_event *s = (const struct leakd_stack_event *)e;
 	int n;
 
+	if (e->kind == LEAKD_EV_FREE && c->sites) {
+		sites__freed(c->sites, e->addr);
+		return 0;
+	}
 	if (e->kind != LEAKD_EV_STACK || c->got >= c->want)
 		return 0;
 	n = pystack_symbolize(c->codes, &c->m, s, frames, LEAKD_MAX_PYFRAMES);
@@ -65,7 +77,38 @@ static int on_event(void *arg, const struct leakd_event *e)
 	printf("stack tid=%u frames=%d captured=%u flags=%u\n", s->tid, n, s->nframes, s->flags);
 	for (int i = 0; i < n; i++)
 		printf("  %s:%d %s\n", frames[i].filename, frames[i].line, frames[i].qualname);
+	if (c->sites)
+		sites__sample(c->sites, e->addr, e->aux, frames, (size_t)n, s->flags & LEAKD_STACK_TRUNCATED);
 	c->got++;
+	return 0;
+}
+
+static int alive(void *arg, uint64_t addr, uint64_t type)
+{
+	struct ctx *c = arg;
+
+	return sites_alive(&c->m, c->layout, addr, type);
+}
+
+/* The survival check and the ranked sites. */
+static int report_sites(struct ctx *c)
+{
+	static struct sites_site ranked[16];
+	long survivors;
+	size_t n;
+
+	remote__invalidate(c->mem);
+	survivors = sites__check(c->sites, alive, c);
+	if (survivors < 0)
+		return (int)survivors;
+	n = sites__ranked(c->sites, 0, ranked, 16);
+	for (size_t i = 0; i < n; i++) {
+		printf("site surviving=%" PRIu64 " sampled=%" PRIu64 " truncated=%d\n", ranked[i].surviving,
+		       ranked[i].sampled, ranked[i].truncated);
+		for (size_t j = 0; j < ranked[i].nframes; j++)
+			printf("    %s:%d %s\n", ranked[i].frames[j].filename, ranked[i].frames[j].line,
+			       ranked[i].frames[j].qualname);
+	}
 	return 0;
 }
 
@@ -103,8 +146,8 @@ int main(int argc, char **argv)
 	int err, attached = 0, stats_fd = -1;
 	uint64_t run_ns = 0, run_cnt = 0;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: %s PID TYPE_ADDR COUNT TIMEOUT_S\n", argv[0]);
+	if (argc < 5 || argc > 6 || (argc == 6 && strcmp(argv[5], "--sites"))) {
+		fprintf(stderr, "usage: %s PID TYPE_ADDR COUNT TIMEOUT_S [--sites]\n", argv[0]);
 		return 2;
 	}
 	pid = atoi(argv[1]);
@@ -122,6 +165,9 @@ int main(int argc, char **argv)
 		err = pystack_conf(&l, t.runtime_addr, &conf);
 	if (!err)
 		err = codeobj_cache__new(&l, 0, &c.codes);
+	if (!err && argc == 6)
+		err = sites__new(0, 0, &c.sites);
+	c.layout = &l;
 	if (err) {
 		fprintf(stderr, "pystack_check: python %s: no stack layout: %s\n", t.py_version, strerror(-err));
 		return 1;
@@ -160,6 +206,11 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 	probes__alloc_return_stats(p, &run_ns, &run_cnt);
+	if (c.sites && c.got) {
+		err = report_sites(&c);
+		if (err)
+			fprintf(stderr, "pystack_check: survival check: %s\n", strerror(-err));
+	}
 	printf("summary stacks=%ld drops=%" PRIu64 " runs=%" PRIu64 " run_ns=%" PRIu64 "\n", c.got,
 	       probes__counter(p, LEAKD_CNT_DROPS), run_cnt, run_ns);
 	if (stats_fd >= 0)
@@ -167,6 +218,7 @@ int main(int argc, char **argv)
 	probes__free(p);
 	remote__free(c.mem);
 	codeobj_cache__free(c.codes);
+	sites__free(c.sites);
 	elfimg__free(img);
 	if (!c.got)
 		fprintf(stderr, "pystack_check: no stack captured (%s)\n", c.err ? strerror(-c.err) : "timeout");

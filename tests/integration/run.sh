@@ -471,14 +471,20 @@ case_daemon() { # NAME
 }
 
 # The BPF Python stack walker (issue 8), through tests/integration/pystack.sh: every captured
-# stack of the allocating line must equal the one the program reports for itself.
-case_pystack() { # NAME INTERP SITE_DEEP_ARGS...
-	local name=$1 interp=$2 d=$out/cases/${1//\//_}
+# stack of the allocating line must equal the one the program reports for itself. A last
+# argument --sites adds churn on another line and the survival check.
+case_pystack() { # NAME INTERP SITE_DEEP_ARGS... [--sites]
+	local name=$1 interp=$2 d=$out/cases/${1//\//_} sites=
 	shift 2
+	if [ "${!#}" = --sites ]; then
+		sites=1
+		set -- "${@:1:$#-1}"
+	fi
 	py_argv "$interp"
 	py_env "$interp"
 	mkdir -p "$d"
-	env "${PYENV[@]}" PYSTACK_NAME="$name" PYSTACK_ARGS="$*" PYSTACK_CHECK="$repo/build/pystack_check" \
+	env "${PYENV[@]}" PYSTACK_NAME="$name" PYSTACK_ARGS="$*" PYSTACK_SITES="$sites" \
+		PYSTACK_CHECK="$repo/build/pystack_check" \
 		"$repo/tests/integration/pystack.sh" "$d" "${PYARGV[@]}" >"$d/check" 2>&1
 	if tail -n1 "$d/check" | grep -q '^PASS'; then
 		tail -n1 "$d/check" >"$d/check.v"
@@ -496,6 +502,12 @@ pystack_cases() { # INTERP
 	enqueue case_pystack "$interp/pystack_3_deep" "$interp" $kind
 	enqueue case_pystack "$interp/pystack_4_threads" "$interp" $kind --threads 4
 	enqueue case_pystack "$interp/pystack_200_frames" "$interp" $kind --depth 200
+	if [ -z "$kind" ]; then
+		enqueue case_pystack "$interp/pystack_sites_churn" "$interp" --sites
+	else
+		enqueue skip_case "$interp/pystack_sites_churn" "$out/cases/${interp}_pystack_sites_churn" \
+			"class instances are not seen on this LTO build, and dicts come back from a free list unseen (sites.h)"
+	fi
 }
 
 # ---- the matrix ----------------------------------------------------------------------

@@ -3,7 +3,9 @@ leakd's stack-walker test (tests/integration/pystack.sh).
 
 With --depth D the calls happen under D more nested Python frames (the
 walker keeps the innermost 32 and says the stack was cut). With --threads K the allocating calls run in the last of K threads while
-the others wait (the walker must find the allocating thread's state). With --dict it allocates dicts from that line instead: LTO builds of 3.13+
+the others wait (the walker must find the allocating thread's state). With --churn each iteration also makes a Subscriber (or dict) on another line that
+dies at once (its line is printed as "CHURN file:line"); the program then
+stays until stdin closes, so survivors can be checked. With --dict it allocates dicts from that line instead: LTO builds of 3.13+
 inline tp_alloc for class instances, but dicts go through _PyObject_GC_New
 on every build.
 
@@ -42,6 +44,7 @@ ap.add_argument("n", type=int, nargs="?", default=2000)
 ap.add_argument("--dict", action="store_true")
 ap.add_argument("--depth", type=int, default=0)
 ap.add_argument("--threads", type=int, default=0)
+ap.add_argument("--churn", action="store_true")
 opts = ap.parse_args()
 as_dict = opts.dict
 
@@ -52,8 +55,27 @@ def make():
     return Subscriber(record(sys._getframe()))
 
 
+churn_at = []
+
+
+def churn_line(caller):
+    if not churn_at:
+        churn_at.append("%s:%d" % (caller.f_code.co_filename, caller.f_lineno))
+    return 0
+
+
+def churn():
+    if as_dict:
+        temp = {"marker": churn_line(sys._getframe())}
+        return temp["marker"]
+    temp = Subscriber(churn_line(sys._getframe()))
+    return temp.marker
+
+
 def subscribe(n):
     for _ in range(n):
+        if opts.churn:
+            churn()
         registry.append(make())
 
 
@@ -86,8 +108,12 @@ def main():
         nest(depth, n)
     for filename, line, func in expected:
         sys.stdout.write("EXPECT %s:%d %s\n" % (filename, line, func))
+    for where in churn_at:
+        sys.stdout.write("CHURN %s\n" % where)
     sys.stdout.write("DONE %d\n" % len(registry))
     sys.stdout.flush()
+    if opts.churn:
+        sys.stdin.readline()
 
 
 main()

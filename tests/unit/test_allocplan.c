@@ -145,21 +145,30 @@ Test(allocplan, python39_collect_takes_the_generation_second)
 	elfimg__free(img);
 }
 
-/* Sites: the typed entry points are planned on LTO and self-built Pythons
- * alike, and only those (the stack walker filters on their type argument). */
+/* Sites: the typed entry points and the GC free are planned on LTO and
+ * self-built Pythons alike, and only those. */
 static void check_typed(const char *path)
 {
 	struct elfimg *img = open_or_skip(path);
 	struct allocplan p;
 	const struct probe_spec *s;
 
+	size_t typed = 0;
+
 	cr_assert_eq(allocplan_typed(img, &p), 0, "%s", path);
-	cr_assert_eq(p.n, 3, "%s: %zu typed probes", path, p.n);
+	cr_assert_eq(p.n, 4, "%s: %zu probes", path, p.n);
 	for (size_t i = 0; i < p.n; i++) {
-		cr_assert_eq(p.specs[i].site, LEAKD_SITE_GC_NEW, "%s", p.specs[i].name);
+		cr_assert_eq(p.specs[i].reg0, 1, "type or object in rdi");
+		if (p.specs[i].site != LEAKD_SITE_GC_NEW)
+			continue;
 		cr_assert(p.specs[i].retprobe);
-		cr_assert_eq(p.specs[i].reg0, 1, "type in rdi");
+		typed++;
 	}
+	cr_assert_eq(typed, 3);
+	s = find_spec(&p, "PyObject_GC_Del+");
+	cr_assert_not_null(s);
+	cr_assert_eq(s->site, LEAKD_SITE_GC_DEL);
+	cr_assert_not(s->retprobe);
 	s = find_spec(&p, "PyType_GenericAlloc+");
 	cr_assert_not_null(s);
 	cr_assert_eq(s->reg1, 2, "nitems in rsi");
