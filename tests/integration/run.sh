@@ -502,6 +502,8 @@ pystack_cases() { # INTERP
 	enqueue case_pystack "$interp/pystack_3_deep" "$interp" $kind
 	enqueue case_pystack "$interp/pystack_4_threads" "$interp" $kind --threads 4
 	enqueue case_pystack "$interp/pystack_200_frames" "$interp" $kind --depth 200
+	enqueue case_pystack "$interp/pystack_asyncio" "$interp" $kind --asyncio
+	enqueue case_pystack "$interp/pystack_generators" "$interp" $kind --generator
 	if [ -z "$kind" ]; then
 		enqueue case_pystack "$interp/pystack_sites_churn" "$interp" --sites
 	else

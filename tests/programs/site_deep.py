@@ -3,7 +3,9 @@ leakd's stack-walker test (tests/integration/pystack.sh).
 
 With --depth D the calls happen under D more nested Python frames (the
 walker keeps the innermost 32 and says the stack was cut). With --threads K the allocating calls run in the last of K threads while
-the others wait (the walker must find the allocating thread's state). With --churn each iteration also makes a Subscriber (or dict) on another line that
+the others wait (the walker must find the allocating thread's state). With --asyncio the objects are made from a coroutine awaited by another
+by a task of an asyncio event loop; with --generator inside a generator drained through a
+second one (the frames of a suspended-and-resumed chain). With --churn each iteration also makes a Subscriber (or dict) on another line that
 dies at once (its line is printed as "CHURN file:line"); the program then
 stays until stdin closes, so survivors can be checked. With --dict it allocates dicts from that line instead: LTO builds of 3.13+
 inline tp_alloc for class instances, but dicts go through _PyObject_GC_New
@@ -39,12 +41,15 @@ class Subscriber:
 
 
 registry = []
+loop = None
 ap = argparse.ArgumentParser()
 ap.add_argument("n", type=int, nargs="?", default=2000)
 ap.add_argument("--dict", action="store_true")
 ap.add_argument("--depth", type=int, default=0)
 ap.add_argument("--threads", type=int, default=0)
 ap.add_argument("--churn", action="store_true")
+ap.add_argument("--asyncio", action="store_true")
+ap.add_argument("--generator", action="store_true")
 opts = ap.parse_args()
 as_dict = opts.dict
 
@@ -80,7 +85,32 @@ def subscribe(n):
 
 
 def serve(n):
-    subscribe(n)
+    if opts.asyncio:
+        loop.run_until_complete(serve_async(n))
+    elif opts.generator:
+        for obj in relay(produce(n)):
+            registry.append(obj)
+    else:
+        subscribe(n)
+
+
+async def handle():
+    registry.append(make())
+
+
+async def serve_async(n):
+    for _ in range(n):
+        await handle()
+
+
+def produce(n):
+    for _ in range(n):
+        yield make()
+
+
+def relay(source):
+    for obj in source:
+        yield obj
 
 
 def nest(depth, n):
@@ -91,6 +121,11 @@ def nest(depth, n):
 
 def main():
     n, depth = opts.n, opts.depth
+    global loop
+    if opts.asyncio:
+        # Set up before the go, so that its own dicts are not sampled.
+        import asyncio
+        loop = asyncio.new_event_loop()
     sys.stdout.write("TYPE %d\n" % id(dict if as_dict else Subscriber))
     sys.stdout.flush()
     sys.stdin.readline()
