@@ -128,10 +128,10 @@ static int codeobj_type_ok(struct codeobj_cache *c, const struct memreader *m, u
 	char buf[5];
 	int err;
 
-	if (c->code_type)
-		return type == c->code_type ? 0 : -EINVAL;
 	if (!codeobj_ptr_ok(type))
 		return -EINVAL;
+	if (c->code_type)
+		return type == c->code_type ? 0 : -ENOTSUP;
 	err = memreader_read_u64(m, type + c->l.tp_name, &name);
 	if (err < 0)
 		return err;
@@ -141,7 +141,7 @@ static int codeobj_type_ok(struct codeobj_cache *c, const struct memreader *m, u
 	if (err < 0)
 		return err;
 	if (memcmp(buf, "code", 5) != 0)
-		return -EINVAL;
+		return -ENOTSUP;
 	c->code_type = type;
 	return 0;
 }

@@ -57,9 +57,10 @@ int pystack_conf(const struct pylayout *l, uint64_t runtime, struct leakd_pyconf
 }
 
 int pystack_symbolize(struct codeobj_cache *c, const struct memreader *m,
-		      const struct leakd_stack_event *e, struct pystack_frame *out, size_t cap)
+		      const struct leakd_stack_event *e, struct pystack_frame *out, size_t cap, bool *cut)
 {
 	size_t n = 0, nframes;
+	bool ended = e && (e->flags & (LEAKD_STACK_TRUNCATED | LEAKD_STACK_BAD_READ));
 
 	if (!c || !m || !e || (!out && cap))
 		return -EINVAL;
@@ -73,10 +74,12 @@ int pystack_symbolize(struct codeobj_cache *c, const struct memreader *m,
 		err = codeobj_cache__get(c, m, f->code, &co);
 		if (err == -ESRCH || err == -EPERM)
 			return err;
-		if (err == -EINVAL)
+		if (err == -ENOTSUP)
 			continue;	/* not code: a frame that runs none (3.13+ Py_None) */
-		if (err < 0)
+		if (err < 0) {
+			ended = true;
 			break;
+		}
 		o->code = f->code;
 		snprintf(o->qualname, sizeof(o->qualname), "%s", co->qualname);
 		snprintf(o->filename, sizeof(o->filename), "%s", co->filename);
@@ -85,5 +88,9 @@ int pystack_symbolize(struct codeobj_cache *c, const struct memreader *m,
 		o->line = line;
 		n++;
 	}
+	if (n == cap && n < nframes)
+		ended = true;
+	if (cut)
+		*cut = ended;
 	return (int)n;
 }

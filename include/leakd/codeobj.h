@@ -53,9 +53,11 @@ void codeobj_cache__free(struct codeobj_cache *c);
 /*
  * The code object at addr, from the cache when its identity still matches,
  * else read through m (and cached, evicting whatever shared its slot).
- * *out stays valid until the next call on c. Returns 0; -EINVAL when addr
- * is not a code object (bad pointer, other type, malformed fields); the
- * reader's -EFAULT/-ESRCH/-EPERM. *out is untouched on failure.
+ * *out stays valid until the next call on c. Returns 0; -ENOTSUP when addr
+ * holds an object of another type (3.13+ frames that run no code hold
+ * None); -EINVAL when it does not look like an object at all (bad pointer,
+ * malformed fields); the reader's -EFAULT/-ESRCH/-EPERM. *out is untouched
+ * on failure.
  */
 int codeobj_cache__get(struct codeobj_cache *c, const struct memreader *m, uint64_t addr,
 		       const struct codeobj **out);

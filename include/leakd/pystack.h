@@ -10,6 +10,7 @@
 #ifndef LEAKD_PYSTACK_H
 #define LEAKD_PYSTACK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,12 +36,14 @@ int pystack_conf(const struct pylayout *l, uint64_t runtime, struct leakd_pyconf
 
 /*
  * Resolves e's frames, innermost first, into out[0..cap). A frame whose code
- * pointer is not a code object (3.13+ frames running no code) is left out; a
- * frame that cannot be read ends the stack there (the rest would be a guess).
- * Returns the number of frames written, or -EINVAL for bad arguments, or the
- * reader's -ESRCH/-EPERM (the target is gone or not ours to read).
+ * pointer holds another type of object (3.13+ frames running no code) is
+ * left out; a frame that cannot be read ends the stack there, and *cut (if
+ * not NULL) says so: the rest would be a guess. *cut is also set when the
+ * walker itself cut the stack. Returns the number of frames written, or
+ * -EINVAL for bad arguments, or the reader's -ESRCH/-EPERM (the target is
+ * gone or not ours to read).
  */
 int pystack_symbolize(struct codeobj_cache *c, const struct memreader *m,
-		      const struct leakd_stack_event *e, struct pystack_frame *out, size_t cap);
+		      const struct leakd_stack_event *e, struct pystack_frame *out, size_t cap, bool *cut);
 
 #endif /* LEAKD_PYSTACK_H */

@@ -23,11 +23,12 @@ fail() { echo "FAIL $name: $*"; exit 1; }
 [ -x "$check" ] || fail "$check missing (make build/pystack_check)"
 
 fifo=$out/stdin
-rm -f "$fifo" && mkfifo "$fifo" || fail "mkfifo"
-# shellcheck disable=SC2086
+rm -f "$fifo"
+mkfifo "$fifo" || fail "mkfifo $fifo"
 sites=()
 extra=${PYSTACK_ARGS:-}
 [ -n "${PYSTACK_SITES:-}" ] && sites=(--sites) && extra="$extra --churn"
+# $extra is split on purpose: it holds site_deep.py's options.
 # shellcheck disable=SC2086
 "$@" "$repo/tests/programs/site_deep.py" 3000 $extra <"$fifo" >"$out/program.out" 2>"$out/program.err" &
 prog=$!

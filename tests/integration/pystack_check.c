@@ -61,6 +61,7 @@ static int on_event(void *arg, const struct leakd_event *e)
 {
 	struct ctx *c = arg;
 	const struct leakd_stack_event *s = (const struct leakd_stack_event *)e;
+	bool cut = false;
 	int n;
 
 	if (e->kind == LEAKD_EV_FREE && c->sites) {
@@ -69,16 +70,16 @@ static int on_event(void *arg, const struct leakd_event *e)
 	}
 	if (e->kind != LEAKD_EV_STACK || c->got >= c->want)
 		return 0;
-	n = pystack_symbolize(c->codes, &c->m, s, frames, LEAKD_MAX_PYFRAMES);
+	n = pystack_symbolize(c->codes, &c->m, s, frames, LEAKD_MAX_PYFRAMES, &cut);
 	if (n < 0) {
 		c->err = n;
 		return 0;
 	}
-	printf("stack tid=%u frames=%d captured=%u flags=%u\n", s->tid, n, s->nframes, s->flags);
+	printf("stack tid=%u frames=%d captured=%u flags=%u cut=%d\n", s->tid, n, s->nframes, s->flags, cut);
 	for (int i = 0; i < n; i++)
 		printf("  %s:%d %s\n", frames[i].filename, frames[i].line, frames[i].qualname);
 	if (c->sites)
-		sites__sample(c->sites, e->addr, e->aux, frames, (size_t)n, s->flags & LEAKD_STACK_TRUNCATED);
+		sites__sample(c->sites, e->addr, e->aux, frames, (size_t)n, cut);
 	c->got++;
 	return 0;
 }

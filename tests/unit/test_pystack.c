@@ -74,10 +74,13 @@ Test(pystack, unreadable_frames_end_the_stack)
 	e.nframes = 3;
 	for (int i = 0; i < 3; i++)
 		e.frames[i].code = 0x7f0000100000ull + 0x1000ull * i;
-	cr_assert_eq(pystack_symbolize(cache, &fault, &e, out, LEAKD_MAX_PYFRAMES), 0);
-	cr_assert_eq(pystack_symbolize(cache, &gone, &e, out, LEAKD_MAX_PYFRAMES), -ESRCH);
+	bool cut = false;
+
+	cr_assert_eq(pystack_symbolize(cache, &fault, &e, out, LEAKD_MAX_PYFRAMES, &cut), 0);
+	cr_assert(cut, "an unreadable frame ends the stack and says so");
+	cr_assert_eq(pystack_symbolize(cache, &gone, &e, out, LEAKD_MAX_PYFRAMES, NULL), -ESRCH);
 	e.nframes = 255;	/* corrupt count: bounded by the array, not trusted */
-	cr_assert_eq(pystack_symbolize(cache, &fault, &e, out, LEAKD_MAX_PYFRAMES), 0);
-	cr_assert_eq(pystack_symbolize(NULL, &fault, &e, out, 1), -EINVAL);
+	cr_assert_eq(pystack_symbolize(cache, &fault, &e, out, LEAKD_MAX_PYFRAMES, NULL), 0);
+	cr_assert_eq(pystack_symbolize(NULL, &fault, &e, out, 1, NULL), -EINVAL);
 	codeobj_cache__free(cache);
 }
