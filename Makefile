@@ -107,8 +107,8 @@ check: test-deps
 	$(Q)$(MAKE) --no-print-directory integration
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/probe_cost
-	$(Q)PROBE_COST=$(BUILD)/probe_cost scripts/bench.sh $(BUILD)/leakd
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/probe_cost $(BUILD)/pystack_check
+	$(Q)PROBE_COST=$(BUILD)/probe_cost PYSTACK_CHECK=$(BUILD)/pystack_check scripts/bench.sh $(BUILD)/leakd
 	$(Q)scripts/bench-heap.sh $(BUILD)/leakd
 
 # The unit goes where systemd looks for units of this PREFIX (/usr/local/lib/
