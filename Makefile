@@ -81,6 +81,11 @@ $(BUILD)/probe_cost: tests/bench/probe_cost.c $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
+# The stack walker's end-to-end check (tests/integration/pystack.sh).
+$(BUILD)/pystack_check: tests/integration/pystack_check.c $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
+
 unit: $(UNIT_BINS)
 	$(Q)fail=0; for t in $(UNIT_BINS); do \
 		LEAKD_FIXTURES=tests/fixtures $$t --jobs 2 || fail=1; \
@@ -88,7 +93,7 @@ unit: $(UNIT_BINS)
 
 # The matrix also covers trixie's 3.13 and sid's 3.14, fetched into a cache
 # (the fetcher says so and exits 0 when the archive is out of reach).
-integration: $(BUILD)/leakd
+integration: $(BUILD)/leakd $(BUILD)/pystack_check
 	$(Q)scripts/fetch-pythons.sh $(BUILD)/pythons
 	$(Q)tests/integration/run.sh $(BUILD)/leakd
 
@@ -102,8 +107,8 @@ check: test-deps
 	$(Q)$(MAKE) --no-print-directory integration
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/probe_cost
-	$(Q)PROBE_COST=$(BUILD)/probe_cost scripts/bench.sh $(BUILD)/leakd
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/probe_cost $(BUILD)/pystack_check
+	$(Q)PROBE_COST=$(BUILD)/probe_cost PYSTACK_CHECK=$(BUILD)/pystack_check scripts/bench.sh $(BUILD)/leakd
 	$(Q)scripts/bench-heap.sh $(BUILD)/leakd
 
 # The unit goes where systemd looks for units of this PREFIX (/usr/local/lib/

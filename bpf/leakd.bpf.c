@@ -72,6 +72,31 @@ struct {
 	__type(value, struct stash);
 } stashes SEC(".maps");
 
+/* tgid -> how to walk its Python frames (struct leakd_pyconf). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LEAKD_MAX_WATCHED);
+	__type(key, __u32);
+	__type(value, struct leakd_pyconf);
+} pyconf SEC(".maps");
+
+/* (tgid, type) -> 1: allocations of these types get their Python stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LEAKD_MAX_SITE_TYPES);
+	__type(key, struct leakd_site_type_key);
+	__type(value, __u32);
+} site_types SEC(".maps");
+
+/* Per thread: its PyThreadState once found in the thread list (3.12+), so
+ * the list is walked once per thread, not once per sample. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} tstates SEC(".maps");
+
 /* Offsets into PyTypeObject; identical in CPython 3.6-3.14 (Include/cpython/object.h). */
 #define TP_BASICSIZE_OFF 32
 #define TP_ITEMSIZE_OFF 40
@@ -152,6 +177,169 @@ static __always_inline __u64 read_user_u64(__u64 addr)
 
 	bpf_probe_read_user(&v, sizeof(v), (const void *)addr);
 	return v;
+}
+
+/* ---- Python stacks ---------------------------------------------------- */
+
+static __always_inline int read_user_u32(__u64 addr, __u32 *out)
+{
+	return bpf_probe_read_user(out, sizeof(*out), (const void *)addr);
+}
+
+/* The calling thread's PyThreadState, or 0. */
+static __always_inline __u64 current_tstate(const struct leakd_pyconf *c, __u32 tid)
+{
+	__u64 interp, ts, *cached;
+	__u32 native;
+
+	if (c->rt_tstate_current)	/* 3.8-3.11: the GIL holder, i.e. us inside an allocation */
+		return read_user_u64(c->runtime + c->rt_tstate_current);
+	cached = bpf_task_storage_get(&tstates, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (cached && *cached && !read_user_u32(*cached + c->ts_native_thread_id, &native) && native == tid)
+		return *cached;
+	interp = read_user_u64(c->runtime + c->rt_interp_head);
+	if (!interp)
+		return 0;
+	ts = read_user_u64(interp + c->interp_threads_head);
+	for (int i = 0; i < LEAKD_MAX_PYTHREADS && ts; i++) {
+		if (!read_user_u32(ts + c->ts_native_thread_id, &native) && native == tid) {
+			if (cached)
+				*cached = ts;
+			return ts;
+		}
+		ts = read_user_u64(ts + c->ts_next);
+	}
+	return 0;
+}
+
+/* The byte offset of a frame's current instruction. */
+static __always_inline __u32 frame_offset(const struct leakd_pyconf *c, __u64 frame, __u64 code)
+{
+	if (c->instr_kind == LEAKD_INSTR_PTR) {
+		__u64 ip = read_user_u64(frame + c->frame_instr);
+		__u64 first = code + c->co_code_adaptive;
+
+		if (ip < first || ip - first >= (1ull << 31))
+			return LEAKD_PYFRAME_NO_OFFSET;
+		return (__u32)(ip - first);
+	} else {
+		int lasti = -1;
+
+		bpf_probe_read_user(&lasti, sizeof(lasti), (const void *)(frame + c->frame_instr));
+		if (lasti < 0)
+			return LEAKD_PYFRAME_NO_OFFSET;
+		return c->instr_kind == LEAKD_INSTR_LASTI_UNITS ? (__u32)lasti * 2 : (__u32)lasti;
+	}
+}
+
+/* The record under construction, per CPU: 560 bytes do not fit the BPF
+ * stack next to the walk's state, and the walk runs in a bpf_loop callback
+ * that cannot hold a ring buffer reservation. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct leakd_stack_event);
+} stack_scratch SEC(".maps");
+
+struct walk_ctx {
+	struct leakd_pyconf c;	/* a copy: the callback reads it from the stack */
+	__u64 frame;		/* next frame to visit, 0 at the end */
+	__u32 n;		/* frames kept */
+	__u32 flags;		/* LEAKD_STACK_* */
+};
+
+/* One frame per call. A bpf_loop callback is verified once, whatever the
+ * iteration count; an open-coded loop over frames of three kinds with
+ * optional owner checks exceeds the verifier's budget. */
+static long walk_one(__u64 i, void *arg)
+{
+	struct walk_ctx *w = arg;
+	struct leakd_stack_event *e;
+	__u64 code, next, frame = w->frame;
+	__u32 zero = 0, n = w->n;
+	__u8 owner = 0;
+
+	if (!frame)
+		return 1;
+	if (n >= LEAKD_MAX_PYFRAMES) {
+		w->flags |= LEAKD_STACK_TRUNCATED;
+		return 1;
+	}
+	e = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!e)
+		return 1;
+	if (bpf_probe_read_user(&code, sizeof(code), (const void *)(frame + w->c.frame_code)) ||
+	    bpf_probe_read_user(&next, sizeof(next), (const void *)(frame + w->c.frame_back))) {
+		w->flags |= LEAKD_STACK_BAD_READ;
+		return 1;
+	}
+	code &= w->c.code_mask;
+	if (w->c.frame_owner)
+		bpf_probe_read_user(&owner, sizeof(owner), (const void *)(frame + w->c.frame_owner));
+	if (code && (!w->c.frame_owner || owner < w->c.owner_skip)) {
+		e->frames[n & (LEAKD_MAX_PYFRAMES - 1)].code = code;
+		e->frames[n & (LEAKD_MAX_PYFRAMES - 1)].offset = frame_offset(&w->c, frame, code);
+		e->frames[n & (LEAKD_MAX_PYFRAMES - 1)].__pad0 = 0;
+		w->n = n + 1;
+	}
+	w->frame = next;
+	return 0;
+}
+
+/*
+ * Emits the Python stack of the calling thread for the object at addr of
+ * type `type`, if that type is sampled in this process. The walk is bounded
+ * (LEAKD_MAX_PYFRAMES frames kept, twice that many visited to skip shims);
+ * a stack that could not be read to its end says so in flags, never guesses.
+ */
+static __always_inline void emit_stack(__u32 tgid, __u32 tid, __u8 site, __u64 addr, __u64 type)
+{
+	struct leakd_site_type_key key = { .tgid = tgid, .type = type };
+	const struct leakd_pyconf *c;
+	struct leakd_stack_event *e;
+	struct walk_ctx w = {};
+	__u32 zero = 0;
+	__u64 ts;
+
+	if (!bpf_map_lookup_elem(&site_types, &key))
+		return;
+	c = bpf_map_lookup_elem(&pyconf, &tgid);
+	if (!c)
+		return;
+	e = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!e)
+		return;
+	w.c = *c;
+	ts = current_tstate(c, tid);
+	if (ts) {
+		w.frame = read_user_u64(ts + c->ts_frame);
+		if (w.frame && (c->flags & LEAKD_PYCONF_VIA_CFRAME))
+			w.frame = read_user_u64(w.frame + c->cframe_frame);
+	} else {
+		w.flags |= LEAKD_STACK_NO_TSTATE;
+	}
+	bpf_loop(2 * LEAKD_MAX_PYFRAMES, walk_one, &w, 0);
+	if (w.frame && !(w.flags & LEAKD_STACK_BAD_READ))
+		w.flags |= LEAKD_STACK_TRUNCATED;	/* frames left when the bound was reached */
+	e->ev.kind = LEAKD_EV_STACK;
+	e->ev.site = site;
+	e->ev.gen = 0;
+	e->ev.__pad0 = 0;
+	e->ev.pid = tgid;
+	e->ev.ts_ns = bpf_ktime_get_ns();
+	e->ev.addr = addr;
+	e->ev.size = 0;
+	e->ev.aux = type;
+	e->tid = tid;
+	e->nframes = w.n;
+	e->flags = w.flags;
+	e->__pad0 = 0;
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), 0)) {
+		count(LEAKD_CNT_DROPS);
+		return;
+	}
+	count(LEAKD_CNT_EVENTS);
 }
 
 /* ---- garbage collector ---------------------------------------------- */
@@ -275,6 +463,8 @@ int alloc_return(struct pt_regs *ctx)
 		emit(tgid, LEAKD_EV_FREE, LEAKD_SITE_REALLOC, 0, f.ptr, 0, 0);
 	if (ret)
 		emit(tgid, LEAKD_EV_ALLOC, f.site, 0, ret, f.size, f.type);
+	if (ret && f.type)
+		emit_stack(tgid, (__u32)id, f.site, ret, f.type);
 	return 0;
 }
 

@@ -74,6 +74,20 @@ if [ -n "${PROBE_COST:-}" ] && [ -x "${PROBE_COST}" ] && [ "$(id -u)" -eq 0 ]; t
 	echo "bench: probe cost per hit: $(cat "$probe_cost")"
 fi
 
+# Sites: what the BPF Python stack walk adds per sampled allocation
+# (tests/bench/pystack_cost.sh), on Debian's 3.11 and pyenv 3.11.7.
+stack_walk=$work/stack_walk.json
+echo '[]' >"$stack_walk"
+if [ -n "${PYSTACK_CHECK:-}" ] && [ -x "${PYSTACK_CHECK}" ] && [ "$(id -u)" -eq 0 ]; then
+	walks=()
+	for py in /usr/bin/python3.11 "${PYENV_ROOT:-/root/.pyenv}/versions/3.11.7/bin/python3.11"; do
+		[ -x "$py" ] || continue
+		walks+=("$("$repo/tests/bench/pystack_cost.sh" "$PYSTACK_CHECK" "$py" 2>>"$work/stack_walk.err")")
+		echo "bench: stack walk per sample: ${walks[-1]}"
+	done
+	(IFS=,; echo "[${walks[*]}]") >"$stack_walk"
+fi
+
 # The fleet service in its default configuration (census every 5 s, GC hooks only),
 # already running when the program starts, as on a host where it is always on. Only
 # its scan interval is shortened, so it attaches within 0.1 s of the program's start.
@@ -154,11 +168,15 @@ for ((r = 1; r <= rounds; r++)); do
 done
 
 mkdir -p "$(dirname "$out_json")"
-/usr/bin/python3 - "$runs" "$out_json" "$iterations" "$rounds" "$probe_cost" <<'EOF'
+/usr/bin/python3 - "$runs" "$out_json" "$iterations" "$rounds" "$probe_cost" "$stack_walk" <<'EOF'
 import json, statistics, sys
-runs_path, out_path, iterations, rounds, cost_path = sys.argv[1:]
+runs_path, out_path, iterations, rounds, cost_path, walk_path = sys.argv[1:]
 runs = [json.loads(l) for l in open(runs_path)]
 cost = json.load(open(cost_path))
+try:
+    stack_walk = json.load(open(walk_path))
+except ValueError:
+    stack_walk = []
 def med(xs):
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else None
@@ -212,7 +230,13 @@ for r in results:
             r["floor_s"], r["floor_slowdown"], r["vs_floor"]))
     if r.get("error"):
         print("    %d of %d runs failed: %s" % (r["failed"], r["runs"], r["error"]))
-json.dump({"iterations": int(iterations), "rounds": int(rounds), "probe_cost": cost, "results": results, "runs": runs},
+for w in stack_walk:
+    for x in w.get("walks", []):
+        if "walk_ns" in x:
+            print("stack walk per sampled allocation, python %s, %s: %d ns (range %d-%d over %d rounds)" % (
+                w["python"], x["stack"], x["walk_ns"], x["walk_ns_range"][0], x["walk_ns_range"][1], x["rounds"]))
+json.dump({"iterations": int(iterations), "rounds": int(rounds), "probe_cost": cost, "stack_walk": stack_walk,
+           "results": results, "runs": runs},
           open(out_path, "w"), indent=2)
 print("\nbench: medians of %s rounds; seconds are the program's own loop time; details in %s" % (rounds, out_path))
 EOF

@@ -213,6 +213,38 @@ static int plan_through_table(const struct elfimg *img, uint64_t bias, const str
 	return plan_one(img, name, tvaddr, 0, ep->site, r0, r1, ep->retprobe, out) < 0 ? -EFAULT : 1;
 }
 
+/* Plans the GC family's entry points. */
+static int plan_gc_family(const struct elfimg *img, struct allocplan *p)
+{
+	struct elfimg_sym sym;
+	int err;
+
+	for (size_t i = 0; i < sizeof(gc_family) / sizeof(gc_family[0]); i++) {
+		const struct entry_point *ep = &gc_family[i];
+
+		if (elfimg__find_symbol(img, ep->name, &sym))
+			continue;
+		err = plan_one(img, ep->name, sym.vaddr, sym.size, ep->site, 1, ep->nargs > 1 ? 2 : 0,
+			       ep->retprobe, p);
+		if (err < 0 && err != -EFAULT)
+			return err;
+	}
+	return 0;
+}
+
+int allocplan_typed(const struct elfimg *img, struct allocplan *out)
+{
+	struct allocplan p = { 0 };
+	int err = plan_gc_family(img, &p);
+
+	if (err < 0)
+		return err;
+	if (!p.n)
+		return -ENOENT;
+	*out = p;
+	return 0;
+}
+
 int allocplan_allocs(const struct elfimg *img, uint64_t bias, const struct memreader *m, struct allocplan *out)
 {
 	struct allocplan p = { 0 };
@@ -244,16 +276,9 @@ int allocplan_allocs(const struct elfimg *img, uint64_t bias, const struct memre
 			return err;
 	}
 	if (p.lto) {
-		for (i = 0; i < sizeof(gc_family) / sizeof(gc_family[0]); i++) {
-			const struct entry_point *ep = &gc_family[i];
-
-			if (elfimg__find_symbol(img, ep->name, &sym))
-				continue;
-			err = plan_one(img, ep->name, sym.vaddr, sym.size, ep->site, 1, ep->nargs > 1 ? 2 : 0,
-				       ep->retprobe, &p);
-			if (err < 0 && err != -EFAULT)
-				return err;
-		}
+		err = plan_gc_family(img, &p);
+		if (err < 0)
+			return err;
 	}
 	if (!p.n)
 		return -ENOENT;

@@ -55,6 +55,8 @@ static int ringbuf_cb(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(struct leakd_event))
 		return 0;
+	if (((const struct leakd_event *)data)->kind == LEAKD_EV_STACK && size < sizeof(struct leakd_stack_event))
+		return 0;
 	return p->fn ? p->fn(p->ctx, data) : 0;
 }
 
@@ -131,6 +133,47 @@ int probes__unwatch(struct probes *p, pid_t pid)
 
 	if (bpf_map_delete_elem(bpf_map__fd(p->skel->maps.watched), &key) && errno != ENOENT)
 		return -errno;
+	return 0;
+}
+
+int probes__set_pyconf(struct probes *p, pid_t pid, const struct leakd_pyconf *c)
+{
+	__u32 key = (__u32)pid;
+	int fd = bpf_map__fd(p->skel->maps.pyconf);
+
+	if (!c) {
+		if (bpf_map_delete_elem(fd, &key) && errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+	if (bpf_map_update_elem(fd, &key, c, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int probes__site_type(struct probes *p, pid_t pid, uint64_t type, bool on)
+{
+	struct leakd_site_type_key key = { .tgid = (__u32)pid, .type = type };
+	__u32 one = 1;
+	int fd = bpf_map__fd(p->skel->maps.site_types);
+
+	if (on)
+		return bpf_map_update_elem(fd, &key, &one, BPF_ANY) ? -errno : 0;
+	if (bpf_map_delete_elem(fd, &key) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int probes__alloc_return_stats(struct probes *p, uint64_t *run_ns, uint64_t *run_cnt)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(p->skel->progs.alloc_return), &info, &len))
+		return -errno;
+	*run_ns = info.run_time_ns;
+	*run_cnt = info.run_cnt;
 	return 0;
 }
 

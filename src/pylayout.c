@@ -15,6 +15,9 @@
 
 #include "leakd/pylayout.h"
 
+static void pylayout_stack(struct pylayout *l);
+static int pylayout_stack_from_debug(const unsigned char *p, size_t len, struct pylayout *l);
+
 /* The fields every version 3.7-3.14 (GIL builds) shares. */
 static void pylayout_common(struct pylayout *l)
 {
@@ -191,6 +194,7 @@ int pylayout_for_version(int major, int minor, int micro, struct pylayout *out)
 		break;
 	}
 	l.ht_name = l.ht_qualname - 16;
+	pylayout_stack(&l);
 	*out = l;
 	return 0;
 }
@@ -301,6 +305,167 @@ int pylayout_from_debug_offsets(const void *buf, size_t len, struct pylayout *ou
 	l.str_compact_data = l.str_ascii_data + 16;
 	if (l.minor == 14)
 		l.incremental = l.gc_size == 240;
+	err = pylayout_stack_from_debug(p, len, &l);
+	if (err < 0)
+		return err;
 	*out = l;
+	return 0;
+}
+
+/*
+ * ---- Python stacks (issue 8, sites) ----
+ * Thread-state, frame and code-object offsets for the BPF stack walker and
+ * the code-object reader. 3.8-3.13 from the pyenv builds' DWARF (gdb
+ * `p &((T*)0)->f`), 3.14 from sid 3.14.10's _Py_DebugOffsets, which 3.13+
+ * binaries carry and which then win (pylayout_stack_from_debug).
+ */
+static void pylayout_stack(struct pylayout *l)
+{
+	int minor = l->minor;
+
+	if (l->major != 3 || minor < 8 || minor > 14)
+		return;
+	l->stack_known = true;
+	l->ts_next = 8;
+	l->frame_code_mask = ~0ull;
+	l->bytes_size = 16;
+	l->bytes_data = 32;
+	if (minor <= 10) {
+		l->rt_tstate_current = minor == 8 ? 1368 : 568;
+		l->interp_threads_head = 8;
+		l->ts_thread_id = 176;
+		l->ts_frame = 24;
+		l->frame_is_object = true;
+		l->frame_code = 32;
+		l->frame_back = 24;
+		l->frame_instr = minor == 10 ? 96 : 104;
+		l->frame_instr_kind = minor == 10 ? PYLAYOUT_INSTR_LASTI_UNITS : PYLAYOUT_INSTR_LASTI_BYTES;
+		l->co_argcount = 16;
+		l->co_firstlineno = 40;
+		l->co_filename = 104;
+		l->co_name = 112;
+		l->co_linetable = 120;
+		return;
+	}
+	l->frame_instr_kind = PYLAYOUT_INSTR_PTR;
+	l->frame_instr = 56;
+	l->co_filename = 112;
+	l->co_name = 120;
+	l->co_qualname = 128;
+	l->co_linetable = 136;
+	if (minor == 11) {
+		l->rt_tstate_current = 576;
+		l->interp_threads_head = 16;
+		l->ts_thread_id = 152;
+		l->ts_native_thread_id = 160;
+		l->ts_frame = 56;
+		l->ts_frame_via_cframe = true;
+		l->cframe_frame = 8;
+		l->frame_code = 32;
+		l->frame_back = 48;
+		l->co_argcount = 56;
+		l->co_firstlineno = 72;
+		l->co_code_adaptive = 184;
+		return;	/* 3.11 has no shim frames: every frame on the chain runs code */
+	}
+	l->frame_code = 0;
+	l->frame_back = 8;
+	l->frame_owner = 70;
+	l->frame_owner_skip = 3;	/* FRAME_OWNED_BY_CSTACK (3.12/3.13), _BY_INTERPRETER (3.14) */
+	l->co_argcount = 52;
+	l->co_firstlineno = 68;
+	l->ts_thread_id = 152;
+	l->ts_native_thread_id = 160;
+	l->ts_frame = 72;
+	l->interp_threads_head = 7344;
+	if (minor == 12) {
+		l->interp_threads_head = 72;
+		l->ts_thread_id = 136;
+		l->ts_native_thread_id = 144;
+		l->ts_frame = 56;
+		l->ts_frame_via_cframe = true;
+		l->cframe_frame = 0;
+		l->co_code_adaptive = 192;
+	} else if (minor == 13) {
+		l->co_code_adaptive = 200;
+	} else {
+		l->co_code_adaptive = 208;
+		l->frame_owner = 74;
+		l->frame_code_mask = ~3ull;	/* Py_TAG_BITS */
+	}
+}
+
+/* Where the stack-related fields sit inside _Py_DebugOffsets (3.13: pyenv
+ * 3.13.0 DWARF; 3.14: read from sid 3.14.10's block, whose values match
+ * the 3.14 headers field by field). */
+struct pylayout_dbgstack {
+	size_t threads_head, ts_next, ts_frame, ts_thread_id, ts_native_thread_id;
+	size_t frame_back, frame_code, frame_instr, frame_owner;
+	size_t co_filename, co_name, co_qualname, co_linetable, co_firstlineno, co_argcount;
+	size_t co_code_adaptive, bytes_size, bytes_data;
+};
+
+static const struct pylayout_dbgstack pylayout_dbgstack313 = {
+	.threads_head = 72, .ts_next = 168, .ts_frame = 184, .ts_thread_id = 192,
+	.ts_native_thread_id = 200, .frame_back = 232, .frame_code = 240, .frame_instr = 248,
+	.frame_owner = 264, .co_filename = 280, .co_name = 288, .co_qualname = 296,
+	.co_linetable = 304, .co_firstlineno = 312, .co_argcount = 320, .co_code_adaptive = 344,
+	.bytes_size = 520, .bytes_data = 528,
+};
+
+static const struct pylayout_dbgstack pylayout_dbgstack314 = {
+	.threads_head = 72, .ts_next = 192, .ts_frame = 208, .ts_thread_id = 216,
+	.ts_native_thread_id = 224, .frame_back = 256, .frame_code = 264, .frame_instr = 272,
+	.frame_owner = 288, .co_filename = 320, .co_name = 328, .co_qualname = 336,
+	.co_linetable = 344, .co_firstlineno = 352, .co_argcount = 360, .co_code_adaptive = 384,
+	.bytes_size = 600, .bytes_data = 608,
+};
+
+/* Overrides l's stack fields from the block. A block whose stack part is
+ * short or out of range leaves stack_known false rather than failing the
+ * whole layout: the census does not need these fields. Returns 0. */
+static int pylayout_stack_from_debug(const unsigned char *p, size_t len, struct pylayout *l)
+{
+	const struct pylayout_dbgstack *pos = l->minor == 13 ? &pylayout_dbgstack313 : &pylayout_dbgstack314;
+	struct pylayout s = *l;
+	uint64_t v;
+
+	if (l->minor != 13 && l->minor != 14)
+		return 0;
+	l->stack_known = false;
+	if (l->free_threaded || len < pos->bytes_data + 8)
+		return 0;
+	/* frame_back, frame_code and ts_next may be 0 (first fields); the rest not. */
+#define STACK_TAKE(field, zero_ok)                                    \
+	do {                                                          \
+		v = pylayout_u64(p, pos->field);                      \
+		if ((!(zero_ok) && v == 0) || v >= 65536)             \
+			return 0;                                     \
+		s.field = (uint32_t)v;                                \
+	} while (0)
+	STACK_TAKE(ts_next, true);
+	STACK_TAKE(ts_frame, false);
+	STACK_TAKE(ts_thread_id, false);
+	STACK_TAKE(ts_native_thread_id, false);
+	STACK_TAKE(frame_back, true);
+	STACK_TAKE(frame_code, true);
+	STACK_TAKE(frame_instr, false);
+	STACK_TAKE(frame_owner, false);
+	STACK_TAKE(co_filename, false);
+	STACK_TAKE(co_name, false);
+	STACK_TAKE(co_qualname, false);
+	STACK_TAKE(co_linetable, false);
+	STACK_TAKE(co_firstlineno, false);
+	STACK_TAKE(co_argcount, false);
+	STACK_TAKE(co_code_adaptive, false);
+	STACK_TAKE(bytes_size, false);
+	STACK_TAKE(bytes_data, false);
+#undef STACK_TAKE
+	v = pylayout_u64(p, pos->threads_head);
+	if (v == 0 || v >= (1u << 20))
+		return 0;
+	s.interp_threads_head = (uint32_t)v;
+	s.stack_known = true;
+	*l = s;
 	return 0;
 }

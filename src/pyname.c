@@ -55,7 +55,7 @@ int pyname_str(const struct memreader *m, const struct pylayout *l, uint64_t add
 {
 	uint64_t type, flags, slen;
 	uint32_t state, kind;
-	unsigned char raw[4 * (PYNAME_MAX + 1)];
+	unsigned char raw[4 * (PYNAME_STR_MAX + 1)];
 	uint64_t data;
 	size_t pos = 0, n;
 	int err;
@@ -89,8 +89,8 @@ int pyname_str(const struct memreader *m, const struct pylayout *l, uint64_t add
 	if (kind != 1 && kind != 2 && kind != 4)
 		return -EINVAL;
 	n = slen < len - 1 ? (size_t)slen : len - 1;
-	if (n > PYNAME_MAX)
-		n = PYNAME_MAX;	/* raw[] bound; names are short */
+	if (n > PYNAME_STR_MAX)
+		n = PYNAME_STR_MAX;	/* raw[] bound; file names (sites) need more than type names */
 	err = memreader_read(m, data, raw, n * kind);
 	if (err < 0)
 		return err;

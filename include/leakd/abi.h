@@ -2,9 +2,11 @@
 /*
  * The only contract between the BPF programs (bpf/leakd.bpf.c) and user space.
  *
- * Every record the kernel side emits into the ring buffer is one struct
- * leakd_event: fixed-width fields, explicit padding, 40 bytes, so that both
- * compilers agree on it and a record costs one small reserve. The per-CPU
+ * Every record the kernel side emits into the ring buffer starts with one
+ * struct leakd_event: fixed-width fields, explicit padding, 40 bytes, so that
+ * both compilers agree on it and a record costs one small reserve. The only
+ * longer record is a sampled allocation's Python stack (LEAKD_EV_STACK, a
+ * struct leakd_stack_event that embeds the event first). The per-CPU
  * counters are indexed by enum leakd_counter.
  */
 #ifndef LEAKD_ABI_H
@@ -21,6 +23,7 @@ enum leakd_event_kind {
 	LEAKD_EV_FREE = 2,	/* addr = block/object being released */
 	LEAKD_EV_GC_START = 3,	/* gen = generation (3.14.0-4: collector mode) */
 	LEAKD_EV_GC_DONE = 4,	/* size = collected + uncollectable, as the interpreter reports */
+	LEAKD_EV_STACK = 5,	/* a struct leakd_stack_event: addr = object, aux = type */
 };
 
 /* Why an event exists, so the consumer can tell which probe saw the traffic. */
@@ -76,9 +79,79 @@ struct leakd_watch {
 
 #define LEAKD_MAX_WATCHED	4096
 
+/* ---- Python stacks of sampled allocations (sites) ----
+ * An allocation probe that returns an object of a type listed in
+ * "site_types" for its process walks the allocating thread's Python frames
+ * with the offsets in "pyconf" and emits one struct leakd_stack_event. */
+
+#define LEAKD_MAX_PYFRAMES	32
+#define LEAKD_MAX_PYTHREADS	64	/* thread-list entries visited to find a thread's state */
+#define LEAKD_MAX_SITE_TYPES	256
+#define LEAKD_PYFRAME_NO_OFFSET	0xffffffffu	/* frame not started yet (f_lasti -1) */
+
+/* One frame: the code object (tag bits already masked) and the byte offset of
+ * its current instruction from the first one (f_lasti in bytes, or
+ * instr_ptr - first instruction). */
+struct leakd_pyframe {
+	__u64 code;
+	__u32 offset;
+	__u32 __pad0;
+};
+
+struct leakd_stack_event {
+	struct leakd_event ev;	/* kind LEAKD_EV_STACK, site, pid, ts, addr, aux = type */
+	__u32 tid;
+	__u8 nframes;		/* frames[0] is the innermost */
+	__u8 flags;		/* LEAKD_STACK_* */
+	__u16 __pad0;
+	struct leakd_pyframe frames[LEAKD_MAX_PYFRAMES];
+};
+
+#define LEAKD_STACK_TRUNCATED	(1u << 0)	/* more frames than LEAKD_MAX_PYFRAMES */
+#define LEAKD_STACK_NO_TSTATE	(1u << 1)	/* the thread's state was not found */
+#define LEAKD_STACK_BAD_READ	(1u << 2)	/* a frame could not be read: stack cut there */
+
+/* enum pylayout_instr_kind, repeated for the BPF side. */
+#define LEAKD_INSTR_LASTI_BYTES	1
+#define LEAKD_INSTR_LASTI_UNITS	2
+#define LEAKD_INSTR_PTR		3
+
+#define LEAKD_PYCONF_VIA_CFRAME	(1u << 0)	/* 3.11/3.12: ts_frame holds a _PyCFrame* */
+
+/* Value of the "pyconf" hash map (key: tgid): where this process keeps its
+ * thread states and how its frames are laid out (from struct pylayout). */
+struct leakd_pyconf {
+	__u64 runtime;			/* address of _PyRuntime */
+	__u64 code_mask;		/* applied to the frame's code pointer (3.14: ~3) */
+	__u32 rt_tstate_current;	/* GIL holder in _PyRuntime (3.8-3.11); 0: thread list */
+	__u32 rt_interp_head;		/* interpreters.head: the main interpreter */
+	__u32 interp_threads_head;	/* its first thread state */
+	__u16 ts_next, ts_native_thread_id;
+	__u16 ts_frame, cframe_frame;
+	__u16 frame_code, frame_back;
+	__u16 frame_instr, frame_owner;	/* frame_owner 0: no owner check */
+	__u16 co_code_adaptive;
+	__u8 flags;			/* LEAKD_PYCONF_* */
+	__u8 instr_kind;		/* LEAKD_INSTR_* */
+	__u8 owner_skip;		/* owner >= this: not a Python frame */
+	__u8 __pad0[7];
+};
+
+/* Key of "site_types": a type whose allocations get a stack in that process. */
+struct leakd_site_type_key {
+	__u32 tgid;
+	__u32 __pad0;
+	__u64 type;
+};
+
 #ifndef __bpf__
 _Static_assert(sizeof(struct leakd_event) == 40, "leakd_event is part of the BPF ABI");
 _Static_assert(sizeof(struct leakd_watch) == 8, "leakd_watch is part of the BPF ABI");
+_Static_assert(sizeof(struct leakd_pyframe) == 16, "leakd_pyframe is part of the BPF ABI");
+_Static_assert(sizeof(struct leakd_stack_event) == 40 + 8 + 16 * LEAKD_MAX_PYFRAMES,
+	       "leakd_stack_event is part of the BPF ABI");
+_Static_assert(sizeof(struct leakd_pyconf) == 56, "leakd_pyconf is part of the BPF ABI");
+_Static_assert(sizeof(struct leakd_site_type_key) == 16, "leakd_site_type_key is part of the BPF ABI");
 #endif
 
 #endif /* LEAKD_ABI_H */

@@ -56,6 +56,18 @@ int probes__attach_alloc(struct probes *p, const char *path, pid_t pid, const st
 /* Drops every allocation probe attached for pid. */
 void probes__detach_pid(struct probes *p, pid_t pid);
 
+/* Sites: how the stack walker reads pid's frames (NULL: forget pid), and
+ * which types' allocations in pid get a stack (LEAKD_MAX_SITE_TYPES in all;
+ * -E2BIG beyond). Stacks arrive as LEAKD_EV_STACK records, each a struct
+ * leakd_stack_event, through the same callback. */
+int probes__set_pyconf(struct probes *p, pid_t pid, const struct leakd_pyconf *c);
+int probes__site_type(struct probes *p, pid_t pid, uint64_t type, bool on);
+
+/* Time the kernel spent in the allocation return program and its runs, for
+ * measuring the stack walk's cost; zero unless BPF run-time statistics are
+ * enabled (bpf_enable_stats(BPF_STATS_RUN_TIME) or kernel.bpf_stats_enabled). */
+int probes__alloc_return_stats(struct probes *p, uint64_t *run_ns, uint64_t *run_cnt);
+
 /* Waits up to timeout_ms for a wakeup, then drains everything pending (the
  * producer does not wake us per event). Returns events handled or -errno. */
 int probes__poll(struct probes *p, int timeout_ms);

@@ -99,6 +99,43 @@ struct pylayout {
 		PYLAYOUT_MANAGED_313,	/* dict at obj-24; INLINE_VALUES after tp_basicsize */
 	} managed;
 	bool int_lv_tag;		/* 3.12+: digit count is lv_tag >> 3, not |ob_size| */
+
+	/*
+	 * ---- Python stacks (issue 8, sites): thread states, frames, code ----
+	 * Kept together at the end of the struct. Filled by pylayout_stack()
+	 * from the table (pyenv 3.8-3.13 DWARF, Debian 3.11, sid 3.14.10's
+	 * debug offsets) and, on 3.13+, overridden from _Py_DebugOffsets.
+	 * stack_known is false where no walker layout exists (3.7, free-threaded).
+	 */
+	bool stack_known;
+	uint32_t rt_tstate_current;	/* _PyRuntime.gilstate.tstate_current (3.8-3.11); 0 = none */
+	uint32_t interp_threads_head;	/* PyInterpreterState tstate_head / threads.head */
+	uint32_t ts_next, ts_thread_id;
+	uint32_t ts_native_thread_id;	/* 3.11+; 0 = none */
+	uint32_t ts_frame;		/* PyThreadState field leading to the newest frame */
+	bool ts_frame_via_cframe;	/* 3.11/3.12: ts_frame holds a _PyCFrame*, ... */
+	uint32_t cframe_frame;		/* ... whose current_frame is at this offset */
+	bool frame_is_object;		/* <= 3.10: PyFrameObject; else _PyInterpreterFrame */
+	uint8_t frame_instr_kind;	/* enum pylayout_instr_kind */
+	uint32_t frame_code;		/* f_code / f_executable */
+	uint32_t frame_back;		/* f_back / previous */
+	uint32_t frame_instr;		/* f_lasti (int) / prev_instr / instr_ptr */
+	uint32_t frame_owner;		/* char owner (3.12+); 0 = not checked */
+	uint8_t frame_owner_skip;	/* owner >= this is a C-stack/entry shim, not a Python frame */
+	uint64_t frame_code_mask;	/* ~0; 3.14: ~3, f_executable is a tagged _PyStackRef */
+	uint32_t co_argcount, co_firstlineno;	/* ints */
+	uint32_t co_filename, co_name;	/* str */
+	uint32_t co_qualname;		/* str, 3.11+; 0 = none (use co_name) */
+	uint32_t co_linetable;		/* bytes: co_lnotab <= 3.9, co_linetable 3.10+ */
+	uint32_t co_code_adaptive;	/* 3.11+: first instruction inside the code object; 0 = none */
+	uint32_t bytes_size, bytes_data;	/* PyBytesObject ob_size, ob_sval */
+};
+
+/* How a frame records its instruction (frame_instr). */
+enum pylayout_instr_kind {
+	PYLAYOUT_INSTR_LASTI_BYTES = 1,	/* <= 3.9: int f_lasti, bytes into co_code, -1 before the first */
+	PYLAYOUT_INSTR_LASTI_UNITS,	/* 3.10: int f_lasti, 2-byte code units */
+	PYLAYOUT_INSTR_PTR,		/* 3.11+: _Py_CODEUNIT *, into the code object at co_code_adaptive */
 };
 
 /*

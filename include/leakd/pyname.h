@@ -16,6 +16,7 @@
 #include "leakd/pylayout.h"
 
 #define PYNAME_MAX 128
+#define PYNAME_STR_MAX 1024	/* longest str pyname_str() reads, in characters (file paths) */
 
 /* What name lookups remember across types within one walk; zero it first. */
 struct pyname_cache {
@@ -37,7 +38,7 @@ int pyname_type_cached(const struct memreader *m, const struct pylayout *l, uint
 
 /*
  * Reads the str object at addr as UTF-8 into buf (truncated to len-1 bytes,
- * and to PYNAME_MAX characters). Compact strings only (which all names
+ * and to PYNAME_STR_MAX characters). Compact strings only (which all names
  * are). Returns the length written or -EINVAL (not a str), -ENOTSUP (legacy
  * non-compact str), -EFAULT, ...
  */

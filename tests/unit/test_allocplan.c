@@ -144,3 +144,43 @@ Test(allocplan, python39_collect_takes_the_generation_second)
 	cr_assert_eq(g.gen_regs[0], 2);
 	elfimg__free(img);
 }
+
+/* Sites: the typed entry points and the GC free are planned on LTO and
+ * self-built Pythons alike, and only those. */
+static void check_typed(const char *path)
+{
+	struct elfimg *img = open_or_skip(path);
+	struct allocplan p;
+	const struct probe_spec *s;
+
+	size_t typed = 0;
+
+	cr_assert_eq(allocplan_typed(img, &p), 0, "%s", path);
+	cr_assert_eq(p.n, 4, "%s: %zu probes", path, p.n);
+	for (size_t i = 0; i < p.n; i++) {
+		cr_assert_eq(p.specs[i].reg0, 1, "type or object in rdi");
+		if (p.specs[i].site != LEAKD_SITE_GC_NEW)
+			continue;
+		cr_assert(p.specs[i].retprobe);
+		typed++;
+	}
+	cr_assert_eq(typed, 3);
+	s = find_spec(&p, "PyObject_GC_Del+");
+	cr_assert_not_null(s);
+	cr_assert_eq(s->site, LEAKD_SITE_GC_DEL);
+	cr_assert_not(s->retprobe);
+	s = find_spec(&p, "PyType_GenericAlloc+");
+	cr_assert_not_null(s);
+	cr_assert_eq(s->reg1, 2, "nitems in rsi");
+	elfimg__free(img);
+}
+
+Test(allocplan, typed_entry_points_on_every_build_debian)
+{
+	check_typed(DEBIAN_PY);
+}
+
+Test(allocplan, typed_entry_points_on_every_build_pyenv)
+{
+	check_typed(PYENV_LIB311);
+}

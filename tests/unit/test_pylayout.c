@@ -233,3 +233,88 @@ Test(pylayout, debug_offsets_free_threaded_is_unknown_layout)
 	cr_assert(l.free_threaded);
 	cr_assert_not(l.known);
 }
+
+/*
+ * Stack fields (sites): the table must agree with what the real 3.13/3.14
+ * binaries publish in _Py_DebugOffsets (pyenv 3.13.0, trixie 3.13.5, sid
+ * 3.14.10, first 704 bytes of their .PyRuntime section).
+ */
+static void check_stack_block(const char *fixture)
+{
+	unsigned char buf[1024];
+	size_t n = load_fixture(fixture, buf, sizeof(buf));
+	struct pylayout d, t;
+
+	cr_assert_eq(pylayout_from_debug_offsets(buf, n, &d), 0, "%s", fixture);
+	cr_assert(d.stack_known, "%s: stack part rejected", fixture);
+	cr_assert_eq(pylayout_for_version(d.major, d.minor, d.micro, &t), 0);
+#define SAME(f) cr_assert_eq(d.f, t.f, "%s: " #f " block %u table %u", fixture, (unsigned)d.f, (unsigned)t.f)
+	SAME(interp_threads_head);
+	SAME(ts_next);
+	SAME(ts_frame);
+	SAME(ts_thread_id);
+	SAME(ts_native_thread_id);
+	SAME(frame_back);
+	SAME(frame_code);
+	SAME(frame_instr);
+	SAME(frame_owner);
+	SAME(co_filename);
+	SAME(co_name);
+	SAME(co_qualname);
+	SAME(co_linetable);
+	SAME(co_firstlineno);
+	SAME(co_argcount);
+	SAME(co_code_adaptive);
+	SAME(bytes_size);
+	SAME(bytes_data);
+#undef SAME
+	cr_assert_not(d.ts_frame_via_cframe);
+	cr_assert_eq(d.frame_instr_kind, PYLAYOUT_INSTR_PTR);
+}
+
+Test(pylayout, stack_table_matches_debug_offsets_313_314)
+{
+	struct pylayout l;
+
+	check_stack_block("pyruntime-3.13.0.bin");
+	check_stack_block("pyruntime-3.13.5.bin");
+	check_stack_block("pyruntime-3.14.10.bin");
+	cr_assert_eq(pylayout_for_version(3, 14, 10, &l), 0);
+	cr_assert_eq(l.frame_code_mask, ~3ull, "3.14 f_executable is a tagged stack ref");
+	cr_assert_eq(pylayout_for_version(3, 13, 0, &l), 0);
+	cr_assert_eq(l.frame_code_mask, ~0ull);
+}
+
+Test(pylayout, stack_block_out_of_range_keeps_the_census_layout)
+{
+	unsigned char b[PYLAYOUT_DEBUG_OFFSETS_MIN];
+	struct pylayout l;
+
+	make_314(b, 0x030e0af0, 0x108);	/* census fields only: stack part all zero */
+	cr_assert_eq(pylayout_from_debug_offsets(b, sizeof(b), &l), 0);
+	cr_assert(l.known);
+	cr_assert_not(l.stack_known);
+}
+
+Test(pylayout, stack_per_version_shapes)
+{
+	struct pylayout l;
+
+	cr_assert_eq(pylayout_for_version(3, 7, 16, &l), 0);
+	cr_assert_not(l.stack_known, "3.7 has no walker layout");
+	for (int minor = 8; minor <= 14; minor++) {
+		cr_assert_eq(pylayout_for_version(3, minor, 0, &l), 0);
+		cr_assert(l.stack_known, "3.%d", minor);
+		cr_assert_eq(l.frame_is_object, minor <= 10, "3.%d", minor);
+		cr_assert_eq(l.rt_tstate_current != 0, minor <= 11, "3.%d: GIL holder in _PyRuntime", minor);
+		cr_assert_eq(l.ts_native_thread_id != 0, minor >= 11, "3.%d", minor);
+		cr_assert_eq(l.ts_frame_via_cframe, minor == 11 || minor == 12, "3.%d", minor);
+		cr_assert_eq(l.co_qualname != 0, minor >= 11, "3.%d", minor);
+		cr_assert_eq(l.co_code_adaptive != 0, minor >= 11, "3.%d", minor);
+		cr_assert_eq(l.frame_owner != 0, minor >= 12, "3.%d", minor);
+	}
+	cr_assert_eq(pylayout_for_version(3, 9, 0, &l), 0);
+	cr_assert_eq(l.frame_instr_kind, PYLAYOUT_INSTR_LASTI_BYTES);
+	cr_assert_eq(pylayout_for_version(3, 10, 0, &l), 0);
+	cr_assert_eq(l.frame_instr_kind, PYLAYOUT_INSTR_LASTI_UNITS);
+}
