@@ -27,6 +27,16 @@ struct pyrefs_ctx {
 	struct pyrefs_sink *s;
 };
 
+/* A field that could not be read or does not hold together (-EFAULT) ends
+ * this object's decoding and is counted; any other error is the caller's. */
+static int pr_reject(struct pyrefs_ctx *c, int r)
+{
+	if (r != -EFAULT)
+		return r;
+	c->s->rejected++;
+	return 0;
+}
+
 /* n pointers at addr, each a referent. */
 static int pr_array(struct pyrefs_ctx *c, uint64_t addr, uint64_t n)
 {
@@ -36,12 +46,8 @@ static int pr_array(struct pyrefs_ctx *c, uint64_t addr, uint64_t n)
 		size_t k = n < CHUNK_PTRS ? (size_t)n : CHUNK_PTRS;
 		int r = memreader_read(c->m, addr, buf, k * 8);
 
-		if (r == -EFAULT) {
-			c->s->rejected++;
-			return 0;
-		}
 		if (r < 0)
-			return r;
+			return pr_reject(c, r);
 		for (size_t i = 0; i < k; i++) {
 			r = c->s->ref(c->s->ctx, buf[i]);
 			if (r < 0)
@@ -58,11 +64,7 @@ static int pr_at(struct pyrefs_ctx *c, uint64_t addr)
 	uint64_t p;
 	int r = memreader_read_u64(c->m, addr, &p);
 
-	if (r == -EFAULT) {
-		c->s->rejected++;
-		return 0;
-	}
-	return r < 0 ? r : c->s->ref(c->s->ctx, p);
+	return r < 0 ? pr_reject(c, r) : c->s->ref(c->s->ctx, p);
 }
 
 /*
@@ -92,12 +94,8 @@ static int pr_values(struct pyrefs_ctx *c, uint64_t v, uint64_t slots, uint64_t 
 			r = memreader_read(c->m, v - ps, pre, ps);
 		if (!r && pre[ps - 2] > ps - 2)
 			r = -EFAULT;	/* more values than the order array has room for */
-		if (r == -EFAULT) {
-			c->s->rejected++;
-			return 0;
-		}
 		if (r < 0)
-			return r;
+			return pr_reject(c, r);
 		*bytes += ps + slots * 8;
 		/* order[i] at v - 3 - i: the slot of the i-th inserted value */
 		for (int i = 0; i < pre[ps - 2]; i++) {
@@ -110,12 +108,8 @@ static int pr_values(struct pyrefs_ctx *c, uint64_t v, uint64_t slots, uint64_t 
 	uint8_t hdr[4];
 	int r = memreader_read(c->m, v, hdr, sizeof(hdr));
 
-	if (r == -EFAULT) {
-		c->s->rejected++;
-		return 0;
-	}
 	if (r < 0)
-		return r;
+		return pr_reject(c, r);
 	if (!hdr[2])	/* not embedded: a separate block with its order array */
 		*bytes += 8 + hdr[0] * 9ull;
 	return hdr[3] || !hdr[2] ? pr_array(c, v + 8, hdr[0]) : 0;
@@ -160,12 +154,8 @@ static int pr_dict(struct pyrefs_ctx *c, uint64_t obj, uint64_t *bytes)
 	usable = (size << 1) / 3;
 	if (!r && nentries > usable)
 		r = -EFAULT;
-	if (r == -EFAULT) {
-		c->s->rejected++;
-		return 0;
-	}
 	if (r < 0)
-		return r;
+		return pr_reject(c, r);
 	c->s->items = nentries;
 	tab_bytes = entries - keys + usable * esize;
 
@@ -215,12 +205,8 @@ static int pr_set(struct pyrefs_ctx *c, uint64_t obj, uint64_t *bytes)
 		r = memreader_read_u64(c->m, obj + l->set_table, &table);
 	if (!r && (mask >= (1ull << MAX_TABLE_LOG2) || ((mask + 1) & mask) || !typetab_ptr_ok(table)))
 		r = -EFAULT;
-	if (r == -EFAULT) {
-		c->s->rejected++;
-		return 0;
-	}
 	if (r < 0)
-		return r;
+		return pr_reject(c, r);
 	if (table != obj + l->set_smalltable)
 		*bytes += (mask + 1) * 16;
 	for (uint64_t i = 0; i <= mask;) {
@@ -228,12 +214,8 @@ static int pr_set(struct pyrefs_ctx *c, uint64_t obj, uint64_t *bytes)
 		size_t k = mask + 1 - i < CHUNK_PTRS / 2 ? (size_t)(mask + 1 - i) : CHUNK_PTRS / 2;
 
 		r = memreader_read(c->m, table + i * 16, e, k * 16);
-		if (r == -EFAULT) {
-			c->s->rejected++;
-			return 0;
-		}
 		if (r < 0)
-			return r;
+			return pr_reject(c, r);
 		for (size_t j = 0; j < k; j++) {
 			/* {key, hash}: empty slots have no key, dummies hash -1 */
 			if (!e[2 * j] || e[2 * j + 1] == ~0ull)
@@ -255,7 +237,7 @@ static int pr_deque(struct pyrefs_ctx *c, uint64_t obj, uint64_t n, uint64_t *by
 	int r = memreader_read(c->m, obj + DEQUE_LEFT, d, sizeof(d));
 
 	if (r < 0)
-		return r == -EFAULT ? (c->s->rejected++, 0) : r;
+		return pr_reject(c, r);
 	b = (uint64_t)d[0];
 	left = (uint64_t)d[2];
 	while (n && typetab_ptr_ok(b) && nblocks <= n / DEQUE_BLOCKLEN + 2 && left < DEQUE_BLOCKLEN) {
@@ -288,10 +270,8 @@ static int pr_instance(struct pyrefs_ctx *c, uint64_t obj, const struct typetab_
 
 	if (l->managed != PYLAYOUT_MANAGED_NONE && (t->flags & PYLAYOUT_TPFLAGS_MANAGED_DICT)) {
 		r = memreader_read_u64(c->m, obj - MANAGED_DICT_AT, &p);
-		if (r == -EFAULT)
-			return c->s->rejected++, 0;
 		if (r < 0)
-			return r;
+			return pr_reject(c, r);
 		if (l->managed == PYLAYOUT_MANAGED_311) {
 			uint64_t v;
 
@@ -316,7 +296,7 @@ static int pr_instance(struct pyrefs_ctx *c, uint64_t obj, const struct typetab_
 	}
 	for (unsigned i = 0; !r && i < t->nslots; i++)
 		r = pr_at(c, obj + t->slot_off[i]);
-	return r == -EFAULT ? 0 : r;
+	return r < 0 ? pr_reject(c, r) : 0;
 }
 
 int64_t pyrefs_decode(const struct memreader *m, const struct pylayout *l, uint64_t obj,
@@ -383,10 +363,8 @@ int64_t pyrefs_decode(const struct memreader *m, const struct pylayout *l, uint6
 	default:
 		break;
 	}
-	if (r == -EFAULT) {
-		c->s->rejected++;
-		r = 0;
-	}
+	if (r < 0)
+		r = pr_reject(c, r);
 	if (!r && (t->flags & PYLAYOUT_TPFLAGS_HEAPTYPE))
 		r = pr_instance(c, obj, t, ob_size, &bytes);
 	return r < 0 ? r : (int64_t)bytes;
