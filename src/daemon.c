@@ -267,7 +267,7 @@ static void publish(struct daemon *d)
 		p->rss_bytes = tr->rss_bytes;
 		p->census_runs = tr->census_runs;
 		p->census_pause_seconds_max = tr->census_runs ? tr->pause_us_max / 1e6 : NAN;
-		p->census_period_seconds = tr->census_runs ? tr->period_s : NAN;
+		p->census_period_seconds = tr->census_runs ? tr->budget.period : NAN;
 		p->other_heap_bytes = tr->census_runs && tr->rss_anon >= 0 && tr->last.reachable ?
 			tr->rss_anon - (int64_t)tr->last_bytes : METRICS_UNKNOWN;
 		p->types = &types[nt];

@@ -21,80 +21,12 @@
 #include "leakd/elfimg.h"
 #include "leakd/freeze.h"
 #include "leakd/probes.h"
-#include "leakd/procmaps.h"
-#include "leakd/pyname.h"
+#include "leakd/procstat.h"
 #include "leakd/remote.h"
 #include "leakd/tracee.h"
 #include "leakd/verdict.h"
 
 #define TOP_TYPES_MAX 20
-/* The pause budget's burst: a minute's worth of the share (0.3 s at 0.5%). */
-#define TRACEE_BURST_S 60.0
-/* The block cache never grows past this (per target). */
-#define TRACEE_MAX_CACHE (256u << 20)
-/* Live entries whose type is looked up per census, at most. Done after the
- * thaw: ~1 us each (their headers are scattered over the heap), which would
- * triple the pause. A block freed and reused meanwhile can be mistyped, never
- * misread: its header is validated like any other. */
-#define RESOLVE_PER_CENSUS 50000
-
-static int64_t read_open_fds(const char *proc_root, pid_t pid)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	int64_t n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "%s/%d/fd", proc_root, pid);
-	d = opendir(path);
-	if (!d)
-		return REPORT_UNKNOWN;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
-/* RssAnon from /proc/PID/status: the process's anonymous resident memory,
- * where Python objects and native allocations both live. */
-static int64_t read_rss_anon(const char *proc_root, pid_t pid)
-{
-	char path[PATH_MAX], line[256];
-	int64_t v = REPORT_UNKNOWN;
-	long long kb;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%d/status", proc_root, pid);
-	f = fopen(path, "re");
-	if (!f)
-		return REPORT_UNKNOWN;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "RssAnon: %lld kB", &kb) == 1 && kb >= 0) {
-			v = kb * 1024;
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
-static int64_t read_rss(const char *proc_root, pid_t pid)
-{
-	char path[PATH_MAX];
-	unsigned long size, resident;
-	FILE *f;
-	int n;
-
-	snprintf(path, sizeof(path), "%s/%d/statm", proc_root, pid);
-	f = fopen(path, "re");
-	if (!f)
-		return REPORT_UNKNOWN;
-	n = fscanf(f, "%lu %lu", &size, &resident);
-	fclose(f);
-	if (n != 2)
-		return REPORT_UNKNOWN;
-	return (int64_t)resident * sysconf(_SC_PAGESIZE);
-}
 
 /* Layout: _Py_DebugOffsets where the build has it (3.13+), else the
  * version table. The debug offsets are static data in the file, so this
@@ -145,9 +77,9 @@ int tracee__new(const struct leakd_opts *o, pid_t pid, bool spawned, struct trac
 	tr->last_sample = tr->t0;
 	tr->last_census = tr->t0 - 1e9;
 	tr->census_due = true;
-	tr->period_s = o->census_period_s;
-	tr->rss_bytes = read_rss(o->proc_root, pid);
-	tr->open_fds = read_open_fds(o->proc_root, pid);
+	budget_init(&tr->budget, o->max_pause_share, o->census_period_s);
+	tr->rss_bytes = procstat_rss(o->proc_root, pid);
+	tr->open_fds = procstat_open_fds(o->proc_root, pid);
 	*out = tr;
 	return 0;
 cleanup:
@@ -269,7 +201,7 @@ void tracee__event(struct tracee *tr, const struct leakd_event *e)
 /* The live counts a sample and the detector use: the live table when the
  * probes see every allocation, else the census (exact for GC-tracked
  * objects on every build). */
-static bool live_from_probes(const struct tracee *tr)
+bool tracee__live_from_probes(const struct tracee *tr)
 {
 	return tr->tracing_allocs && tr->plan.complete;
 }
@@ -318,7 +250,7 @@ static const struct tracee_type *type_lookup(struct tracee *tr, uint64_t t)
 /* What object a live block holds: the allocator returns the block, and the
  * object starts after its pre-header (0, 16 or 32 bytes), so try each and
  * keep the one whose type agrees with that pre-header size. */
-static uint64_t resolve_block_type(void *ctx, uint64_t addr, uint64_t size)
+uint64_t tracee__resolve_block_type(void *ctx, uint64_t addr, uint64_t size)
 {
 	struct tracee *tr = ctx;
 	struct memreader rd = remote__reader(tr->mem);
@@ -335,316 +267,6 @@ static uint64_t resolve_block_type(void *ctx, uint64_t addr, uint64_t size)
 		ty = type_lookup(tr, hdr[1]);
 		if (ty && ty->presize == off)
 			return hdr[1];
-	}
-	return 0;
-}
-
-/* Reads the target's anonymous writable mappings (its heap, arenas, thread
- * stacks), up to `budget` bytes, with the target running: a first read of a
- * page costs the kernel ~10x a later one here, and would otherwise land in
- * the first census's pause. Done once per cache size, so a heap that grows
- * is warmed again when the cache grows with it. */
-static void warm_heap(struct tracee *tr, uint64_t budget)
-{
-	struct procmaps_entry *maps = NULL;
-	size_t n = 0;
-
-	tr->warmed_for = remote__cache_bytes(tr->mem);
-	if (procmaps_read(tr->opts->proc_root, tr->t.pid, &maps, &n) < 0)
-		return;
-	for (size_t i = 0; i < n && budget; i++) {
-		const struct procmaps_entry *e = &maps[i];
-		uint64_t len = e->end - e->start;
-
-		if (e->perms[0] != 'r' || e->perms[1] != 'w' || procmaps_is_file(e) ||
-		    (e->path[0] && strcmp(e->path, "[heap]")))
-			continue;
-		if (len > budget)
-			len = budget;
-		if (remote__warm(tr->mem, e->start, len) < 0)
-			break;
-		budget -= len;
-	}
-	free(maps);
-}
-
-/* The symbol's runtime address, or 0. */
-static uint64_t symbol_addr(const struct tracee *tr, const char *name)
-{
-	struct elfimg_sym sym;
-
-	return elfimg__find_symbol(tr->img, name, &sym) ? 0 : sym.vaddr + tr->t.load_bias;
-}
-
-/* pymalloc's arenas now; looks for them the first time. */
-static bool read_pymalloc(struct tracee *tr, const struct memreader *rd)
-{
-	int r;
-
-	if (tr->pym_state == 0) {
-		struct census_gc_loc gl;
-
-		if (tr->layout.minor >= 12)
-			r = census_locate(rd, &tr->layout, tr->t.runtime_addr, &gl) ?:
-			    pymalloc_locate_interp(rd, &tr->layout, gl.interp, &tr->pym);
-		else
-			r = pymalloc_locate_static(rd, &tr->layout, symbol_addr(tr, "arenas"),
-						   symbol_addr(tr, "maxarenas"),
-						   symbol_addr(tr, "narenas_currently_allocated"), &tr->pym);
-		tr->pym_state = r ? -1 : 1;
-	}
-	return tr->pym_state == 1 && !pymalloc_read(rd, &tr->pym, &tr->pym_now);
-}
-
-/* The block cache follows the heap the walk reads (anonymous RSS plus a
- * quarter, up to the next power of two), between REMOTE_DEFAULT_CACHE and TRACEE_MAX_CACHE: a cache
- * smaller than the heap thrashes and stretches every pause. It grows at
- * once and shrinks only below a quarter, so a sawtooth heap does not
- * reallocate it every census. */
-static void fit_cache(struct tracee *tr)
-{
-	size_t have = remote__cache_bytes(tr->mem), want = REMOTE_DEFAULT_CACHE;
-
-	if (tr->rss_anon > 0) {
-		size_t need = (size_t)tr->rss_anon + (size_t)tr->rss_anon / 4;
-
-		/* the cache rounds down to a power of two: ask for the one above */
-		for (want = REMOTE_BLOCK_SIZE; want < need && want < TRACEE_MAX_CACHE; want *= 2)
-			;
-	}
-	if (want < REMOTE_DEFAULT_CACHE)
-		want = REMOTE_DEFAULT_CACHE;
-	if (want > TRACEE_MAX_CACHE)
-		want = TRACEE_MAX_CACHE;
-	if (want > have || want * 4 < have)
-		(void)remote__resize(tr->mem, want);	/* on -ENOMEM the old cache serves */
-	if (remote__cache_bytes(tr->mem) != tr->warmed_for)
-		warm_heap(tr, remote__cache_bytes(tr->mem));
-}
-
-/*
- * The pause budget, a token bucket: the target earns `share` seconds of
- * stop per second of running, up to TRACEE_BURST_S seconds' worth, and each
- * census spends its pause. The next census waits --census-period, and then
- * until the bucket holds what it will likely cost: the smaller of the last
- * two pauses, so that one slow pause (the machine busy elsewhere) does not
- * stretch the period and two in a row do. Over any window of T seconds the
- * target is stopped at most share * (T + TRACEE_BURST_S): 0.5% on average,
- * with room at the start of a session for the points the detector needs.
- */
-static void schedule_next(struct tracee *tr, double now, double pause_us)
-{
-	double share = tr->opts->max_pause_share > 0 ? tr->opts->max_pause_share : 0.005;
-	double cap = share * TRACEE_BURST_S, p = pause_us / 1e6;
-	double est = tr->prev_pause_us > 0 && tr->prev_pause_us < pause_us ? tr->prev_pause_us / 1e6 : p;
-	double wait;
-
-	if (!tr->budget_t) {
-		tr->budget_tokens = cap;
-		tr->budget_t = now;
-	}
-	tr->budget_tokens += share * (now - tr->budget_t);
-	if (tr->budget_tokens > cap)
-		tr->budget_tokens = cap;
-	tr->budget_tokens -= p;
-	tr->budget_t = now;
-	tr->prev_pause_us = pause_us;
-	wait = tr->budget_tokens < est ? (est - tr->budget_tokens) / share : 0;
-	tr->period_s = wait > tr->opts->census_period_s ? wait : tr->opts->census_period_s;
-}
-
-/* Matches this census's largest containers with those seen before (by
- * address and type: a freed and reused address would change one or both). */
-static void track_containers(struct tracee *tr, const struct memreader *rd, const struct census *c, double now)
-{
-	for (size_t i = 0; i < tr->ncontainers; i++)
-		tr->containers[i].seen_now = false;
-	for (size_t i = 0; i < c->ncontainers; i++) {
-		const struct heapwalk_container *hc = &c->containers[i];
-		struct tracee_container *tc = NULL;
-
-		for (size_t j = 0; j < tr->ncontainers && !tc; j++)
-			if (tr->containers[j].addr == hc->addr && tr->containers[j].type == hc->type)
-				tc = &tr->containers[j];
-		if (!tc) {
-			/* a new one replaces one that is gone, or takes a free slot */
-			for (size_t j = 0; j < tr->ncontainers && !tc; j++)
-				if (tr->containers[j].t1 < now)
-					tc = &tr->containers[j];
-			if (!tc && tr->ncontainers < sizeof(tr->containers) / sizeof(tr->containers[0]))
-				tc = &tr->containers[tr->ncontainers++];
-			if (!tc)
-				continue;
-			memset(tc, 0, sizeof(*tc));
-			tc->addr = hc->addr;
-			tc->type = hc->type;
-			tc->t0 = now;
-			tc->items0 = hc->items;
-			if (pyname_type(rd, &tr->layout, hc->type, tc->name, sizeof(tc->name)) <= 0)
-				snprintf(tc->name, sizeof(tc->name), "(container)");
-			for (int k = 0; k < 3 && hc->held_type[k]; k++)
-				if (pyname_type(rd, &tr->layout, hc->held_type[k], tc->held[k], sizeof(tc->held[k])) <= 0)
-					tc->held[k][0] = '\0';
-		}
-		tc->t1 = now;
-		tc->items1 = hc->items;
-		tc->seen_now = true;
-	}
-}
-
-/* Appends the containers that grew between two censuses to a leak's reason. */
-static void reason_containers(const struct tracee *tr, struct verdict *v)
-{
-	struct verdict_container vc[2 * CENSUS_CONTAINERS];
-	size_t n = 0;
-
-	for (size_t i = 0; i < tr->ncontainers; i++) {
-		const struct tracee_container *tc = &tr->containers[i];
-
-		if (!tc->seen_now || tc->t1 - tc->t0 < 1.0 || tc->items1 <= tc->items0)
-			continue;
-		vc[n] = (struct verdict_container){ .type = tc->name,
-			.items_per_s = (double)(tc->items1 - tc->items0) / (tc->t1 - tc->t0) };
-		for (int k = 0, h = 0; k < 3; k++)
-			if (tc->held[k][0])
-				vc[n].held[h++] = tc->held[k];
-		n++;
-	}
-	verdict_add_containers(v, vc, n);
-}
-
-bool tracee__census_due(const struct tracee *tr, double now)
-{
-	double since = now - tr->last_census, period = tr->period_s;
-
-	return (tr->census_due && since >= period * 0.9) || since >= period * 1.1;
-}
-
-/* Census visitor in trace mode: did a probe record this object's birth?
- * The live table is keyed by what the probed function returned: the block
- * (GC head first, or 16 bytes of pre-header before it), or the object itself
- * for _PyObject_GC_New and friends. */
-static void match_probes(void *ctx, uint64_t node, uint64_t obj, uint64_t type)
-{
-	struct tracee *tr = ctx;
-
-	if (agg__set_type(tr->agg, node, type) || agg__set_type(tr->agg, node - 16, type) ||
-	    agg__set_type(tr->agg, obj, type))
-		tr->last_seen_by_probes++;
-}
-
-int tracee__census(struct tracee *tr, double now)
-{
-	struct memreader rd = remote__reader(tr->mem);
-	struct freeze *fz = NULL;
-	struct pygc_state gs;
-	struct census c;
-	struct agg_stats st;
-	struct agg_point pt;
-	double t1, pause_us;
-	int err, gerr;
-
-	tr->last_census = now;
-	tr->census_due = false;
-	tr->rss_bytes = read_rss(tr->opts->proc_root, tr->t.pid);
-	tr->rss_anon = read_rss_anon(tr->opts->proc_root, tr->t.pid);
-	tr->open_fds = read_open_fds(tr->opts->proc_root, tr->t.pid);
-	if (!tr->layout_ok) {
-		/* Totals only: the series still carries fds and RSS. */
-		pt = (struct agg_point){ .t = now, .objects = NAN, .bytes = NAN,
-					 .fds = tr->open_fds >= 0 ? (double)tr->open_fds : NAN,
-					 .rss = tr->rss_bytes >= 0 ? (double)tr->rss_bytes : NAN, .native = NAN };
-		agg__add_point(tr->agg, &pt);
-		return -ENOTSUP;
-	}
-
-	fit_cache(tr);
-	t1 = leakd_mono_now();
-	if (!tr->opts->no_freeze && !tr->freeze_denied) {
-		err = freeze__stop(tr->t.pid, &fz);
-		if (err == -ESRCH)
-			return err;
-		if (err) {
-			/* Someone else traces it (a debugger, strace): walk live and
-			 * tolerate torn links rather than fight over it. */
-			tr->freeze_denied = true;
-			snprintf(tr->note, sizeof(tr->note),
-				 "could not freeze the target for the census (%s): lists walked live, counts may be torn",
-				 strerror(-err));
-		}
-	}
-	remote__invalidate(tr->mem);
-	gerr = census_gc_state(&rd, &tr->layout, tr->t.runtime_addr, &gs);
-	struct census_limits lim = { .reachable = true };
-	uint64_t seen_before = tr->last_seen_by_probes;
-
-	if (tr->tracing_allocs) {
-		lim.visit = match_probes;
-		lim.visit_ctx = tr;
-		tr->last_seen_by_probes = 0;
-	}
-	err = census_walk(&rd, &tr->layout, tr->t.runtime_addr, &lim, &c);
-	/* the allocator's arena table is small and changes under us: read it
-	 * while the target is still stopped */
-	tr->pym_ok = !err && read_pymalloc(tr, &rd);
-	freeze__thaw(fz);
-	pause_us = (leakd_mono_now() - t1) * 1e6;
-	if (!err && lim.reachable) {
-		/* what the tracked objects reach, with the target running again */
-		double t2 = leakd_mono_now();
-
-		err = census_reach(&rd, &c);
-		tr->reach_us_sum += (uint64_t)((leakd_mono_now() - t2) * 1e6);
-	}
-	/* Blocks the census cannot see (str, int, buffers) get their type from
-	 * their own header. */
-	if (!err && tr->types)
-		agg__resolve_types(tr->agg, resolve_block_type, tr, RESOLVE_PER_CENSUS);
-
-	if (!gerr) {
-		if (!tr->gc_ok)
-			tr->gc_first = gs;
-		tr->gc_now = gs;
-		tr->gc_ok = true;
-	}
-	if (err) {
-		tr->last_seen_by_probes = seen_before;
-		tr->census_failures++;
-		tr->last_census_err = err;
-		return err;
-	}
-	tr->runtime_ready = true;
-	tr->census_runs++;
-	schedule_next(tr, now, pause_us);
-	tr->pause_us_sum += (uint64_t)pause_us;
-	if ((uint64_t)pause_us > tr->pause_us_max)
-		tr->pause_us_max = (uint64_t)pause_us;
-	tr->objects_walked += c.steps;
-	tr->last_objects = c.objects;
-	tr->last_bytes = c.bytes;
-	census_free(&tr->last);
-	tr->last = c;
-
-	agg__stats(tr->agg, &st);
-	pt.t = now;
-	pt.objects = live_from_probes(tr) ? (double)st.live_objects : (double)c.objects;
-	pt.bytes = live_from_probes(tr) ? (double)st.live_bytes : (double)c.bytes;
-	pt.fds = tr->open_fds >= 0 ? (double)tr->open_fds : NAN;
-	pt.rss = tr->rss_bytes >= 0 ? (double)tr->rss_bytes : NAN;
-	pt.native = tr->rss_anon >= 0 && c.reachable ? (double)tr->rss_anon - (double)c.bytes : NAN;
-	agg__add_point(tr->agg, &pt);
-	track_containers(tr, &rd, &c, now);
-
-	if (c.ntypes) {
-		const char *names[c.ntypes];
-		uint64_t objs[c.ntypes], bytes[c.ntypes];
-
-		for (size_t i = 0; i < c.ntypes; i++) {
-			names[i] = c.types[i].name;
-			objs[i] = c.types[i].objects;
-			bytes[i] = c.types[i].bytes;
-		}
-		agg__add_type_counts(tr->agg, now, names, objs, bytes, c.ntypes);
 	}
 	return 0;
 }
@@ -700,9 +322,9 @@ void tracee__sample(struct tracee *tr, double now, struct report_sample *out)
 	memset(out, 0, sizeof(*out));
 	out->ts = leakd_wall_now();
 	out->pid = (uint32_t)tr->t.pid;
-	out->source = live_from_probes(tr) ? REPORT_SOURCE_PROBES : REPORT_SOURCE_CENSUS;
-	out->live_objects = live_from_probes(tr) ? st.live_objects : tr->last_objects;
-	out->live_bytes = live_from_probes(tr) ? st.live_bytes : tr->last_bytes;
+	out->source = tracee__live_from_probes(tr) ? REPORT_SOURCE_PROBES : REPORT_SOURCE_CENSUS;
+	out->live_objects = tracee__live_from_probes(tr) ? st.live_objects : tr->last_objects;
+	out->live_bytes = tracee__live_from_probes(tr) ? st.live_bytes : tr->last_bytes;
 	out->allocs = st.allocs;
 	out->frees = st.frees + st.frees_unmatched;
 	out->rss_bytes = tr->rss_bytes;
@@ -753,7 +375,11 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 	err = verdict_compute(tr->agg, NULL, v);
 	if (err)
 		return err;
-	reason_containers(tr, v);
+	{
+		struct verdict_container vc[CONTRACK_SLOTS];
+
+		verdict_add_containers(v, vc, contrack_growing(&tr->containers, vc, CONTRACK_SLOTS));
+	}
 	agg__stats(tr->agg, &st);
 	out->pid = (uint32_t)tr->t.pid;
 	snprintf(out->comm, sizeof(out->comm), "%s", tr->t.comm);
@@ -763,8 +389,8 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 	out->exited = tr->exited;
 	out->allocs = st.allocs;
 	out->frees = st.frees + st.frees_unmatched;
-	out->live_objects = live_from_probes(tr) ? st.live_objects : tr->last_objects;
-	out->live_bytes = live_from_probes(tr) ? st.live_bytes : tr->last_bytes;
+	out->live_objects = tracee__live_from_probes(tr) ? st.live_objects : tr->last_objects;
+	out->live_bytes = tracee__live_from_probes(tr) ? st.live_bytes : tr->last_bytes;
 	out->dropped_events = dropped;
 	if (tr->gc_ok) {
 		for (int g = 0; g < 3; g++) {
@@ -783,7 +409,7 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 	out->top_types = v->types;
 	out->n_top_types = v->n_types < TOP_TYPES_MAX ? v->n_types : TOP_TYPES_MAX;
 	out->size_classes = sizes;
-	if (live_from_probes(tr)) {
+	if (tracee__live_from_probes(tr)) {
 		out->n_size_classes = agg__size_classes(tr->agg, sizes, max_sizes);
 	} else {
 		/* The census measured every tracked object's shallow size. */
@@ -846,7 +472,7 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 	out->census.reachable = tr->last.reachable;
 	out->census.reach_us_mean = tr->census_runs ? tr->reach_us_sum / tr->census_runs : 0;
 	out->census.untracked_objects = tr->last.untracked_objects;
-	out->census.period_s = tr->period_s;
+	out->census.period_s = tr->budget.period;
 	out->census.pause_share = out->duration_s > 0 ? tr->pause_us_sum / 1e6 / out->duration_s : 0;
 	snprintf(out->census.partial, sizeof(out->census.partial), "%s", tr->last.partial);
 	out->memory.python_objects = tr->census_runs ? (int64_t)tr->last.bytes : REPORT_UNKNOWN;

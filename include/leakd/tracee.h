@@ -17,8 +17,10 @@
 
 #include "leakd/abi.h"
 #include "leakd/allocplan.h"
+#include "leakd/budget.h"
 #include "leakd/census.h"
 #include "leakd/cli.h"
+#include "leakd/contrack.h"
 #include "leakd/pylayout.h"
 #include "leakd/pymalloc.h"
 #include "leakd/report.h"
@@ -64,9 +66,7 @@ struct tracee {
 
 	/* census statistics */
 	uint64_t census_runs, census_failures, pause_us_sum, pause_us_max, objects_walked;
-	double period_s;		/* the census period the pause budget asks for now */
-	double prev_pause_us;		/* the census before the last one's pause */
-	double budget_t, budget_tokens;	/* the pause budget's bucket: when last filled, seconds held */
+	struct pause_budget budget;	/* when the next census may stop the target */
 	size_t warmed_for;		/* cache size the target's heap was last warmed for */
 	uint64_t reach_us_sum;		/* leakd's time following referents, target running */
 	uint64_t last_objects, last_bytes;
@@ -88,18 +88,7 @@ struct tracee {
 	int pym_state;			/* 0 not looked for yet, 1 found, -1 not to be had */
 	struct pymalloc_stats pym_now;	/* at the last census, when pym_ok */
 	bool pym_ok;
-
-	/* The largest containers of the first census that saw them and of the
-	 * latest, matched by address, to say which one grows. */
-	struct tracee_container {
-		uint64_t addr, type;
-		double t0, t1;
-		uint64_t items0, items1;
-		char name[REPORT_TYPE_NAME_MAX];
-		char held[3][REPORT_TYPE_NAME_MAX];
-		bool seen_now;
-	} containers[2 * CENSUS_CONTAINERS];
-	size_t ncontainers;
+	struct contrack containers;	/* the largest containers, to say which one grows */
 
 	/* probes */
 	enum allocplan_gc_kind gc_hook;
@@ -157,6 +146,14 @@ struct verdict;
 int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verdict *v,
 		    struct report_size_row *sizes, size_t max_sizes,
 		    struct report_type_row live_types[TRACEE_LIVE_TYPES_MAX], struct report_summary *out);
+
+/* Whether the live counts come from the probes (they see every allocation)
+ * rather than the census. */
+bool tracee__live_from_probes(const struct tracee *tr);
+
+/* The type object a live block of the target holds (agg_type_resolver;
+ * ctx is the tracee): used by the census in trace mode. */
+uint64_t tracee__resolve_block_type(void *ctx, uint64_t addr, uint64_t size);
 
 /* Records the probe names this tracee is covered by (for the summary). */
 void tracee__add_probe_name(struct tracee *tr, const char *name);

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tracee_census: one census of one tracee (see tracee.h): when it is due
+ * under the pause budget, the reader's cache sized to the heap and warmed
+ * with the target running, the freeze, the GC-list walk and pymalloc's
+ * arena table while it is stopped, what the lists reach after the thaw,
+ * and the points it adds to the series.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "leakd/agg.h"
+#include "leakd/clock.h"
+#include "leakd/elfimg.h"
+#include "leakd/freeze.h"
+#include "leakd/procmaps.h"
+#include "leakd/procstat.h"
+#include "leakd/pyname.h"
+#include "leakd/remote.h"
+#include "leakd/tracee.h"
+
+/* The block cache never grows past this (per target). */
+#define TRACEE_MAX_CACHE (256u << 20)
+/* Live entries whose type is looked up per census, at most. Done after the
+ * thaw: ~1 us each (their headers are scattered over the heap), which would
+ * triple the pause. A block freed and reused meanwhile can be mistyped, never
+ * misread: its header is validated like any other. */
+#define RESOLVE_PER_CENSUS 50000
+
+/* Reads the target's anonymous writable mappings (its heap, arenas, thread
+ * stacks), up to `budget` bytes, with the target running: a first read of a
+ * page costs the kernel ~10x a later one here, and would otherwise land in
+ * the first census's pause. Done once per cache size, so a heap that grows
+ * is warmed again when the cache grows with it. */
+static void warm_heap(struct tracee *tr, uint64_t budget)
+{
+	struct procmaps_entry *maps = NULL;
+	size_t n = 0;
+
+	tr->warmed_for = remote__cache_bytes(tr->mem);
+	if (procmaps_read(tr->opts->proc_root, tr->t.pid, &maps, &n) < 0)
+		return;
+	for (size_t i = 0; i < n && budget; i++) {
+		const struct procmaps_entry *e = &maps[i];
+		uint64_t len = e->end - e->start;
+
+		if (e->perms[0] != 'r' || e->perms[1] != 'w' || procmaps_is_file(e) ||
+		    (e->path[0] && strcmp(e->path, "[heap]")))
+			continue;
+		if (len > budget)
+			len = budget;
+		if (remote__warm(tr->mem, e->start, len) < 0)
+			break;
+		budget -= len;
+	}
+	free(maps);
+}
+
+/* The symbol's runtime address, or 0. */
+static uint64_t symbol_addr(const struct tracee *tr, const char *name)
+{
+	struct elfimg_sym sym;
+
+	return elfimg__find_symbol(tr->img, name, &sym) ? 0 : sym.vaddr + tr->t.load_bias;
+}
+
+/* pymalloc's arenas now; looks for them the first time. */
+static bool read_pymalloc(struct tracee *tr, const struct memreader *rd)
+{
+	int r;
+
+	if (tr->pym_state == 0) {
+		struct census_gc_loc gl;
+
+		if (tr->layout.minor >= 12)
+			r = census_locate(rd, &tr->layout, tr->t.runtime_addr, &gl) ?:
+			    pymalloc_locate_interp(rd, &tr->layout, gl.interp, &tr->pym);
+		else
+			r = pymalloc_locate_static(rd, &tr->layout, symbol_addr(tr, "arenas"),
+						   symbol_addr(tr, "maxarenas"),
+						   symbol_addr(tr, "narenas_currently_allocated"), &tr->pym);
+		tr->pym_state = r ? -1 : 1;
+	}
+	return tr->pym_state == 1 && !pymalloc_read(rd, &tr->pym, &tr->pym_now);
+}
+
+/* The block cache follows the heap the walk reads (anonymous RSS plus a
+ * quarter, up to the next power of two), between REMOTE_DEFAULT_CACHE and TRACEE_MAX_CACHE: a cache
+ * smaller than the heap thrashes and stretches every pause. It grows at
+ * once and shrinks only below a quarter, so a sawtooth heap does not
+ * reallocate it every census. */
+static void fit_cache(struct tracee *tr)
+{
+	size_t have = remote__cache_bytes(tr->mem), want = REMOTE_DEFAULT_CACHE;
+
+	if (tr->rss_anon > 0) {
+		size_t need = (size_t)tr->rss_anon + (size_t)tr->rss_anon / 4;
+
+		/* the cache rounds down to a power of two: ask for the one above */
+		for (want = REMOTE_BLOCK_SIZE; want < need && want < TRACEE_MAX_CACHE; want *= 2)
+			;
+	}
+	if (want < REMOTE_DEFAULT_CACHE)
+		want = REMOTE_DEFAULT_CACHE;
+	if (want > TRACEE_MAX_CACHE)
+		want = TRACEE_MAX_CACHE;
+	if (want > have || want * 4 < have)
+		(void)remote__resize(tr->mem, want);	/* on -ENOMEM the old cache serves */
+	if (remote__cache_bytes(tr->mem) != tr->warmed_for)
+		warm_heap(tr, remote__cache_bytes(tr->mem));
+}
+
+static int name_type(void *ctx, uint64_t type, char *buf, size_t len)
+{
+	struct tracee *tr = ctx;
+	struct memreader rd = remote__reader(tr->mem);
+
+	return pyname_type(&rd, &tr->layout, type, buf, len);
+}
+
+bool tracee__census_due(const struct tracee *tr, double now)
+{
+	double since = now - tr->last_census, period = tr->budget.period;
+
+	return (tr->census_due && since >= period * 0.9) || since >= period * 1.1;
+}
+
+/* Census visitor in trace mode: did a probe record this object's birth?
+ * The live table is keyed by what the probed function returned: the block
+ * (GC head first, or 16 bytes of pre-header before it), or the object itself
+ * for _PyObject_GC_New and friends. */
+static void match_probes(void *ctx, uint64_t node, uint64_t obj, uint64_t type)
+{
+	struct tracee *tr = ctx;
+
+	if (agg__set_type(tr->agg, node, type) || agg__set_type(tr->agg, node - 16, type) ||
+	    agg__set_type(tr->agg, obj, type))
+		tr->last_seen_by_probes++;
+}
+
+int tracee__census(struct tracee *tr, double now)
+{
+	struct memreader rd = remote__reader(tr->mem);
+	struct freeze *fz = NULL;
+	struct pygc_state gs;
+	struct census c;
+	struct agg_stats st;
+	struct agg_point pt;
+	double t1, pause_us;
+	int err, gerr;
+
+	tr->last_census = now;
+	tr->census_due = false;
+	tr->rss_bytes = procstat_rss(tr->opts->proc_root, tr->t.pid);
+	tr->rss_anon = procstat_rss_anon(tr->opts->proc_root, tr->t.pid);
+	tr->open_fds = procstat_open_fds(tr->opts->proc_root, tr->t.pid);
+	if (!tr->layout_ok) {
+		/* Totals only: the series still carries fds and RSS. */
+		pt = (struct agg_point){ .t = now, .objects = NAN, .bytes = NAN,
+					 .fds = tr->open_fds >= 0 ? (double)tr->open_fds : NAN,
+					 .rss = tr->rss_bytes >= 0 ? (double)tr->rss_bytes : NAN, .native = NAN };
+		agg__add_point(tr->agg, &pt);
+		return -ENOTSUP;
+	}
+
+	fit_cache(tr);
+	t1 = leakd_mono_now();
+	if (!tr->opts->no_freeze && !tr->freeze_denied) {
+		err = freeze__stop(tr->t.pid, &fz);
+		if (err == -ESRCH)
+			return err;
+		if (err) {
+			/* Someone else traces it (a debugger, strace): walk live and
+			 * tolerate torn links rather than fight over it. */
+			tr->freeze_denied = true;
+			snprintf(tr->note, sizeof(tr->note),
+				 "could not freeze the target for the census (%s): lists walked live, counts may be torn",
+				 strerror(-err));
+		}
+	}
+	remote__invalidate(tr->mem);
+	gerr = census_gc_state(&rd, &tr->layout, tr->t.runtime_addr, &gs);
+	struct census_limits lim = { .reachable = true };
+	uint64_t seen_before = tr->last_seen_by_probes;
+
+	if (tr->tracing_allocs) {
+		lim.visit = match_probes;
+		lim.visit_ctx = tr;
+		tr->last_seen_by_probes = 0;
+	}
+	err = census_walk(&rd, &tr->layout, tr->t.runtime_addr, &lim, &c);
+	/* the allocator's arena table is small and changes under us: read it
+	 * while the target is still stopped */
+	tr->pym_ok = !err && read_pymalloc(tr, &rd);
+	freeze__thaw(fz);
+	pause_us = (leakd_mono_now() - t1) * 1e6;
+	if (!err && lim.reachable) {
+		/* what the tracked objects reach, with the target running again */
+		double t2 = leakd_mono_now();
+
+		err = census_reach(&rd, &c);
+		tr->reach_us_sum += (uint64_t)((leakd_mono_now() - t2) * 1e6);
+	}
+	/* Blocks the census cannot see (str, int, buffers) get their type from
+	 * their own header. */
+	if (!err && tr->types)
+		agg__resolve_types(tr->agg, tracee__resolve_block_type, tr, RESOLVE_PER_CENSUS);
+
+	if (!gerr) {
+		if (!tr->gc_ok)
+			tr->gc_first = gs;
+		tr->gc_now = gs;
+		tr->gc_ok = true;
+	}
+	if (err) {
+		tr->last_seen_by_probes = seen_before;
+		tr->census_failures++;
+		tr->last_census_err = err;
+		return err;
+	}
+	tr->runtime_ready = true;
+	tr->census_runs++;
+	budget_spend(&tr->budget, now, pause_us / 1e6);
+	tr->pause_us_sum += (uint64_t)pause_us;
+	if ((uint64_t)pause_us > tr->pause_us_max)
+		tr->pause_us_max = (uint64_t)pause_us;
+	tr->objects_walked += c.steps;
+	tr->last_objects = c.objects;
+	tr->last_bytes = c.bytes;
+	census_free(&tr->last);
+	tr->last = c;
+
+	agg__stats(tr->agg, &st);
+	pt.t = now;
+	pt.objects = tracee__live_from_probes(tr) ? (double)st.live_objects : (double)c.objects;
+	pt.bytes = tracee__live_from_probes(tr) ? (double)st.live_bytes : (double)c.bytes;
+	pt.fds = tr->open_fds >= 0 ? (double)tr->open_fds : NAN;
+	pt.rss = tr->rss_bytes >= 0 ? (double)tr->rss_bytes : NAN;
+	pt.native = tr->rss_anon >= 0 && c.reachable ? (double)tr->rss_anon - (double)c.bytes : NAN;
+	agg__add_point(tr->agg, &pt);
+	contrack_update(&tr->containers, c.containers, c.ncontainers, now, name_type, tr);
+
+	if (c.ntypes) {
+		const char *names[c.ntypes];
+		uint64_t objs[c.ntypes], bytes[c.ntypes];
+
+		for (size_t i = 0; i < c.ntypes; i++) {
+			names[i] = c.types[i].name;
+			objs[i] = c.types[i].objects;
+			bytes[i] = c.types[i].bytes;
+		}
+		agg__add_type_counts(tr->agg, now, names, objs, bytes, c.ntypes);
+	}
+	return 0;
+}
+
