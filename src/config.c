@@ -565,3 +565,33 @@ bool config_match(const struct leakd_config *c, const char *comm, const char *ex
 	       !match_glob(c->exclude_unit, c->n_exclude_unit, unit) &&
 	       !match_prefix(c->exclude_cgroup, c->n_exclude_cgroup, cgroup);
 }
+
+const char *config_key_name(size_t i)
+{
+	return i < sizeof(config_keys) / sizeof(config_keys[0]) ? config_keys[i].name : NULL;
+}
+
+int config_key_value(const struct leakd_config *c, size_t i, char *buf, size_t len)
+{
+	const struct config_key *k;
+	const char *field;
+
+	if (!config_key_name(i) || !buf || !len)
+		return -EINVAL;
+	k = &config_keys[i];
+	field = (const char *)c + k->off;
+	switch (k->kind) {
+	case KIND_SECONDS:
+		return snprintf(buf, len, "%g", *(const double *)field);
+	case KIND_SHARE:
+		return snprintf(buf, len, "%g%%", *(const double *)field * 100);
+	case KIND_UINT:
+		return snprintf(buf, len, "%u", *(const unsigned *)field);
+	case KIND_LISTEN:
+	case KIND_URL_PATH:
+		return snprintf(buf, len, "%s", field);
+	default:	/* lists */
+		return snprintf(buf, len, "%s", *(const size_t *)((const char *)c + k->count_off) ?
+				"(list)" : "");
+	}
+}

@@ -85,4 +85,13 @@ bool config_match(const struct leakd_config *c, const char *comm, const char *ex
 /* Frees the lists and empties them; the scalars stay. Accepts NULL. */
 void config_free(struct leakd_config *c);
 
+/*
+ * The keys the parser knows, in the order of the shipped file: name of key
+ * i (NULL past the end), and the value of that key in c as the config file
+ * would write it ("1", "0.5%", "127.0.0.1:9477"; "" for an empty list).
+ * For the tests that keep docs/fleet.md and systemd/leakd.conf in step.
+ */
+const char *config_key_name(size_t i);
+int config_key_value(const struct leakd_config *c, size_t i, char *buf, size_t len);
+
 #endif
