@@ -10,6 +10,7 @@
 #include "leakd/cli.h"
 #include "leakd/daemon.h"
 #include "leakd/session.h"
+#include "leakd/textesc.h"
 
 
 int main(int argc, char **argv)
@@ -21,7 +22,9 @@ int main(int argc, char **argv)
 
 	cli_defaults(&o);
 	if (cli_parse(argc, argv, &o, err, sizeof(err))) {
-		fprintf(stderr, "leakd: %s (see leakd --help)\n", err);
+		char line[4 * sizeof(err)];
+
+		fprintf(stderr, "leakd: %s (see leakd --help)\n", textesc(line, sizeof(line), err));
 		return LEAKD_EXIT_USAGE;
 	}
 	if (o.help) {

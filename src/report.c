@@ -7,8 +7,8 @@
  * out once, here, in the order the records document them. The table is for
  * people: aligned columns, human-readable sizes, and a summary block that
  * leads with the verdict. Strings that come from the target (comm, exe, type
- * names) are JSON-escaped in JSON and stripped of control characters in the
- * table, so a hostile process name cannot forge lines or drive the terminal.
+ * names) are escaped by textesc in both formats (its JSON and text styles),
+ * so a hostile process name cannot forge lines or drive the terminal.
  */
 #include <errno.h>
 #include <math.h>
@@ -19,6 +19,7 @@
 
 #include "leakd/jsonw.h"
 #include "leakd/report.h"
+#include "leakd/textesc.h"
 
 #define REPORT_TYPE_COL	32	/* width of the type column in the table */
 
@@ -140,22 +141,12 @@ static void out_printf(struct report_out *o, const char *fmt, ...)
 		o->err = errno ? -errno : -EIO;
 }
 
-/* Copy of s with control bytes replaced, safe to print on a terminal. */
+/* s escaped for a terminal (textesc), "-" when empty. */
 static const char *report_printable(char *buf, size_t len, const char *s)
 {
-	size_t i;
-
-	if (!s || !*s) {
-		snprintf(buf, len, "-");
-		return buf;
-	}
-	for (i = 0; s[i] && i + 1 < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		buf[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
-	buf[i] = '\0';
-	return buf;
+	if (!s || !*s)
+		s = "-";
+	return textesc(buf, len, s);
 }
 
 static int report_flush_err(FILE *f, int err)
@@ -389,7 +380,7 @@ static int table_sample(FILE *f, const struct report_sample *s)
 
 static void table_list(struct report_out *o, const char *const *v, size_t n)
 {
-	char buf[256];
+	char buf[1024];
 
 	if (!v || !n) {
 		out_printf(o, "-");
@@ -402,8 +393,10 @@ static void table_list(struct report_out *o, const char *const *v, size_t n)
 static int table_summary(FILE *f, const struct report_summary *s)
 {
 	struct report_out o = { .f = f };
-	char comm[REPORT_COMM_MAX], exe[REPORT_PATH_MAX], py[REPORT_PYVER_MAX];
-	char reason[REPORT_REASON_MAX], warn[REPORT_WARNING_MAX], name[REPORT_TYPE_NAME_MAX];
+	/* room for the escapes: a control byte takes 4 characters, "\xHH" */
+	char comm[4 * REPORT_COMM_MAX], exe[4 * REPORT_PATH_MAX], py[4 * REPORT_PYVER_MAX];
+	char reason[4 * REPORT_REASON_MAX], warn[4 * REPORT_WARNING_MAX];
+	char name[4 * REPORT_TYPE_NAME_MAX];
 	char a[32], b[32], c[32], d[32];
 
 	report_printable(comm, sizeof(comm), s->comm);
