@@ -156,6 +156,18 @@ static int report_flush_err(FILE *f, int err)
 	return ferror(f) ? -EIO : 0;
 }
 
+/* The newline after a JSON record; with a line-buffered stream this is the
+ * write that reaches the file, so its errno (ENOSPC, EPIPE) is the one to say. */
+static int json_end_line(FILE *f, int err)
+{
+	if (err)
+		return err;
+	errno = 0;
+	if (fputc('\n', f) == EOF)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
 static const char *report_source_str(enum report_source s)
 {
 	return s == REPORT_SOURCE_PROBES ? "probes" : "census";
@@ -187,7 +199,6 @@ static void json_i64_or_null(struct jsonw *w, const char *key, int64_t v)
 static int json_sample(FILE *f, const struct report_sample *s)
 {
 	struct jsonw w;
-	int err;
 
 	jsonw_init(&w, f);
 	jsonw_obj_begin(&w);
@@ -203,10 +214,7 @@ static int json_sample(FILE *f, const struct report_sample *s)
 	jsonw_kv_u64(&w, "gc_collections", s->gc_collections);
 	jsonw_kv_str(&w, "source", report_source_str(s->source));
 	jsonw_obj_end(&w);
-	err = jsonw_finish(&w);
-	if (!err && fputc('\n', f) == EOF)
-		err = -EIO;
-	return err;
+	return json_end_line(f, jsonw_finish(&w));
 }
 
 static void json_str_list(struct jsonw *w, const char *key, const char *const *v, size_t n)
@@ -221,7 +229,6 @@ static void json_str_list(struct jsonw *w, const char *key, const char *const *v
 static int json_summary(FILE *f, const struct report_summary *s)
 {
 	struct jsonw w;
-	int err;
 
 	jsonw_init(&w, f);
 	jsonw_obj_begin(&w);
@@ -338,10 +345,7 @@ static int json_summary(FILE *f, const struct report_summary *s)
 	jsonw_obj_end(&w);
 
 	jsonw_obj_end(&w);
-	err = jsonw_finish(&w);
-	if (!err && fputc('\n', f) == EOF)
-		err = -EIO;
-	return err;
+	return json_end_line(f, jsonw_finish(&w));
 }
 
 /* ---- table ---- */

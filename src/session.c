@@ -4,6 +4,7 @@
  * targets (see include/leakd/session.h).
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,11 +17,13 @@
 #include "leakd/clock.h"
 #include "leakd/agg.h"
 #include "leakd/allocplan.h"
+#include "leakd/outfile.h"
 #include "leakd/probes.h"
 #include "leakd/remote.h"
 #include "leakd/report.h"
 #include "leakd/session.h"
 #include "leakd/spawn.h"
+#include "leakd/textesc.h"
 #include "leakd/tracee.h"
 #include "leakd/verdict.h"
 
@@ -32,7 +35,9 @@
 
 struct session {
 	const struct leakd_opts *o;
+	struct outfile of;
 	FILE *out;
+	int write_err;		/* first failed write of a record: the run stops */
 	struct probes *probes;
 	struct tracee *tr[LEAKD_MAX_PIDS];
 	size_t n;
@@ -151,13 +156,32 @@ static int start_targets(struct session *s)
 	return 0;
 }
 
+/* Where the records go, as a message names it. */
+static const char *out_name(const struct session *s)
+{
+	return s->o->output ? s->o->output : "standard output";
+}
+
+/* Keeps the first write error and says it once: a full disk or a reader
+ * that went away ends the run, it does not go on losing records. */
+static void check_write(struct session *s, int err)
+{
+	char name[4 * PATH_MAX];
+
+	if (!err || s->write_err)
+		return;
+	s->write_err = err;
+	fprintf(stderr, "leakd: writing the report to %s failed: %s\n",
+		textesc(name, sizeof(name), out_name(s)), strerror(-err));
+}
+
 static void write_sample(struct session *s, struct tracee *tr, double now)
 {
 	struct report_sample rs;
 
 	tracee__sample(tr, now, &rs);
-	if (!s->o->quiet_samples)
-		report_write_sample(s->out, s->fmt, &rs);
+	if (!s->o->quiet_samples && !s->write_err)
+		check_write(s, report_write_sample(s->out, s->fmt, &rs));
 }
 
 /* One pass over the targets: exits, censuses, samples. Returns how many
@@ -227,7 +251,8 @@ static bool write_summaries(struct session *s, double now)
 			fprintf(stderr, "leakd: pid %d: cannot build the summary: out of memory\n", tr->t.pid);
 			continue;
 		}
-		report_write_summary(s->out, s->fmt, &sum);
+		if (!s->write_err)
+			check_write(s, report_write_summary(s->out, s->fmt, &sum));
 		any_leak |= sum.growth.leak;
 		verdict_clear(&v);
 	}
@@ -237,9 +262,9 @@ static bool write_summaries(struct session *s, double now)
 	return any_leak;
 }
 
-int session_run(const struct leakd_opts *o, FILE *out)
+int session_run(const struct leakd_opts *o)
 {
-	struct session s = { .o = o, .out = out };
+	struct session s = { .o = o };
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 	double start, now;
 	bool any_leak;
@@ -262,11 +287,26 @@ int session_run(const struct leakd_opts *o, FILE *out)
 		status = LEAKD_EXIT_ERROR;
 		goto cleanup;
 	}
+	/* Only now: a run that could not start leaves a previous file alone. */
+	err = outfile_open(o->output, &s.of);
+	if (err) {
+		char name[4 * PATH_MAX];
+
+		fprintf(stderr, "leakd: cannot open output file '%s': %s\n",
+			textesc(name, sizeof(name), o->output), strerror(-err));
+		status = LEAKD_EXIT_ERROR;
+		stop_children(&s);
+		goto cleanup;
+	}
+	s.out = s.of.f;
+	/* Records go out as they are made: a pipe to jq sees samples live, and
+	 * a killed leakd loses at most a partial line. */
+	setvbuf(s.out, NULL, _IOLBF, 0);
 	if (!o->quiet_samples)
-		report_write_header(out, s.fmt);
+		check_write(&s, report_write_header(s.out, s.fmt));
 
 	start = leakd_mono_now();
-	while (!stop_requested) {
+	while (!stop_requested && !s.write_err) {
 		double timeout_ms = LOOP_TICK_MS;
 
 		err = probes__poll(s.probes, (int)timeout_ms);
@@ -288,10 +328,12 @@ int session_run(const struct leakd_opts *o, FILE *out)
 	stop_children(&s);
 	if (status == LEAKD_EXIT_OK && any_leak && o->fail_on_leak)
 		status = LEAKD_EXIT_LEAK;
-	if (fflush(out) == EOF) {
-		fprintf(stderr, "leakd: writing the report failed: %s\n", strerror(errno));
+	if (s.write_err)
+		outfile_abort(&s.of);
+	else
+		check_write(&s, outfile_commit(&s.of));
+	if (s.write_err)
 		status = LEAKD_EXIT_ERROR;
-	}
 cleanup:
 	for (size_t i = 0; i < s.n; i++) {
 		probes__unwatch(s.probes, s.tr[i]->t.pid);

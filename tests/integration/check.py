@@ -8,7 +8,7 @@ of leakd's stderr. Exit status: 0 pass, 1 fail.
 Usage: check.py KIND NAME DIR [--rc N] [--python VERSION] [--pid PID ...]
                 [--records FILE] [--min-open-fds N] [--exe PATH] [--target-alive yes|no]
 KIND is one of: leak, leak_fds, healthy, cycles_gc, observer, census, dead_pid,
-not_python, bad_flag, exited, multi_pid, sigint, sigint_attached, container,
+not_python, bad_flag, output_errors, exited, multi_pid, sigint, sigint_attached, container,
 unknown_layout, untracked (--truth FILE), reachable_exact (--truth FILE: the target's
 output, full first, then the --empty baseline's; --pid full --pid empty), native,
 native_freed.
@@ -179,6 +179,24 @@ def one_line_error(d, rc_want, must_contain=None):
     return lines[0]
 
 
+def check_output_errors(d):
+    for sub, why in (("dev_full", "no space left"), ("closed_pipe", "broken pipe")):
+        line = one_line_error(os.path.join(d, sub), 1, why)
+        require(line.startswith("leakd: writing the report to "), "%s: %r" % (sub, line))
+    keep = os.path.join(d, "keep_previous")
+    one_line_error(keep, 1)
+    require(read(os.path.join(keep, "prev.jsonl")) == "a previous run\n",
+            "a run that never started changed the previous --output file")
+    rep = os.path.join(d, "replace_previous")
+    rc = int(read(os.path.join(rep, "rc"), "-1").strip() or -1)
+    require(rc == 0, "replace_previous: exit status %d, expected 0" % rc)
+    recs = parse_records(read(os.path.join(rep, "prev.jsonl")), "replace_previous/prev.jsonl")
+    require(any(r["kind"] == "summary" for r in recs), "the new --output file has no summary")
+    left = [f for f in os.listdir(rep) if f.startswith(".prev.jsonl.")]
+    require(not left, "temporary files left behind: %s" % left)
+    return "ENOSPC and EPIPE exit 1 with one line; a failed run keeps the old file, a good one replaces it"
+
+
 def run_case(args):
     d = args.dir
     kind = args.kind
@@ -192,6 +210,9 @@ def run_case(args):
                 require(rc == 2, "%s: exit status %d, expected 2 (usage error)" % (read(os.path.join(sd, "cmd")).strip(), rc))
                 require(read(os.path.join(sd, "stderr")).strip(), "%s: no message on stderr" % sub)
         return "usage errors exit 2"
+
+    if kind == "output_errors":
+        return check_output_errors(d)
 
     if args.records:
         require(os.path.exists(args.records), "--output file %s was not written" % args.records)

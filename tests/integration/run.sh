@@ -317,6 +317,36 @@ case_multi_pid() { # NAME INTERP: two --pid targets, records to --output
 	verdict "$name" "$d/check"
 }
 
+# Write errors and --output: /dev/full and a reader that closed the pipe end the run
+# with one line and status 1; a run that cannot start (dead pid) leaves a previous
+# --output file as it was; a good run replaces it and leaves no temporary file behind.
+case_output_errors() { # NAME INTERP
+	local name=$1 interp=$2 d=$out/cases/${1//\//_}
+	local -a prog
+	mkdir -p "$d/closed_pipe" "$d/keep_previous" "$d/replace_previous"
+	py_argv "$interp"
+	py_env "$interp"
+	py_envargs "$interp"
+	prog=(-- "${PYARGV[@]}" "$progs/leak_list_append.py" --seconds 30)
+	leakd_run "$d/dev_full" 60 "${PYENVARGS[@]}" --format json --duration 4 --interval 1 \
+		--output /dev/full "${prog[@]}"
+	# `true` has exited before leakd's first record: every write meets EPIPE.
+	printf '%q ' "$leakd" --format json --duration 4 --interval 1 "${prog[@]}" >"$d/closed_pipe/cmd"
+	env "${PYENV[@]}" timeout -k 10 60 "$leakd" --format json --duration 4 --interval 1 "${prog[@]}" \
+		2>"$d/closed_pipe/stderr" </dev/null | true
+	echo "${PIPESTATUS[0]}" >"$d/closed_pipe/rc"
+	true &
+	local dead=$!
+	wait "$dead"
+	printf 'a previous run\n' >"$d/keep_previous/prev.jsonl"
+	leakd_run "$d/keep_previous" 30 --format json --output "$d/keep_previous/prev.jsonl" --pid "$dead"
+	printf 'a previous run\n' >"$d/replace_previous/prev.jsonl"
+	leakd_run "$d/replace_previous" 60 "${PYENVARGS[@]}" --format json --duration 3 --interval 1 \
+		--output "$d/replace_previous/prev.jsonl" "${prog[@]}"
+	"${checker[@]}" output_errors "$name" "$d" >"$d/check" 2>&1
+	verdict "$name" "$d/check"
+}
+
 # Runs leakd in the background and sends it SIGINT after DELAY seconds; waits up to 20 s
 # for it to exit (then SIGKILL). Writes cmd, stdout, stderr and rc under DIR.
 leakd_sigint() { # DIR DELAY LEAKD ARGS...
@@ -541,6 +571,7 @@ if [[ " ${interp_spine[*]} " == *" debian-3.11 "* ]]; then
 	enqueue case_bad_flag "cli/bad_flag"
 	enqueue case_cmd "debian-3.11/target_exits_mid_session" debian-3.11 exited 30 0 leak_list_append.py --seconds 5
 	enqueue case_multi_pid "debian-3.11/two_pids_output_file" debian-3.11
+	enqueue case_output_errors "debian-3.11/output_errors" debian-3.11
 	enqueue case_sigint "debian-3.11/sigint" debian-3.11
 	enqueue case_sigint_attached "debian-3.11/sigint_attached" debian-3.11
 	enqueue case_container "debian-3.11/container_namespaces" debian-3.11
