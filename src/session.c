@@ -118,15 +118,18 @@ static int start_targets(struct session *s)
 
 		err = spawn_run(o->cmd, spawn_ready, s, &pid);
 		if (err) {
+			char cmd[4 * PATH_MAX];
+
+			textesc(cmd, sizeof(cmd), o->cmd[0]);
 			if (err == -ENOEXEC)
 				fprintf(stderr, "leakd: '%s' (pid %d) did not start a Python interpreter leakd can trace within 10 s\n",
-					o->cmd[0], pid);
+					cmd, pid);
 			else if (err == -ENOENT || err == -EACCES)
-				fprintf(stderr, "leakd: cannot run '%s': %s\n", o->cmd[0], strerror(-err));
+				fprintf(stderr, "leakd: cannot run '%s': %s\n", cmd, strerror(-err));
 			else if (err == -ECHILD)
-				fprintf(stderr, "leakd: '%s' exited before a Python interpreter was loaded\n", o->cmd[0]);
+				fprintf(stderr, "leakd: '%s' exited before a Python interpreter was loaded\n", cmd);
 			else
-				fprintf(stderr, "leakd: cannot trace '%s': %s\n", o->cmd[0], resolve_error(err));
+				fprintf(stderr, "leakd: cannot trace '%s': %s\n", cmd, resolve_error(err));
 			tracee__free(s->spawning);
 			s->spawning = NULL;
 			return err;

@@ -188,15 +188,16 @@ static int target_read_stat(const char *proc_root, pid_t pid, char comm[17], uin
 	return 0;
 }
 
-/* <proc_root>/PID/root<path>, or the map_files entry for a deleted file. */
+/* <proc_root>/PID/root<path>, or the map_files entry of the mapping: for a
+ * deleted file, or when asked (@by_mapping) because the name did not open. */
 static int target_open_path(const char *proc_root, pid_t pid, const struct procmaps_entry *m,
-			    char *buf, size_t size)
+			    bool by_mapping, char *buf, size_t size)
 {
 	static const char deleted[] = " (deleted)";
 	size_t n = strlen(m->path), dl = sizeof(deleted) - 1;
 	int r;
 
-	if (n > dl && strcmp(m->path + n - dl, deleted) == 0)
+	if (by_mapping || (n > dl && strcmp(m->path + n - dl, deleted) == 0))
 		r = snprintf(buf, size, "%s/%d/map_files/%" PRIx64 "-%" PRIx64, proc_root, (int)pid,
 			     m->start, m->end);
 	else
@@ -232,11 +233,19 @@ static bool target_defines(const struct elfimg *img, const char *name)
 static int target_try_open(const char *proc_root, pid_t pid, const struct procmaps_entry *m,
 			   char *open_path, size_t size, struct elfimg **img)
 {
-	int err = target_open_path(proc_root, pid, m, open_path, size);
+	int err = target_open_path(proc_root, pid, m, false, open_path, size);
 
 	if (err)
 		return err;
 	*img = elfimg__open(open_path);
+	if (!*img && errno == ENOENT) {
+		/* A name maps shows ambiguously (a literal "\\012"), or one
+		 * renamed since: the mapping itself still leads to the file. */
+		err = target_open_path(proc_root, pid, m, true, open_path, size);
+		if (err)
+			return err;
+		*img = elfimg__open(open_path);
+	}
 	if (*img)
 		return 0;
 	if (errno == EACCES || errno == EPERM || errno == ENOMEM)

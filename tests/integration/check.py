@@ -8,10 +8,10 @@ of leakd's stderr. Exit status: 0 pass, 1 fail.
 Usage: check.py KIND NAME DIR [--rc N] [--python VERSION] [--pid PID ...]
                 [--records FILE] [--min-open-fds N] [--exe PATH] [--target-alive yes|no]
 KIND is one of: leak, leak_fds, healthy, cycles_gc, observer, census, dead_pid,
-not_python, bad_flag, output_errors, exited, multi_pid, sigint, sigint_attached, container,
-unknown_layout, untracked (--truth FILE), reachable_exact (--truth FILE: the target's
-output, full first, then the --empty baseline's; --pid full --pid empty), native,
-native_freed.
+not_python, bad_flag, output_errors, newline_path, exited, multi_pid, sigint,
+sigint_attached, container, unknown_layout, untracked (--truth FILE), reachable_exact
+(--truth FILE: the target's output, full first, then the --empty baseline's; --pid full
+--pid empty), native, native_freed.
 Runs with the system python3 (3.6+); standard library only.
 """
 import argparse
@@ -213,6 +213,16 @@ def run_case(args):
 
     if kind == "output_errors":
         return check_output_errors(d)
+    if kind == "newline_path":
+        for sub in ("cmd", "pid"):
+            sd = os.path.join(d, sub)
+            rc = int(read(os.path.join(sd, "rc"), "-1").strip() or -1)
+            require(rc == 0, "%s: exit status %d, expected 0: %s" % (sub, rc, read(os.path.join(sd, "stderr")).strip()))
+            sums = [r for r in parse_records(read(os.path.join(sd, "stdout")), sub) if r["kind"] == "summary"]
+            require(len(sums) == 1, "%s: %d summaries, expected 1" % (sub, len(sums)))
+            require(sums[0]["exe"] == args.exe, "%s: exe %r, expected %r" % (sub, sums[0]["exe"], args.exe))
+            require(sums[0]["python"].startswith("3."), "%s: python %r" % (sub, sums[0]["python"]))
+        return "an interpreter under a path with a newline is traced by -- CMD and --pid"
 
     if args.records:
         require(os.path.exists(args.records), "--output file %s was not written" % args.records)

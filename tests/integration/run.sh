@@ -347,6 +347,28 @@ case_output_errors() { # NAME INTERP
 	verdict "$name" "$d/check"
 }
 
+# An interpreter whose path holds a newline (maps shows it as "\012"): found by
+# -- CMD and by --pid, its exe reported as it is.
+case_newline_path() { # NAME
+	local name=$1 d=$out/cases/${1//\//_}
+	local bin=$d/bin$'\n'x
+	mkdir -p "$bin" "$d/cmd" "$d/pid"
+	cp /usr/bin/python3.11 "$bin/python3.11" || {
+		echo "FAIL $name: cannot copy /usr/bin/python3.11" | tee "$d/check"
+		head -n1 "$d/check" >>"$results"
+		return
+	}
+	leakd_run "$d/cmd" 60 --format json --duration 4 --interval 1 \
+		-- "$bin/python3.11" "$progs/leak_list_append.py" --seconds 30
+	"$bin/python3.11" "$progs/leak_list_append.py" --seconds 60 >"$d/pid/target.log" 2>&1 </dev/null &
+	local pid=$!
+	sleep 2
+	leakd_run "$d/pid" 60 --format json --duration 3 --interval 1 --pid "$pid"
+	stop_bg "$pid"
+	"${checker[@]}" newline_path "$name" "$d" --exe "$bin/python3.11" >"$d/check" 2>&1
+	verdict "$name" "$d/check"
+}
+
 # Runs leakd in the background and sends it SIGINT after DELAY seconds; waits up to 20 s
 # for it to exit (then SIGKILL). Writes cmd, stdout, stderr and rc under DIR.
 leakd_sigint() { # DIR DELAY LEAKD ARGS...
@@ -572,6 +594,7 @@ if [[ " ${interp_spine[*]} " == *" debian-3.11 "* ]]; then
 	enqueue case_cmd "debian-3.11/target_exits_mid_session" debian-3.11 exited 30 0 leak_list_append.py --seconds 5
 	enqueue case_multi_pid "debian-3.11/two_pids_output_file" debian-3.11
 	enqueue case_output_errors "debian-3.11/output_errors" debian-3.11
+	enqueue case_newline_path "debian-3.11/newline_in_interpreter_path"
 	enqueue case_sigint "debian-3.11/sigint" debian-3.11
 	enqueue case_sigint_attached "debian-3.11/sigint_attached" debian-3.11
 	enqueue case_container "debian-3.11/container_namespaces" debian-3.11
