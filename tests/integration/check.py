@@ -8,10 +8,10 @@ of leakd's stderr. Exit status: 0 pass, 1 fail.
 Usage: check.py KIND NAME DIR [--rc N] [--python VERSION] [--pid PID ...]
                 [--records FILE] [--min-open-fds N] [--exe PATH] [--target-alive yes|no]
 KIND is one of: leak, leak_fds, healthy, cycles_gc, observer, census, dead_pid,
-not_python, bad_flag, output_errors, newline_path, exited, multi_pid, sigint,
-sigint_attached, container, unknown_layout, untracked (--truth FILE), reachable_exact
-(--truth FILE: the target's output, full first, then the --empty baseline's; --pid full
---pid empty), native, native_freed.
+not_python, bad_flag, output_errors, newline_path, sigkill_cmd, exited, multi_pid,
+sigint, sigint_attached, container, unknown_layout, untracked (--truth FILE),
+reachable_exact (--truth FILE: the target's output, full first, then the --empty
+baseline's; --pid full --pid empty), native, native_freed.
 Runs with the system python3 (3.6+); standard library only.
 """
 import argparse
@@ -213,6 +213,13 @@ def run_case(args):
 
     if kind == "output_errors":
         return check_output_errors(d)
+    if kind == "sigkill_cmd":
+        cpid = read(os.path.join(d, "command_pid")).strip()
+        require(cpid.isdigit(), "leakd printed no sample naming the command's pid before it was killed")
+        state = read(os.path.join(d, "command_state")).strip()
+        # a zombie (Z) has ended; its reaper is init now
+        require(state in ("gone", "Z"), "the command (pid %s) outlived leakd's SIGKILL, state %s" % (cpid, state))
+        return "the command (pid %s) ended with leakd" % cpid
     if kind == "newline_path":
         for sub in ("cmd", "pid"):
             sd = os.path.join(d, sub)

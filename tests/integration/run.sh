@@ -369,6 +369,36 @@ case_newline_path() { # NAME
 	verdict "$name" "$d/check"
 }
 
+# leakd killed by SIGKILL mid-session: the command it started must not outlive it.
+case_sigkill_cmd() { # NAME INTERP
+	local name=$1 interp=$2 d=$out/cases/${1//\//_}
+	local lpid i cpid=
+	mkdir -p "$d"
+	py_argv "$interp"
+	py_env "$interp"
+	printf '%q ' "$leakd" --format json --interval 1 -- "${PYARGV[@]}" "$progs/leak_list_append.py" \
+		--seconds 60 >"$d/cmd"
+	env "${PYENV[@]}" "$leakd" --format json --interval 1 -- "${PYARGV[@]}" \
+		"$progs/leak_list_append.py" --seconds 60 >"$d/stdout" 2>"$d/stderr" </dev/null &
+	lpid=$!
+	# Its first sample names the command's pid: the command is running, traced.
+	for ((i = 0; i < 150; i++)); do
+		sleep 0.2
+		cpid=$(grep -m1 -o '"pid":[0-9]*' "$d/stdout" | cut -d: -f2)
+		[ -n "$cpid" ] && break
+	done
+	kill -KILL "$lpid"
+	wait "$lpid" 2>/dev/null
+	echo "${cpid:-none}" >"$d/command_pid"
+	sleep 1
+	local state=gone
+	[ -n "$cpid" ] && [ -e "/proc/$cpid" ] && state=$(awk '{print $3}' "/proc/$cpid/stat" 2>/dev/null)
+	echo "$state" >"$d/command_state"
+	[ -n "$cpid" ] && kill -KILL "$cpid" 2>/dev/null
+	"${checker[@]}" sigkill_cmd "$name" "$d" >"$d/check" 2>&1
+	verdict "$name" "$d/check"
+}
+
 # Runs leakd in the background and sends it SIGINT after DELAY seconds; waits up to 20 s
 # for it to exit (then SIGKILL). Writes cmd, stdout, stderr and rc under DIR.
 leakd_sigint() { # DIR DELAY LEAKD ARGS...
@@ -595,6 +625,7 @@ if [[ " ${interp_spine[*]} " == *" debian-3.11 "* ]]; then
 	enqueue case_multi_pid "debian-3.11/two_pids_output_file" debian-3.11
 	enqueue case_output_errors "debian-3.11/output_errors" debian-3.11
 	enqueue case_newline_path "debian-3.11/newline_in_interpreter_path"
+	enqueue case_sigkill_cmd "debian-3.11/sigkill_leakd_kills_cmd" debian-3.11
 	enqueue case_sigint "debian-3.11/sigint" debian-3.11
 	enqueue case_sigint_attached "debian-3.11/sigint_attached" debian-3.11
 	enqueue case_container "debian-3.11/container_namespaces" debian-3.11
