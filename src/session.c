@@ -19,10 +19,12 @@
 #include "leakd/allocplan.h"
 #include "leakd/outfile.h"
 #include "leakd/probes.h"
+#include "leakd/pylayout.h"
 #include "leakd/remote.h"
 #include "leakd/report.h"
 #include "leakd/session.h"
 #include "leakd/spawn.h"
+#include "leakd/target.h"
 #include "leakd/textesc.h"
 #include "leakd/tracee.h"
 #include "leakd/verdict.h"
@@ -44,6 +46,7 @@ struct session {
 	enum report_format fmt;
 	/* spawn */
 	struct tracee *spawning;
+	char refused[24];	/* the Python version the command turned out to be */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -53,7 +56,9 @@ static void on_stop_signal(int sig)
 	stop_requested = sig;
 }
 
-static const char *resolve_error(int err)
+/* Why a target cannot be traced, for "leakd: pid N: <this>". @version is
+ * the refused Python version on -ENOTSUP ("" if not known). */
+static const char *resolve_error(int err, const char *version, char *buf, size_t len)
 {
 	switch (err) {
 	case -ESRCH:
@@ -64,10 +69,26 @@ static const char *resolve_error(int err)
 	case -EPERM:
 		return "permission denied reading it (run as root, or with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH)";
 	case -ENOTSUP:
-		return "CPython version not supported (3.6 or newer is needed)";
+		if (version && *version)
+			snprintf(buf, len, "Python %s is not supported (" PYLAYOUT_SUPPORTED " are)", version);
+		else
+			snprintf(buf, len, "a CPython version leakd does not know (" PYLAYOUT_SUPPORTED " are supported)");
+		return buf;
 	default:
 		return strerror(-err);
 	}
+}
+
+/* The version target_resolve refuses in @pid, into @buf ("" if unknown).
+ * Only on the error path: resolving again is cheaper than carrying it. */
+static void refused_version(const struct leakd_opts *o, pid_t pid, char *buf, size_t len)
+{
+	struct target *t = calloc(1, sizeof(*t));
+
+	buf[0] = '\0';
+	if (t && target_resolve(o->proc_root, pid, t, NULL) == -ENOTSUP)
+		snprintf(buf, len, "%s", t->py_version);
+	free(t);
 }
 
 static int on_event(void *ctx, const struct leakd_event *e)
@@ -95,6 +116,8 @@ static int spawn_ready(void *ctx, pid_t pid, bool last_chance)
 		err = tracee__new(s->o, pid, true, &s->spawning);
 		if (err == -ENOEXEC)
 			return -ENOEXEC;
+		if (err == -ENOTSUP)
+			refused_version(s->o, pid, s->refused, sizeof(s->refused));
 		if (err)
 			return err;
 	}
@@ -118,7 +141,7 @@ static int start_targets(struct session *s)
 
 		err = spawn_run(o->cmd, spawn_ready, s, &pid);
 		if (err) {
-			char cmd[4 * PATH_MAX];
+			char cmd[4 * PATH_MAX], why[128];
 
 			textesc(cmd, sizeof(cmd), o->cmd[0]);
 			if (err == -ENOEXEC)
@@ -129,7 +152,8 @@ static int start_targets(struct session *s)
 			else if (err == -ECHILD)
 				fprintf(stderr, "leakd: '%s' exited before a Python interpreter was loaded\n", cmd);
 			else
-				fprintf(stderr, "leakd: cannot trace '%s': %s\n", cmd, resolve_error(err));
+				fprintf(stderr, "leakd: cannot trace '%s': %s\n", cmd,
+					resolve_error(err, s->refused, why, sizeof(why)));
 			tracee__free(s->spawning);
 			s->spawning = NULL;
 			return err;
@@ -143,7 +167,12 @@ static int start_targets(struct session *s)
 
 		err = tracee__new(o, o->pids[i], false, &tr);
 		if (err) {
-			fprintf(stderr, "leakd: pid %d: %s\n", o->pids[i], resolve_error(err));
+			char version[24] = "", why[128];
+
+			if (err == -ENOTSUP)
+				refused_version(o, o->pids[i], version, sizeof(version));
+			fprintf(stderr, "leakd: pid %d: %s\n", o->pids[i],
+				resolve_error(err, version, why, sizeof(why)));
 			return err;
 		}
 		s->tr[s->n++] = tr;

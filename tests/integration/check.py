@@ -8,8 +8,8 @@ of leakd's stderr. Exit status: 0 pass, 1 fail.
 Usage: check.py KIND NAME DIR [--rc N] [--python VERSION] [--pid PID ...]
                 [--records FILE] [--min-open-fds N] [--exe PATH] [--target-alive yes|no]
 KIND is one of: leak, leak_fds, healthy, cycles_gc, observer, census, dead_pid,
-not_python, bad_flag, output_errors, newline_path, sigkill_cmd, exited, multi_pid,
-sigint, sigint_attached, container, unknown_layout, untracked (--truth FILE),
+not_python, bad_flag, output_errors, newline_path, sigkill_cmd, messages, exited,
+multi_pid, sigint, sigint_attached, container, unknown_layout, untracked (--truth FILE),
 reachable_exact (--truth FILE: the target's output, full first, then the --empty
 baseline's; --pid full --pid empty), native, native_freed.
 Runs with the system python3 (3.6+); standard library only.
@@ -213,6 +213,20 @@ def run_case(args):
 
     if kind == "output_errors":
         return check_output_errors(d)
+    if kind == "messages":
+        j = lambda sub: os.path.join(d, sub)
+        line = one_line_error(j("config_fifo"), 2, "not a regular file")
+        line = one_line_error(j("pid_without_value"), 2, "option '--pid' needs a value")
+        line = one_line_error(j("duration_too_long"), 2, "invalid --duration '1e12' (seconds, from 0.001 to ")
+        said = ["a FIFO config, --pid without value, --duration 1e12"]
+        if os.path.exists(j("python2_version")):
+            want = "Python %s is not supported (3.7-3.14 are)" % read(j("python2_version")).strip()
+            for sub in ("python2_cmd", "python2_pid"):
+                one_line_error(j(sub), 1, want)
+            said.append(want)
+        else:
+            said.append("no pyenv 2.7 here, Python 2 not checked")
+        return "; ".join(said)
     if kind == "sigkill_cmd":
         cpid = read(os.path.join(d, "command_pid")).strip()
         require(cpid.isdigit(), "leakd printed no sample naming the command's pid before it was killed")

@@ -529,6 +529,29 @@ case_unknown_layout() { # NAME PYTHON_OR_EMPTY
 	verdict "$name" "$d/check"
 }
 
+# Messages that name the real problem: Python 2 (pyenv 2.7, skipped without one) by -- CMD
+# and by --pid, a FIFO as --config (refused at once, not waited on), --pid without a value,
+# a --duration past the limit.
+case_messages() { # NAME PYTHON2_OR_EMPTY
+	local name=$1 py2=$2 d=$out/cases/${1//\//_}
+	mkdir -p "$d/config_fifo"
+	mkfifo "$d/config_fifo/leakd.conf"
+	leakd_run "$d/config_fifo" 10 --daemon --config "$d/config_fifo/leakd.conf" --web.listen-address 127.0.0.1:0
+	leakd_run "$d/pid_without_value" 10 --pid
+	leakd_run "$d/duration_too_long" 10 --duration 1e12 --pid 1
+	if [ -n "$py2" ]; then
+		leakd_run "$d/python2_cmd" 30 --duration 3 -- "$py2" -c 'import time; time.sleep(20)'
+		"$py2" -c 'import time; time.sleep(30)' </dev/null >/dev/null 2>&1 &
+		local pid=$!
+		sleep 1
+		leakd_run "$d/python2_pid" 30 --duration 3 --pid "$pid"
+		stop_bg "$pid"
+		"$py2" -c 'import sys; sys.stdout.write("%d.%d" % sys.version_info[:2])' >"$d/python2_version"
+	fi
+	"${checker[@]}" messages "$name" "$d" >"$d/check" 2>&1
+	verdict "$name" "$d/check"
+}
+
 # SIGINT ends an attached session (--pid, no --duration): one summary, the target left running.
 case_sigint_attached() { # NAME INTERP
 	local name=$1 interp=$2 d=$out/cases/${1//\//_}
@@ -626,6 +649,9 @@ if [[ " ${interp_spine[*]} " == *" debian-3.11 "* ]]; then
 	enqueue case_output_errors "debian-3.11/output_errors" debian-3.11
 	enqueue case_newline_path "debian-3.11/newline_in_interpreter_path"
 	enqueue case_sigkill_cmd "debian-3.11/sigkill_leakd_kills_cmd" debian-3.11
+	py2=$(find "$pyenv_root/versions" -mindepth 1 -maxdepth 1 -type d -name '2.7.*' 2>/dev/null | sort -V | tail -n1)
+	[ -n "$py2" ] && [ -x "$py2/bin/python2.7" ] && py2=$py2/bin/python2.7 || py2=
+	enqueue case_messages "cli/messages" "$py2"
 	enqueue case_sigint "debian-3.11/sigint" debian-3.11
 	enqueue case_sigint_attached "debian-3.11/sigint_attached" debian-3.11
 	enqueue case_container "debian-3.11/container_namespaces" debian-3.11
