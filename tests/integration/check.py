@@ -8,10 +8,10 @@ of leakd's stderr. Exit status: 0 pass, 1 fail.
 Usage: check.py KIND NAME DIR [--rc N] [--python VERSION] [--pid PID ...]
                 [--records FILE] [--min-open-fds N] [--exe PATH] [--target-alive yes|no]
 KIND is one of: leak, leak_fds, healthy, cycles_gc, observer, census, dead_pid,
-not_python, bad_flag, output_errors, newline_path, sigkill_cmd, messages, exited,
-multi_pid, sigint, sigint_attached, container, unknown_layout, untracked (--truth FILE),
-reachable_exact (--truth FILE: the target's output, full first, then the --empty
-baseline's; --pid full --pid empty), native, native_freed.
+not_python, bad_flag, output_errors, newline_path, sigkill_cmd, messages, hostile_names,
+exited, multi_pid, sigint, sigint_attached, container, unknown_layout, untracked
+(--truth FILE), reachable_exact (--truth FILE: the target's output, full first, then the
+--empty baseline's; --pid full --pid empty), native, native_freed.
 Runs with the system python3 (3.6+); standard library only.
 """
 import argparse
@@ -213,6 +213,33 @@ def run_case(args):
 
     if kind == "output_errors":
         return check_output_errors(d)
+    if kind == "hostile_names":
+        # What tests/programs/hostile_names.py names itself and its class.
+        comm = "py\nleakd: \x1b[2J"
+        cls = ('__main__.Evil\nleakd: pid 1 (systemd, unit init.scope) no longer leaks: "x"\\ {}'
+               '\x1b]0;pwned\x07\u009b31m\x7f')
+        for sub in ("table", "json"):
+            sd = os.path.join(d, sub)
+            rc = int(read(os.path.join(sd, "rc"), "-1").strip() or -1)
+            require(rc == 0, "%s: exit status %d" % (sub, rc))
+            for stream in ("stdout", "stderr"):
+                with open(os.path.join(sd, stream), "rb") as f:
+                    raw = f.read()
+                bad = [b for b in raw if (b < 0x20 and b != 0x0a) or b == 0x7f]
+                require(not bad, "%s %s holds raw control bytes %r" % (sub, stream, sorted(set(bad))))
+                text = raw.decode("utf-8")  # raises on invalid UTF-8
+                c1 = [c for c in text if 0x80 <= ord(c) <= 0x9f]
+                require(not c1, "%s %s holds raw C1 controls" % (sub, stream))
+        table = read(os.path.join(d, "table", "stdout"))
+        require("(py\\nleakd: \\x1b[2J)" in table, "the table does not show the escaped comm")
+        require(not any(l.startswith("leakd:") for l in table.splitlines()), "a forged line in the table")
+        recs = parse_records(read(os.path.join(d, "json", "stdout")), "json stdout")
+        sums = [r for r in recs if r["kind"] == "summary"]
+        require(len(sums) == 1, "%d summaries" % len(sums))
+        require(sums[0]["comm"] == comm, "JSON comm %r, expected %r" % (sums[0]["comm"], comm))
+        names = [t["type"] for t in sums[0]["top_types"] + sums[0].get("live_types", [])]
+        require(cls in names, "the hostile class is not among the JSON types: %r" % names[:5])
+        return "comm and class name escaped in the table, exact in JSON, no raw control bytes"
     if kind == "messages":
         j = lambda sub: os.path.join(d, sub)
         line = one_line_error(j("config_fifo"), 2, "not a regular file")

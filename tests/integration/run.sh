@@ -399,6 +399,26 @@ case_sigkill_cmd() { # NAME INTERP
 	verdict "$name" "$d/check"
 }
 
+# A target whose comm and class name try to forge leakd's output (hostile_names.py):
+# the table and stderr carry no raw control byte, every JSON line parses and gives the
+# names back exactly.
+case_hostile_names() { # NAME INTERP
+	local name=$1 interp=$2 d=$out/cases/${1//\//_}
+	mkdir -p "$d/table" "$d/json"
+	if ! start_bg "$interp" yes "$d/target.log" "$progs/hostile_names.py" --seconds 60; then
+		echo "FAIL $name: hostile_names.py did not print ready: $(tail -n 3 "$d/target.log")" | tee "$d/check"
+		head -n1 "$d/check" >>"$results"
+		stop_bg "$BG_PID"
+		return
+	fi
+	local pid=$BG_PID
+	leakd_run "$d/table" 30 --pid "$pid" --duration 4 --interval 1
+	leakd_run "$d/json" 30 --pid "$pid" --format json --duration 4 --interval 1
+	stop_bg "$pid"
+	"${checker[@]}" hostile_names "$name" "$d" --rc 0 >"$d/check" 2>&1
+	verdict "$name" "$d/check"
+}
+
 # Runs leakd in the background and sends it SIGINT after DELAY seconds; waits up to 20 s
 # for it to exit (then SIGKILL). Writes cmd, stdout, stderr and rc under DIR.
 leakd_sigint() { # DIR DELAY LEAKD ARGS...
@@ -652,6 +672,7 @@ if [[ " ${interp_spine[*]} " == *" debian-3.11 "* ]]; then
 	py2=$(find "$pyenv_root/versions" -mindepth 1 -maxdepth 1 -type d -name '2.7.*' 2>/dev/null | sort -V | tail -n1)
 	[ -n "$py2" ] && [ -x "$py2/bin/python2.7" ] && py2=$py2/bin/python2.7 || py2=
 	enqueue case_messages "cli/messages" "$py2"
+	enqueue case_hostile_names "debian-3.11/hostile_names" debian-3.11
 	enqueue case_sigint "debian-3.11/sigint" debian-3.11
 	enqueue case_sigint_attached "debian-3.11/sigint_attached" debian-3.11
 	enqueue case_container "debian-3.11/container_namespaces" debian-3.11
