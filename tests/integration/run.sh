@@ -5,7 +5,9 @@
 # scripts/fetch-pythons.sh run a subset. Sessions last 30 s. Error paths and session
 # semantics (dead pid, non-Python pid, usage errors, --fail-on-leak, several --pid, a
 # target that exits mid-session, SIGINT with and without --pid, a target in its own mount
-# and pid namespaces) run once, on Debian 3.11; an interpreter leakd has no layout for
+# and pid namespaces, write errors and --output, an interpreter under a path with a newline,
+# leakd SIGKILLed under -- CMD, messages for Python 2 and bad options, hostile names) run
+# once, on Debian 3.11; an interpreter leakd has no layout for
 # (pyenv 3.6) runs once too. Cases run two at a time (the test machines have 2 cores);
 # each writes stdout, stderr, rc and the command under build/integration/, and
 # tests/integration/check.py asserts on the JSON records. A case that cannot run here
