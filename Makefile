@@ -1,7 +1,10 @@
 # leakd: build, test, demo and benchmark.
 #   make            build build/leakd
 #   make demo       install deps, build, run leakd on a small leaking Python program
-#   make check      install deps, build, run unit and integration tests
+#   make check      install deps, build, run unit and integration tests, the unit
+#                   tests again under ASan+UBSan (make asan, in build-asan/) and
+#                   every fuzz target for 10 s (make fuzz FUZZ_S=10)
+#   make fuzz       libFuzzer targets in tests/fuzz/, FUZZ_S seconds each (60)
 #   make bench      overhead ratios: untraced vs leakd modes vs tracemalloc; census cost by heap size
 #   make install    DESTDIR/PREFIX honoured
 # V=1 shows the commands.
@@ -38,7 +41,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test-deps demo check unit integration bench install clean lint
+.PHONY: all deps test-deps demo check unit unit-bins integration bench install clean lint asan \
+	fuzz fuzz-bins
 
 all: $(BUILD)/leakd
 
@@ -86,6 +90,8 @@ $(BUILD)/pystack_check: tests/integration/pystack_check.c $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
+unit-bins: $(UNIT_BINS)
+
 unit: $(UNIT_BINS)
 	$(Q)fail=0; for t in $(UNIT_BINS); do \
 		LEAKD_FIXTURES=tests/fixtures $$t --jobs 2 || fail=1; \
@@ -104,7 +110,42 @@ demo: deps
 check: test-deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory asan
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_S=10
 	$(Q)$(MAKE) --no-print-directory integration
+
+# The unit tests once more, built with AddressSanitizer and UBSan in their
+# own directory; scripts/asan-unit.sh fails on any sanitizer report. CFLAGS
+# goes through the environment so the flags above are still appended to it.
+ASAN_BUILD  ?= build-asan
+ASAN_CFLAGS ?= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+asan:
+	$(Q)CFLAGS='$(ASAN_CFLAGS)' $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) unit-bins
+	$(Q)scripts/asan-unit.sh $(ASAN_BUILD)/tests
+
+# libFuzzer targets: the library objects built by clang with coverage
+# instrumentation and ASan+UBSan in their own directory, one binary per
+# tests/fuzz/fuzz_*.c; scripts/fuzz.sh runs each FUZZ_S seconds from its seed
+# corpus in tests/fuzz/corpus/ and fails on a crash (kept in FUZZ_BUILD/crashes).
+FUZZ_BUILD  ?= build-fuzz
+FUZZ_CFLAGS ?= -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+	       -fno-sanitize-recover=all
+FUZZ_S      ?= 60
+FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+
+$(BUILD)/fuzz:
+	$(Q)mkdir -p $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB_OBJS) | $(BUILD)/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer -Itests/fuzz $< $(LIB_OBJS) -o $@ $(LDLIBS)
+
+fuzz-bins: $(FUZZ_BINS)
+
+fuzz:
+	$(Q)CFLAGS='$(FUZZ_CFLAGS)' $(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(CLANG) fuzz-bins
+	$(Q)scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_S)
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/probe_cost $(BUILD)/pystack_check
@@ -131,4 +172,4 @@ lint:
 		-DLIBBPF_OPTS\(t,n,...\)="struct t n = {__VA_ARGS__}" src
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

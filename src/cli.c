@@ -63,15 +63,24 @@ void cli_defaults(struct leakd_opts *o)
 	o->ringbuf_bytes = 16u << 20;
 }
 
-static int parse_seconds(const char *s, double min, double *out)
+/* Longest time option: 10^7 s (~115 days), well inside what the loop's
+ * double arithmetic and a timespec hold. */
+#define CLI_SECONDS_MAX 1e7
+
+/* A time option's value; the error names the option and the range taken. */
+static int parse_seconds(const char *name, const char *s, double min, double *out, char *err,
+			 size_t errlen)
 {
 	char *end;
 	double v;
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v < min || v > 1e7)
+	if (errno || end == s || *end || !isfinite(v) || v < min || v > CLI_SECONDS_MAX) {
+		snprintf(err, errlen, "invalid %s '%s' (seconds, from %g to %.0f)", name, s, min,
+			 CLI_SECONDS_MAX);
 		return -EINVAL;
+	}
 	*out = v;
 	return 0;
 }
@@ -89,6 +98,18 @@ enum {
 	OPT_LISTEN,
 	OPT_TELEMETRY_PATH,
 };
+
+/* Names the option as it was typed: "--pid" needs a value, not "-p". */
+static void cli_option_error(int c, int argc, char **argv, char *err, size_t errlen)
+{
+	const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+	const char *what = c == ':' ? "needs a value" : "is unknown";
+
+	if (!strncmp(arg, "--", 2))
+		snprintf(err, errlen, "option '%.*s' %s", (int)strcspn(arg, "="), arg, what);
+	else
+		snprintf(err, errlen, "option '-%c' %s", optopt ? optopt : '?', what);
+}
 
 int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t errlen)
 {
@@ -121,7 +142,8 @@ int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t err
 	err[0] = '\0';
 	optind = 0;	/* full reset: tests call us repeatedly */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+p:d:i:m:f:o:hV", longopts, NULL)) != -1) {
+	/* '+': stop at the command; ':': a missing value is ':', not '?' */
+	while ((c = getopt_long(argc, argv, "+:p:d:i:m:f:o:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			errno = 0;
@@ -137,22 +159,16 @@ int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t err
 			o->pids[o->npids++] = (pid_t)v;
 			break;
 		case 'd':
-			if (parse_seconds(optarg, 0.001, &o->duration_s)) {
-				snprintf(err, errlen, "invalid --duration '%s' (seconds > 0)", optarg);
+			if (parse_seconds("--duration", optarg, 0.001, &o->duration_s, err, errlen))
 				return -EINVAL;
-			}
 			break;
 		case 'i':
-			if (parse_seconds(optarg, 0.05, &o->interval_s)) {
-				snprintf(err, errlen, "invalid --interval '%s' (seconds >= 0.05)", optarg);
+			if (parse_seconds("--interval", optarg, 0.05, &o->interval_s, err, errlen))
 				return -EINVAL;
-			}
 			break;
 		case OPT_CENSUS_PERIOD:
-			if (parse_seconds(optarg, 0.05, &o->census_period_s)) {
-				snprintf(err, errlen, "invalid --census-period '%s' (seconds >= 0.05)", optarg);
+			if (parse_seconds("--census-period", optarg, 0.05, &o->census_period_s, err, errlen))
 				return -EINVAL;
-			}
 			break;
 		case OPT_MAX_PAUSE_SHARE:
 			if (parse_share(optarg, &o->max_pause_share)) {
@@ -223,12 +239,10 @@ int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t err
 		case 'V':
 			o->version = true;
 			return 0;
+		case ':':
 		case '?':
 		default:
-			if (optopt && optopt < 0x100)
-				snprintf(err, errlen, "unknown or incomplete option '-%c'", optopt);
-			else
-				snprintf(err, errlen, "unknown or incomplete option '%s'", argv[optind - 1]);
+			cli_option_error(c, argc, argv, err, errlen);
 			return -EINVAL;
 		}
 	}

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "leakd/parse.h"
@@ -465,6 +466,7 @@ cleanup:
 
 int config_load(const char *path, struct leakd_config *c, char *err, size_t errlen)
 {
+	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
 	ssize_t n;
@@ -472,10 +474,18 @@ int config_load(const char *path, struct leakd_config *c, char *err, size_t errl
 
 	if (errlen)
 		err[0] = '\0';
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
 		ret = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	/* and a FIFO, a device or a directory is no config file */
+	ret = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	if (ret) {
+		snprintf(err, errlen, "%s: %s", path, ret == -EINVAL ? "not a regular file" : strerror(-ret));
+		close(fd);
 		return ret;
 	}
 	/* one byte past the limit tells "too big" from "exactly the limit" */

@@ -25,6 +25,7 @@
 #include "leakd/journal.h"
 #include "leakd/metrics.h"
 #include "leakd/probes.h"
+#include "leakd/textesc.h"
 #include "leakd/tracee.h"
 #include "leakd/verdict.h"
 
@@ -160,8 +161,10 @@ static void scan(struct daemon *d)
 		}
 		err = tracee__attach(tr, d->probes);
 		if (err) {
-			fprintf(stderr, "leakd: pid %d (%s): cannot attach: %s, ignoring\n", info.pid, info.comm,
-				strerror(-err));
+			char comm[64];
+
+			fprintf(stderr, "leakd: pid %d (%s): cannot attach: %s, ignoring\n", info.pid,
+				textesc(comm, sizeof(comm), info.comm), strerror(-err));
 			tracee__free(tr);
 			skip_add(d, info.pid, info.start_time);
 			continue;
@@ -310,8 +313,12 @@ static int load_config(struct daemon *d, const struct leakd_opts *o)
 		r = config_set(&d->cfg, "listen_address", o->listen_address, err, sizeof(err));
 	if (!r && o->telemetry_path)
 		r = config_set(&d->cfg, "telemetry_path", o->telemetry_path, err, sizeof(err));
-	if (r)
-		fprintf(stderr, "leakd: %s\n", err);
+	if (r) {
+		char line[4 * sizeof(err)];
+
+		/* the message quotes the file's bytes */
+		fprintf(stderr, "leakd: %s\n", textesc(line, sizeof(line), err));
+	}
 	return r;
 }
 

@@ -8,6 +8,13 @@
  * connections and an idle timeout, so a slow or hostile client can tie up
  * neither memory nor the daemon loop.
  *
+ * Idle timeouts alone let a client that trickles a header line every few
+ * seconds hold a connection forever, and 64 of them starve every scrape. So
+ * one address holds at most HTTPD_MAX_PER_IP connections, and a request
+ * must have arrived whole HTTPD_REQUEST_TIMEOUT_S after the connection
+ * opened (or after the previous response): a watchdog thread shuts down the
+ * sockets of those that have not, which MHD then sees close.
+ *
  * We bind the socket ourselves and pass it with MHD_OPTION_LISTEN_SOCKET
  * because MHD_start_daemon() reports every failure as NULL, and the caller
  * must be able to tell "port taken" from "bad address".
@@ -26,6 +33,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "leakd/httpd.h"
@@ -34,6 +42,16 @@
 #define HTTPD_BACKLOG		64
 #define HTTPD_MAX_CONNECTIONS	64u	/* scrapers and curious humans, not a web site */
 #define HTTPD_IDLE_TIMEOUT_S	10u	/* Prometheus' default scrape timeout */
+#define HTTPD_MAX_PER_IP	8u	/* a few scrapers behind one address (HA pair, NAT) */
+#define HTTPD_REQUEST_TIMEOUT_S	5.0	/* a scraper sends its request in one go */
+#define HTTPD_WATCH_PERIOD_MS	250
+
+/* One open connection, as the watchdog sees it. */
+struct httpd_conn {
+	int fd;			/* -1: free slot */
+	double since;		/* mono time the current request began to arrive */
+	bool answering;		/* its request arrived: no deadline until it is answered */
+};
 
 struct httpd {
 	struct MHD_Daemon *mhd;
@@ -45,6 +63,13 @@ struct httpd {
 	char *snap;
 	size_t snap_len;
 	bool have_snap;
+
+	/* the request deadline: slots filled by MHD's thread, read by ours */
+	pthread_mutex_t conn_lock;
+	pthread_cond_t stop_cond;
+	bool stop, watching;
+	pthread_t watchdog;
+	struct httpd_conn conns[HTTPD_MAX_CONNECTIONS];
 };
 
 /* ---- listen address ---- */
@@ -258,12 +283,107 @@ static enum MHD_Result httpd_serve_metrics(struct httpd *h, struct MHD_Connectio
 	return ret;
 }
 
+/* ---- the request deadline ---- */
+
+static double httpd_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static struct httpd_conn *httpd_conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+/* answering: its request arrived (the handler runs); else it was answered
+ * and the deadline starts again for the next request on the connection. */
+static void httpd_conn_mark(struct httpd *h, struct MHD_Connection *conn, bool answering)
+{
+	struct httpd_conn *c = httpd_conn_of(conn);
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&h->conn_lock);
+	c->answering = answering;
+	c->since = httpd_now();
+	pthread_mutex_unlock(&h->conn_lock);
+}
+
+static void httpd_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+				enum MHD_ConnectionNotificationCode toe)
+{
+	struct httpd *h = cls;
+	struct httpd_conn *c = *socket_context;
+
+	pthread_mutex_lock(&h->conn_lock);
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		for (size_t i = 0; ci && i < HTTPD_MAX_CONNECTIONS; i++) {
+			if (h->conns[i].fd < 0) {
+				h->conns[i] = (struct httpd_conn){ .fd = ci->connect_fd, .since = httpd_now() };
+				*socket_context = &h->conns[i];
+				break;
+			}
+		}
+	} else if (c) {
+		/* before MHD closes the fd: the watchdog never touches a reused one */
+		c->fd = -1;
+		*socket_context = NULL;
+	}
+	pthread_mutex_unlock(&h->conn_lock);
+}
+
+static void httpd_on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			       enum MHD_RequestTerminationCode toe)
+{
+	httpd_conn_mark(cls, conn, false);
+}
+
+static void *httpd_watch(void *arg)
+{
+	struct httpd *h = arg;
+	struct timespec until;
+
+	pthread_mutex_lock(&h->conn_lock);
+	while (!h->stop) {
+		double now = httpd_now();
+
+		for (size_t i = 0; i < HTTPD_MAX_CONNECTIONS; i++) {
+			struct httpd_conn *c = &h->conns[i];
+
+			if (c->fd >= 0 && !c->answering && now - c->since > HTTPD_REQUEST_TIMEOUT_S) {
+				/* MHD sees the end of the stream and closes it */
+				shutdown(c->fd, SHUT_RDWR);
+				c->answering = true;	/* once */
+			}
+		}
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += HTTPD_WATCH_PERIOD_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&h->stop_cond, &h->conn_lock, &until);
+	}
+	pthread_mutex_unlock(&h->conn_lock);
+	return NULL;
+}
+
 static enum MHD_Result httpd_handler(void *cls, struct MHD_Connection *conn, const char *url,
 				     const char *method, const char *version,
 				     const char *upload_data, size_t *upload_data_size, void **req_cls)
 {
 	struct httpd *h = cls;
 
+	httpd_conn_mark(h, conn, true);
 	/* Answering on the first call is allowed; MHD then discards any
 	 * request body and closes the connection if one was sent. */
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
@@ -351,6 +471,21 @@ int httpd__start(const char *listen, const char *path, struct httpd **out)
 		free(h);
 		return -err;
 	}
+	err = pthread_mutex_init(&h->conn_lock, NULL);
+	if (err) {
+		pthread_mutex_destroy(&h->lock);
+		free(h);
+		return -err;
+	}
+	err = pthread_cond_init(&h->stop_cond, NULL);
+	if (err) {
+		pthread_mutex_destroy(&h->conn_lock);
+		pthread_mutex_destroy(&h->lock);
+		free(h);
+		return -err;
+	}
+	for (size_t i = 0; i < HTTPD_MAX_CONNECTIONS; i++)
+		h->conns[i].fd = -1;
 	h->path = strdup(path);
 	h->index = httpd_index_page(path);
 	if (!h->path || !h->index) {
@@ -385,6 +520,9 @@ int httpd__start(const char *listen, const char *path, struct httpd **out)
 				  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 				  MHD_OPTION_CONNECTION_LIMIT, HTTPD_MAX_CONNECTIONS,
 				  MHD_OPTION_CONNECTION_TIMEOUT, HTTPD_IDLE_TIMEOUT_S,
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, HTTPD_MAX_PER_IP,
+				  MHD_OPTION_NOTIFY_CONNECTION, httpd_on_connection, h,
+				  MHD_OPTION_NOTIFY_COMPLETED, httpd_on_completed, h,
 				  MHD_OPTION_END);
 	if (!h->mhd) {
 		/* MHD says nothing about why; with a bound socket and fixed
@@ -395,6 +533,10 @@ int httpd__start(const char *listen, const char *path, struct httpd **out)
 		goto cleanup;
 	}
 	fd = -1;	/* MHD's now: MHD_stop_daemon() closes it */
+	err = -pthread_create(&h->watchdog, NULL, httpd_watch, h);
+	if (err)
+		goto cleanup;
+	h->watching = true;
 	*out = h;
 	h = NULL;
 	err = 0;
@@ -439,8 +581,17 @@ void httpd__free(struct httpd *h)
 {
 	if (!h)
 		return;
+	if (h->watching) {
+		pthread_mutex_lock(&h->conn_lock);
+		h->stop = true;
+		pthread_cond_signal(&h->stop_cond);
+		pthread_mutex_unlock(&h->conn_lock);
+		pthread_join(h->watchdog, NULL);
+	}
 	if (h->mhd)
 		MHD_stop_daemon(h->mhd);	/* joins the thread, closes the socket */
+	pthread_cond_destroy(&h->stop_cond);
+	pthread_mutex_destroy(&h->conn_lock);
 	pthread_mutex_destroy(&h->lock);
 	free(h->snap);
 	free(h->index);

@@ -10,6 +10,7 @@
 #include <systemd/sd-journal.h>
 
 #include "leakd/journal.h"
+#include "leakd/textesc.h"
 
 bool journal_available(void)
 {
@@ -26,19 +27,25 @@ bool journal_available(void)
 
 int journal_leak_changed(const struct journal_leak *e)
 {
-	const char *unit = e->unit && *e->unit ? e->unit : "-";
+	/* What people read (stderr, MESSAGE) is escaped: a process names
+	 * itself, and a newline in its name must not forge a second line. The
+	 * LEAKD_* fields keep the raw bytes: the journal stores them as data. */
+	char comm[64], unit[1024], reason[2048];
 	int r;
 
+	textesc(comm, sizeof(comm), e->comm);
+	textesc(unit, sizeof(unit), e->unit && *e->unit ? e->unit : "-");
+	textesc(reason, sizeof(reason), e->reason);
 	if (!journal_available()) {
 		if (e->leak)
-			fprintf(stderr, "leakd: pid %d (%s, unit %s) is leaking: %s\n", e->pid, e->comm, unit, e->reason);
+			fprintf(stderr, "leakd: pid %d (%s, unit %s) is leaking: %s\n", e->pid, comm, unit, reason);
 		else
-			fprintf(stderr, "leakd: pid %d (%s, unit %s) no longer leaks: %s\n", e->pid, e->comm, unit,
-				e->reason);
+			fprintf(stderr, "leakd: pid %d (%s, unit %s) no longer leaks: %s\n", e->pid, comm, unit,
+				reason);
 		return 0;
 	}
-	r = sd_journal_send("MESSAGE=pid %d (%s, unit %s) %s: %s", e->pid, e->comm, unit,
-			    e->leak ? "is leaking" : "no longer leaks", e->reason,
+	r = sd_journal_send("MESSAGE=pid %d (%s, unit %s) %s: %s", e->pid, comm, unit,
+			    e->leak ? "is leaking" : "no longer leaks", reason,
 			    "MESSAGE_ID=%s", e->leak ? LEAKD_MSGID_LEAK : LEAKD_MSGID_LEAK_CLEARED,
 			    "PRIORITY=%d", e->leak ? LOG_WARNING : LOG_NOTICE,
 			    "LEAKD_PID=%d", e->pid,

@@ -4,9 +4,10 @@
  *
  * Responsible for the bytes of every JSON record leakd prints: separators,
  * string escaping and number formatting. Strings coming from a target process
- * (type names, comm, exe) are untrusted, so the escaper validates UTF-8
- * itself rather than trusting the input, and turns every byte of a bad
- * sequence into U+FFFD: a consumer's JSON parser must never choke on a line.
+ * (type names, comm, exe) are untrusted: they go through textesc's JSON
+ * style, which validates UTF-8 rather than trusting the input and turns
+ * every byte of a bad sequence into U+FFFD, so a consumer's JSON parser
+ * never chokes on a line.
  */
 #include <errno.h>
 #include <math.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "leakd/jsonw.h"
+#include "leakd/textesc.h"
 
 static void jsonw_fail(struct jsonw *w, int err)
 {
@@ -100,90 +102,6 @@ void jsonw_obj_end(struct jsonw *w) { jsonw_close(w, '{'); }
 void jsonw_arr_begin(struct jsonw *w) { jsonw_open(w, '['); }
 void jsonw_arr_end(struct jsonw *w) { jsonw_close(w, '['); }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if the
- * bytes there do not start one: overlong forms, surrogates and code points
- * above U+10FFFF are invalid (RFC 3629). */
-static size_t jsonw_utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len;
-	unsigned lo = 0x80, hi = 0xBF;	/* allowed range of the second byte */
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		if (c == 0xE0)
-			lo = 0xA0;	/* overlong */
-		else if (c == 0xED)
-			hi = 0x9F;	/* surrogates */
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		if (c == 0xF0)
-			lo = 0x90;	/* overlong */
-		else if (c == 0xF4)
-			hi = 0x8F;	/* > U+10FFFF */
-	} else
-		return 0;
-	if (n < len)
-		return 0;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-	return len;
-}
-
-int jsonw_escape(FILE *f, const char *str, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
-
-	errno = 0;
-	while (i < len) {
-		unsigned char c = s[i];
-		const char *esc = NULL;
-		char buf[8];
-		size_t run;
-
-		switch (c) {
-		case '"': esc = "\\\""; break;
-		case '\\': esc = "\\\\"; break;
-		case '\b': esc = "\\b"; break;
-		case '\f': esc = "\\f"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\t': esc = "\\t"; break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				/* DEL is legal JSON but invisible and terminal-hostile */
-				snprintf(buf, sizeof(buf), "\\u%04x", c);
-				esc = buf;
-			}
-		}
-		if (esc) {
-			if (fputs(esc, f) == EOF)
-				return jsonw_io_err(f);
-			i++;
-			continue;
-		}
-		run = jsonw_utf8_len(s + i, len - i);
-		if (run == 0) {
-			if (fputs("\\ufffd", f) == EOF)
-				return jsonw_io_err(f);
-			i++;
-			continue;
-		}
-		if (fwrite(s + i, 1, run, f) != run)
-			return jsonw_io_err(f);
-		i += run;
-	}
-	return 0;
-}
-
 void jsonw_key(struct jsonw *w, const char *key)
 {
 	int err;
@@ -200,7 +118,7 @@ void jsonw_key(struct jsonw *w, const char *key)
 	jsonw_puts(w, "\"");
 	if (w->err)
 		return;
-	err = jsonw_escape(w->f, key, strlen(key));
+	err = textesc_write(w->f, key, strlen(key), TEXTESC_JSON);
 	if (err) {
 		jsonw_fail(w, err);
 		return;
@@ -222,7 +140,7 @@ void jsonw_strn(struct jsonw *w, const char *s, size_t len)
 	jsonw_puts(w, "\"");
 	if (w->err)
 		return;
-	err = jsonw_escape(w->f, s, len);
+	err = textesc_write(w->f, s, len, TEXTESC_JSON);
 	if (err) {
 		jsonw_fail(w, err);
 		return;

@@ -5,8 +5,8 @@
  * Responsible for the names, types, help texts and label sets of every
  * family leakd exports, spelled out once in the tables below, and for the
  * text format's rules: all samples of a family together after one HELP and
- * one TYPE line, label values escaped (backslash, double quote, newline),
- * valid UTF-8, numbers Go's parser reads back exactly. A family with no
+ * one TYPE line, label values escaped (backslash, double quote, newline;
+ * other control characters spelled out, see textesc.h), valid UTF-8, numbers Go's parser reads back exactly. A family with no
  * sample is left out, as client_golang does, so a scrape never carries a
  * HELP line with nothing under it.
  */
@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "leakd/metrics.h"
+#include "leakd/textesc.h"
 
 /* ---- values ---- */
 
@@ -82,60 +83,11 @@ const char *metrics_format_value(char *buf, size_t len, double v)
 
 /* ---- strings ---- */
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes there
- * are not one (stray continuation, overlong form, surrogate, > U+10FFFF,
- * truncated). */
-static size_t metrics_utf8_len(const unsigned char *s)
-{
-	unsigned char c = s[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		unsigned char lo = c == 0xe0 ? 0xa0 : 0x80;	/* no overlong forms */
-		unsigned char hi = c == 0xed ? 0x9f : 0xbf;	/* no surrogates */
-
-		if (s[1] < lo || s[1] > hi || (s[2] & 0xc0) != 0x80)
-			return 0;
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		unsigned char lo = c == 0xf0 ? 0x90 : 0x80;
-		unsigned char hi = c == 0xf4 ? 0x8f : 0xbf;	/* <= U+10FFFF */
-
-		if (s[1] < lo || s[1] > hi || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
-/* A label value between the quotes. The NUL terminator stops every check
- * above (it is never a continuation byte), so no read runs past the end. */
+/* A label value between the quotes, in textesc's exposition style. */
 static void metrics_put_label_value(FILE *f, const char *v)
 {
-	const unsigned char *s = (const unsigned char *)(v ? v : "");
-
-	while (*s) {
-		size_t n = metrics_utf8_len(s);
-
-		if (!n) {
-			fputs("\xef\xbf\xbd", f);	/* U+FFFD */
-			s++;
-			continue;
-		}
-		if (*s == '\\')
-			fputs("\\\\", f);
-		else if (*s == '"')
-			fputs("\\\"", f);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else
-			fwrite(s, 1, n, f);
-		s += n;
-	}
+	v = v ? v : "";
+	textesc_write(f, v, strlen(v), TEXTESC_PROM);
 }
 
 /* ---- families ---- */

@@ -4,9 +4,13 @@
  *
  * A line is "start-end perms offset major:minor inode [padding] path", the
  * numbers in hex except the inode (decimal). The kernel pads the path to a
- * column with spaces; everything after that padding is the path, verbatim:
- * it may hold spaces, end in " (deleted)", or be a pseudo-name such as
- * "[heap]". Only the trailing newline is removed.
+ * column with spaces; everything after that padding is the path: it may
+ * hold spaces, end in " (deleted)", or be a pseudo-name such as "[heap]".
+ * Only the trailing newline is removed, and the kernel's escapes are undone:
+ * it writes a newline in a path as "\012" (seq_path's octal escape), so a
+ * path must be decoded before it can be compared with readlink(exe) or
+ * opened. The kernel does not escape a backslash itself, so a name holding
+ * a literal "\012" decodes wrongly; target.c falls back to map_files then.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -63,11 +67,42 @@ static int procmaps_dec(const char **p, uint64_t *out)
 	return 0;
 }
 
+static bool procmaps_is_octal(char c)
+{
+	return c >= '0' && c <= '7';
+}
+
+/*
+ * Decodes the "\ooo" escapes of src[0..len) into dst (PROCMAPS_PATH_MAX
+ * bytes, NUL-terminated). Returns the decoded length; a value of
+ * PROCMAPS_PATH_MAX or more means it did not fit (dst holds a prefix).
+ */
+static size_t procmaps_unescape(const char *src, size_t len, char *dst)
+{
+	size_t i = 0, o = 0;
+
+	while (i < len) {
+		char c = src[i];
+
+		if (c == '\\' && len - i >= 4 && src[i + 1] >= '0' && src[i + 1] <= '3' &&
+		    procmaps_is_octal(src[i + 2]) && procmaps_is_octal(src[i + 3])) {
+			c = (char)((src[i + 1] - '0') << 6 | (src[i + 2] - '0') << 3 | (src[i + 3] - '0'));
+			i += 4;
+		} else
+			i++;
+		if (o + 1 >= PROCMAPS_PATH_MAX)
+			return PROCMAPS_PATH_MAX;
+		dst[o++] = c;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
 int procmaps_parse_line(const char *line, struct procmaps_entry *out)
 {
 	uint64_t start, end, offset, major, minor, inode;
 	const char *p = line;
-	char perms[5];
+	char perms[5], path[PROCMAPS_PATH_MAX];
 	size_t len;
 	int i;
 
@@ -94,6 +129,7 @@ int procmaps_parse_line(const char *line, struct procmaps_entry *out)
 	len = strcspn(p, "\n");
 	if (p[len] == '\n' && p[len + 1] != '\0')
 		return -EINVAL;
+	len = procmaps_unescape(p, len, path);
 	if (len >= PROCMAPS_PATH_MAX)
 		return -ENAMETOOLONG;
 
@@ -104,8 +140,7 @@ int procmaps_parse_line(const char *line, struct procmaps_entry *out)
 	out->dev_minor = (uint32_t)minor;
 	out->inode = inode;
 	memcpy(out->perms, perms, sizeof(perms));
-	memcpy(out->path, p, len);
-	out->path[len] = '\0';
+	memcpy(out->path, path, len + 1);
 	return 0;
 }
 

@@ -104,7 +104,7 @@ int pylayout_for_version(int major, int minor, int micro, struct pylayout *out)
 
 	if (!out)
 		return -EINVAL;
-	if (major != 3 || minor < 7 || minor > 14)
+	if (major != 3 || minor < PYLAYOUT_MINOR_FIRST || minor > PYLAYOUT_MINOR_LAST)
 		return -ENOTSUP;
 
 	pylayout_common(&l);

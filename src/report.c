@@ -7,8 +7,8 @@
  * out once, here, in the order the records document them. The table is for
  * people: aligned columns, human-readable sizes, and a summary block that
  * leads with the verdict. Strings that come from the target (comm, exe, type
- * names) are JSON-escaped in JSON and stripped of control characters in the
- * table, so a hostile process name cannot forge lines or drive the terminal.
+ * names) are escaped by textesc in both formats (its JSON and text styles),
+ * so a hostile process name cannot forge lines or drive the terminal.
  */
 #include <errno.h>
 #include <math.h>
@@ -19,6 +19,7 @@
 
 #include "leakd/jsonw.h"
 #include "leakd/report.h"
+#include "leakd/textesc.h"
 
 #define REPORT_TYPE_COL	32	/* width of the type column in the table */
 
@@ -140,22 +141,12 @@ static void out_printf(struct report_out *o, const char *fmt, ...)
 		o->err = errno ? -errno : -EIO;
 }
 
-/* Copy of s with control bytes replaced, safe to print on a terminal. */
+/* s escaped for a terminal (textesc), "-" when empty. */
 static const char *report_printable(char *buf, size_t len, const char *s)
 {
-	size_t i;
-
-	if (!s || !*s) {
-		snprintf(buf, len, "-");
-		return buf;
-	}
-	for (i = 0; s[i] && i + 1 < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		buf[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
-	buf[i] = '\0';
-	return buf;
+	if (!s || !*s)
+		s = "-";
+	return textesc(buf, len, s);
 }
 
 static int report_flush_err(FILE *f, int err)
@@ -163,6 +154,18 @@ static int report_flush_err(FILE *f, int err)
 	if (err)
 		return err;
 	return ferror(f) ? -EIO : 0;
+}
+
+/* The newline after a JSON record; with a line-buffered stream this is the
+ * write that reaches the file, so its errno (ENOSPC, EPIPE) is the one to say. */
+static int json_end_line(FILE *f, int err)
+{
+	if (err)
+		return err;
+	errno = 0;
+	if (fputc('\n', f) == EOF)
+		return errno ? -errno : -EIO;
+	return 0;
 }
 
 static const char *report_source_str(enum report_source s)
@@ -196,7 +199,6 @@ static void json_i64_or_null(struct jsonw *w, const char *key, int64_t v)
 static int json_sample(FILE *f, const struct report_sample *s)
 {
 	struct jsonw w;
-	int err;
 
 	jsonw_init(&w, f);
 	jsonw_obj_begin(&w);
@@ -212,10 +214,7 @@ static int json_sample(FILE *f, const struct report_sample *s)
 	jsonw_kv_u64(&w, "gc_collections", s->gc_collections);
 	jsonw_kv_str(&w, "source", report_source_str(s->source));
 	jsonw_obj_end(&w);
-	err = jsonw_finish(&w);
-	if (!err && fputc('\n', f) == EOF)
-		err = -EIO;
-	return err;
+	return json_end_line(f, jsonw_finish(&w));
 }
 
 static void json_str_list(struct jsonw *w, const char *key, const char *const *v, size_t n)
@@ -230,7 +229,6 @@ static void json_str_list(struct jsonw *w, const char *key, const char *const *v
 static int json_summary(FILE *f, const struct report_summary *s)
 {
 	struct jsonw w;
-	int err;
 
 	jsonw_init(&w, f);
 	jsonw_obj_begin(&w);
@@ -347,10 +345,7 @@ static int json_summary(FILE *f, const struct report_summary *s)
 	jsonw_obj_end(&w);
 
 	jsonw_obj_end(&w);
-	err = jsonw_finish(&w);
-	if (!err && fputc('\n', f) == EOF)
-		err = -EIO;
-	return err;
+	return json_end_line(f, jsonw_finish(&w));
 }
 
 /* ---- table ---- */
@@ -389,7 +384,7 @@ static int table_sample(FILE *f, const struct report_sample *s)
 
 static void table_list(struct report_out *o, const char *const *v, size_t n)
 {
-	char buf[256];
+	char buf[1024];
 
 	if (!v || !n) {
 		out_printf(o, "-");
@@ -402,8 +397,10 @@ static void table_list(struct report_out *o, const char *const *v, size_t n)
 static int table_summary(FILE *f, const struct report_summary *s)
 {
 	struct report_out o = { .f = f };
-	char comm[REPORT_COMM_MAX], exe[REPORT_PATH_MAX], py[REPORT_PYVER_MAX];
-	char reason[REPORT_REASON_MAX], warn[REPORT_WARNING_MAX], name[REPORT_TYPE_NAME_MAX];
+	/* room for the escapes: a control byte takes 4 characters, "\xHH" */
+	char comm[4 * REPORT_COMM_MAX], exe[4 * REPORT_PATH_MAX], py[4 * REPORT_PYVER_MAX];
+	char reason[4 * REPORT_REASON_MAX], warn[4 * REPORT_WARNING_MAX];
+	char name[4 * REPORT_TYPE_NAME_MAX];
 	char a[32], b[32], c[32], d[32];
 
 	report_printable(comm, sizeof(comm), s->comm);

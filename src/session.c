@@ -4,6 +4,7 @@
  * targets (see include/leakd/session.h).
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,11 +17,15 @@
 #include "leakd/clock.h"
 #include "leakd/agg.h"
 #include "leakd/allocplan.h"
+#include "leakd/outfile.h"
 #include "leakd/probes.h"
+#include "leakd/pylayout.h"
 #include "leakd/remote.h"
 #include "leakd/report.h"
 #include "leakd/session.h"
 #include "leakd/spawn.h"
+#include "leakd/target.h"
+#include "leakd/textesc.h"
 #include "leakd/tracee.h"
 #include "leakd/verdict.h"
 
@@ -32,13 +37,16 @@
 
 struct session {
 	const struct leakd_opts *o;
+	struct outfile of;
 	FILE *out;
+	int write_err;		/* first failed write of a record: the run stops */
 	struct probes *probes;
 	struct tracee *tr[LEAKD_MAX_PIDS];
 	size_t n;
 	enum report_format fmt;
 	/* spawn */
 	struct tracee *spawning;
+	char refused[24];	/* the Python version the command turned out to be */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -48,7 +56,9 @@ static void on_stop_signal(int sig)
 	stop_requested = sig;
 }
 
-static const char *resolve_error(int err)
+/* Why a target cannot be traced, for "leakd: pid N: <this>". @version is
+ * the refused Python version on -ENOTSUP ("" if not known). */
+static const char *resolve_error(int err, const char *version, char *buf, size_t len)
 {
 	switch (err) {
 	case -ESRCH:
@@ -59,10 +69,26 @@ static const char *resolve_error(int err)
 	case -EPERM:
 		return "permission denied reading it (run as root, or with CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH)";
 	case -ENOTSUP:
-		return "CPython version not supported (3.6 or newer is needed)";
+		if (version && *version)
+			snprintf(buf, len, "Python %s is not supported (" PYLAYOUT_SUPPORTED " are)", version);
+		else
+			snprintf(buf, len, "a CPython version leakd does not know (" PYLAYOUT_SUPPORTED " are supported)");
+		return buf;
 	default:
 		return strerror(-err);
 	}
+}
+
+/* The version target_resolve refuses in @pid, into @buf ("" if unknown).
+ * Only on the error path: resolving again is cheaper than carrying it. */
+static void refused_version(const struct leakd_opts *o, pid_t pid, char *buf, size_t len)
+{
+	struct target *t = calloc(1, sizeof(*t));
+
+	buf[0] = '\0';
+	if (t && target_resolve(o->proc_root, pid, t, NULL) == -ENOTSUP)
+		snprintf(buf, len, "%s", t->py_version);
+	free(t);
 }
 
 static int on_event(void *ctx, const struct leakd_event *e)
@@ -90,6 +116,8 @@ static int spawn_ready(void *ctx, pid_t pid, bool last_chance)
 		err = tracee__new(s->o, pid, true, &s->spawning);
 		if (err == -ENOEXEC)
 			return -ENOEXEC;
+		if (err == -ENOTSUP)
+			refused_version(s->o, pid, s->refused, sizeof(s->refused));
 		if (err)
 			return err;
 	}
@@ -113,15 +141,19 @@ static int start_targets(struct session *s)
 
 		err = spawn_run(o->cmd, spawn_ready, s, &pid);
 		if (err) {
+			char cmd[4 * PATH_MAX], why[128];
+
+			textesc(cmd, sizeof(cmd), o->cmd[0]);
 			if (err == -ENOEXEC)
 				fprintf(stderr, "leakd: '%s' (pid %d) did not start a Python interpreter leakd can trace within 10 s\n",
-					o->cmd[0], pid);
+					cmd, pid);
 			else if (err == -ENOENT || err == -EACCES)
-				fprintf(stderr, "leakd: cannot run '%s': %s\n", o->cmd[0], strerror(-err));
+				fprintf(stderr, "leakd: cannot run '%s': %s\n", cmd, strerror(-err));
 			else if (err == -ECHILD)
-				fprintf(stderr, "leakd: '%s' exited before a Python interpreter was loaded\n", o->cmd[0]);
+				fprintf(stderr, "leakd: '%s' exited before a Python interpreter was loaded\n", cmd);
 			else
-				fprintf(stderr, "leakd: cannot trace '%s': %s\n", o->cmd[0], resolve_error(err));
+				fprintf(stderr, "leakd: cannot trace '%s': %s\n", cmd,
+					resolve_error(err, s->refused, why, sizeof(why)));
 			tracee__free(s->spawning);
 			s->spawning = NULL;
 			return err;
@@ -135,7 +167,12 @@ static int start_targets(struct session *s)
 
 		err = tracee__new(o, o->pids[i], false, &tr);
 		if (err) {
-			fprintf(stderr, "leakd: pid %d: %s\n", o->pids[i], resolve_error(err));
+			char version[24] = "", why[128];
+
+			if (err == -ENOTSUP)
+				refused_version(o, o->pids[i], version, sizeof(version));
+			fprintf(stderr, "leakd: pid %d: %s\n", o->pids[i],
+				resolve_error(err, version, why, sizeof(why)));
 			return err;
 		}
 		s->tr[s->n++] = tr;
@@ -151,13 +188,32 @@ static int start_targets(struct session *s)
 	return 0;
 }
 
+/* Where the records go, as a message names it. */
+static const char *out_name(const struct session *s)
+{
+	return s->o->output ? s->o->output : "standard output";
+}
+
+/* Keeps the first write error and says it once: a full disk or a reader
+ * that went away ends the run, it does not go on losing records. */
+static void check_write(struct session *s, int err)
+{
+	char name[4 * PATH_MAX];
+
+	if (!err || s->write_err)
+		return;
+	s->write_err = err;
+	fprintf(stderr, "leakd: writing the report to %s failed: %s\n",
+		textesc(name, sizeof(name), out_name(s)), strerror(-err));
+}
+
 static void write_sample(struct session *s, struct tracee *tr, double now)
 {
 	struct report_sample rs;
 
 	tracee__sample(tr, now, &rs);
-	if (!s->o->quiet_samples)
-		report_write_sample(s->out, s->fmt, &rs);
+	if (!s->o->quiet_samples && !s->write_err)
+		check_write(s, report_write_sample(s->out, s->fmt, &rs));
 }
 
 /* One pass over the targets: exits, censuses, samples. Returns how many
@@ -227,7 +283,8 @@ static bool write_summaries(struct session *s, double now)
 			fprintf(stderr, "leakd: pid %d: cannot build the summary: out of memory\n", tr->t.pid);
 			continue;
 		}
-		report_write_summary(s->out, s->fmt, &sum);
+		if (!s->write_err)
+			check_write(s, report_write_summary(s->out, s->fmt, &sum));
 		any_leak |= sum.growth.leak;
 		verdict_clear(&v);
 	}
@@ -237,9 +294,9 @@ static bool write_summaries(struct session *s, double now)
 	return any_leak;
 }
 
-int session_run(const struct leakd_opts *o, FILE *out)
+int session_run(const struct leakd_opts *o)
 {
-	struct session s = { .o = o, .out = out };
+	struct session s = { .o = o };
 	struct sigaction sa = { .sa_handler = on_stop_signal };
 	double start, now;
 	bool any_leak;
@@ -262,11 +319,26 @@ int session_run(const struct leakd_opts *o, FILE *out)
 		status = LEAKD_EXIT_ERROR;
 		goto cleanup;
 	}
+	/* Only now: a run that could not start leaves a previous file alone. */
+	err = outfile_open(o->output, &s.of);
+	if (err) {
+		char name[4 * PATH_MAX];
+
+		fprintf(stderr, "leakd: cannot open output file '%s': %s\n",
+			textesc(name, sizeof(name), o->output), strerror(-err));
+		status = LEAKD_EXIT_ERROR;
+		stop_children(&s);
+		goto cleanup;
+	}
+	s.out = s.of.f;
+	/* Records go out as they are made: a pipe to jq sees samples live, and
+	 * a killed leakd loses at most a partial line. */
+	setvbuf(s.out, NULL, _IOLBF, 0);
 	if (!o->quiet_samples)
-		report_write_header(out, s.fmt);
+		check_write(&s, report_write_header(s.out, s.fmt));
 
 	start = leakd_mono_now();
-	while (!stop_requested) {
+	while (!stop_requested && !s.write_err) {
 		double timeout_ms = LOOP_TICK_MS;
 
 		err = probes__poll(s.probes, (int)timeout_ms);
@@ -288,10 +360,12 @@ int session_run(const struct leakd_opts *o, FILE *out)
 	stop_children(&s);
 	if (status == LEAKD_EXIT_OK && any_leak && o->fail_on_leak)
 		status = LEAKD_EXIT_LEAK;
-	if (fflush(out) == EOF) {
-		fprintf(stderr, "leakd: writing the report failed: %s\n", strerror(errno));
+	if (s.write_err)
+		outfile_abort(&s.of);
+	else
+		check_write(&s, outfile_commit(&s.of));
+	if (s.write_err)
 		status = LEAKD_EXIT_ERROR;
-	}
 cleanup:
 	for (size_t i = 0; i < s.n; i++) {
 		probes__unwatch(s.probes, s.tr[i]->t.pid);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
@@ -78,10 +79,11 @@ int spawn_run(char **cmd, spawn_ready_fn ready, void *ctx, pid_t *pid_out)
 	bool found = false;
 	double deadline;
 	ssize_t n;
-	pid_t pid;
+	pid_t pid, parent;
 
 	if (pipe2(pfd, O_CLOEXEC))
 		return -errno;
+	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		err = -errno;
@@ -91,8 +93,18 @@ int spawn_run(char **cmd, spawn_ready_fn ready, void *ctx, pid_t *pid_out)
 	}
 	if (pid == 0) {
 		close(pfd[0]);
+		/* The command ends with leakd, even a leakd killed by SIGKILL:
+		 * nothing else would stop it. The death signal is armed after
+		 * fork, so a parent that died in between is caught by getppid()
+		 * (it would then be the reaper's pid). It fires when the thread
+		 * that forked exits: spawn_run runs on the session's only one. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+			goto child_fail;
+		if (getppid() != parent)
+			_exit(127);
 		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0)
 			execvp(cmd[0], cmd);
+child_fail:
 		err = errno;
 		(void)!write(pfd[1], &err, sizeof(err));
 		_exit(127);

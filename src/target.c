@@ -4,7 +4,8 @@
  * Python version, _PyRuntime address and GC USDT availability.
  *
  * Finding the interpreter, in order: a mapping whose basename matches
- * libpython3.*.so* (pyenv, python.org and most container images); else the
+ * libpython<N>.*.so* (pyenv, python.org and most container images; a
+ * Python 2 one is found to be refused by name); else the
  * main executable if it defines _PyRuntime (3.7+) or Py_Initialize (a static
  * build such as Debian's /usr/bin/python3.11); else any mapped executable
  * ELF that defines _PyRuntime (an embedding application with a renamed or
@@ -41,21 +42,33 @@ static const char *target_basename(const char *path)
 	return s ? s + 1 : path;
 }
 
-int target_minor_from_name(const char *path)
+/* "[lib]python<major>.<minor>..." -> major and minor, or -ENOENT. */
+static int target_version_from_name(const char *path, int *major, int *minor)
 {
 	const char *s = target_basename(path);
-	long minor = 0;
+	long mi = 0;
 	int digits = 0;
 
 	if (strncmp(s, "lib", 3) == 0)
 		s += 3;
-	if (strncmp(s, "python3.", 8) != 0)
+	if (strncmp(s, "python", 6) != 0 || s[6] < '2' || s[6] > '9' || s[7] != '.')
 		return -ENOENT;
+	*major = s[6] - '0';
 	for (s += 8; *s >= '0' && *s <= '9' && digits < 4; s++, digits++)
-		minor = minor * 10 + (*s - '0');
+		mi = mi * 10 + (*s - '0');
 	if (!digits || (*s >= '0' && *s <= '9'))
 		return -ENOENT;
-	return (int)minor;
+	*minor = (int)mi;
+	return 0;
+}
+
+int target_minor_from_name(const char *path)
+{
+	int major, minor;
+
+	if (target_version_from_name(path, &major, &minor) || major != 3)
+		return -ENOENT;
+	return minor;
 }
 
 int target_version_from_hex(uint32_t hex, int *major, int *minor, int *micro)
@@ -188,15 +201,16 @@ static int target_read_stat(const char *proc_root, pid_t pid, char comm[17], uin
 	return 0;
 }
 
-/* <proc_root>/PID/root<path>, or the map_files entry for a deleted file. */
+/* <proc_root>/PID/root<path>, or the map_files entry of the mapping: for a
+ * deleted file, or when asked (@by_mapping) because the name did not open. */
 static int target_open_path(const char *proc_root, pid_t pid, const struct procmaps_entry *m,
-			    char *buf, size_t size)
+			    bool by_mapping, char *buf, size_t size)
 {
 	static const char deleted[] = " (deleted)";
 	size_t n = strlen(m->path), dl = sizeof(deleted) - 1;
 	int r;
 
-	if (n > dl && strcmp(m->path + n - dl, deleted) == 0)
+	if (by_mapping || (n > dl && strcmp(m->path + n - dl, deleted) == 0))
 		r = snprintf(buf, size, "%s/%d/map_files/%" PRIx64 "-%" PRIx64, proc_root, (int)pid,
 			     m->start, m->end);
 	else
@@ -232,11 +246,19 @@ static bool target_defines(const struct elfimg *img, const char *name)
 static int target_try_open(const char *proc_root, pid_t pid, const struct procmaps_entry *m,
 			   char *open_path, size_t size, struct elfimg **img)
 {
-	int err = target_open_path(proc_root, pid, m, open_path, size);
+	int err = target_open_path(proc_root, pid, m, false, open_path, size);
 
 	if (err)
 		return err;
 	*img = elfimg__open(open_path);
+	if (!*img && errno == ENOENT) {
+		/* A name maps shows ambiguously (a literal "\\012"), or one
+		 * renamed since: the mapping itself still leads to the file. */
+		err = target_open_path(proc_root, pid, m, true, open_path, size);
+		if (err)
+			return err;
+		*img = elfimg__open(open_path);
+	}
 	if (*img)
 		return 0;
 	if (errno == EACCES || errno == EPERM || errno == ENOMEM)
@@ -255,7 +277,7 @@ static int target_find_interp(const char *proc_root, pid_t pid, const char *exe,
 
 	for (i = 0; i < n; i++) {
 		if (!procmaps_is_file(&maps[i]) ||
-		    fnmatch("libpython3.*.so*", target_basename(maps[i].path), 0) != 0)
+		    fnmatch("libpython[0-9].*.so*", target_basename(maps[i].path), 0) != 0)
 			continue;
 		m = target_lowest_map(maps, n, maps[i].path);
 		err = target_try_open(proc_root, pid, m, open_path, size, img);
@@ -312,11 +334,17 @@ static int target_find_interp(const char *proc_root, pid_t pid, const char *exe,
 static int target_version(const struct elfimg *img, const char *path, struct target *t)
 {
 	int name_minor = target_minor_from_name(path);
-	int major = 3, minor = -1, micro = -1;
+	int major = 3, minor = -1, micro = -1, name_major;
 	struct elfimg_sym sym;
 	uint64_t ro_addr, ro_size;
 	uint32_t hex;
 
+	/* Python 2 (its file names say so): refused, but by name. */
+	if (!target_version_from_name(path, &name_major, &minor) && name_major != 3) {
+		major = name_major;
+		goto done;
+	}
+	minor = -1;
 	if (elfimg__find_symbol(img, "Py_Version", &sym) == 0 && sym.size >= 4 &&
 	    elfimg__read(img, sym.vaddr, &hex, sizeof(hex)) == 0 &&
 	    target_version_from_hex(hex, &major, &minor, &micro) == 0)
@@ -343,8 +371,6 @@ static int target_version(const struct elfimg *img, const char *path, struct tar
 	minor = name_minor;
 	micro = -1;
 done:
-	if (minor < 6)
-		return -ENOTSUP;
 	t->py_major = major;
 	t->py_minor = minor;
 	t->py_micro = micro;
@@ -352,7 +378,8 @@ done:
 		snprintf(t->py_version, sizeof(t->py_version), "%d.%d.%d", major, minor, micro);
 	else
 		snprintf(t->py_version, sizeof(t->py_version), "%d.%d", major, minor);
-	return 0;
+	/* 3.6 runs without a layout (totals only); nothing older runs */
+	return major != 3 || minor < 6 ? -ENOTSUP : 0;
 }
 
 int target_resolve(const char *proc_root, pid_t pid, struct target *out, struct elfimg **img_out)
@@ -426,6 +453,13 @@ cleanup:
 
 		if (e == -ESRCH || (!e && start_again != t->start_time))
 			err = -ESRCH;
+	}
+	if (err == -ENOTSUP && t->py_version[0]) {
+		/* the caller says which version it refuses */
+		out->py_major = t->py_major;
+		out->py_minor = t->py_minor;
+		out->py_micro = t->py_micro;
+		snprintf(out->py_version, sizeof(out->py_version), "%s", t->py_version);
 	}
 	if (!err) {
 		*out = *t;

@@ -60,7 +60,8 @@ int config_parse(const char *text, size_t len, const char *filename, struct leak
 		 size_t errlen);
 
 /* Reads path and applies it as config_parse() does. Returns 0, or -errno
- * (-ENOENT, -EACCES, -EFBIG past 1 MiB, ...) with "PATH: reason" in err, or
+ * (-ENOENT, -EACCES, -EFBIG past 1 MiB, -EINVAL for anything but a regular
+ * file: a FIFO is refused, never waited on, ...) with "PATH: reason" in err, or
  * config_parse()'s errors. On failure *c is unchanged. */
 int config_load(const char *path, struct leakd_config *c, char *err, size_t errlen);
 

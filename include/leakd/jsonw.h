@@ -5,10 +5,10 @@
  * The caller owns a struct jsonw on its stack, points it at a FILE*, and emits
  * values in document order; the writer inserts the commas and colons, so the
  * report code reads like the record it produces. Strings are escaped per
- * RFC 8259: '"', '\\' and control characters are escaped, valid UTF-8 passes
- * through untouched, and each byte of an invalid UTF-8 sequence becomes
- * U+FFFD, so the output is always valid UTF-8 JSON whatever a target process
- * put in its type names or command line. Doubles are printed with at most 6
+ * RFC 8259 by textesc (TEXTESC_JSON): '"', '\\' and control characters (C0,
+ * DEL, C1) are escaped, valid UTF-8 passes through untouched, and each byte
+ * of an invalid UTF-8 sequence becomes U+FFFD, so the output is always valid
+ * UTF-8 JSON whatever a target process put in its type names or command line. Doubles are printed with at most 6
  * significant digits; NaN and infinities become null (JSON has no spelling for
  * them). Nothing is pretty-printed: one record per line is the contract.
  *
@@ -63,12 +63,6 @@ void jsonw_kv_double(struct jsonw *w, const char *key, double v);
 void jsonw_kv_fixed(struct jsonw *w, const char *key, double v, int decimals);
 void jsonw_kv_bool(struct jsonw *w, const char *key, bool v);
 void jsonw_kv_null(struct jsonw *w, const char *key);
-
-/*
- * Writes the escaped form of s[0..len) (without the surrounding quotes) into
- * f. Exposed so other text writers can reuse the escaping. Returns 0 or -EIO.
- */
-int jsonw_escape(FILE *f, const char *s, size_t len);
 
 /*
  * Ends the document. Returns 0 if every value was written and all containers

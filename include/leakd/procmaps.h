@@ -20,8 +20,9 @@ struct procmaps_entry {
 	uint32_t dev_major, dev_minor;
 	uint64_t inode;
 	char perms[5];			/* "r-xp" */
-	char path[PROCMAPS_PATH_MAX];	/* "" for anonymous; "[heap]"; kept verbatim,
-					 * spaces and a trailing " (deleted)" included */
+	char path[PROCMAPS_PATH_MAX];	/* "" for anonymous; "[heap]"; the file's name
+					 * with the kernel's "\012" escapes decoded,
+					 * spaces and a trailing " (deleted)" kept */
 };
 
 /*

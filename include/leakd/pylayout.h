@@ -23,6 +23,12 @@
 #define PYLAYOUT_TPFLAGS_INLINE_VALUES (1ull << 2)	/* 3.13+ */
 #define PYLAYOUT_TPFLAGS_MANAGED_DICT (1ull << 4)	/* 3.11+ */
 
+/* The CPython 3 minors the table covers: what leakd supports, and says it
+ * supports when it refuses another version. */
+#define PYLAYOUT_MINOR_FIRST 7
+#define PYLAYOUT_MINOR_LAST 14
+#define PYLAYOUT_SUPPORTED "3.7-3.14"
+
 /* Size of the _Py_DebugOffsets prefix pylayout_from_debug_offsets() needs. */
 #define PYLAYOUT_DEBUG_OFFSETS_MIN 664
 

@@ -15,8 +15,10 @@
 
 #include "leakd/cli.h"
 
-/* Runs the whole session. Returns the process exit status (LEAKD_EXIT_*);
- * runtime errors have been reported on stderr as one line each. */
-int session_run(const struct leakd_opts *o, FILE *out);
+/* Runs the whole session, writing to o->output (see outfile.h), opened once
+ * the targets are resolved, or to stdout. Returns the process exit status
+ * (LEAKD_EXIT_*); runtime errors have been reported on stderr as one line
+ * each. A failed write of a record ends the run with LEAKD_EXIT_ERROR. */
+int session_run(const struct leakd_opts *o);
 
 #endif

@@ -44,11 +44,13 @@ struct target {
  * Resolves @pid under @proc_root (usually "/proc"). On success returns 0,
  * fills @out and, if @img_out is not NULL, hands over the opened interpreter
  * ELF (the caller frees it or caches it by build-id). Errors (@out and
- * @img_out untouched):
+ * @img_out untouched, but for the version on -ENOTSUP):
  *   -ESRCH     no such process (or it exited / exec'd while we looked)
  *   -ENOEXEC   not a CPython process (no interpreter ELF mapped; kernel thread)
  *   -EACCES / -EPERM  not allowed to read its /proc files or its binaries
- *   -ENOTSUP   CPython, but older than 3.6 or of an unknown version
+ *   -ENOTSUP   CPython, but older than 3.6 (Python 2 included) or of an
+ *              unknown version; when the version is known, @out's py_major,
+ *              py_minor, py_micro and py_version are set (only those)
  *   -ENOMEM, -EIO
  */
 int target_resolve(const char *proc_root, pid_t pid, struct target *out, struct elfimg **img_out);

@@ -8,10 +8,10 @@ of leakd's stderr. Exit status: 0 pass, 1 fail.
 Usage: check.py KIND NAME DIR [--rc N] [--python VERSION] [--pid PID ...]
                 [--records FILE] [--min-open-fds N] [--exe PATH] [--target-alive yes|no]
 KIND is one of: leak, leak_fds, healthy, cycles_gc, observer, census, dead_pid,
-not_python, bad_flag, exited, multi_pid, sigint, sigint_attached, container,
-unknown_layout, untracked (--truth FILE), reachable_exact (--truth FILE: the target's
-output, full first, then the --empty baseline's; --pid full --pid empty), native,
-native_freed.
+not_python, bad_flag, output_errors, newline_path, sigkill_cmd, messages, hostile_names,
+exited, multi_pid, sigint, sigint_attached, container, unknown_layout, untracked
+(--truth FILE), reachable_exact (--truth FILE: the target's output, full first, then the
+--empty baseline's; --pid full --pid empty), native, native_freed.
 Runs with the system python3 (3.6+); standard library only.
 """
 import argparse
@@ -179,6 +179,24 @@ def one_line_error(d, rc_want, must_contain=None):
     return lines[0]
 
 
+def check_output_errors(d):
+    for sub, why in (("dev_full", "no space left"), ("closed_pipe", "broken pipe")):
+        line = one_line_error(os.path.join(d, sub), 1, why)
+        require(line.startswith("leakd: writing the report to "), "%s: %r" % (sub, line))
+    keep = os.path.join(d, "keep_previous")
+    one_line_error(keep, 1)
+    require(read(os.path.join(keep, "prev.jsonl")) == "a previous run\n",
+            "a run that never started changed the previous --output file")
+    rep = os.path.join(d, "replace_previous")
+    rc = int(read(os.path.join(rep, "rc"), "-1").strip() or -1)
+    require(rc == 0, "replace_previous: exit status %d, expected 0" % rc)
+    recs = parse_records(read(os.path.join(rep, "prev.jsonl")), "replace_previous/prev.jsonl")
+    require(any(r["kind"] == "summary" for r in recs), "the new --output file has no summary")
+    left = [f for f in os.listdir(rep) if f.startswith(".prev.jsonl.")]
+    require(not left, "temporary files left behind: %s" % left)
+    return "ENOSPC and EPIPE exit 1 with one line; a failed run keeps the old file, a good one replaces it"
+
+
 def run_case(args):
     d = args.dir
     kind = args.kind
@@ -192,6 +210,67 @@ def run_case(args):
                 require(rc == 2, "%s: exit status %d, expected 2 (usage error)" % (read(os.path.join(sd, "cmd")).strip(), rc))
                 require(read(os.path.join(sd, "stderr")).strip(), "%s: no message on stderr" % sub)
         return "usage errors exit 2"
+
+    if kind == "output_errors":
+        return check_output_errors(d)
+    if kind == "hostile_names":
+        # What tests/programs/hostile_names.py names itself and its class.
+        comm = "py\nleakd: \x1b[2J"
+        cls = ('__main__.Evil\nleakd: pid 1 (systemd, unit init.scope) no longer leaks: "x"\\ {}'
+               '\x1b]0;pwned\x07\u009b31m\x7f')
+        for sub in ("table", "json"):
+            sd = os.path.join(d, sub)
+            rc = int(read(os.path.join(sd, "rc"), "-1").strip() or -1)
+            require(rc == 0, "%s: exit status %d" % (sub, rc))
+            for stream in ("stdout", "stderr"):
+                with open(os.path.join(sd, stream), "rb") as f:
+                    raw = f.read()
+                bad = [b for b in raw if (b < 0x20 and b != 0x0a) or b == 0x7f]
+                require(not bad, "%s %s holds raw control bytes %r" % (sub, stream, sorted(set(bad))))
+                text = raw.decode("utf-8")  # raises on invalid UTF-8
+                c1 = [c for c in text if 0x80 <= ord(c) <= 0x9f]
+                require(not c1, "%s %s holds raw C1 controls" % (sub, stream))
+        table = read(os.path.join(d, "table", "stdout"))
+        require("(py\\nleakd: \\x1b[2J)" in table, "the table does not show the escaped comm")
+        require(not any(l.startswith("leakd:") for l in table.splitlines()), "a forged line in the table")
+        recs = parse_records(read(os.path.join(d, "json", "stdout")), "json stdout")
+        sums = [r for r in recs if r["kind"] == "summary"]
+        require(len(sums) == 1, "%d summaries" % len(sums))
+        require(sums[0]["comm"] == comm, "JSON comm %r, expected %r" % (sums[0]["comm"], comm))
+        names = [t["type"] for t in sums[0]["top_types"] + sums[0].get("live_types", [])]
+        require(cls in names, "the hostile class is not among the JSON types: %r" % names[:5])
+        return "comm and class name escaped in the table, exact in JSON, no raw control bytes"
+    if kind == "messages":
+        j = lambda sub: os.path.join(d, sub)
+        line = one_line_error(j("config_fifo"), 2, "not a regular file")
+        line = one_line_error(j("pid_without_value"), 2, "option '--pid' needs a value")
+        line = one_line_error(j("duration_too_long"), 2, "invalid --duration '1e12' (seconds, from 0.001 to ")
+        said = ["a FIFO config, --pid without value, --duration 1e12"]
+        if os.path.exists(j("python2_version")):
+            want = "Python %s is not supported (3.7-3.14 are)" % read(j("python2_version")).strip()
+            for sub in ("python2_cmd", "python2_pid"):
+                one_line_error(j(sub), 1, want)
+            said.append(want)
+        else:
+            said.append("no pyenv 2.7 here, Python 2 not checked")
+        return "; ".join(said)
+    if kind == "sigkill_cmd":
+        cpid = read(os.path.join(d, "command_pid")).strip()
+        require(cpid.isdigit(), "leakd printed no sample naming the command's pid before it was killed")
+        state = read(os.path.join(d, "command_state")).strip()
+        # a zombie (Z) has ended; its reaper is init now
+        require(state in ("gone", "Z"), "the command (pid %s) outlived leakd's SIGKILL, state %s" % (cpid, state))
+        return "the command (pid %s) ended with leakd" % cpid
+    if kind == "newline_path":
+        for sub in ("cmd", "pid"):
+            sd = os.path.join(d, sub)
+            rc = int(read(os.path.join(sd, "rc"), "-1").strip() or -1)
+            require(rc == 0, "%s: exit status %d, expected 0: %s" % (sub, rc, read(os.path.join(sd, "stderr")).strip()))
+            sums = [r for r in parse_records(read(os.path.join(sd, "stdout")), sub) if r["kind"] == "summary"]
+            require(len(sums) == 1, "%s: %d summaries, expected 1" % (sub, len(sums)))
+            require(sums[0]["exe"] == args.exe, "%s: exe %r, expected %r" % (sub, sums[0]["exe"], args.exe))
+            require(sums[0]["python"].startswith("3."), "%s: python %r" % (sub, sums[0]["python"]))
+        return "an interpreter under a path with a newline is traced by -- CMD and --pid"
 
     if args.records:
         require(os.path.exists(args.records), "--output file %s was not written" % args.records)

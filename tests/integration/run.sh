@@ -5,7 +5,9 @@
 # scripts/fetch-pythons.sh run a subset. Sessions last 30 s. Error paths and session
 # semantics (dead pid, non-Python pid, usage errors, --fail-on-leak, several --pid, a
 # target that exits mid-session, SIGINT with and without --pid, a target in its own mount
-# and pid namespaces) run once, on Debian 3.11; an interpreter leakd has no layout for
+# and pid namespaces, write errors and --output, an interpreter under a path with a newline,
+# leakd SIGKILLed under -- CMD, messages for Python 2 and bad options, hostile names) run
+# once, on Debian 3.11; an interpreter leakd has no layout for
 # (pyenv 3.6) runs once too. Cases run two at a time (the test machines have 2 cores);
 # each writes stdout, stderr, rc and the command under build/integration/, and
 # tests/integration/check.py asserts on the JSON records. A case that cannot run here
@@ -317,6 +319,108 @@ case_multi_pid() { # NAME INTERP: two --pid targets, records to --output
 	verdict "$name" "$d/check"
 }
 
+# Write errors and --output: /dev/full and a reader that closed the pipe end the run
+# with one line and status 1; a run that cannot start (dead pid) leaves a previous
+# --output file as it was; a good run replaces it and leaves no temporary file behind.
+case_output_errors() { # NAME INTERP
+	local name=$1 interp=$2 d=$out/cases/${1//\//_}
+	local -a prog
+	mkdir -p "$d/closed_pipe" "$d/keep_previous" "$d/replace_previous"
+	py_argv "$interp"
+	py_env "$interp"
+	py_envargs "$interp"
+	prog=(-- "${PYARGV[@]}" "$progs/leak_list_append.py" --seconds 30)
+	leakd_run "$d/dev_full" 60 "${PYENVARGS[@]}" --format json --duration 4 --interval 1 \
+		--output /dev/full "${prog[@]}"
+	# `true` has exited before leakd's first record: every write meets EPIPE.
+	printf '%q ' "$leakd" --format json --duration 4 --interval 1 "${prog[@]}" >"$d/closed_pipe/cmd"
+	env "${PYENV[@]}" timeout -k 10 60 "$leakd" --format json --duration 4 --interval 1 "${prog[@]}" \
+		2>"$d/closed_pipe/stderr" </dev/null | true
+	echo "${PIPESTATUS[0]}" >"$d/closed_pipe/rc"
+	true &
+	local dead=$!
+	wait "$dead"
+	printf 'a previous run\n' >"$d/keep_previous/prev.jsonl"
+	leakd_run "$d/keep_previous" 30 --format json --output "$d/keep_previous/prev.jsonl" --pid "$dead"
+	printf 'a previous run\n' >"$d/replace_previous/prev.jsonl"
+	leakd_run "$d/replace_previous" 60 "${PYENVARGS[@]}" --format json --duration 3 --interval 1 \
+		--output "$d/replace_previous/prev.jsonl" "${prog[@]}"
+	"${checker[@]}" output_errors "$name" "$d" >"$d/check" 2>&1
+	verdict "$name" "$d/check"
+}
+
+# An interpreter whose path holds a newline (maps shows it as "\012"): found by
+# -- CMD and by --pid, its exe reported as it is.
+case_newline_path() { # NAME
+	local name=$1 d=$out/cases/${1//\//_}
+	local bin=$d/bin$'\n'x
+	mkdir -p "$bin" "$d/cmd" "$d/pid"
+	cp /usr/bin/python3.11 "$bin/python3.11" || {
+		echo "FAIL $name: cannot copy /usr/bin/python3.11" | tee "$d/check"
+		head -n1 "$d/check" >>"$results"
+		return
+	}
+	leakd_run "$d/cmd" 60 --format json --duration 4 --interval 1 \
+		-- "$bin/python3.11" "$progs/leak_list_append.py" --seconds 30
+	"$bin/python3.11" "$progs/leak_list_append.py" --seconds 60 >"$d/pid/target.log" 2>&1 </dev/null &
+	local pid=$!
+	sleep 2
+	leakd_run "$d/pid" 60 --format json --duration 3 --interval 1 --pid "$pid"
+	stop_bg "$pid"
+	"${checker[@]}" newline_path "$name" "$d" --exe "$bin/python3.11" >"$d/check" 2>&1
+	verdict "$name" "$d/check"
+}
+
+# leakd killed by SIGKILL mid-session: the command it started must not outlive it.
+case_sigkill_cmd() { # NAME INTERP
+	local name=$1 interp=$2 d=$out/cases/${1//\//_}
+	local lpid i cpid=
+	mkdir -p "$d"
+	py_argv "$interp"
+	py_env "$interp"
+	printf '%q ' "$leakd" --format json --interval 1 -- "${PYARGV[@]}" "$progs/leak_list_append.py" \
+		--seconds 60 >"$d/cmd"
+	env "${PYENV[@]}" "$leakd" --format json --interval 1 -- "${PYARGV[@]}" \
+		"$progs/leak_list_append.py" --seconds 60 >"$d/stdout" 2>"$d/stderr" </dev/null &
+	lpid=$!
+	# Its first sample names the command's pid: the command is running, traced.
+	for ((i = 0; i < 150; i++)); do
+		sleep 0.2
+		cpid=$(grep -m1 -o '"pid":[0-9]*' "$d/stdout" | cut -d: -f2)
+		[ -n "$cpid" ] && break
+	done
+	kill -KILL "$lpid"
+	wait "$lpid" 2>/dev/null
+	echo "${cpid:-none}" >"$d/command_pid"
+	sleep 1
+	local state=gone
+	[ -n "$cpid" ] && [ -e "/proc/$cpid" ] && state=$(awk '{print $3}' "/proc/$cpid/stat" 2>/dev/null)
+	echo "$state" >"$d/command_state"
+	[ -n "$cpid" ] && kill -KILL "$cpid" 2>/dev/null
+	"${checker[@]}" sigkill_cmd "$name" "$d" >"$d/check" 2>&1
+	verdict "$name" "$d/check"
+}
+
+# A target whose comm and class name try to forge leakd's output (hostile_names.py):
+# the table and stderr carry no raw control byte, every JSON line parses and gives the
+# names back exactly.
+case_hostile_names() { # NAME INTERP
+	local name=$1 interp=$2 d=$out/cases/${1//\//_}
+	mkdir -p "$d/table" "$d/json"
+	if ! start_bg "$interp" yes "$d/target.log" "$progs/hostile_names.py" --seconds 60; then
+		echo "FAIL $name: hostile_names.py did not print ready: $(tail -n 3 "$d/target.log")" | tee "$d/check"
+		head -n1 "$d/check" >>"$results"
+		stop_bg "$BG_PID"
+		return
+	fi
+	local pid=$BG_PID
+	leakd_run "$d/table" 30 --pid "$pid" --duration 4 --interval 1
+	leakd_run "$d/json" 30 --pid "$pid" --format json --duration 4 --interval 1
+	stop_bg "$pid"
+	"${checker[@]}" hostile_names "$name" "$d" --rc 0 >"$d/check" 2>&1
+	verdict "$name" "$d/check"
+}
+
 # Runs leakd in the background and sends it SIGINT after DELAY seconds; waits up to 20 s
 # for it to exit (then SIGKILL). Writes cmd, stdout, stderr and rc under DIR.
 leakd_sigint() { # DIR DELAY LEAKD ARGS...
@@ -447,6 +551,29 @@ case_unknown_layout() { # NAME PYTHON_OR_EMPTY
 	verdict "$name" "$d/check"
 }
 
+# Messages that name the real problem: Python 2 (pyenv 2.7, skipped without one) by -- CMD
+# and by --pid, a FIFO as --config (refused at once, not waited on), --pid without a value,
+# a --duration past the limit.
+case_messages() { # NAME PYTHON2_OR_EMPTY
+	local name=$1 py2=$2 d=$out/cases/${1//\//_}
+	mkdir -p "$d/config_fifo"
+	mkfifo "$d/config_fifo/leakd.conf"
+	leakd_run "$d/config_fifo" 10 --daemon --config "$d/config_fifo/leakd.conf" --web.listen-address 127.0.0.1:0
+	leakd_run "$d/pid_without_value" 10 --pid
+	leakd_run "$d/duration_too_long" 10 --duration 1e12 --pid 1
+	if [ -n "$py2" ]; then
+		leakd_run "$d/python2_cmd" 30 --duration 3 -- "$py2" -c 'import time; time.sleep(20)'
+		"$py2" -c 'import time; time.sleep(30)' </dev/null >/dev/null 2>&1 &
+		local pid=$!
+		sleep 1
+		leakd_run "$d/python2_pid" 30 --duration 3 --pid "$pid"
+		stop_bg "$pid"
+		"$py2" -c 'import sys; sys.stdout.write("%d.%d" % sys.version_info[:2])' >"$d/python2_version"
+	fi
+	"${checker[@]}" messages "$name" "$d" >"$d/check" 2>&1
+	verdict "$name" "$d/check"
+}
+
 # SIGINT ends an attached session (--pid, no --duration): one summary, the target left running.
 case_sigint_attached() { # NAME INTERP
 	local name=$1 interp=$2 d=$out/cases/${1//\//_}
@@ -541,6 +668,13 @@ if [[ " ${interp_spine[*]} " == *" debian-3.11 "* ]]; then
 	enqueue case_bad_flag "cli/bad_flag"
 	enqueue case_cmd "debian-3.11/target_exits_mid_session" debian-3.11 exited 30 0 leak_list_append.py --seconds 5
 	enqueue case_multi_pid "debian-3.11/two_pids_output_file" debian-3.11
+	enqueue case_output_errors "debian-3.11/output_errors" debian-3.11
+	enqueue case_newline_path "debian-3.11/newline_in_interpreter_path"
+	enqueue case_sigkill_cmd "debian-3.11/sigkill_leakd_kills_cmd" debian-3.11
+	py2=$(find "$pyenv_root/versions" -mindepth 1 -maxdepth 1 -type d -name '2.7.*' 2>/dev/null | sort -V | tail -n1)
+	[ -n "$py2" ] && [ -x "$py2/bin/python2.7" ] && py2=$py2/bin/python2.7 || py2=
+	enqueue case_messages "cli/messages" "$py2"
+	enqueue case_hostile_names "debian-3.11/hostile_names" debian-3.11
 	enqueue case_sigint "debian-3.11/sigint" debian-3.11
 	enqueue case_sigint_attached "debian-3.11/sigint_attached" debian-3.11
 	enqueue case_container "debian-3.11/container_namespaces" debian-3.11

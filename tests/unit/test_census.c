@@ -274,6 +274,7 @@ Test(census, gc_state_reads_switches_thresholds_and_stats)
 	cr_assert_eq(st.collections[2], 102);
 	cr_assert_eq(st.collected[0], 200);
 	cr_assert_eq(st.uncollectable[1], 1);
+	fake_free(f);
 }
 
 Test(census, heap_type_names_use_module_and_qualname)

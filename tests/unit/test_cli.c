@@ -1,14 +1,23 @@
 // SPDX-License-Identifier: MIT
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "leakd/cli.h"
 
+/* cli_parse keeps pointers into argv (o->cmd): the array must outlive the
+ * call, while ARGV's compound literal dies with the block of the assertion
+ * macro it is written in. So parse works on a static copy. */
 static int parse(struct leakd_opts *o, char *err, int argc, char **argv)
 {
+	static char *kept[64];
+
+	cr_assert_lt(argc, 64);
+	memcpy(kept, argv, (size_t)(argc + 1) * sizeof(*argv));
 	cli_defaults(o);
-	return cli_parse(argc, argv, o, err, 256);
+	return cli_parse(argc, kept, o, err, 256);
 }
 
 #define ARGV(...) ((char *[]){ "leakd", __VA_ARGS__, NULL })
@@ -91,6 +100,40 @@ Test(cli, usage_errors_name_the_problem)
 	cr_assert(strstr(err, "after --"), "%s", err);
 	cr_assert_eq(PARSE(&o, err, "--pid", "1", "--", "python3"), -EINVAL);
 	cr_assert_eq(PARSE(&o, err, "--interval"), -EINVAL);
+}
+
+Test(cli, a_missing_value_names_the_option_as_typed)
+{
+	struct leakd_opts o;
+	char err[256];
+
+	cr_assert_eq(PARSE(&o, err, "--pid"), -EINVAL);
+	cr_assert_str_eq(err, "option '--pid' needs a value");
+	cr_assert_eq(PARSE(&o, err, "-p"), -EINVAL);
+	cr_assert_str_eq(err, "option '-p' needs a value");
+	cr_assert_eq(PARSE(&o, err, "-p", "1", "--duration"), -EINVAL);
+	cr_assert_str_eq(err, "option '--duration' needs a value");
+	cr_assert_eq(PARSE(&o, err, "--bogus=1", "-p", "1"), -EINVAL);
+	cr_assert_str_eq(err, "option '--bogus' is unknown");
+	cr_assert_eq(PARSE(&o, err, "-x", "-p", "1"), -EINVAL);
+	cr_assert_str_eq(err, "option '-x' is unknown");
+}
+
+Test(cli, a_time_out_of_range_states_the_range)
+{
+	struct leakd_opts o;
+	char err[256], max[32];
+
+	cr_assert_eq(PARSE(&o, err, "--duration", "1e12", "-p", "1"), -EINVAL);
+	cr_assert(strstr(err, "invalid --duration '1e12' (seconds, from 0.001 to "), "%s", err);
+	/* the upper bound it states is the one it applies */
+	cr_assert(sscanf(strstr(err, " to ") + 4, "%31[0-9]", max) == 1, "%s", err);
+	cr_assert_eq(PARSE(&o, err, "--duration", max, "-p", "1"), 0, "%s", err);
+	cr_assert_float_eq(o.duration_s, strtod(max, NULL), 1e-9);
+	cr_assert_eq(PARSE(&o, err, "--interval", "0.01", "-p", "1"), -EINVAL);
+	cr_assert(strstr(err, "invalid --interval '0.01' (seconds, from 0.05 to "), "%s", err);
+	cr_assert_eq(PARSE(&o, err, "--census-period", "1e300", "-p", "1"), -EINVAL);
+	cr_assert(strstr(err, "--census-period"), "%s", err);
 }
 
 Test(cli, nothing_to_trace_is_a_usage_error)

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "leakd/config.h"
 
@@ -190,6 +192,30 @@ Test(config, missing_file_is_enoent_with_path)
 	cr_assert_eq(config_load(fixture("does-not-exist.conf"), &c, err, sizeof(err)), -ENOENT);
 	cr_assert(strstr(err, "does-not-exist.conf: No such file or directory"), "%s", err);
 	cr_assert_eq(config_load(fixture(""), &c, err, sizeof(err)), -EISDIR, "a directory: %s", err);
+	config_free(&c);
+}
+
+/* A FIFO would block the daemon's start for as long as nobody writes to it
+ * (before, this test hung until its timeout). */
+Test(config, a_fifo_is_refused_not_waited_on, .timeout = 10)
+{
+	char dir[] = "/tmp/leakd-config-XXXXXX", fifo[64];
+	struct leakd_config c;
+	int ret;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/leakd.conf", dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	config_defaults(&c);
+	ret = config_load(fifo, &c, err, sizeof(err));
+	unlink(fifo);
+	rmdir(dir);
+	cr_assert_eq(ret, -EINVAL, "%s", err);
+	cr_assert(strstr(err, "leakd.conf: not a regular file"), "%s", err);
+	if (access("/dev/null", R_OK) == 0) {
+		cr_assert_eq(config_load("/dev/null", &c, err, sizeof(err)), -EINVAL);
+		cr_assert(strstr(err, "/dev/null: not a regular file"), "%s", err);
+	}
 	config_free(&c);
 }
 

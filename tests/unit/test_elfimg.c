@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "leakd/elfimg.h"
@@ -258,4 +259,44 @@ Test(elfimg, truncated_elf_is_enoexec)
 Test(elfimg, free_accepts_null)
 {
 	elfimg__free(NULL);
+}
+
+#ifdef __SANITIZE_ADDRESS__
+#define ELFIMG_TEST_ASAN 1
+#endif
+#ifdef __has_feature
+#if __has_feature(address_sanitizer)
+#define ELFIMG_TEST_ASAN 1
+#endif
+#endif
+
+/* Found by tests/fuzz/fuzz_elfimg.c: a 4 KB file whose symbol table header
+ * claims more than 4 GB of entries. elfimg sized its tables from the header
+ * and asked for them all; it now believes only entries that are in the
+ * file. The address-space limit makes the old behaviour fail here (without
+ * ASan, whose shadow memory needs the address space). */
+Test(elfimg, a_symbol_table_larger_than_the_file_is_not_believed)
+{
+	char path[512];
+	struct elfimg *img;
+	struct elfimg_sym sym;
+	const char *fx = getenv("LEAKD_FIXTURES");
+
+	snprintf(path, sizeof(path), "%s/elfimg/fuzz-symtab-past-eof.elf", fx && *fx ? fx : "tests/fixtures");
+#ifndef ELFIMG_TEST_ASAN
+	{
+		struct rlimit rl = { .rlim_cur = 1ull << 30, .rlim_max = RLIM_INFINITY };
+
+		getrlimit(RLIMIT_AS, &rl);
+		rl.rlim_cur = 1ull << 30;	/* 1 GiB: a worker needs far less */
+		cr_assert_eq(setrlimit(RLIMIT_AS, &rl), 0);
+	}
+#endif
+	errno = 0;
+	img = elfimg__open(path);
+	cr_assert(img || errno == ENOEXEC, "elfimg__open: %s", strerror(errno));
+	if (img) {
+		cr_assert_neq(elfimg__find_symbol(img, "_PyRuntime", &sym), 0);
+		elfimg__free(img);
+	}
 }

@@ -10,12 +10,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "leakd/httpd.h"
@@ -586,4 +588,130 @@ Test(httpd, null_handles_are_harmless)
 	httpd__free(NULL);
 	cr_assert_eq(httpd__publish(NULL, "x", 1), -EINVAL);
 	cr_assert_eq(httpd__port(NULL), 0);
+}
+
+/* ---- slow clients ---- */
+
+#define TRICKLERS	70	/* more than the server's connection cap */
+#define TRICKLE_S	9	/* how long the attack lasts */
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A connection from source address src (127.0.0.x) to 127.0.0.1:port. */
+static int connect_from(const char *src, uint16_t port)
+{
+	struct sockaddr_in me = { .sin_family = AF_INET }, a = { .sin_family = AF_INET, .sin_port = htons(port),
+								 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct timeval tv = { .tv_sec = 3 };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(inet_pton(AF_INET, src, &me.sin_addr), 1);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&me, sizeof(me)), 0, "bind %s: %s", src, strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* True while the server has not closed fd. */
+static bool still_open(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
+
+	return poll(&p, 1, 0) == 0;
+}
+
+/* A scrape from src: its status (0: no answer) and how long it took. */
+static int scrape_from(const char *src, uint16_t port, double *secs)
+{
+	static const char req[] = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	double t0 = mono_now();
+	char buf[4096];
+	int fd = connect_from(src, port), status = 0;
+	ssize_t n;
+
+	if (fd >= 0 && write(fd, req, sizeof(req) - 1) == (ssize_t)sizeof(req) - 1 &&
+	    (n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
+		if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1)
+			status = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	*secs = mono_now() - t0;
+	return status;
+}
+
+/*
+ * 70 connections from 127.0.0.1 that each send a header line every second
+ * (never idle long enough for the idle timeout) held all 64 slots and every
+ * scrape failed. Now one address gets a few slots, and a request that has
+ * not arrived within the deadline is cut: a scraper elsewhere (127.0.0.2) is
+ * answered throughout, and no trickler outlives the deadline by much.
+ */
+Test(httpd, trickling_clients_do_not_starve_scrapes, .timeout = 40)
+{
+	struct httpd *h = start("127.0.0.1:0", NULL);
+	uint16_t port = httpd__port(h);
+	int fds[TRICKLERS], held_at_1s = 0, alive_at_end = 0, scrapes = 0;
+	double t0, worst = 0, took;
+
+	cr_assert_eq(httpd__publish(h, "a 1\n", 4), 0);
+	t0 = mono_now();
+	for (int i = 0; i < TRICKLERS; i++) {
+		fds[i] = connect_from("127.0.0.1", port);
+		if (fds[i] >= 0 && write(fds[i], "GET /metrics HTTP/1.1\r\n", 23) != 23) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+	}
+	for (int sec = 1; sec <= TRICKLE_S; sec++) {
+		while (mono_now() < t0 + sec)
+			usleep(20000);
+		for (int i = 0; i < TRICKLERS; i++) {
+			if (fds[i] < 0)
+				continue;
+			if (!still_open(fds[i]) || send(fds[i], "X-Slow: 1\r\n", 11, MSG_NOSIGNAL) != 11) {
+				close(fds[i]);
+				fds[i] = -1;
+				continue;
+			}
+			held_at_1s += sec == 1;
+		}
+		if (sec % 2 == 0) {
+			int status = scrape_from("127.0.0.2", port, &took);
+
+			cr_assert_eq(status, 200, "scrape at %d s under %d trickling connections: status %d",
+				     sec, TRICKLERS, status);
+			scrapes++;
+			if (took > worst)
+				worst = took;
+		}
+	}
+	for (int i = 0; i < TRICKLERS; i++) {
+		if (fds[i] >= 0) {
+			alive_at_end += still_open(fds[i]);
+			close(fds[i]);
+		}
+	}
+	cr_log_info("slow clients: %d of %d held a slot after 1 s, %d alive after %d s; "
+		    "%d scrapes answered, slowest %.1f ms", held_at_1s, TRICKLERS, alive_at_end,
+		    TRICKLE_S, scrapes, worst * 1e3);
+	fprintf(stderr, "httpd slow clients: %d of %d held a slot after 1 s, %d alive after %d s; "
+		"%d scrapes answered, slowest %.1f ms\n", held_at_1s, TRICKLERS, alive_at_end, TRICKLE_S,
+		scrapes, worst * 1e3);
+	cr_assert_lt(held_at_1s, 64 / 4, "one address held %d connections", held_at_1s);
+	cr_assert_eq(alive_at_end, 0, "%d trickling requests outlived the request deadline", alive_at_end);
+	cr_assert_lt(worst, 1.0, "a scrape took %.2f s", worst);
+	httpd__free(h);
 }

@@ -582,3 +582,26 @@ Test(metrics, bad_arguments_leave_outputs_untouched)
 	cr_assert_eq(buf, (char *)0x1);
 	cr_assert_eq(len, 99);
 }
+
+Test(metrics, control_characters_in_labels_are_spelled_out)
+{
+	static const struct metrics_type_row types[] = { { "A\x1b]0;pwned\x07\xc2\x9b" "31m\x7f", 5, 500 } };
+	struct metrics_proc p = web_proc();
+	struct metrics_self s = self_fixture();
+	char *out;
+	const char *why;
+
+	p.comm = "\x1b[2Jtab\there";
+	p.types = types;
+	p.ntypes = 1;
+	out = render(&s, &p, 1);
+	for (const unsigned char *c = (const unsigned char *)out; *c; c++)
+		cr_assert(*c == '\n' || (*c >= 0x20 && *c != 0x7f), "raw control 0x%02x:\n%s", *c, out);
+	cr_assert_null(strstr(out, "\xc2\x9b"), "raw U+009B:\n%s", out);
+	cr_assert_not_null(strstr(out, "comm=\"\\\\x1b[2Jtab\\\\x09here\""), "%s", out);
+	cr_assert_not_null(strstr(out, "type=\"A\\\\x1b]0;pwned\\\\x07\\\\u009b31m\\\\x7f\""), "%s", out);
+	why = check_exposition(out);
+	cr_assert_null(why, "%s\n%s", why, out);
+	assert_promtool_accepts(out);
+	free(out);
+}

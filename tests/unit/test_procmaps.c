@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "leakd/procmaps.h"
@@ -179,4 +181,68 @@ Test(procmaps, reads_own_live_maps)
 	}
 	cr_assert(stack);
 	free(v);
+}
+
+Test(procmaps, kernel_octal_escapes_are_decoded)
+{
+	struct procmaps_entry e;
+
+	cr_assert_eq(procmaps_parse_line("1000-2000 r-xp 00000000 fe:00 12 /tmp/a\\012b/python3\n", &e), 0);
+	cr_assert_str_eq(e.path, "/tmp/a\nb/python3");
+	/* not an escape: too short, not octal, out of byte range */
+	cr_assert_eq(procmaps_parse_line("1000-2000 r-xp 00000000 fe:00 12 /x\\01\n", &e), 0);
+	cr_assert_str_eq(e.path, "/x\\01");
+	cr_assert_eq(procmaps_parse_line("1000-2000 r-xp 00000000 fe:00 12 /x\\089\\400", &e), 0);
+	cr_assert_str_eq(e.path, "/x\\089\\400");
+}
+
+Test(procmaps, escapes_count_decoded_towards_the_length_limit)
+{
+	struct procmaps_entry e;
+	/* 1 + 1200 * 4 escaped bytes > PROCMAPS_PATH_MAX, decoded 1201 < it */
+	size_t n = 1200, off;
+	char *line = malloc(64 + 4 * n);
+
+	cr_assert_not_null(line);
+	off = (size_t)sprintf(line, "1000-2000 r-xp 00000000 fe:00 12 /");
+	for (size_t i = 0; i < n; i++, off += 4)
+		memcpy(line + off, "\\012", 4);
+	line[off] = '\0';
+	cr_assert_eq(procmaps_parse_line(line, &e), 0);
+	cr_assert_eq(strlen(e.path), n + 1);
+	free(line);
+}
+
+/* A file whose directory name holds a newline, mapped here: the reader
+ * must give back the name the file has, as readlink and open see it. */
+Test(procmaps, a_mapped_file_with_a_newline_in_its_path_reads_back_exactly)
+{
+	char dir[] = "/tmp/leakd-maps-XXXXXX", sub[128], file[160];
+	struct procmaps_entry *v = NULL;
+	size_t n = 0;
+	bool found = false;
+	void *map;
+	FILE *f;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/a\nb", dir);
+	snprintf(file, sizeof(file), "%s/lib", sub);
+	cr_assert_eq(mkdir(sub, 0700), 0);
+	f = fopen(file, "w");
+	cr_assert_not_null(f);
+	fputs("mapped", f);
+	fclose(f);
+	f = fopen(file, "r");
+	map = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fileno(f), 0);
+	cr_assert_neq(map, MAP_FAILED);
+	cr_assert_eq(procmaps_read("/proc", getpid(), &v, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		found |= strcmp(v[i].path, file) == 0 && v[i].start == (uint64_t)(uintptr_t)map;
+	munmap(map, 4096);
+	fclose(f);
+	unlink(file);
+	rmdir(sub);
+	rmdir(dir);
+	free(v);
+	cr_assert(found, "no mapping of '%s' in /proc/self/maps as read", file);
 }

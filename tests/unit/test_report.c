@@ -204,6 +204,41 @@ Test(report, unknown_values_become_null_in_json_and_dash_in_table)
 	free(out);
 }
 
+/* Fails on a raw control byte (other than the line ends) or a raw C1. */
+static void assert_no_raw_controls(const char *out)
+{
+	for (const unsigned char *c = (const unsigned char *)out; *c; c++) {
+		cr_assert(*c == '\n' || (*c >= 0x20 && *c != 0x7f), "raw control 0x%02x:\n%s", *c, out);
+		cr_assert(!(c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f), "raw C1:\n%s", out);
+	}
+}
+
+Test(report, hostile_names_are_escaped_in_table_and_json)
+{
+	static const struct report_type_row evil[] = {
+		{ .type = "A\n  LEAK SUSPECTED: forged\x1b[2J\xc2\x9b", .live_objects = 1, .leak = true },
+	};
+	struct report_summary s;
+	char *out = NULL;
+
+	leak_summary(&s);
+	snprintf(s.comm, sizeof(s.comm), "py\r\x1b]0;x\x07");
+	snprintf(s.growth.reason, sizeof(s.growth.reason), "grew; types A\nno leak: forged");
+	s.top_types = evil;
+	s.n_top_types = 1;
+	CAPTURE(out, report_write_summary(OUT, REPORT_FORMAT_TABLE, &s));
+	assert_no_raw_controls(out);
+	cr_assert_not_null(strstr(out, "== pid 4242 (py\\r\\x1b]0;x\\x07) "), "%s", out);
+	cr_assert_not_null(strstr(out, "types A\\nno leak: forged\n"), "%s", out);
+	cr_assert_not_null(strstr(out, "  A\\n  LEAK SUSPECTED: forged\\x1b[2J\\u009b "), "%s", out);
+	free(out);
+	out = NULL;
+	CAPTURE(out, report_write_summary(OUT, REPORT_FORMAT_JSON, &s));
+	assert_no_raw_controls(out);
+	cr_assert_not_null(strstr(out, "\"type\":\"A\\n  LEAK SUSPECTED: forged\\u001b[2J\\u009b\""), "%s", out);
+	free(out);
+}
+
 Test(report, bad_arguments_are_rejected)
 {
 	struct report_sample s = samples[0];

@@ -355,3 +355,48 @@ Test(target, live_sleep_is_enoexec)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 }
+
+/* What @python says its major.minor is. */
+static void python_says(const char *python, char *buf, size_t len)
+{
+	char cmd[512];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "%s -c \"import sys; sys.stdout.write('%%d.%%d' %% sys.version_info[:2])\"",
+		 python);
+	p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	cr_assert_not_null(fgets(buf, (int)len, p), "%s did not say its version", python);
+	pclose(p);
+}
+
+/* Python 2 maps libpython2.7.so: it is found, and refused with its version
+ * (it was "not a Python process" before). */
+Test(target, live_python27_is_refused_with_its_version)
+{
+	const char *python = PYENV "2.7.18/bin/python2.7";
+	char want[16];
+	struct target t;
+	pid_t pid;
+	int err = -ENOEXEC;
+
+	need(python);
+	python_says(python, want, sizeof(want));
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		execl(python, python, "-c", "import time; time.sleep(60)", (char *)NULL);
+		_exit(127);
+	}
+	memset(&t, 0, sizeof(t));
+	/* until the dynamic loader has mapped libpython */
+	for (int i = 0; i < 100 && err == -ENOEXEC; i++) {
+		usleep(20000);
+		err = target_resolve("/proc", pid, &t, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	cr_assert_eq(err, -ENOTSUP, "target_resolve: %s", strerror(-err));
+	cr_assert_eq(t.py_major, 2);
+	cr_assert_str_eq(t.py_version, want);
+}
