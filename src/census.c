@@ -287,16 +287,13 @@ static int census_walk_list(struct census_ctx *c, uint64_t head, int gen)
 			int64_t raw_size;
 
 			memcpy(&raw_size, buf + hs + l->ob_size, 8);
-			if (t->itemsize) {
-				obsize = raw_size;
-				if (obsize < 0)
-					obsize = -obsize;	/* ints keep the sign there */
-				/* Some types set tp_itemsize without an ob_size field
-				 * (3.11+ generators keep a code pointer there): a count
-				 * no real object reaches means "no item count". */
-				if (obsize > CENSUS_MAX_ITEMS)
-					obsize = 0;
-			}
+			/* |ob_size| (ints keep the sign there). Some types set
+			 * tp_itemsize without an ob_size field (3.11+ generators
+			 * keep a code pointer there): a count no real object
+			 * reaches means "no item count". */
+			if (t->itemsize)
+				obsize = raw_size > CENSUS_MAX_ITEMS || raw_size < -CENSUS_MAX_ITEMS ? 0 :
+					 raw_size < 0 ? -raw_size : raw_size;
 			bytes = hs + t->basicsize + t->itemsize * (uint64_t)obsize;
 			if (t->flags & l->preheader_flags)
 				bytes += 16;

@@ -47,9 +47,10 @@ int64_t pyrefs_decode(const struct memreader *m, const struct pylayout *l, uint6
 /* |n| when it can be an item count, else 0. */
 static inline uint64_t pyrefs_items(int64_t n)
 {
-	if (n < 0)
-		n = -n;
-	return n > PYREFS_MAX_ITEMS ? 0 : (uint64_t)n;
+	/* compared before negating: -INT64_MIN does not exist */
+	if (n > PYREFS_MAX_ITEMS || n < -PYREFS_MAX_ITEMS)
+		return 0;
+	return (uint64_t)(n < 0 ? -n : n);
 }
 
 #endif /* LEAKD_PYREFS_H */

@@ -280,6 +280,23 @@ Test(heapwalk, limits_give_a_partial_answer_with_its_reason)
 	fake_free(h.f);
 }
 
+Test(heapwalk, the_most_negative_size_field_is_no_item_count)
+{
+	/* found by fuzz_heapwalk: -INT64_MIN cannot be negated (UBSan) */
+	struct heap h = heap_new();
+	uint64_t t = a_tuple(&h, (uint64_t[]){ a_float(&h) }, 1);
+	struct census c;
+
+	fake_w64(h.f, t + 16, 0x8000000000000000ull);	/* an untracked one, reached */
+	a_list(&h, &t, 1, 1);
+	fake_obj(h.f, 2, h.t_tuple, INT64_MIN);		/* and a tracked one */
+	walk(&h, NULL, &c);
+	cr_assert_eq(row(&c, "tuple")->bytes, (16 + 24) + (16 + 24), "sized without items");
+	cr_assert_null(row(&c, "float"), "no items followed");
+	census_free(&c);
+	fake_free(h.f);
+}
+
 Test(heapwalk, objects_freed_after_the_list_walk_are_not_decoded)
 {
 	/* census_reach runs with the target resumed: a tracked list that died

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The heap walk over a target's memory, which the target controls: the
+ * input is a memory image mapped at IMAGE_BASE (the first byte picks the
+ * layout: 3.8, 3.11, 3.12 or 3.13), the object at IMAGE_BASE + 64 is handed
+ * to the walk as a tracked object of the type its header names. Whatever
+ * the bytes, the walk ends (bounded by its limits), never reads outside the
+ * image except through the reader (which refuses), and counts no more
+ * objects than it was allowed. tests/fuzz/make_heap_seed.py writes the seed:
+ * a real-looking 3.11 heap (a list of tuples of str and float, a dict, a
+ * self-referencing tuple).
+ */
+#include <errno.h>
+
+#include "fuzz.h"
+#include "leakd/heapwalk.h"
+#include "leakd/pylayout.h"
+#include "leakd/typetab.h"
+
+#define IMAGE_BASE 0x10000000ull
+#define MAX_OBJECTS 4096
+
+struct image {
+	const uint8_t *data;
+	size_t size;
+};
+
+static int image_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	const struct image *im = ctx;
+
+	if (addr < IMAGE_BASE || addr - IMAGE_BASE > im->size || len > im->size - (addr - IMAGE_BASE))
+		return -EFAULT;
+	memcpy(buf, im->data + (addr - IMAGE_BASE), len);
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const int minors[] = { 8, 11, 12, 13 };
+	struct image im = { data, size };
+	struct memreader m = { .read = image_read, .ctx = &im };
+	struct heapwalk_limits lim = { .max_objects = MAX_OBJECTS, .max_stack = 64, .max_set_bytes = 1u << 20 };
+	struct heapwalk_stats st;
+	struct pylayout l;
+	struct typetab tt;
+	struct heapwalk *hw;
+	struct typetab_entry *t;
+	uint64_t hdr[3];
+	int err;
+
+	if (size < 64 + sizeof(hdr))
+		return 0;
+	FUZZ_REQUIRE(pylayout_for_version(3, minors[data[0] & 3], 0, &l) == 0);
+	typetab_init(&tt, &m, &l);
+	FUZZ_REQUIRE(heapwalk__new(&m, &l, &tt, &lim, &hw) == 0);
+	memcpy(hdr, data + 64, sizeof(hdr));
+	t = typetab_get(&tt, hdr[1], &err);
+	FUZZ_REQUIRE(err == 0 || err == -ENOMEM);
+	if (t && t->valid) {
+		int64_t extra = heapwalk__visit(hw, IMAGE_BASE + 64, t, (int64_t)hdr[2]);
+
+		/* the image cannot make the reader fail in any other way */
+		FUZZ_REQUIRE(extra >= 0 || extra == -ENOMEM);
+	}
+	heapwalk__stats(hw, &st);
+	FUZZ_REQUIRE(st.objects <= MAX_OBJECTS);
+	heapwalk__free(hw);
+	typetab_release(&tt);
+	return 0;
+}
