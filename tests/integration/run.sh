@@ -401,6 +401,46 @@ case_sigkill_cmd() { # NAME INTERP
 	verdict "$name" "$d/check"
 }
 
+# leakd SIGKILLed 20 times at random moments while it censuses a 400k-object heap back to
+# back (--census-period 0.05, budget 100%): the kernel must release the target each time,
+# never left in a ptrace stop nor traced, and the target keeps running.
+case_kill_mid_census() { # NAME INTERP
+	local name=$1 interp=$2 d=$out/cases/${1//\//_}
+	local pid lpid i st tracer bad=
+	mkdir -p "$d"
+	if ! start_bg "$interp" yes "$d/target.log" "$progs/bench_heap.py" --objects 400000 --seconds 120; then
+		echo "FAIL $name: bench_heap.py did not print ready: $(tail -n 3 "$d/target.log")" | tee "$d/check"
+		head -n1 "$d/check" >>"$results"
+		stop_bg "$BG_PID"
+		return
+	fi
+	pid=$BG_PID
+	for ((i = 1; i <= 20; i++)); do
+		"$leakd" --pid "$pid" --census-period 0.05 --max-pause-share 100% --summary-only \
+			>>"$d/stdout" 2>>"$d/stderr" </dev/null &
+		lpid=$!
+		sleep "0.$((RANDOM % 9 + 3))"
+		kill -KILL "$lpid"
+		wait "$lpid" 2>/dev/null
+		sleep 0.3
+		st=$(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+		tracer=$(awk '/^TracerPid:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+		echo "kill $i: state ${st:-gone} tracer ${tracer:-?}" >>"$d/kills"
+		case "$st:$tracer" in
+		[RSD]:0) ;;
+		*) bad="after kill $i the target is in state '${st:-gone}' with TracerPid '${tracer:-?}'" && break ;;
+		esac
+	done
+	kill -0 "$pid" 2>/dev/null || bad=${bad:-"the target died"}
+	stop_bg "$pid"
+	if [ -n "$bad" ]; then
+		echo "FAIL $name: $bad" >"$d/check"
+	else
+		echo "PASS $name (20 SIGKILLs mid-census: the target was running and untraced after each)" >"$d/check"
+	fi
+	verdict "$name" "$d/check"
+}
+
 # A target whose comm and class name try to forge leakd's output (hostile_names.py):
 # the table and stderr carry no raw control byte, every JSON line parses and gives the
 # names back exactly.
@@ -675,6 +715,7 @@ if [[ " ${interp_spine[*]} " == *" debian-3.11 "* ]]; then
 	[ -n "$py2" ] && [ -x "$py2/bin/python2.7" ] && py2=$py2/bin/python2.7 || py2=
 	enqueue case_messages "cli/messages" "$py2"
 	enqueue case_hostile_names "debian-3.11/hostile_names" debian-3.11
+	enqueue case_kill_mid_census "debian-3.11/kill_mid_census_20_times" debian-3.11
 	enqueue case_sigint "debian-3.11/sigint" debian-3.11
 	enqueue case_sigint_attached "debian-3.11/sigint_attached" debian-3.11
 	enqueue case_container "debian-3.11/container_namespaces" debian-3.11
