@@ -129,8 +129,10 @@ static void options_in_man(const char *man, struct names *ns)
 
 		if (!eol || !next || next > end)
 			next = end;
-		options_in_lines((char *)memcpy(calloc(1, (size_t)(eol - head) + 1), head, (size_t)(eol - head)),
-				 &here, "\\-\\-");
+		char *first = strndup(head, (size_t)(eol - head));
+
+		options_in_lines(first, &here, "\\-\\-");
+		free(first);
 		default_in(eol, next, d, sizeof(d));
 		for (size_t i = 0; i < here.n; i++) {
 			names_add(ns, here.name[i], strlen(here.name[i]));
