@@ -12,7 +12,8 @@
 # each writes stdout, stderr, rc and the command under build/integration/, and
 # tests/integration/check.py asserts on the JSON records. A case that cannot run here
 # (no unshare, no pyenv 3.6) prints SKIP with a reason and counts as skipped.
-# Skips with a reason, and exits 0, when not root or when BPF is unavailable.
+# Fails with one line naming what is missing when not root, without BTF or BPF, or without
+# a tool the cases use: a run that tested nothing is not a pass.
 # Usage: tests/integration/run.sh BUILD/leakd
 # Environment: LEAKD_IT_JOBS (2), LEAKD_IT_FULL=1 (every case on every interpreter),
 #   LEAKD_IT_ONLY=REGEX (run only cases whose "interpreter/case" name matches),
@@ -42,17 +43,19 @@ SPINE_S=${LEAKD_IT_SPINE_S:-30}
 # a 20 s session ends with "not enough samples yet": the extras run 30 s as well.
 EXTRA_S=${LEAKD_IT_EXTRA_S:-30}
 
-skip_all() {
-	echo "integration: skipped: $*"
-	echo "integration: 0 passed, 0 failed, 1 skipped"
-	exit 0
+# A suite that ran nothing has not passed: a missing prerequisite fails the run, in one line.
+cannot_run() {
+	echo "integration: FAILED, cannot run: $*"
+	exit 1
 }
-[ "$(id -u)" -eq 0 ] || skip_all "not root (leakd needs root for BPF and uprobes)"
-[ -r /sys/kernel/btf/vmlinux ] || skip_all "the kernel has no BTF (/sys/kernel/btf/vmlinux)"
-if command -v bpftool >/dev/null && ! bpftool prog show >/dev/null 2>&1; then
-	skip_all "BPF is unavailable here (bpftool prog show fails: no bpf() syscall or no CAP_BPF)"
-fi
-[ -x /usr/bin/python3 ] || skip_all "/usr/bin/python3 (for the checker) is missing"
+[ "$(id -u)" -eq 0 ] || cannot_run "not root (leakd needs root for BPF and uprobes)"
+[ -r /sys/kernel/btf/vmlinux ] || cannot_run "the kernel has no BTF (/sys/kernel/btf/vmlinux)"
+command -v bpftool >/dev/null || cannot_run "bpftool is missing (run scripts/install-deps.sh test)"
+bpftool prog show >/dev/null 2>&1 ||
+	cannot_run "BPF is unavailable here (bpftool prog show fails: no bpf() syscall or no CAP_BPF)"
+for tool in /usr/bin/python3 curl timeout; do
+	command -v "$tool" >/dev/null || cannot_run "$tool is missing (run scripts/install-deps.sh test)"
+done
 out=$(mkdir -p "${LEAKD_IT_OUT:-build/integration}" && cd "${LEAKD_IT_OUT:-build/integration}" && pwd) || exit 2
 
 rm -rf "${out:?}"/*
@@ -135,10 +138,16 @@ enqueue() {
 	want_case "$2" && queue+=("$(printf '%q ' "$@")")
 }
 
-# Records a check's verdict (the checker's first line) and its details.
+# Records a check's verdict (the checker's first line) and its details. A first line that
+# is not a verdict for this case (a shell error, a traceback, nothing) counts as a failure.
 verdict() { # NAME CHECK_OUTPUT_FILE
 	cat "$2"
-	head -n1 "$2" >>"$results"
+	local first
+	first=$(head -n1 "$2")
+	case $first in
+	"PASS $1" | "PASS $1"[:\ ]* | "FAIL $1"[:\ ]* | "FAIL $1" | "SKIP $1"[:\ ]*) echo "$first" >>"$results" ;;
+	*) echo "FAIL $1: no verdict, the check printed: ${first:-nothing}" | tee -a "$results" ;;
+	esac
 }
 
 # Runs leakd for a case: leakd_run DIR TIMEOUT_S [--env VAR=value ...] ARGS...
@@ -752,7 +761,11 @@ for interp in "${interp_extra[@]}"; do
 done
 
 echo "integration: leakd $leakd"
-echo "integration: interpreters: ${interp_spine[*]} ${interp_extra[*]}"
+for i in "${interp_spine[@]}" "${interp_extra[@]}"; do
+	role=extra
+	[[ " ${interp_spine[*]} " == *" $i "* ]] && role=spine
+	echo "integration: interpreter $i ($role): Python $(py_version "$i"), $(tail -n1 "$out/py/$i/argv")"
+done
 for s in "${skips[@]}"; do echo "integration: skip $s"; done
 echo "integration: ${#queue[@]} cases, $jobs_max at a time; logs in $out/cases"
 
