@@ -2,8 +2,9 @@
 # Fetches newer Debian Pythons for leakd's test matrix without installing anything on the
 # host: trixie's python3.13 and sid's python3.14, with their stdlib, their shared-library
 # dependencies and the newer glibc they need, unpacked (dpkg -x) into a cache directory.
-# Each suite gets its own apt state (sources list, lists, package cache) built at run time
-# from the mirror URIs this machine already uses, so no host name is written into the repo
+# Each suite gets its own apt state (sources list, lists, package cache, under
+# /var/cache/leakd-test/apt or LEAKD_APT_STATE, where apt's _apt user can write) built at
+# run time from the mirror URIs this machine already uses, so no host name is written into the repo
 # and the host's apt configuration is left alone. Each interpreter then runs through the
 # dynamic loader of its own glibc, with PYTHONHOME pointing at its own stdlib:
 #   CACHE/bin/python3.13 -c 'import sys; print(sys.version)'
@@ -22,62 +23,9 @@ wanted=("trixie:3.13" "sid:3.14")
 
 say() { printf 'fetch-pythons: %s\n' "$*"; }
 
-# Prints "URI KEYRING" for the host's main Debian archive (not the security one), read
-# from deb822 sources first, then from the one-line format.
-host_mirror() {
-	local f
-	for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list.d/*.sources; do
-		[ -r "$f" ] || continue
-		awk '
-			function flush() {
-				if (uris != "" && types ~ /(^| )deb( |$)/ && suites !~ /security/ && !done) {
-					split(uris, u, " "); print u[1], (key == "" ? "-" : key); done = 1
-				}
-				uris = ""; types = ""; suites = ""; key = ""
-			}
-			/^[ \t]*#/ { next }
-			/^[ \t]*$/ { flush(); next }
-			tolower($1) == "uris:"      { $1 = ""; uris = substr($0, 2) }
-			tolower($1) == "types:"     { $1 = ""; types = substr($0, 2) }
-			tolower($1) == "suites:"    { $1 = ""; suites = substr($0, 2) }
-			tolower($1) == "signed-by:" { key = $2 }
-			END { flush() }
-		' "$f" | head -n1 | grep . && return 0
-	done
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -r "$f" ] || continue
-		awk '
-			$1 != "deb" { next }
-			{ i = 2; key = "-"
-			  if ($2 ~ /^\[/) {
-				for (; i <= NF; i++) {
-					if ($i ~ /^\[?signed-by=/) { key = $i; sub(/^\[?signed-by=/, "", key); sub(/\]$/, "", key) }
-					if ($i ~ /\]$/) { i++; break }
-				}
-			  }
-			  if ($(i + 1) ~ /security/) next
-			  print $i, key; exit }
-		' "$f" | grep . && return 0
-	done
-	return 1
-}
-
-# apt with a private state for one suite: $1 = apt root, rest = apt arguments.
-apt_in() {
-	local root=$1 tool=$2
-	shift 2
-	"$tool" -q \
-		-o Dir::State="$root/state" \
-		-o Dir::State::Lists="$root/lists" \
-		-o Dir::State::status="$root/status" \
-		-o Dir::Etc::SourceList="$root/sources.list" \
-		-o Dir::Etc::SourceParts=/dev/null \
-		-o Dir::Etc::Preferences=/dev/null \
-		-o Dir::Etc::PreferencesParts=/dev/null \
-		-o Dir::Cache="$root/cache" \
-		-o APT::Get::List-Cleanup=0 \
-		"$@"
-}
+# host_mirror and apt_in: the host's archive address, and apt with a private state.
+# shellcheck source=scripts/apt-private.sh
+. "$(dirname "$0")/apt-private.sh"
 
 # Prints the hard dependencies (Depends, Pre-Depends; first alternative; first provider of
 # a virtual package) of the packages named on stdin, one name per line.
@@ -127,7 +75,7 @@ closure() {
 
 fetch_one() {
 	local suite=$1 v=$2 uri=$3 key=$4
-	local root="$cache/$suite" apt="$cache/.apt/$suite"
+	local root="$cache/$suite" apt="$aptstate/$suite"
 	local wrapper="$cache/bin/python$v" envf="$cache/python$v.env"
 
 	if [ -x "$wrapper" ] && "$wrapper" -c 'pass' >/dev/null 2>&1; then
@@ -136,6 +84,10 @@ fetch_one() {
 	fi
 	mkdir -p "$apt/state" "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/debs" "$cache/bin"
 	: >"$apt/status"
+	# apt downloads as _apt: it must be able to write there (else it warns and goes on unsandboxed).
+	if id _apt >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+		chown -R _apt "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/debs"
+	fi
 	if [ "$key" != - ]; then
 		echo "deb [signed-by=$key] $uri $suite main" >"$apt/sources.list"
 	else
@@ -215,6 +167,12 @@ if ! mirror=$(host_mirror); then
 	exit 0
 fi
 read -r uri key <<<"$mirror"
+# apt's state for these suites lives where apt's _apt user can reach it: a cache under
+# /root (mode 0700) cannot be. These suites are test-only and a Release file past its
+# Valid-Until (sid's, at times) is still fine for them, hence Check-Valid-Until=false.
+aptstate=${LEAKD_APT_STATE:-/var/cache/leakd-test/apt}
+mkdir -p "$aptstate"
+chmod 755 "$aptstate" "$(dirname "$aptstate")"
 for w in "${wanted[@]}"; do
 	fetch_one "${w%%:*}" "${w#*:}" "$uri" "$key"
 done
