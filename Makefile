@@ -99,8 +99,11 @@ unit: $(UNIT_BINS)
 
 # The matrix also covers trixie's 3.13 and sid's 3.14, fetched into a cache
 # (the fetcher says so and exits 0 when the archive is out of reach).
+# Without pyenv's 3.11.7, the self-built kind is CPython built once from Debian's source
+# (scripts/build-python.sh: a few minutes cold, cached in /var/cache/leakd-test/cpython).
 integration: $(BUILD)/leakd $(BUILD)/pystack_check
 	$(Q)scripts/fetch-pythons.sh $(BUILD)/pythons
+	$(Q)test -x "$${PYENV_ROOT:-/root/.pyenv}/versions/3.11.7/bin/python3.11" || scripts/build-python.sh >/dev/null
 	$(Q)tests/integration/run.sh $(BUILD)/leakd
 
 demo: deps

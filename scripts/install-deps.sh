@@ -6,7 +6,8 @@ set -euo pipefail
 want=(clang llvm make gcc pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libcapstone-dev libsystemd-dev libmicrohttpd-dev python3.11)
 if [ "${1:-build}" = test ]; then
 	# python3: the integration checker; curl: the daemon case's scrapes and queries.
-	want+=(libcriterion-dev util-linux prometheus python3 curl)
+	# libssl-dev, libffi-dev: scripts/build-python.sh's CPython (ssl, ctypes) when pyenv is absent.
+	want+=(libcriterion-dev util-linux prometheus python3 curl libssl-dev libffi-dev)
 fi
 missing=()
 for p in "${want[@]}"; do

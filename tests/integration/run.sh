@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # leakd's integration matrix: real Python programs (tests/programs) under the real daemon,
-# on every interpreter found. Debian /usr/bin/python3.11 and pyenv 3.11.7 are the spine
-# and run every case; other pyenv versions (3.8+) and the Pythons fetched by
+# on every interpreter found. Debian /usr/bin/python3.11 and a self-built 3.11 (pyenv's
+# 3.11.7, else scripts/build-python.sh's build from Debian's source) are the spine and run
+# every case; other pyenv versions (3.8+) and the Pythons fetched by
 # scripts/fetch-pythons.sh run a subset. Sessions last 30 s. Error paths and session
 # semantics (dead pid, non-Python pid, usage errors, --fail-on-leak, several --pid, a
 # target that exits mid-session, SIGINT with and without --pid, a target in its own mount
@@ -18,6 +19,7 @@
 # Environment: LEAKD_IT_JOBS (2), LEAKD_IT_FULL=1 (every case on every interpreter),
 #   LEAKD_IT_ONLY=REGEX (run only cases whose "interpreter/case" name matches),
 #   LEAKD_IT_OUT (build/integration), PYENV_ROOT (/root/.pyenv), LEAKD_PYTHONS (build/pythons),
+#   LEAKD_CPYTHON_CACHE (/var/cache/leakd-test/cpython, scripts/build-python.sh's builds),
 #   LEAKD_IT_SPINE_S / LEAKD_IT_EXTRA_S (session lengths, 30 s each).
 set -uo pipefail
 
@@ -38,6 +40,7 @@ jobs_max=${LEAKD_IT_JOBS:-2}
 only=${LEAKD_IT_ONLY:-}
 pyenv_root=${PYENV_ROOT:-/root/.pyenv}
 fetched=${LEAKD_PYTHONS:-build/pythons}
+cpython_cache=${LEAKD_CPYTHON_CACHE:-/var/cache/leakd-test/cpython}
 SPINE_S=${LEAKD_IT_SPINE_S:-30}
 # leakd's detector wants 18 samples after warm-up before it judges, so at --interval 1
 # a 20 s session ends with "not enough samples yet": the extras run 30 s as well.
@@ -96,10 +99,17 @@ if [ -x /usr/bin/python3.11 ]; then
 else
 	echo "FAIL debian-3.11: required interpreter /usr/bin/python3.11 is missing" | tee -a "$results"
 fi
+# The self-built kind (shared libpython, PIE, .symtab, no LTO): pyenv's 3.11.7 where it
+# exists, else CPython built from Debian's python3.11 source by scripts/build-python.sh
+# (which `make integration` runs when pyenv's is absent); with both, the latter is an extra.
+selfbuilt=$(find "$cpython_cache" -mindepth 4 -maxdepth 4 -path '*/prefix/bin/python3.11' 2>/dev/null | sort -V | tail -n1)
 if [ -x "$pyenv_root/versions/3.11.7/bin/python3.11" ]; then
 	add_interp pyenv-3.11.7 spine - "$pyenv_root/versions/3.11.7/bin/python3.11"
+	[ -n "$selfbuilt" ] && add_interp built-3.11 extra - "$selfbuilt"
+elif [ -n "$selfbuilt" ]; then
+	add_interp built-3.11 spine - "$selfbuilt"
 else
-	echo "FAIL pyenv-3.11.7: required interpreter $pyenv_root/versions/3.11.7/bin/python3.11 is missing" | tee -a "$results"
+	echo "FAIL built-3.11: no self-built interpreter: neither $pyenv_root/versions/3.11.7 nor a build in $cpython_cache (scripts/build-python.sh)" | tee -a "$results"
 fi
 while read -r d; do
 	[ -d "$d" ] || continue
