@@ -86,6 +86,25 @@ static size_t verdict_extract(const struct agg_point *pts, size_t n, enum verdic
 	return n;
 }
 
+/*
+ * The builtin types that a leak's objects are made of. When instances of a
+ * class leak, their attributes (str, int, dict...) grow at the same rate;
+ * the class is what a person can find in their code, so among leaking types
+ * it comes first. Static type names cannot collide with a class's: those
+ * carry their module ("__main__.str").
+ */
+static bool verdict_is_builtin_content(const char *name)
+{
+	static const char *const names[] = { "str", "int", "float", "bytes", "bytearray", "tuple", "dict",
+					     "list", "set", "frozenset", "bool", "complex", "cell", "method",
+					     "function", "weakref.ReferenceType" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+
 static int verdict_type_cmp(const void *x, const void *y)
 {
 	const struct report_type_row *a = x, *b = y;
@@ -94,6 +113,12 @@ static int verdict_type_cmp(const void *x, const void *y)
 
 	if (a->leak != b->leak)
 		return a->leak ? -1 : 1;
+	if (a->leak) {
+		bool ca = verdict_is_builtin_content(a->type), cb = verdict_is_builtin_content(b->type);
+
+		if (ca != cb)
+			return ca ? 1 : -1;
+	}
 	if (ga != gb)
 		return ga > gb ? -1 : 1;
 	if (a->live_objects != b->live_objects)

@@ -32,7 +32,8 @@ struct verdict {
 	struct verdict_signal bytes;
 	struct verdict_signal fds;
 	struct verdict_signal native;	/* memory outside Python objects */
-	struct report_type_row *types;	/* heap, owned: leaking first, then growth desc */
+	struct report_type_row *types;	/* heap, owned: leaking first (classes before the builtins
+					 * their instances are made of), then growth desc */
 	size_t n_types;
 	size_t n_leaking_types;
 };

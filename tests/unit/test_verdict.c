@@ -60,18 +60,20 @@ Test(verdict, growing_objects_are_a_leak_and_the_reason_names_the_type)
 	cr_assert_geq(v.growth.confidence, 0.99);
 	cr_assert_leq(v.growth.confidence, 1.0);
 	cr_assert_not_null(strstr(v.growth.reason, "live objects grew"), "%s", v.growth.reason);
-	cr_assert_not_null(strstr(v.growth.reason, "growing types: dict +1,200/s, __main__.Item +600/s"),
+	/* the class first, then the builtins its instances are made of */
+	cr_assert_not_null(strstr(v.growth.reason, "growing types: __main__.Item +600/s, dict +1,200/s"),
 			   "%s", v.growth.reason);
 	cr_assert_null(strstr(v.growth.reason, "file descriptors"), "%s", v.growth.reason);
 
-	/* leaking types first, by growth; the flat one last and not flagged */
+	/* leaking types first, classes before builtins, then by growth; the
+	 * flat one last and not flagged */
 	cr_assert_eq(v.n_types, 3);
 	cr_assert_eq(v.n_leaking_types, 2);
-	cr_assert_str_eq(v.types[0].type, "dict");
-	cr_assert(v.types[0].leak);
-	cr_assert_float_eq(v.types[0].growth_per_s, 1200, 1);
-	cr_assert_eq(v.types[0].live_objects, 5000 + 1200 * 29);
-	cr_assert_str_eq(v.types[1].type, "__main__.Item");
+	cr_assert_str_eq(v.types[0].type, "__main__.Item");
+	cr_assert_str_eq(v.types[1].type, "dict");
+	cr_assert(v.types[1].leak);
+	cr_assert_float_eq(v.types[1].growth_per_s, 1200, 1);
+	cr_assert_eq(v.types[1].live_objects, 5000 + 1200 * 29);
 	cr_assert_str_eq(v.types[2].type, "list");
 	cr_assert_not(v.types[2].leak);
 	verdict_clear(&v);
@@ -271,6 +273,30 @@ Test(verdict, memory_outside_objects_that_keeps_growing_is_blamed_on_native_code
 	cr_assert_not(v.growth.leak, "%s", v.growth.reason);
 	verdict_add_containers(&v, (struct verdict_container[]){ { .type = "list", .items_per_s = 5 } }, 1);
 	cr_assert_null(strstr(v.growth.reason, "container"), "no container clause without a leak");
+	verdict_clear(&v);
+	agg__free(a);
+}
+
+Test(verdict, a_leaking_class_comes_before_the_builtins_its_instances_hold)
+{
+	/* observer registry: each Subscriber holds a str and an int, all three
+	 * grow at the same rate; the class is what to look for in the code */
+	struct agg *a = agg__new(NULL);
+	const char *names[] = { "str", "int", "__main__.Subscriber", "list" };
+	struct verdict v;
+
+	for (int i = 0; i < 30; i++) {
+		struct agg_point p = { .t = i, .objects = 30000 + 1500.0 * i, .bytes = 3e6 + 1e5 * i, .fds = 5,
+				       .rss = 5e7, .native = 5e6 };
+		uint64_t ob[4] = { 20000 + 500u * (uint64_t)i, 15000 + 500u * (uint64_t)i, 100 + 500u * (uint64_t)i, 300 };
+
+		agg__add_point(a, &p);
+		cr_assert_eq(agg__add_type_counts(a, i, names, ob, NULL, 4), 0);
+	}
+	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
+	cr_assert_geq(v.n_leaking_types, 3);
+	cr_assert_str_eq(v.types[0].type, "__main__.Subscriber");
+	cr_assert_not_null(strstr(v.growth.reason, "growing types: __main__.Subscriber"), "%s", v.growth.reason);
 	verdict_clear(&v);
 	agg__free(a);
 }
