@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "golden.h"
 #include "leakd/cli.h"
 #include "leakd/config.h"
 #include "leakd/metrics.h"
@@ -29,18 +30,9 @@ struct names {
 
 static char *slurp(const char *path)
 {
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m;
-	int c;
+	char *buf = golden_read_all(path);
 
-	cr_assert_not_null(f, "%s: run from the repository root", path);
-	m = open_memstream(&buf, &len);
-	while ((c = fgetc(f)) != EOF)
-		fputc(c, m);
-	fclose(m);
-	fclose(f);
+	cr_assert_not_null(buf, "%s: run from the repository root", path);
 	return buf;
 }
 
