@@ -233,16 +233,28 @@ stop_bg() {
 	return 0
 }
 
+# start_bg for a case, waiting for "ready"; on failure records the case's FAIL line (with
+# the program's last words), stops it and any pids given after --, and returns 1.
+start_ready_or_fail() { # NAME DIR INTERP LOGFILE [PID... --] PROGRAM ARGS...
+	local name=$1 d=$2 interp=$3 log=$4
+	local -a others=()
+	shift 4
+	if [[ " $* " == *" -- "* ]]; then
+		while [ "$1" != -- ]; do others+=("$1"); shift; done
+		shift
+	fi
+	start_bg "$interp" yes "$log" "$@" && return 0
+	echo "FAIL $name: ${1##*/} did not print ready: $(tail -n 3 "$log")" | tee "$d/check"
+	head -n1 "$d/check" >>"$results"
+	stop_bg "${others[@]}" "$BG_PID"
+	return 1
+}
+
 case_census() { # NAME INTERP
 	local name=$1 interp=$2
 	local d=$out/cases/${name//\//_}
 	mkdir -p "$d"
-	if ! start_bg "$interp" yes "$d/target.log" "$progs/exact_census.py" --seconds 120; then
-		echo "FAIL $name: exact_census.py did not print ready: $(tail -n 3 "$d/target.log")" | tee "$d/check"
-		head -n1 "$d/check" >>"$results"
-		stop_bg "$BG_PID"
-		return
-	fi
+	start_ready_or_fail "$name" "$d" "$interp" "$d/target.log" "$progs/exact_census.py" --seconds 120 || return
 	local pid=$BG_PID
 	leakd_run "$d" 60 --pid "$pid" --format json --duration 5 --interval 1
 	stop_bg "$pid"
@@ -272,19 +284,10 @@ case_reachable_exact() { # NAME INTERP
 	local name=$1 interp=$2
 	local d=$out/cases/${name//\//_}
 	mkdir -p "$d"
-	if ! start_bg "$interp" yes "$d/full.log" "$progs/exact_reachable.py" --seconds 120; then
-		echo "FAIL $name: exact_reachable.py did not print ready: $(tail -n 3 "$d/full.log")" | tee "$d/check"
-		head -n1 "$d/check" >>"$results"
-		stop_bg "$BG_PID"
-		return
-	fi
+	start_ready_or_fail "$name" "$d" "$interp" "$d/full.log" "$progs/exact_reachable.py" --seconds 120 || return
 	local full=$BG_PID
-	if ! start_bg "$interp" yes "$d/empty.log" "$progs/exact_reachable.py" --seconds 120 --empty; then
-		echo "FAIL $name: exact_reachable.py --empty did not print ready" | tee "$d/check"
-		head -n1 "$d/check" >>"$results"
-		stop_bg "$full" "$BG_PID"
-		return
-	fi
+	start_ready_or_fail "$name" "$d" "$interp" "$d/empty.log" "$full" -- "$progs/exact_reachable.py" \
+		--seconds 120 --empty || return
 	local empty=$BG_PID
 	leakd_run "$d" 60 --pid "$full" --pid "$empty" --format json --duration 5 --interval 1
 	stop_bg "$full" "$empty"
@@ -428,12 +431,7 @@ case_kill_mid_census() { # NAME INTERP
 	local name=$1 interp=$2 d=$out/cases/${1//\//_}
 	local pid lpid i st tracer bad=
 	mkdir -p "$d"
-	if ! start_bg "$interp" yes "$d/target.log" "$progs/bench_heap.py" --objects 400000 --seconds 120; then
-		echo "FAIL $name: bench_heap.py did not print ready: $(tail -n 3 "$d/target.log")" | tee "$d/check"
-		head -n1 "$d/check" >>"$results"
-		stop_bg "$BG_PID"
-		return
-	fi
+	start_ready_or_fail "$name" "$d" "$interp" "$d/target.log" "$progs/bench_heap.py" --objects 400000 --seconds 120 || return
 	pid=$BG_PID
 	for ((i = 1; i <= 20; i++)); do
 		"$leakd" --pid "$pid" --census-period 0.05 --max-pause-share 100% --summary-only \
@@ -467,12 +465,7 @@ case_kill_mid_census() { # NAME INTERP
 case_hostile_names() { # NAME INTERP
 	local name=$1 interp=$2 d=$out/cases/${1//\//_}
 	mkdir -p "$d/table" "$d/json"
-	if ! start_bg "$interp" yes "$d/target.log" "$progs/hostile_names.py" --seconds 60; then
-		echo "FAIL $name: hostile_names.py did not print ready: $(tail -n 3 "$d/target.log")" | tee "$d/check"
-		head -n1 "$d/check" >>"$results"
-		stop_bg "$BG_PID"
-		return
-	fi
+	start_ready_or_fail "$name" "$d" "$interp" "$d/target.log" "$progs/hostile_names.py" --seconds 60 || return
 	local pid=$BG_PID
 	leakd_run "$d/table" 30 --pid "$pid" --duration 4 --interval 1
 	leakd_run "$d/json" 30 --pid "$pid" --format json --duration 4 --interval 1
