@@ -37,8 +37,13 @@ static int pr_reject(struct pyrefs_ctx *c, int r)
 	return 0;
 }
 
-/* n pointers at addr, each a referent. */
-static int pr_array(struct pyrefs_ctx *c, uint64_t addr, uint64_t n)
+static inline void pr_edge(struct pyrefs_ctx *c, uint8_t kind, uint64_t key, uint64_t index)
+{
+	c->s->edge = (struct pyrefs_edge){ kind, key, index };
+}
+
+/* n pointers at addr, each a referent: items kind, numbered from first. */
+static int pr_array_as(struct pyrefs_ctx *c, uint64_t addr, uint64_t n, uint8_t kind, uint64_t first)
 {
 	uint64_t buf[CHUNK_PTRS];
 
@@ -49,22 +54,33 @@ static int pr_array(struct pyrefs_ctx *c, uint64_t addr, uint64_t n)
 		if (r < 0)
 			return pr_reject(c, r);
 		for (size_t i = 0; i < k; i++) {
+			pr_edge(c, kind, 0, first + i);
 			r = c->s->ref(c->s->ctx, buf[i]);
 			if (r < 0)
 				return r;
 		}
 		addr += k * 8;
 		n -= k;
+		first += k;
 	}
 	return 0;
 }
 
-static int pr_at(struct pyrefs_ctx *c, uint64_t addr)
+static int pr_array(struct pyrefs_ctx *c, uint64_t addr, uint64_t n)
+{
+	return pr_array_as(c, addr, n, PYREF_ITEM, 0);
+}
+
+/* The referent in the pointer field at addr, held as kind/index. */
+static int pr_at(struct pyrefs_ctx *c, uint64_t addr, uint8_t kind, uint64_t index)
 {
 	uint64_t p;
 	int r = memreader_read_u64(c->m, addr, &p);
 
-	return r < 0 ? pr_reject(c, r) : c->s->ref(c->s->ctx, p);
+	if (r < 0)
+		return pr_reject(c, r);
+	pr_edge(c, kind, 0, index);
+	return c->s->ref(c->s->ctx, p);
 }
 
 /*
@@ -81,7 +97,7 @@ static int pr_values(struct pyrefs_ctx *c, uint64_t v, uint64_t slots, uint64_t 
 		return 0;
 	if (l->dict_values_kind == PYLAYOUT_VALUES_ARRAY) {
 		*bytes += slots * 8;
-		return pr_array(c, v, slots);
+		return pr_array_as(c, v, slots, PYREF_VALUES_SLOT, 0);
 	}
 	if (l->dict_values_kind == PYLAYOUT_VALUES_PREFIX) {
 		uint8_t pre[256];
@@ -99,7 +115,7 @@ static int pr_values(struct pyrefs_ctx *c, uint64_t v, uint64_t slots, uint64_t 
 		*bytes += ps + slots * 8;
 		/* order[i] at v - 3 - i: the slot of the i-th inserted value */
 		for (int i = 0; i < pre[ps - 2]; i++) {
-			r = pr_at(c, v + 8ull * pre[ps - 3 - i]);
+			r = pr_at(c, v + 8ull * pre[ps - 3 - i], PYREF_VALUES_SLOT, pre[ps - 3 - i]);
 			if (r < 0)
 				return r;
 		}
@@ -112,50 +128,79 @@ static int pr_values(struct pyrefs_ctx *c, uint64_t v, uint64_t slots, uint64_t 
 		return pr_reject(c, r);
 	if (!hdr[2])	/* not embedded: a separate block with its order array */
 		*bytes += 8 + hdr[0] * 9ull;
-	return hdr[3] || !hdr[2] ? pr_array(c, v + 8, hdr[0]) : 0;
+	return hdr[3] || !hdr[2] ? pr_array_as(c, v + 8, hdr[0], PYREF_VALUES_SLOT, 0) : 0;
+}
+
+/* Where a dict keys table keeps its entries, as read from the target. */
+struct pr_keys {
+	uint64_t size, nentries, entries;	/* slots, entries used, first entry */
+	uint64_t esize, koff, voff;		/* entry size, key and value offsets in it */
+	bool shared;				/* 3.11+ DICT_KEYS_SPLIT */
+};
+
+static int pr_keys_read(const struct memreader *m, const struct pylayout *l, uint64_t keys, struct pr_keys *k)
+{
+	int r = typetab_ptr_ok(keys) ? 0 : -EFAULT;
+
+	*k = (struct pr_keys){ .size = 1, .esize = 24, .koff = 8, .voff = 16 };
+	if (!r && l->dict_keys_log2) {
+		uint8_t h[3] = { 0 };
+
+		r = memreader_read(m, keys + l->dk_size, h, sizeof(h));
+		if (!r && (h[0] > MAX_TABLE_LOG2 || h[1] > MAX_TABLE_LOG2 + 3))
+			r = -EFAULT;
+		k->size = 1ull << (h[0] & 63);
+		k->esize = h[2] == 0 ? 24 : 16;	/* DICT_KEYS_GENERAL: {hash, key, value} */
+		k->koff = h[2] == 0 ? 8 : 0;
+		k->voff = k->koff + 8;
+		k->entries = keys + l->dk_indices + (1ull << (h[1] & 63));
+		k->shared = h[2] == 2;
+	} else if (!r) {
+		r = memreader_read_u64(m, keys + l->dk_size, &k->size);
+		if (!r && (!k->size || k->size > (1ull << MAX_TABLE_LOG2) || (k->size & (k->size - 1))))
+			r = -EFAULT;
+		k->entries = keys + l->dk_indices +
+			     k->size * (k->size <= 0xff ? 1 : k->size <= 0xffff ? 2 : k->size <= 0xffffffffull ? 4 : 8);
+	}
+	if (!r)
+		r = memreader_read_u64(m, keys + l->dk_nentries, &k->nentries);
+	if (!r && k->nentries > (k->size << 1) / 3)
+		r = -EFAULT;
+	return r;
+}
+
+int pyrefs_keys_slot(const struct memreader *m, const struct pylayout *l, uint64_t keys, uint64_t slot,
+		     uint64_t *key)
+{
+	struct pr_keys k;
+	int r = pr_keys_read(m, l, keys, &k);
+
+	if (r < 0)
+		return r;
+	if (slot >= k.nentries)
+		return -ENOENT;
+	return memreader_read_u64(m, k.entries + slot * k.esize + k.koff, key);
 }
 
 static int pr_dict(struct pyrefs_ctx *c, uint64_t obj, uint64_t *bytes)
 {
 	const struct pylayout *l = c->l;
-	uint64_t keys = 0, values = 0, nentries = 0, size = 1, usable, entries = 0, esize = 24, koff = 8, voff = 16;
+	uint64_t keys = 0, values = 0, nentries, usable, entries, esize, koff, voff;
 	uint64_t tab_bytes;
-	bool split = false;
+	struct pr_keys k;
+	bool split;
 	int r;
 
 	r = memreader_read_u64(c->m, obj + l->dict_keys, &keys);
 	if (!r)
 		r = memreader_read_u64(c->m, obj + l->dict_values, &values);
-	if (!r && !typetab_ptr_ok(keys))
-		r = -EFAULT;
-	if (!r && l->dict_keys_log2) {
-		uint8_t h[3];
-
-		r = memreader_read(c->m, keys + l->dk_size, h, sizeof(h));
-		if (!r && (h[0] > MAX_TABLE_LOG2 || h[1] > MAX_TABLE_LOG2 + 3))
-			r = -EFAULT;
-		size = 1ull << (h[0] & 63);
-		esize = h[2] == 0 ? 24 : 16;	/* DICT_KEYS_GENERAL: {hash, key, value} */
-		koff = h[2] == 0 ? 8 : 0;
-		voff = koff + 8;
-		entries = keys + l->dk_indices + (1ull << (h[1] & 63));
-		split = h[2] == 2 || values;
-	} else if (!r) {
-		r = memreader_read_u64(c->m, keys + l->dk_size, &size);
-		if (!r && (!size || size > (1ull << MAX_TABLE_LOG2) || (size & (size - 1))))
-			r = -EFAULT;
-		esize = 24, koff = 8, voff = 16;
-		entries = keys + l->dk_indices +
-			  size * (size <= 0xff ? 1 : size <= 0xffff ? 2 : size <= 0xffffffffull ? 4 : 8);
-		split = values != 0;
-	}
 	if (!r)
-		r = memreader_read_u64(c->m, keys + l->dk_nentries, &nentries);
-	usable = (size << 1) / 3;
-	if (!r && nentries > usable)
-		r = -EFAULT;
+		r = pr_keys_read(c->m, l, keys, &k);
 	if (r < 0)
 		return pr_reject(c, r);
+	nentries = k.nentries, entries = k.entries, esize = k.esize, koff = k.koff, voff = k.voff;
+	usable = (k.size << 1) / 3;
+	split = k.shared || values;
 	c->s->items = nentries;
 	tab_bytes = entries - keys + usable * esize;
 
@@ -168,28 +213,31 @@ static int pr_dict(struct pyrefs_ctx *c, uint64_t obj, uint64_t *bytes)
 		*bytes += tab_bytes;
 		for (uint64_t i = 0; i < nentries;) {
 			uint64_t e[CHUNK_PTRS];
-			size_t per = CHUNK_PTRS * 8 / esize, k = nentries - i < per ? (size_t)(nentries - i) : per;
+			size_t per = CHUNK_PTRS * 8 / esize, n = nentries - i < per ? (size_t)(nentries - i) : per;
 
-			r = memreader_read(c->m, entries + i * esize, e, k * esize);
+			r = memreader_read(c->m, entries + i * esize, e, n * esize);
 			if (r == -EFAULT) {
 				c->s->rejected++;
 				break;
 			}
 			if (r < 0)
 				return r;
-			for (size_t j = 0; j < k; j++) {
+			for (size_t j = 0; j < n; j++) {
 				const uint64_t *ent = e + j * (esize / 8);
 
 				/* a deleted entry has no value (and a dummy key) */
 				if (!split && !ent[voff / 8])
 					continue;
+				pr_edge(c, PYREF_DICT_KEY, 0, i + j);
 				r = c->s->ref(c->s->ctx, ent[koff / 8]);
-				if (!r && !split)
+				if (!r && !split) {
+					pr_edge(c, PYREF_DICT_VALUE, ent[koff / 8], i + j);
 					r = c->s->ref(c->s->ctx, ent[voff / 8]);
+				}
 				if (r < 0)
 					return r;
 			}
-			i += k;
+			i += n;
 		}
 	}
 	return split ? pr_values(c, values, nentries, bytes) : 0;
@@ -221,6 +269,7 @@ static int pr_set(struct pyrefs_ctx *c, uint64_t obj, uint64_t *bytes)
 			if (!e[2 * j] || e[2 * j + 1] == ~0ull)
 				continue;
 			c->s->items++;
+			pr_edge(c, PYREF_SET_MEMBER, 0, i + j);
 			r = c->s->ref(c->s->ctx, e[2 * j]);
 			if (r < 0)
 				return r;
@@ -246,7 +295,7 @@ static int pr_deque(struct pyrefs_ctx *c, uint64_t obj, uint64_t n, uint64_t *by
 		if (last < left || last >= DEQUE_BLOCKLEN)
 			break;
 		k = last - left + 1 < n ? last - left + 1 : n;
-		r = pr_array(c, b + 8 + left * 8, k);
+		r = pr_array_as(c, b + 8 + left * 8, k, PYREF_ITEM, 0);
 		if (r < 0)
 			return r;
 		n -= k;
@@ -284,18 +333,20 @@ static int pr_instance(struct pyrefs_ctx *c, uint64_t obj, const struct typetab_
 		} else if (l->managed == PYLAYOUT_MANAGED_313 && !p && (t->flags & PYLAYOUT_TPFLAGS_INLINE_VALUES)) {
 			r = pr_values(c, obj + t->basicsize, 0, bytes);
 		}
-		if (!r && p)
+		if (!r && p) {
+			pr_edge(c, PYREF_INST_DICT, 0, 0);
 			r = c->s->ref(c->s->ctx, p);
+		}
 	} else if (t->dictoffset > 0 && (uint64_t)t->dictoffset + 8 <= t->basicsize) {
-		r = pr_at(c, obj + (uint64_t)t->dictoffset);
+		r = pr_at(c, obj + (uint64_t)t->dictoffset, PYREF_INST_DICT, 0);
 	} else if (t->dictoffset < 0 && t->dictoffset > -(1 << 20)) {
 		/* counted from the end of a variable-size object */
 		uint64_t size = (t->basicsize + pyrefs_items(ob_size) * t->itemsize + 7) & ~7ull;
 
-		r = pr_at(c, obj + size + (uint64_t)t->dictoffset);
+		r = pr_at(c, obj + size + (uint64_t)t->dictoffset, PYREF_INST_DICT, 0);
 	}
 	for (unsigned i = 0; !r && i < t->nslots; i++)
-		r = pr_at(c, obj + t->slot_off[i]);
+		r = pr_at(c, obj + t->slot_off[i], PYREF_SLOT, t->slot_off[i]);
 	return r < 0 ? pr_reject(c, r) : 0;
 }
 
@@ -336,29 +387,30 @@ int64_t pyrefs_decode(const struct memreader *m, const struct pylayout *l, uint6
 		r = pr_deque(c, obj, n, &bytes);
 		break;
 	case PYK_CELL:
-		r = pr_at(c, obj + l->cell_ref);
+		r = pr_at(c, obj + l->cell_ref, PYREF_CELL, 0);
 		break;
 	case PYK_FUNCTION: {
+		/* in enum pyrefs_func_field order */
 		const uint32_t f[] = { l->func_globals, l->func_defaults, l->func_kwdefaults, l->func_closure,
 				       l->func_dict };
 
 		for (size_t i = 0; !r && i < sizeof(f) / sizeof(f[0]); i++)
-			r = pr_at(c, obj + f[i]);
+			r = pr_at(c, obj + f[i], PYREF_FUNC_FIELD, i);
 		break;
 	}
 	case PYK_METHOD:
-		r = pr_at(c, obj + l->method_func);
+		r = pr_at(c, obj + l->method_func, PYREF_METHOD_FUNC, 0);
 		if (!r)
-			r = pr_at(c, obj + l->method_self);
+			r = pr_at(c, obj + l->method_self, PYREF_METHOD_SELF, 0);
 		break;
 	case PYK_MODULE:
-		r = pr_at(c, obj + l->module_dict);
+		r = pr_at(c, obj + l->module_dict, PYREF_MODULE_DICT, 0);
 		break;
 	case PYK_TYPE:
 		/* a class: its attributes live in tp_dict */
 		r = memreader_read_u64(c->m, obj + l->tp_flags, &p);
 		if (!r && (p & PYLAYOUT_TPFLAGS_HEAPTYPE))
-			r = pr_at(c, obj + l->tp_dict);
+			r = pr_at(c, obj + l->tp_dict, PYREF_TYPE_DICT, 0);
 		break;
 	default:
 		break;

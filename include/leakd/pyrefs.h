@@ -23,6 +23,32 @@
 
 #define PYREFS_MAX_ITEMS (1ll << 28)	/* larger counts are not item counts */
 
+/* How the referent passed to pyrefs_sink.ref is held: the holder search
+ * (holders.h) names the edges of its paths with it; the heap walk ignores it. */
+enum pyrefs_edge_kind {
+	PYREF_ITEM = 1,		/* list/tuple/deque item; index */
+	PYREF_DICT_KEY,		/* the key object itself */
+	PYREF_DICT_VALUE,	/* key: the key object */
+	PYREF_VALUES_SLOT,	/* split/managed values; index: slot in the shared keys */
+	PYREF_SET_MEMBER,
+	PYREF_CELL,		/* cell_contents */
+	PYREF_FUNC_FIELD,	/* index: enum pyrefs_func_field */
+	PYREF_METHOD_FUNC, PYREF_METHOD_SELF,
+	PYREF_MODULE_DICT,	/* a module's __dict__ */
+	PYREF_TYPE_DICT,	/* a class's __dict__ */
+	PYREF_INST_DICT,	/* an instance's __dict__ */
+	PYREF_SLOT,		/* __slots__ member; index: the member's offset */
+};
+
+enum pyrefs_func_field { PYREF_FUNC_GLOBALS, PYREF_FUNC_DEFAULTS, PYREF_FUNC_KWDEFAULTS, PYREF_FUNC_CLOSURE,
+			 PYREF_FUNC_DICT };
+
+struct pyrefs_edge {
+	uint8_t kind;		/* enum pyrefs_edge_kind */
+	uint64_t key;		/* PYREF_DICT_VALUE: the key object */
+	uint64_t index;		/* see the kinds */
+};
+
 struct pyrefs_sink {
 	/* One referent (0 for an empty slot is never passed... but may be:
 	 * ignore it). Returns 0, or a hard -errno that ends the decoding. */
@@ -33,6 +59,7 @@ struct pyrefs_sink {
 	void *ctx;
 	uint64_t rejected;	/* inconsistent or unreadable fields met */
 	uint64_t items;		/* len() of the container last decoded */
+	struct pyrefs_edge edge;	/* how the referent being passed to ref is held */
 };
 
 /*
@@ -43,6 +70,14 @@ struct pyrefs_sink {
  */
 int64_t pyrefs_decode(const struct memreader *m, const struct pylayout *l, uint64_t obj,
 		      const struct typetab_entry *t, int64_t ob_size, struct pyrefs_sink *s);
+
+/*
+ * The key object of entry `slot` of the dict keys table at keys (shared
+ * keys of split dicts and managed instance values name their slots this
+ * way). Returns 0, -ENOENT past the entries, or a reader -errno.
+ */
+int pyrefs_keys_slot(const struct memreader *m, const struct pylayout *l, uint64_t keys, uint64_t slot,
+		     uint64_t *key);
 
 /* |n| when it can be an item count, else 0. */
 static inline uint64_t pyrefs_items(int64_t n)
