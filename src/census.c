@@ -195,6 +195,7 @@ struct census_ctx {
 	const struct pylayout *l;
 	struct typetab tt;
 	bool reachable;				/* collect seeds for census_reach() */
+	bool keep_tracked;			/* hand their addresses to the caller */
 	struct census_seed *seeds;
 	size_t nseeds, seeds_cap, max_seeds;
 	size_t max_types;
@@ -445,6 +446,7 @@ int census_walk(const struct memreader *m, const struct pylayout *l, uint64_t ru
 	/* 3.7's 32-byte GC head has no "tracked" link to tell untracked
 	 * objects by; it gets the list census only. */
 	c->reachable = lim && lim->reachable && l->gc_head_size == 16;
+	c->keep_tracked = c->reachable && lim->keep_tracked;
 
 	for (int g = 0; g < 4 && !c->res.truncated; g++) {
 		uint64_t head;
@@ -528,6 +530,17 @@ int census_reach(const struct memreader *m, struct census *inout)
 		snprintf(c->res.partial, sizeof(c->res.partial), "%s", hs.partial_reason);
 	c->res.ncontainers = heapwalk__containers(hw, c->res.containers, CENSUS_CONTAINERS);
 	err = census_complete(c, &res);
+	if (!err && c->keep_tracked) {
+		/* the seeds become the address list, in place */
+		uint64_t *addrs = (uint64_t *)c->seeds;
+
+		for (size_t i = 0; i < c->nseeds; i++)
+			addrs[i] = c->seeds[i].obj;
+		res.tracked = addrs;
+		res.ntracked = c->nseeds;
+		c->seeds = NULL;
+		c->nseeds = c->seeds_cap = 0;
+	}
 	if (!err)
 		*inout = res;
 cleanup:
@@ -542,5 +555,6 @@ void census_free(struct census *c)
 		return;
 	census_ctx_free(c->pending);
 	free(c->types);
+	free(c->tracked);
 	memset(c, 0, sizeof(*c));
 }

@@ -32,6 +32,9 @@ static const char usage_text[] =
 	"                         average, e.g. 0.5% or 0.005 (default 0.5%): the period\n"
 	"                         stretches with the heap\n"
 	"      --no-freeze        do not stop the target during a census (tolerate torn lists)\n"
+	"      --holders          say what holds the top types even when nothing leaks\n"
+	"                         (leaking types always get their holders)\n"
+	"      --graph FILE       write the holders' back-reference graph (Graphviz dot)\n"
 	"      --summary-only     print only the final summary per process\n"
 	"      --fail-on-leak     exit with status 3 when a leak is flagged\n"
 	"      --ringbuf-mb N     BPF ring buffer size in MiB (power of two, default 16)\n"
@@ -90,6 +93,8 @@ enum {
 	OPT_CENSUS_PERIOD,
 	OPT_MAX_PAUSE_SHARE,
 	OPT_NO_FREEZE,
+	OPT_HOLDERS,
+	OPT_GRAPH,
 	OPT_SUMMARY_ONLY,
 	OPT_RINGBUF_MB,
 	OPT_PROC_ROOT,
@@ -123,6 +128,8 @@ int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t err
 		{ "census-period", required_argument, NULL, OPT_CENSUS_PERIOD },
 		{ "max-pause-share", required_argument, NULL, OPT_MAX_PAUSE_SHARE },
 		{ "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
+		{ "holders", no_argument, NULL, OPT_HOLDERS },
+		{ "graph", required_argument, NULL, OPT_GRAPH },
 		{ "summary-only", no_argument, NULL, OPT_SUMMARY_ONLY },
 		{ "fail-on-leak", no_argument, NULL, OPT_FAIL_ON_LEAK },
 		{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB },
@@ -202,6 +209,12 @@ int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t err
 			break;
 		case OPT_NO_FREEZE:
 			o->no_freeze = true;
+			break;
+		case OPT_HOLDERS:
+			o->holders = true;
+			break;
+		case OPT_GRAPH:
+			o->graph_path = optarg;
 			break;
 		case OPT_SUMMARY_ONLY:
 			o->quiet_samples = true;

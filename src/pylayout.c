@@ -345,10 +345,17 @@ static void pylayout_stack(struct pylayout *l)
 		l->co_filename = 104;
 		l->co_name = 112;
 		l->co_linetable = 120;
+		/* after f_blockstack[CO_MAXBLOCKS] */
+		l->frame_localsplus = minor == 10 ? 352 : 360;
+		l->co_localsnames = 72;
+		l->co_freevars = 80;
+		l->co_cellvars = 88;
 		return;
 	}
 	l->frame_instr_kind = PYLAYOUT_INSTR_PTR;
 	l->frame_instr = 56;
+	l->frame_localsplus = minor == 14 ? 80 : 72;
+	l->co_localsnames = 96;
 	l->co_filename = 112;
 	l->co_name = 120;
 	l->co_qualname = 128;
@@ -400,15 +407,15 @@ static void pylayout_stack(struct pylayout *l)
  * the 3.14 headers field by field). */
 struct pylayout_dbgstack {
 	size_t threads_head, ts_next, ts_frame, ts_thread_id, ts_native_thread_id;
-	size_t frame_back, frame_code, frame_instr, frame_owner;
-	size_t co_filename, co_name, co_qualname, co_linetable, co_firstlineno, co_argcount;
+	size_t frame_back, frame_code, frame_instr, frame_owner, frame_localsplus;
+	size_t co_localsnames, co_filename, co_name, co_qualname, co_linetable, co_firstlineno, co_argcount;
 	size_t co_code_adaptive, bytes_size, bytes_data;
 };
 
 static const struct pylayout_dbgstack pylayout_dbgstack313 = {
 	.threads_head = 72, .ts_next = 168, .ts_frame = 184, .ts_thread_id = 192,
 	.ts_native_thread_id = 200, .frame_back = 232, .frame_code = 240, .frame_instr = 248,
-	.frame_owner = 264, .co_filename = 280, .co_name = 288, .co_qualname = 296,
+	.frame_owner = 264, .frame_localsplus = 256, .co_localsnames = 328, .co_filename = 280, .co_name = 288, .co_qualname = 296,
 	.co_linetable = 304, .co_firstlineno = 312, .co_argcount = 320, .co_code_adaptive = 344,
 	.bytes_size = 520, .bytes_data = 528,
 };
@@ -416,7 +423,7 @@ static const struct pylayout_dbgstack pylayout_dbgstack313 = {
 static const struct pylayout_dbgstack pylayout_dbgstack314 = {
 	.threads_head = 72, .ts_next = 192, .ts_frame = 208, .ts_thread_id = 216,
 	.ts_native_thread_id = 224, .frame_back = 256, .frame_code = 264, .frame_instr = 272,
-	.frame_owner = 288, .co_filename = 320, .co_name = 328, .co_qualname = 336,
+	.frame_owner = 288, .frame_localsplus = 280, .co_localsnames = 368, .co_filename = 320, .co_name = 328, .co_qualname = 336,
 	.co_linetable = 344, .co_firstlineno = 352, .co_argcount = 360, .co_code_adaptive = 384,
 	.bytes_size = 600, .bytes_data = 608,
 };
@@ -451,6 +458,8 @@ static int pylayout_stack_from_debug(const unsigned char *p, size_t len, struct 
 	STACK_TAKE(frame_code, true);
 	STACK_TAKE(frame_instr, false);
 	STACK_TAKE(frame_owner, false);
+	STACK_TAKE(frame_localsplus, false);
+	STACK_TAKE(co_localsnames, false);
 	STACK_TAKE(co_filename, false);
 	STACK_TAKE(co_name, false);
 	STACK_TAKE(co_qualname, false);

@@ -182,6 +182,35 @@ int pyrefs_keys_slot(const struct memreader *m, const struct pylayout *l, uint64
 	return memreader_read_u64(m, k.entries + slot * k.esize + k.koff, key);
 }
 
+int pyrefs_dict_get(const struct memreader *m, const struct pylayout *l, uint64_t dict,
+		    int (*match)(void *ctx, uint64_t key), void *ctx, uint64_t *val)
+{
+	uint64_t keys, values;
+	struct pr_keys k;
+	int r = memreader_read_u64(m, dict + l->dict_keys, &keys);
+
+	if (!r)
+		r = memreader_read_u64(m, dict + l->dict_values, &values);
+	if (!r)
+		r = pr_keys_read(m, l, keys, &k);
+	if (!r && (k.shared || values))
+		r = -ENOTSUP;	/* split: instance dicts, not the namespaces looked up here */
+	for (uint64_t i = 0; !r && i < k.nentries; i++) {
+		uint64_t e[3], *key, *v;
+
+		r = memreader_read(m, k.entries + i * k.esize, e, k.esize);
+		key = &e[k.koff / 8], v = &e[k.voff / 8];
+		if (r || !*v || !typetab_ptr_ok(*key))
+			continue;
+		r = match(ctx, *key);
+		if (r > 0) {
+			*val = *v;
+			return 0;
+		}
+	}
+	return r < 0 ? r : -ENOENT;
+}
+
 static int pr_dict(struct pyrefs_ctx *c, uint64_t obj, uint64_t *bytes)
 {
 	const struct pylayout *l = c->l;

@@ -19,6 +19,7 @@
 
 #include "leakd/jsonw.h"
 #include "leakd/report.h"
+#include "leakd/report_holders.h"
 #include "leakd/textesc.h"
 
 #define REPORT_TYPE_COL	32	/* width of the type column in the table */
@@ -344,6 +345,8 @@ static int json_summary(FILE *f, const struct report_summary *s)
 	json_i64_or_null(&w, "rss", s->memory.rss);
 	jsonw_obj_end(&w);
 
+	report_holders_json(&w, s->holders);
+
 	jsonw_obj_end(&w);
 	return json_end_line(f, jsonw_finish(&w));
 }
@@ -518,6 +521,8 @@ static int table_summary(FILE *f, const struct report_summary *s)
 				   report_human_bytes(c, sizeof(c), (double)r->live_bytes));
 		}
 	}
+	if (!o.err)
+		o.err = report_holders_table(f, s->holders);
 	return report_flush_err(f, o.err);
 }
 

@@ -16,6 +16,8 @@
 
 #include "leakd/clock.h"
 #include "leakd/agg.h"
+#include "leakd/holdpath.h"
+#include "leakd/holders.h"
 #include "leakd/allocplan.h"
 #include "leakd/outfile.h"
 #include "leakd/probes.h"
@@ -264,6 +266,67 @@ static void stop_children(struct session *s)
 	}
 }
 
+/* The types whose holders the summary gives: the leaking ones, or with
+ * --holders the top ones whatever they do. */
+static size_t holder_types(const struct leakd_opts *o, const struct report_summary *sum, const char **names)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; sum->top_types && i < sum->n_top_types && n < HOLDERS_MAX_TYPES; i++) {
+		const struct report_type_row *r = &sum->top_types[i];
+
+		if (strcmp(r->type, "(other)") && (r->leak || (o->holders && i < HOLDERS_TOP_TYPES)))
+			names[n++] = r->type;
+	}
+	return n;
+}
+
+/* Writes the holders' graph (--graph); one line on stderr if it fails. */
+static void write_graph(const char *path, const struct holders_result *r)
+{
+	struct outfile of;
+	char name[4 * PATH_MAX];
+	int err = outfile_open(path, &of);
+
+	if (!err) {
+		err = holdpath_write_dot(of.f, r);
+		if (err)
+			outfile_abort(&of);
+		else
+			err = outfile_commit(&of);
+	}
+	if (err)
+		fprintf(stderr, "leakd: writing the holders' graph to %s failed: %s\n",
+			textesc(name, sizeof(name), path), strerror(-err));
+}
+
+/* Searches the holders for the summary of a live target; NULL if there is
+ * nothing to search or the search failed (said on stderr). */
+static struct holders_result *find_holders(const struct session *s, struct tracee *tr,
+					   const struct report_summary *sum)
+{
+	const char *names[HOLDERS_MAX_TYPES];
+	size_t n = holder_types(s->o, sum, names);
+	struct holders_result *r;
+	int err;
+
+	if (!n || tr->finished)
+		return NULL;
+	r = malloc(sizeof(*r));
+	if (!r)
+		return NULL;
+	err = tracee__holders(tr, names, n, r);
+	if (err) {
+		if (err != -ENOENT && err != -ESRCH)
+			fprintf(stderr, "leakd: pid %d: the holder search failed: %s\n", tr->t.pid, strerror(-err));
+		free(r);
+		return NULL;
+	}
+	if (s->o->graph_path)
+		write_graph(s->o->graph_path, r);
+	return r;
+}
+
 static bool write_summaries(struct session *s, double now)
 {
 	uint64_t dropped = probes__counter(s->probes, LEAKD_CNT_DROPS);
@@ -283,9 +346,11 @@ static bool write_summaries(struct session *s, double now)
 			fprintf(stderr, "leakd: pid %d: cannot build the summary: out of memory\n", tr->t.pid);
 			continue;
 		}
+		sum.holders = find_holders(s, tr, &sum);
 		if (!s->write_err)
 			check_write(s, report_write_summary(s->out, s->fmt, &sum));
 		any_leak |= sum.growth.leak;
+		free((void *)sum.holders);
 		verdict_clear(&v);
 	}
 	if (dropped)

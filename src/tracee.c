@@ -57,6 +57,8 @@ int tracee__new(const struct leakd_opts *o, pid_t pid, bool spawned, struct trac
 	if (!tr)
 		return -ENOMEM;
 	tr->opts = o;
+	/* ad hoc sessions answer "what holds it" at the end: keep what it needs */
+	tr->keep_tracked = !o->daemon;
 	tr->spawned = spawned;
 	tr->pidfd = -1;
 	tr->gc_gen = -1;

@@ -16,6 +16,7 @@
 #include "leakd/clock.h"
 #include "leakd/elfimg.h"
 #include "leakd/freeze.h"
+#include "leakd/holders.h"
 #include "leakd/procmaps.h"
 #include "leakd/procstat.h"
 #include "leakd/pyname.h"
@@ -183,7 +184,7 @@ int tracee__census(struct tracee *tr, double now)
 	}
 	remote__invalidate(tr->mem);
 	gerr = census_gc_state(&rd, &tr->layout, tr->t.runtime_addr, &gs);
-	struct census_limits lim = { .reachable = true };
+	struct census_limits lim = { .reachable = true, .keep_tracked = tr->keep_tracked };
 	uint64_t seen_before = tr->last_seen_by_probes;
 
 	if (tr->tracing_allocs) {
@@ -257,3 +258,30 @@ int tracee__census(struct tracee *tr, double now)
 	return 0;
 }
 
+
+int tracee__holders(struct tracee *tr, const char *const *names, size_t n, struct holders_result *out)
+{
+	struct memreader rd = remote__reader(tr->mem);
+	struct holders_query q = { 0 };
+
+	if (!tr->last.tracked || !tr->layout_ok)
+		return -ENOENT;
+	for (size_t i = 0; i < n && q.ntypes < HOLDERS_MAX_TYPES; i++)
+		for (size_t j = 0; j < tr->last.ntypes; j++)
+			if (tr->last.types[j].type_addr && !strcmp(tr->last.types[j].name, names[i])) {
+				q.types[q.ntypes] = tr->last.types[j].type_addr;
+				q.names[q.ntypes++] = tr->last.types[j].name;
+				break;
+			}
+	if (!q.ntypes)
+		return -ENOENT;
+	q.tracked = tr->last.tracked;
+	q.ntracked = tr->last.ntracked;
+	q.runtime = tr->t.runtime_addr;
+	q.gc_enabled = !tr->gc_ok || tr->gc_now.enabled;
+	q.gc_threshold0 = tr->gc_ok ? tr->gc_now.threshold[0] : 0;
+	q.seed = (uint64_t)tr->t.pid * 0x9e3779b97f4a7c15ull;
+	/* the census's cache may hold pages of a heap that has moved on */
+	remote__invalidate(tr->mem);
+	return holders_find(&rd, &tr->layout, &q, out);
+}

@@ -116,29 +116,57 @@ static void typetab_static_name(const struct typetab *tt, uint64_t type, char *b
 	buf[len - 1] = '\0';
 }
 
+/* Member i of the PyMemberDef array at mem: 1 with its name pointer, type
+ * and offset, 0 at the end of the array or when unreadable. */
+static int typetab_member(const struct memreader *m, uint64_t mem, int i, uint64_t *name, int32_t *mtype,
+			  uint64_t *off)
+{
+	unsigned char md[MEMBER_SIZE];
+
+	if (i >= MAX_MEMBERS || memreader_read(m, mem + (uint64_t)i * MEMBER_SIZE, md, sizeof(md)))
+		return 0;
+	memcpy(name, md, 8);
+	memcpy(mtype, md + 8, 4);
+	memcpy(off, md + 16, 8);
+	return *name != 0;
+}
+
 /* __slots__ object members declared by the heap type at type. */
 static void typetab_members(const struct typetab *tt, uint64_t type, struct typetab_entry *e)
 {
-	uint64_t mem;
-	unsigned char md[MEMBER_SIZE];
+	uint64_t mem, name, off;
+	int32_t mtype;
 
 	if (memreader_read_u64(tt->m, type + tt->l->tp_members, &mem) || !typetab_ptr_ok(mem))
 		return;
-	for (int i = 0; i < MAX_MEMBERS && e->nslots < TYPETAB_MAX_SLOTS; i++) {
-		uint64_t name, off;
-		int32_t mtype;
-
-		if (memreader_read(tt->m, mem + (uint64_t)i * MEMBER_SIZE, md, sizeof(md)))
-			return;
-		memcpy(&name, md, 8);
-		memcpy(&mtype, md + 8, 4);
-		memcpy(&off, md + 16, 8);
-		if (!name)
-			return;
+	for (int i = 0; e->nslots < TYPETAB_MAX_SLOTS && typetab_member(tt->m, mem, i, &name, &mtype, &off); i++)
 		if ((mtype == T_OBJECT || mtype == T_OBJECT_EX) && off >= 16 && off + 8 <= e->basicsize &&
 		    !(off & 7))
 			e->slot_off[e->nslots++] = (uint16_t)off;
+}
+
+int typetab_slot_name(const struct memreader *m, const struct pylayout *l, uint64_t type, uint64_t off,
+		      char *buf, size_t len)
+{
+	for (int hop = 0; hop < MAX_BASE_HOPS && typetab_ptr_ok(type); hop++) {
+		uint64_t mem, name, moff;
+		int32_t mtype;
+
+		if (!memreader_read_u64(m, type + l->tp_members, &mem) && typetab_ptr_ok(mem))
+			for (int i = 0; typetab_member(m, mem, i, &name, &mtype, &moff); i++) {
+				if (moff != off || !typetab_ptr_ok(name & ~7ull))
+					continue;
+				memset(buf, 0, len);
+				for (size_t want = len - 1; want >= 4; want /= 2)
+					if (!memreader_read(m, name, buf, want))
+						break;
+				buf[len - 1] = '\0';
+				return buf[0] ? 0 : -ENOENT;
+			}
+		if (memreader_read_u64(m, type + l->tp_base, &type))
+			break;
 	}
+	return -ENOENT;
 }
 
 /* Kind from the first static type in the base chain; slots from the heap

@@ -66,6 +66,10 @@ struct census {
 	struct census_type *types;	/* sorted by objects desc; owned; census_free() */
 	size_t ntypes;
 	uint64_t gen_objects[4];	/* generations 0..2, then the permanent generation */
+	/* With census_limits.keep_tracked, after census_reach(): the tracked
+	 * objects' addresses, for the holder search (holders.h); owned. */
+	uint64_t *tracked;
+	size_t ntracked;
 	uint64_t steps;			/* list nodes visited */
 	int broken_links;		/* lists abandoned on a bad link or type */
 	bool truncated;			/* max_steps reached */
@@ -88,6 +92,7 @@ struct census_limits {
 	 * census_reach(). */
 	bool reachable;
 	size_t max_seeds;	/* tracked objects followed; 0: CENSUS_DEFAULT_MAX_SEEDS */
+	bool keep_tracked;	/* keep their addresses in census.tracked */
 	struct heapwalk_limits heap;
 };
 

@@ -37,6 +37,8 @@ struct leakd_opts {
 	const char *output;		/* NULL: stdout */
 	bool fail_on_leak;
 	bool no_freeze;			/* walk the GC lists without stopping the target */
+	bool holders;			/* --holders: holders of the top types, leaking or not */
+	const char *graph_path;		/* --graph FILE: the holders' graph in dot; NULL: none */
 	bool quiet_samples;		/* only the summary */
 	bool help, version;
 	bool daemon;			/* --daemon: watch every Python process, export metrics */

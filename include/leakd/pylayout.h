@@ -135,6 +135,10 @@ struct pylayout {
 	uint32_t co_linetable;		/* bytes: co_lnotab <= 3.9, co_linetable 3.10+ */
 	uint32_t co_code_adaptive;	/* 3.11+: first instruction inside the code object; 0 = none */
 	uint32_t bytes_size, bytes_data;	/* PyBytesObject ob_size, ob_sval */
+	/* Locals of a frame, by name (holders.h: thread stacks as roots). */
+	uint32_t frame_localsplus;	/* f_localsplus / localsplus[] */
+	uint32_t co_localsnames;	/* tuple: co_varnames (<= 3.10) / co_localsplusnames */
+	uint32_t co_cellvars, co_freevars;	/* tuples after co_varnames (<= 3.10); 0 = none */
 };
 
 /* How a frame records its instruction (frame_instr). */

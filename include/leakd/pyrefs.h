@@ -79,6 +79,16 @@ int64_t pyrefs_decode(const struct memreader *m, const struct pylayout *l, uint6
 int pyrefs_keys_slot(const struct memreader *m, const struct pylayout *l, uint64_t keys, uint64_t slot,
 		     uint64_t *key);
 
+/*
+ * dict[key] for a combined (not split) dict, by scanning its entries: the
+ * namespaces looked up from outside are small, and a scan needs no copy of
+ * each version's hash probing. match returns 1 for the wanted key, 0 for
+ * another, or -errno. Returns 0 with *val set, -ENOENT, -ENOTSUP (a split
+ * dict), or a reader -errno.
+ */
+int pyrefs_dict_get(const struct memreader *m, const struct pylayout *l, uint64_t dict,
+		    int (*match)(void *ctx, uint64_t key), void *ctx, uint64_t *val);
+
 /* |n| when it can be an item count, else 0. */
 static inline uint64_t pyrefs_items(int64_t n)
 {

@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "leakd/holders.h"
+
 #define REPORT_UNKNOWN		(-1)
 #define REPORT_COMM_MAX		32	/* /proc/PID/comm is at most 16 */
 #define REPORT_PATH_MAX		4096
@@ -150,6 +152,7 @@ struct report_summary {
 	struct report_coverage coverage;
 	struct report_census census;
 	struct report_memory memory;
+	const struct holders_result *holders;	/* NULL: not searched; not owned */
 };
 
 /*

@@ -89,6 +89,7 @@ struct tracee {
 	struct pymalloc_stats pym_now;	/* at the last census, when pym_ok */
 	bool pym_ok;
 	struct contrack containers;	/* the largest containers, to say which one grows */
+	bool keep_tracked;		/* censuses keep the tracked addresses (holders) */
 
 	/* probes */
 	enum allocplan_gc_kind gc_hook;
@@ -154,6 +155,16 @@ bool tracee__live_from_probes(const struct tracee *tr);
 /* The type object a live block of the target holds (agg_type_resolver;
  * ctx is the tracee): used by the census in trace mode. */
 uint64_t tracee__resolve_block_type(void *ctx, uint64_t addr, uint64_t size);
+
+/*
+ * Searches what holds the instances of the named types (holders.h) in the
+ * heap of the last census, which must have kept its tracked objects
+ * (keep_tracked). Names the census does not know are ignored. Returns 0,
+ * -ENOENT (no such type, or no census with tracked objects), or
+ * holders_find()'s errors.
+ */
+struct holders_result;
+int tracee__holders(struct tracee *tr, const char *const *names, size_t n, struct holders_result *out);
 
 /* Records the probe names this tracee is covered by (for the summary). */
 void tracee__add_probe_name(struct tracee *tr, const char *name);

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * holdpath: the paths of a holder search (holders.h), named for people.
+ *
+ * A sample's path is its chain of first parents up to a root. Each step is
+ * named from the edge that holds it: a dict's value by its key (str and
+ * int keys; keys that differ only in digits collapse to a pattern such as
+ * 'app.request.<n>'), a module's or an instance's dict entry as an
+ * attribute, items and set members as [*], cells, closures and bound
+ * methods by their field. Paths are grouped by their text, so ten thousand
+ * instances in one list make one path "held 200 of 200 sampled".
+ */
+#ifndef LEAKD_HOLDPATH_H
+#define LEAKD_HOLDPATH_H
+
+#include <stdio.h>
+
+#include "leakd/holdsearch.h"
+
+/* Fills out->types from the search's samples. Returns 0 or -ENOMEM. */
+int holdpath_collect(struct holdsearch *hs, struct holders_result *out);
+
+/* Collapses every run of digits in s to "<n>" and cuts it to len - 1
+ * bytes with "..." (pure; for keys). */
+void holdpath_pattern(const char *s, char *buf, size_t len);
+
+/*
+ * Writes the back-reference graph of the result's sample chains in
+ * Graphviz dot format: one node per object (shared holders once), edges
+ * from holder to held labelled with the step. Every label is escaped.
+ * Returns 0 or -errno of the write.
+ */
+int holdpath_write_dot(FILE *f, const struct holders_result *r);
+
+#endif /* LEAKD_HOLDPATH_H */

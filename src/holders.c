@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: MIT
+/*
+ * holders: the breadth-first search over the target's heap and the order of
+ * its phases (see holders.h). Roots come from holdroots.c, the naming of
+ * the paths found from holdpath.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "leakd/holdpath.h"
+#include "leakd/holdroots.h"
+#include "leakd/holdsearch.h"
+#include "leakd/pyrefs.h"
+
+static uint64_t hs_hash(uint64_t a)
+{
+	a ^= a >> 33;
+	a *= 0xff51afd7ed558ccdull;
+	a ^= a >> 33;
+	return a;
+}
+
+/* splitmix64: the reservoir's choices, reproducible from the query's seed */
+static uint64_t hs_rand(struct holdsearch *hs)
+{
+	uint64_t z = (hs->rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+void holdsearch_partial(struct holdsearch *hs, const char *reason)
+{
+	if (!hs->partial)
+		snprintf(hs->reason, sizeof(hs->reason), "%s", reason);
+	hs->partial = true;
+}
+
+int holdsearch_init(struct holdsearch *hs, const struct memreader *m, const struct pylayout *l,
+		    const struct holders_query *q)
+{
+	memset(hs, 0, sizeof(*hs));
+	hs->m = m;
+	hs->l = l;
+	hs->q = q;
+	hs->max = q->max_nodes ? q->max_nodes : HOLDERS_DEFAULT_MAX_NODES;
+	if (hs->max >= HNODE_ROOT)
+		hs->max = HNODE_ROOT - 1;
+	hs->rng = q->seed;
+	typetab_init(&hs->tt, m, l);
+	return 0;
+}
+
+void holdsearch_release(struct holdsearch *hs)
+{
+	typetab_release(&hs->tt);
+	free(hs->nodes);
+	free(hs->hash);
+	free(hs->roots);
+	memset(hs, 0, sizeof(*hs));
+}
+
+long holdsearch_lookup(const struct holdsearch *hs, uint64_t addr)
+{
+	if (!hs->hash)
+		return -1;
+	for (size_t j = hs_hash(addr) & hs->hmask; hs->hash[j]; j = (j + 1) & hs->hmask)
+		if (hs->nodes[hs->hash[j] - 1].addr == addr)
+			return (long)hs->hash[j] - 1;
+	return -1;
+}
+
+static int hs_grow(struct holdsearch *hs)
+{
+	size_t ncap = hs->cap ? hs->cap * 2 : 4096, hcap = ncap * 2;
+	struct hnode *nn;
+	uint32_t *nh;
+
+	nn = realloc(hs->nodes, ncap * sizeof(*nn));
+	if (!nn)
+		return -ENOMEM;
+	hs->nodes = nn;
+	nh = calloc(hcap, sizeof(*nh));
+	if (!nh)
+		return -ENOMEM;
+	free(hs->hash);
+	hs->hash = nh;
+	hs->hmask = hcap - 1;
+	hs->cap = ncap;
+	for (size_t i = 0; i < hs->n; i++) {
+		size_t j = hs_hash(hs->nodes[i].addr) & hs->hmask;
+
+		while (hs->hash[j])
+			j = (j + 1) & hs->hmask;
+		hs->hash[j] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+/* Adds a node the search has not met. Returns 0, -ENOSPC (full), -ENOMEM. */
+static int hs_add(struct holdsearch *hs, uint64_t addr, uint32_t parent, uint8_t ekind, uint64_t key)
+{
+	size_t j;
+	int err;
+
+	if (hs->n >= hs->max) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "the holder search keeps at most %zu objects", hs->max);
+		holdsearch_partial(hs, why);
+		return -ENOSPC;
+	}
+	if (hs->n == hs->cap && (err = hs_grow(hs)) < 0)
+		return err;
+	for (j = hs_hash(addr) & hs->hmask; hs->hash[j]; j = (j + 1) & hs->hmask)
+		;
+	hs->hash[j] = (uint32_t)hs->n + 1;
+	hs->nodes[hs->n++] = (struct hnode){ .addr = addr, .key = key, .parent = parent, .ekind = ekind };
+	return 0;
+}
+
+int holdsearch_root(struct holdsearch *hs, uint64_t obj, uint8_t kind, const char *label)
+{
+	int err;
+
+	if (!typetab_ptr_ok(obj) || holdsearch_lookup(hs, obj) >= 0)
+		return 0;
+	if (hs->nroots == hs->rcap) {
+		size_t ncap = hs->rcap ? hs->rcap * 2 : 256;
+		struct hroot *nr = realloc(hs->roots, ncap * sizeof(*nr));
+
+		if (!nr)
+			return -ENOMEM;
+		hs->roots = nr;
+		hs->rcap = ncap;
+	}
+	err = hs_add(hs, obj, HNODE_ROOT, 0, hs->nroots);
+	if (err < 0)
+		return err;
+	hs->roots[hs->nroots].kind = kind;
+	snprintf(hs->roots[hs->nroots].label, sizeof(hs->roots[0].label), "%s", label);
+	hs->nroots++;
+	return 0;
+}
+
+struct typetab_entry *holdsearch_type(struct holdsearch *hs, uint64_t obj, uint64_t hdr[3])
+{
+	struct typetab_entry *t;
+	int err;
+
+	if (!typetab_ptr_ok(obj) || memreader_read(hs->m, obj, hdr, 3 * sizeof(uint64_t)) < 0)
+		return NULL;
+	if (!hdr[0] || !typetab_ptr_ok(hdr[1]))
+		return NULL;	/* freed since it was seen, or not an object */
+	t = typetab_get(&hs->tt, hdr[1], &err);
+	return t && t->valid ? t : NULL;
+}
+
+bool holdsearch_holds(const struct typetab_entry *t)
+{
+	switch (t->kind) {
+	case PYK_LIST: case PYK_TUPLE: case PYK_DICT: case PYK_SET: case PYK_DEQUE:
+	case PYK_CELL: case PYK_FUNCTION: case PYK_METHOD: case PYK_MODULE: case PYK_TYPE:
+		return true;
+	default:
+		return (t->flags & PYLAYOUT_TPFLAGS_HEAPTYPE) != 0;
+	}
+}
+
+int holdsearch_query_index(const struct holdsearch *hs, uint64_t type)
+{
+	for (size_t i = 0; i < hs->q->ntypes; i++)
+		if (hs->q->types[i] == type)
+			return (int)i;
+	return -1;
+}
+
+/* Reservoir sampling: every instance met has the same chance to be kept. */
+static void hs_sample(struct holdsearch *hs, int qi, uint32_t node)
+{
+	uint64_t seen = ++hs->found[qi];
+
+	if (hs->nsamp[qi] < HOLDERS_SAMPLES) {
+		hs->samples[qi][hs->nsamp[qi]++] = node;
+	} else {
+		uint64_t j = hs_rand(hs) % seen;
+
+		if (j < HOLDERS_SAMPLES)
+			hs->samples[qi][j] = node;
+	}
+}
+
+/* 1 if the referent p is met for the first time and can hold others or
+ * is queried (the search keeps it), 0 if not, or a hard -errno. */
+static int hs_wanted(struct holdsearch *hs, uint64_t p)
+{
+	uint64_t type;
+	struct typetab_entry *t;
+	int err;
+
+	if (!typetab_ptr_ok(p) || holdsearch_lookup(hs, p) >= 0)
+		return 0;
+	if (memreader_read_u64(hs->m, p + hs->l->ob_type, &type) < 0 || !typetab_ptr_ok(type)) {
+		hs->rejected++;
+		return 0;
+	}
+	t = typetab_get(&hs->tt, type, &err);
+	if (err < 0 && err != -EFAULT)
+		return err;
+	if (!t || !t->valid) {
+		hs->rejected++;
+		return 0;
+	}
+	if (!holdsearch_holds(t) && holdsearch_query_index(hs, type) < 0)
+		return 0;
+	return 1;
+}
+
+struct hs_sink {
+	struct pyrefs_sink s;
+	struct holdsearch *hs;
+};
+
+/* pyrefs sink: keeps the referents wanted, with the edge that holds them */
+static int hs_sink_ref(void *ctx, uint64_t p)
+{
+	struct hs_sink *k = ctx;
+	int r = hs_wanted(k->hs, p);
+
+	if (r <= 0)
+		return r;
+	return hs_add(k->hs, p, k->hs->cur, k->s.edge.kind,
+		      k->s.edge.kind == PYREF_DICT_VALUE ? k->s.edge.key : k->s.edge.index);
+}
+
+/* Shared keys are strings: nothing to hold. */
+static int hs_sink_first(void *ctx, uint64_t addr)
+{
+	(void)ctx, (void)addr;
+	return 0;
+}
+
+int holdsearch_run(struct holdsearch *hs)
+{
+	struct hs_sink k = { .s = { .ref = hs_sink_ref, .first = hs_sink_first }, .hs = hs };
+
+	k.s.ctx = &k;
+	for (; hs->next < hs->n; hs->next++) {
+		uint64_t hdr[3];
+		struct typetab_entry *t = holdsearch_type(hs, hs->nodes[hs->next].addr, hdr);
+		int qi;
+		int64_t r;
+
+		if (!t) {
+			hs->rejected++;
+			continue;
+		}
+		qi = holdsearch_query_index(hs, t->addr);
+		if (qi >= 0)
+			hs_sample(hs, qi, (uint32_t)hs->next);
+		if (!holdsearch_holds(t) || hs->n >= hs->max)
+			continue;
+		hs->cur = (uint32_t)hs->next;
+		r = pyrefs_decode(hs->m, hs->l, hs->nodes[hs->next].addr, t, (int64_t)hdr[2], &k.s);
+		if (r == -ENOSPC)
+			continue;	/* full: what is kept is still searched for samples */
+		if (r < 0 && r != -EFAULT)
+			return (int)r;
+	}
+	hs->rejected += k.s.rejected;
+	return 0;
+}
+
+static double hs_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int holders_find(const struct memreader *m, const struct pylayout *l, const struct holders_query *q,
+		 struct holders_result *out)
+{
+	struct holdsearch *hs;
+	double t0 = hs_now_ms();
+	int err;
+
+	if (!m || !l || !q || !out || !q->ntypes || q->ntypes > HOLDERS_MAX_TYPES || !l->known)
+		return -EINVAL;
+	hs = calloc(1, sizeof(*hs));
+	if (!hs)
+		return -ENOMEM;
+	memset(out, 0, sizeof(*out));
+	holdsearch_init(hs, m, l, q);
+	/* Modules first: a global is a better name than a local for the same list. */
+	err = holdroots_modules(hs, &out->roots_modules);
+	if (!err)
+		err = holdroots_threads(hs, &out->roots_locals);
+	if (!err)
+		err = holdsearch_run(hs);
+	if (!err)
+		err = holdroots_unreached(hs, &out->roots_native);
+	if (!err)
+		err = holdsearch_run(hs);
+	if (!err)
+		err = holdpath_collect(hs, out);
+	if (!err) {
+		out->nodes = hs->n;
+		out->garbage = hs->garbage;
+		out->rejected = hs->rejected;
+		out->partial = hs->partial;
+		snprintf(out->partial_reason, sizeof(out->partial_reason), "%s", hs->reason);
+		out->walk_ms = hs_now_ms() - t0;
+	}
+	holdsearch_release(hs);
+	free(hs);
+	return err;
+}

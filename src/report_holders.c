@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+/*
+ * report_holders: writers for the holder search's result (see
+ * report_holders.h).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "leakd/report_holders.h"
+#include "leakd/textesc.h"
+
+#define TABLE_PATHS 3	/* paths shown per type in the table; JSON has them all */
+
+void report_holders_json(struct jsonw *w, const struct holders_result *r)
+{
+	jsonw_key(w, "holders");
+	jsonw_arr_begin(w);
+	for (size_t t = 0; r && t < r->ntypes; t++) {
+		const struct holders_type *ty = &r->types[t];
+
+		for (size_t i = 0; i < ty->npaths; i++) {
+			const struct holders_path *p = &ty->paths[i];
+
+			jsonw_obj_begin(w);
+			jsonw_kv_str(w, "type", ty->name);
+			jsonw_key(w, "path");
+			jsonw_arr_begin(w);
+			for (size_t k = 0; k < p->nsteps; k++) {
+				jsonw_obj_begin(w);
+				jsonw_kv_str(w, "kind", holders_kind_name(p->steps[k].kind));
+				jsonw_kv_str(w, "name", p->steps[k].name);
+				jsonw_kv_str(w, "via_type", p->steps[k].via_type);
+				jsonw_obj_end(w);
+			}
+			jsonw_arr_end(w);
+			jsonw_kv_bool(w, "cut", p->cut);
+			jsonw_kv_str(w, "text", p->text);
+			jsonw_kv_u64(w, "sampled", ty->sampled);
+			jsonw_kv_u64(w, "reached", p->reached);
+			jsonw_kv_u64(w, "found", ty->found);
+			jsonw_obj_end(w);
+		}
+	}
+	jsonw_arr_end(w);
+	if (!r) {
+		jsonw_kv_null(w, "holders_search");
+		return;
+	}
+	jsonw_key(w, "holders_search");
+	jsonw_obj_begin(w);
+	jsonw_kv_u64(w, "objects", r->nodes);
+	jsonw_kv_u64(w, "module_roots", r->roots_modules);
+	jsonw_kv_u64(w, "local_roots", r->roots_locals);
+	jsonw_kv_u64(w, "native_roots", r->roots_native);
+	jsonw_kv_u64(w, "garbage", r->garbage);
+	jsonw_kv_u64(w, "rejected", r->rejected);
+	jsonw_kv_fixed(w, "ms", r->walk_ms, 1);
+	if (r->partial)
+		jsonw_kv_str(w, "partial", r->partial_reason);
+	else
+		jsonw_kv_null(w, "partial");
+	jsonw_obj_end(w);
+}
+
+int report_holders_table(FILE *f, const struct holders_result *r)
+{
+	char esc[4 * HOLDERS_TEXT_MAX];
+
+	if (!r || !r->ntypes)
+		return 0;
+	fprintf(f, "  HELD BY (searched in %.0f ms over %llu objects%s%s)\n", r->walk_ms,
+		(unsigned long long)r->nodes, r->partial ? "; partial: " : "",
+		r->partial ? textesc(esc, sizeof(esc), r->partial_reason) : "");
+	for (size_t t = 0; t < r->ntypes; t++) {
+		const struct holders_type *ty = &r->types[t];
+
+		if (!ty->sampled) {
+			fprintf(f, "    %s: no instance met from the roots\n", textesc(esc, sizeof(esc), ty->name));
+			continue;
+		}
+		for (size_t i = 0; i < ty->npaths && i < TABLE_PATHS; i++)
+			fprintf(f, "    %s\n      held %u of %u sampled\n",
+				textesc(esc, sizeof(esc), ty->paths[i].text), ty->paths[i].reached, ty->sampled);
+	}
+	fflush(f);
+	return ferror(f) ? -EIO : 0;
+}
