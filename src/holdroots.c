@@ -185,7 +185,7 @@ static int thread_roots(struct holdsearch *hs, struct codeobj_cache *cc, uint64_
 		memreader_read_u64(hs->m, ts + l->ts_native_thread_id, &tid);
 	else
 		memreader_read_u64(hs->m, ts + l->ts_thread_id, &tid);
-	tid &= 0xffffffffull;	/* a native TID; a pthread id before 3.11, shown as is */
+	/* 3.11+: the native TID (ps, top); before: threading.get_ident() */
 	if (memreader_read_u64(hs->m, ts + l->ts_frame, &frame) < 0)
 		return 0;
 	if (l->ts_frame_via_cframe && (!typetab_ptr_ok(frame) ||

@@ -32,7 +32,7 @@
 #include "leakd/memreader.h"
 #include "leakd/pylayout.h"
 
-#define HOLDERS_MAX_TYPES 8		/* types queried in one search */
+#define HOLDERS_MAX_TYPES 10		/* types queried in one search */
 #define HOLDERS_SAMPLES 200		/* instances sampled per type */
 #define HOLDERS_PATHS 5			/* distinct paths kept per type */
 #define HOLDERS_CHAINS 12		/* sample chains per type kept for the graph */
@@ -40,7 +40,7 @@
 #define HOLDERS_NAME_MAX 160
 #define HOLDERS_TEXT_MAX 640
 #define HOLDERS_DEFAULT_MAX_NODES (4u << 20)
-#define HOLDERS_TOP_TYPES 3		/* --holders without a leak: the top types searched */
+#define HOLDERS_TOP_TYPES HOLDERS_MAX_TYPES	/* --holders: the top types searched, leaking or not */
 
 /* How one step of a path is held (JSON "kind"). */
 enum holders_kind {

@@ -17,6 +17,7 @@ Runs with the system python3 (3.6+); standard library only.
 import argparse
 import json
 import os
+import re
 import sys
 
 SUMMARY_KEYS = ("pid", "comm", "exe", "python", "duration_s", "exited", "allocs", "frees",
@@ -367,6 +368,33 @@ def case_assertions(args, kind, samples, summaries):
         require(any(w in reason for w in truth["types"] + [truth["container"]]),
                 "the reason names none of %s: %r" % (truth["types"] + [truth["container"]], reason))
         return "flagged, leaking types %s" % ", ".join(leaking[:5])
+    if kind == "holders":
+        want = json.loads(read(args.truth, "{}") or "{}").get("holders")
+        require(want, "the program wrote no holders truth to %s" % args.truth)
+        held = {}
+        for h in s.get("holders") or []:
+            held.setdefault(h["type"], []).append(h)
+        got = []
+        for typ, rx in sorted(want.items()):
+            paths = held.get(typ)
+            require(paths, "no holders for %s; holders given for %s" % (typ, sorted(held)))
+            first = max(paths, key=lambda h: h["reached"])
+            require(re.fullmatch(rx, first["text"]) is not None,
+                    "%s: first path %r does not match %r" % (typ, first["text"], rx))
+            require(first["reached"] * 20 >= first["sampled"] * 19 and first["sampled"] > 0,
+                    "%s: only %d of %d samples held that way" % (typ, first["reached"], first["sampled"]))
+            require(first["path"] and first["path"][-1]["via_type"] == typ,
+                    "%s: the path's last step reaches %r" % (typ, first["path"][-1:]))
+            got.append(typ.split(".")[-1])
+        dot = read(args.graph)
+        require(dot.startswith("digraph holders {") and dot.rstrip().endswith("}"),
+                "--graph wrote no dot graph: %r" % dot[:80])
+        for typ in want:
+            require(re.search(r'label="[^"]*\b%s\b' % re.escape(typ), dot),
+                    "the graph has no node of type %s" % typ)
+        require(len(re.findall(r"-> o[0-9a-f]+ \[label=", dot)) >= len(want), "the graph has too few edges")
+        return "holders of %s as the program names them, graph of %d lines" % (
+            ", ".join(got), dot.count("\n"))
     if kind == "reachable_exact":
         truths = [json.loads(l) for l in read(args.truth).splitlines() if l.startswith("{")]
         require(len(truths) == 2, "expected the truth lines of the full and empty targets, got %d"
@@ -436,7 +464,8 @@ def main():
     ap.add_argument("--records", default=None)
     ap.add_argument("--min-open-fds", type=int, default=100)
     ap.add_argument("--exe", default=None, help="container: the exe path leakd must report")
-    ap.add_argument("--truth", default=None, help="untracked/reachable_exact: the program's own truth")
+    ap.add_argument("--truth", default=None, help="untracked/reachable_exact/holders: the program's own truth")
+    ap.add_argument("--graph", default=None, help="holders: the --graph file leakd wrote")
     ap.add_argument("--target-alive", choices=("yes", "no"), default=None,
                     help="sigint_attached: whether the target outlived leakd")
     args = ap.parse_args()

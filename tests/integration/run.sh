@@ -280,6 +280,23 @@ case_untracked() { # NAME INTERP SECONDS WORKLOAD_KIND
 
 # Exact counts and bytes of untracked objects: exact_reachable.py holds 54,321 str and
 # 4,321 bytes; the same program with --empty is the baseline to subtract.
+# What holds each of eight leaks (leak_holders.py): the first holder path of every
+# class, matched against the path the program names for itself; and --graph. With
+# --holders, so that the answer does not wait for the detector (tested elsewhere).
+case_holders() { # NAME INTERP SECONDS
+	local name=$1 interp=$2 secs=$3
+	local d=$out/cases/${name//\//_}
+	mkdir -p "$d"
+	py_argv "$interp"
+	py_envargs "$interp"
+	leakd_run "$d" $((secs + 60)) "${PYENVARGS[@]}" --format json --duration "$secs" --interval 1 \
+		--holders --graph "$d/holders.dot" -- "${PYARGV[@]}" "$progs/leak_holders.py" --no-gc \
+		--truth "$d/truth.json" --seconds $((secs + 15))
+	"${checker[@]}" holders "$name" "$d" --rc 0 --truth "$d/truth.json" --graph "$d/holders.dot" \
+		--python "$(py_version "$interp")" >"$d/check" 2>&1
+	verdict "$name" "$d/check"
+}
+
 case_reachable_exact() { # NAME INTERP
 	local name=$1 interp=$2
 	local d=$out/cases/${name//\//_}
@@ -711,6 +728,7 @@ for interp in "${interp_spine[@]}"; do
 		enqueue case_untracked "$interp/untracked_$wk" "$interp" "$s" "$wk"
 	done
 	enqueue case_reachable_exact "$interp/reachable_exact" "$interp"
+	enqueue case_holders "$interp/holders" "$interp" "$s"
 	enqueue case_cmd "$interp/native_malloc" "$interp" native "$s" 0 leak_native.py
 	enqueue case_cmd "$interp/native_freed" "$interp" native_freed "$s" 0 leak_native.py --free
 	pystack_cases "$interp"
@@ -750,6 +768,7 @@ for interp in "${interp_extra[@]}"; do
 	enqueue case_cmd "$interp/healthy_sawtooth" "$interp" healthy "$s" 0 healthy_sawtooth.py
 	enqueue case_census "$interp/exact_census" "$interp"
 	enqueue case_reachable_exact "$interp/reachable_exact" "$interp"
+	enqueue case_holders "$interp/holders" "$interp" "$s"
 	# The five untracked leaks at once (one thread each), and the three healthy ones.
 	for wk in mixed healthy_mixed; do
 		enqueue case_untracked "$interp/untracked_$wk" "$interp" "$s" "$wk"
