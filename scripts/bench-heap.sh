@@ -5,7 +5,9 @@
 # while and reports, from its summary, the pause (the target stopped: the GC-list walk),
 # the time leakd then spent following referents with the target running, objects per
 # second over both, leakd's peak RSS (VmHWM, polled), the census period the default
-# pause budget (0.5%) chose, and the share of time the target was stopped.
+# pause budget (0.5%) chose, and the share of time the target was stopped. With
+# --holders, the summary also gives the holder search's wall time and the objects it
+# kept (run once at the end, target running; its memory is in the peak RSS).
 # Usage: scripts/bench-heap.sh BUILD/leakd
 # Environment: BENCH_HEAPS ("100000 1000000 10000000"), BENCH_HEAP_PY (/usr/bin/python3.11),
 #   BENCH_HEAP_OUT (build/bench-heap.json).
@@ -38,7 +40,7 @@ for n in $heaps; do
 	fi
 	# Long enough for a few censuses at the period the budget will choose.
 	secs=$((n >= 10000000 ? 90 : n >= 1000000 ? 30 : 10))
-	"$leakd" --pid "$tpid" --duration "$secs" --format json --summary-only \
+	"$leakd" --pid "$tpid" --duration "$secs" --format json --summary-only --holders \
 		>"$work/leakd-$n.json" 2>"$work/leakd-$n.err" </dev/null &
 	lpid=$! hwm=0
 	while kill -0 "$lpid" 2>/dev/null; do
@@ -67,7 +69,10 @@ print(json.dumps({"objects": n, "tracked_in_target": truth["tracked"], "live_obj
                   "reach_ms_mean": c["reach_us_mean"] / 1e3,
                   "objects_per_s": s["live_objects"] / (walk_us / 1e6) if walk_us else None,
                   "period_s": c["period_s"], "pause_share": c["pause_share"],
-                  "leakd_peak_rss_mib": hwm / 1024.0, "partial": c.get("partial")}))
+                  "leakd_peak_rss_mib": hwm / 1024.0, "partial": c.get("partial"),
+                  "holders_ms": (s.get("holders_search") or {}).get("ms"),
+                  "holders_objects": (s.get("holders_search") or {}).get("objects"),
+                  "holders_partial": (s.get("holders_search") or {}).get("partial")}))
 PY
 done
 
@@ -89,5 +94,9 @@ for r in rows:
         r["leakd_peak_rss_mib"]))
     if r.get("partial"):
         print("    partial: %s" % r["partial"])
+    if r.get("holders_ms") is not None:
+        print("    holder search (--holders, once at the end): %.0f ms over %d objects%s" % (
+            r["holders_ms"], r["holders_objects"],
+            "; partial: %s" % r["holders_partial"] if r.get("holders_partial") else ""))
 print("\nbench-heap: details in %s" % sys.argv[2])
 PY

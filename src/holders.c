@@ -262,7 +262,7 @@ int holdsearch_run(struct holdsearch *hs)
 		qi = holdsearch_query_index(hs, t->addr);
 		if (qi >= 0)
 			hs_sample(hs, qi, (uint32_t)hs->next);
-		if (!holdsearch_holds(t) || hs->n >= hs->max)
+		if (!holdsearch_holds(t))
 			continue;
 		hs->cur = (uint32_t)hs->next;
 		r = pyrefs_decode(hs->m, hs->l, hs->nodes[hs->next].addr, t, (int64_t)hdr[2], &k.s);

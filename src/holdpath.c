@@ -312,8 +312,25 @@ static void dot_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* Whether the pair was written already (seen holds n pairs); records it if not. */
+static bool dot_seen(uint64_t (*seen)[2], size_t *n, uint64_t a, uint64_t b)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (seen[i][0] == a && seen[i][1] == b)
+			return true;
+	seen[*n][0] = a, seen[*n][1] = b;
+	(*n)++;
+	return false;
+}
+
 int holdpath_write_dot(FILE *f, const struct holders_result *r)
 {
+	/* every node and edge once: chains share their holders */
+	size_t cap = 2 * HOLDERS_MAX_TYPES * HOLDERS_CHAINS * HOLDERS_STEPS, n = 0;
+	uint64_t (*seen)[2] = malloc(cap * sizeof(*seen));
+
+	if (!seen)
+		return -ENOMEM;
 	fprintf(f, "digraph holders {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n");
 	for (size_t t = 0; t < r->ntypes; t++) {
 		const struct holders_type *ty = &r->types[t];
@@ -325,15 +342,17 @@ int holdpath_write_dot(FILE *f, const struct holders_result *r)
 				const struct holders_step *st = &p->steps[i];
 				char label[2 * HOLDERS_NAME_MAX + 8];
 
-				if (i == 0)
-					snprintf(label, sizeof(label), "%s\n(%s)", st->name, st->via_type);
-				else
-					snprintf(label, sizeof(label), "%s", st->via_type);
-				fprintf(f, "  o%llx [label=", (unsigned long long)st->addr);
-				dot_str(f, label);
-				fprintf(f, "%s];\n", i + 1 == p->nsteps ? ", style=filled, fillcolor=\"#f4cccc\"" :
-						      i == 0 ? ", style=filled, fillcolor=\"#d9ead3\"" : "");
-				if (i == 0)
+				if (!dot_seen(seen, &n, st->addr, 0)) {
+					if (i == 0)
+						snprintf(label, sizeof(label), "%s\n(%s)", st->name, st->via_type);
+					else
+						snprintf(label, sizeof(label), "%s", st->via_type);
+					fprintf(f, "  o%llx [label=", (unsigned long long)st->addr);
+					dot_str(f, label);
+					fprintf(f, "%s];\n", i + 1 == p->nsteps ? ", style=filled, fillcolor=\"#f4cccc\"" :
+							      i == 0 ? ", style=filled, fillcolor=\"#d9ead3\"" : "");
+				}
+				if (i == 0 || dot_seen(seen, &n, p->steps[i - 1].addr, st->addr))
 					continue;
 				fprintf(f, "  o%llx -> o%llx [label=", (unsigned long long)p->steps[i - 1].addr,
 					(unsigned long long)st->addr);
@@ -342,6 +361,7 @@ int holdpath_write_dot(FILE *f, const struct holders_result *r)
 			}
 		}
 	}
+	free(seen);
 	fprintf(f, "}\n");
 	fflush(f);
 	return ferror(f) ? -EIO : 0;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "leakd/report.h"
 #include "leakd/report_holders.h"
 #include "leakd/textesc.h"
 
@@ -64,23 +65,21 @@ void report_holders_json(struct jsonw *w, const struct holders_result *r)
 
 int report_holders_table(FILE *f, const struct holders_result *r)
 {
-	char esc[4 * HOLDERS_TEXT_MAX];
+	char esc[4 * HOLDERS_TEXT_MAX], n[32];
 
 	if (!r || !r->ntypes)
 		return 0;
-	fprintf(f, "  HELD BY (searched in %.0f ms over %llu objects%s%s)\n", r->walk_ms,
-		(unsigned long long)r->nodes, r->partial ? "; partial: " : "",
+	fprintf(f, "  HELD BY (searched in %.0f ms over %s objects%s%s)\n", r->walk_ms,
+		report_human_count(n, sizeof(n), (double)r->nodes), r->partial ? "; partial: " : "",
 		r->partial ? textesc(esc, sizeof(esc), r->partial_reason) : "");
 	for (size_t t = 0; t < r->ntypes; t++) {
 		const struct holders_type *ty = &r->types[t];
 
-		if (!ty->sampled) {
-			fprintf(f, "    %s: no instance met from the roots\n", textesc(esc, sizeof(esc), ty->name));
-			continue;
-		}
+		fprintf(f, "    %s: %s met, %u sampled\n", textesc(esc, sizeof(esc), ty->name),
+			report_human_count(n, sizeof(n), (double)ty->found), ty->sampled);
 		for (size_t i = 0; i < ty->npaths && i < TABLE_PATHS; i++)
-			fprintf(f, "    %s\n      held %u of %u sampled\n",
-				textesc(esc, sizeof(esc), ty->paths[i].text), ty->paths[i].reached, ty->sampled);
+			fprintf(f, "      %3u/%u  %s\n", ty->paths[i].reached, ty->sampled,
+				textesc(esc, sizeof(esc), ty->paths[i].text));
 	}
 	fflush(f);
 	return ferror(f) ? -EIO : 0;

@@ -24,6 +24,40 @@ static void assert_golden(const char *name, const char *got)
 	golden_assert("report", name, got);
 }
 
+/* What holds __main__.Item: one path from a module global, another from a
+ * frame local whose name carries control characters. */
+static struct holders_result *holders_example(void)
+{
+	static struct holders_result r;
+	struct holders_type *t = &r.types[0];
+	struct holders_path *p = &t->paths[0], *q = &t->paths[1];
+
+	memset(&r, 0, sizeof(r));
+	r.ntypes = 1;
+	r.nodes = 41234;
+	r.roots_modules = 98;
+	r.roots_locals = 7;
+	r.roots_native = 310;
+	r.walk_ms = 42.5;
+	snprintf(t->name, sizeof(t->name), "__main__.Item");
+	t->found = 20000;
+	t->sampled = 200;
+	t->npaths = 2;
+	p->nsteps = 4;
+	p->steps[0] = (struct holders_step){ .kind = HOLDERS_MODULE, .name = "module __main__", .via_type = "module" };
+	p->steps[1] = (struct holders_step){ .kind = HOLDERS_GLOBAL, .name = "BUS", .via_type = "__main__.Bus" };
+	p->steps[2] = (struct holders_step){ .kind = HOLDERS_ATTR, .name = "items", .via_type = "list" };
+	p->steps[3] = (struct holders_step){ .kind = HOLDERS_ITEM, .name = "[*]", .via_type = "__main__.Item" };
+	snprintf(p->text, sizeof(p->text), "module __main__ . BUS (__main__.Bus) .items (list) [*] -> __main__.Item");
+	p->reached = 190;
+	q->nsteps = 1;
+	q->steps[0] = (struct holders_step){ .kind = HOLDERS_LOCAL, .name = "thread 7 frame f (a.py:3) local x\x1b[2J",
+					     .via_type = "__main__.Item" };
+	snprintf(q->text, sizeof(q->text), "thread 7 frame f (a.py:3) local x\x1b[2J -> __main__.Item");
+	q->reached = 10;
+	return &r;
+}
+
 /* Runs the writer into a memory buffer; returns the heap text. */
 #define CAPTURE(buf, expr)                                                  \
 	do {                                                                \
@@ -115,6 +149,7 @@ static void leak_summary(struct report_summary *s)
 	snprintf(s->census.partial, sizeof(s->census.partial), "the dedup set reached its memory limit");
 	s->memory = (struct report_memory){ .python_objects = 12582912, .pymalloc_arenas = 8388608,
 					    .pymalloc_used = 6291456, .other_heap = 4194304, .rss = 52428800 };
+	s->holders = holders_example();
 }
 
 /* A GC-mode session with every optional value unknown. */

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: MIT
+/*
+ * holders tests: a fake 3.11 heap whose holders are known by construction
+ * (a module global's instance attribute holding a list of instances, an
+ * instance held only by a leaked reference, a cycle of two instances and
+ * their dicts), and hostile variants (a parent chain through a self-loop, a
+ * node limit) that must give a partial answer, never a crash.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+
+#define FAKE_SIZE (4u << 20)
+#include "fake_target.h"
+#include "leakd/holdpath.h"
+#include "leakd/holders.h"
+
+#define GC PYLAYOUT_TPFLAGS_HAVE_GC
+#define HEAP PYLAYOUT_TPFLAGS_HEAPTYPE
+
+struct heap {
+	struct fake *f;
+	uint64_t t_list, t_module, t_bus, t_sub, t_node;
+	uint64_t tracked[64];
+	size_t ntracked;
+};
+
+static uint64_t track(struct heap *h, uint64_t t, int64_t n)
+{
+	uint64_t o = fake_obj(h->f, 2, t, n);
+
+	h->tracked[h->ntracked++] = o;
+	return o;
+}
+
+static uint64_t str(struct heap *h, const char *s)
+{
+	return fake_str(h->f, s, NULL, strlen(s));
+}
+
+/* A tracked 3.11 dict with unicode keys {k: v}. */
+static uint64_t dict(struct heap *h, const char *const *keys, const uint64_t *vals, size_t n)
+{
+	uint64_t d = track(h, h->f->dict_type, 0), k = fake_alloc(h->f, 32 + 8 + 5 * 16);
+
+	cr_assert_leq(n, 5);
+	h->f->mem[k + 8 - FAKE_BASE] = 3;	/* 8 slots */
+	h->f->mem[k + 9 - FAKE_BASE] = 3;	/* 8 index bytes */
+	h->f->mem[k + 10 - FAKE_BASE] = 1;	/* unicode keys */
+	fake_w64(h->f, k + 24, n);
+	for (size_t i = 0; i < n; i++) {
+		fake_w64(h->f, k + 40 + 16 * i, str(h, keys[i]));
+		fake_w64(h->f, k + 40 + 16 * i + 8, vals[i]);
+	}
+	fake_w64(h->f, d + h->f->l.dict_keys, k);
+	fake_w64(h->f, d + h->f->l.dict_values, 0);
+	return d;
+}
+
+/* A heap type whose instances keep their __dict__ at offset 16. */
+static uint64_t heap_type(struct heap *h, const char *name)
+{
+	uint64_t t = fake_type(h->f, name, HEAP | GC, 24, 0);
+
+	fake_w64(h->f, t + h->f->l.tp_dictoffset, 16);
+	return t;
+}
+
+static uint64_t instance(struct heap *h, uint64_t t, uint64_t d)
+{
+	uint64_t o = track(h, t, 0);
+
+	fake_w64(h->f, o + 16, d);
+	return o;
+}
+
+static struct heap heap_new(void)
+{
+	struct heap h = { 0 };
+	struct fake *f = calloc(1, sizeof(*f));
+
+	cr_assert_not_null(f);
+	f->mem = calloc(1, FAKE_SIZE);
+	f->brk = FAKE_BASE + 64;
+	fake_init_gc(f, 11, 24);
+	h.f = f;
+	f->str_type = fake_type(f, "str", 1ull << 28, 48, 1);
+	f->dict_type = fake_type(f, "dict", GC, 48, 0);
+	h.t_list = fake_type(f, "list", GC, 40, 0);
+	h.t_module = fake_type(f, "module", GC, 48, 0);
+	h.t_bus = heap_type(&h, "Bus");
+	h.t_sub = heap_type(&h, "Subscriber");
+	h.t_node = heap_type(&h, "Node");
+	return h;
+}
+
+/* module app: BUS = Bus(); BUS.subs = [Subscriber() x3]; an orphan Subscriber
+ * held by a leaked reference; a <-> b, two Nodes in a cycle. */
+static void build(struct heap *h, size_t nsubs)
+{
+	uint64_t subs[8], l, arr, bus, m, a, b, da, db;
+	const char *k_subs[] = { "subs" }, *k_mod[] = { "__name__", "BUS" }, *k_peer[] = { "peer" };
+
+	cr_assert_leq(nsubs, 8);
+	for (size_t i = 0; i < nsubs; i++)
+		subs[i] = instance(h, h->t_sub, 0);
+	l = track(h, h->t_list, (int64_t)nsubs);
+	arr = fake_alloc(h->f, 8 * 8);
+	for (size_t i = 0; i < nsubs; i++)
+		fake_w64(h->f, arr + 8 * i, subs[i]);
+	fake_w64(h->f, l + h->f->l.list_items, arr);
+	fake_w64(h->f, l + h->f->l.list_items + 8, 8);
+	bus = instance(h, h->t_bus, dict(h, k_subs, &l, 1));
+	m = track(h, h->t_module, 0);
+	fake_w64(h->f, m + h->f->l.module_dict, dict(h, k_mod, (uint64_t[]){ str(h, "app"), bus }, 2));
+	instance(h, h->t_sub, 0);	/* the orphan: refcount 1, no referrer */
+	a = instance(h, h->t_node, 0);
+	b = instance(h, h->t_node, 0);
+	da = dict(h, k_peer, &b, 1);
+	db = dict(h, k_peer, &a, 1);
+	fake_w64(h->f, a + 16, da);
+	fake_w64(h->f, b + 16, db);
+}
+
+static struct holders_result *find(struct heap *h, size_t max_nodes)
+{
+	struct memreader m = fake_reader(h->f);
+	struct holders_query q = {
+		.types = { h->t_sub, h->t_node }, .names = { "app.Subscriber", "app.Node" }, .ntypes = 2,
+		.tracked = h->tracked, .ntracked = h->ntracked, .gc_enabled = true, .gc_threshold0 = 700,
+		.max_nodes = max_nodes,
+	};
+	struct holders_result *r = calloc(1, sizeof(*r));
+
+	cr_assert_not_null(r);
+	cr_assert_eq(holders_find(&m, &h->f->l, &q, r), 0);
+	return r;
+}
+
+static const struct holders_path *path_with(const struct holders_type *t, const char *prefix)
+{
+	for (size_t i = 0; i < t->npaths; i++)
+		if (!strncmp(t->paths[i].text, prefix, strlen(prefix)))
+			return &t->paths[i];
+	return NULL;
+}
+
+Test(holders, names_globals_attributes_items_native_and_cycles)
+{
+	struct heap h = heap_new();
+	struct holders_result *r;
+	const struct holders_path *p;
+
+	build(&h, 3);
+	r = find(&h, 0);
+	cr_assert_eq(r->ntypes, 2);
+	cr_assert_eq(r->roots_modules, 1);
+	cr_assert(!r->partial, "%s", r->partial_reason);
+
+	/* 3 in the list, 1 orphan: every instance is sampled (fewer than the cap) */
+	cr_assert_eq(r->types[0].found, 4);
+	cr_assert_eq(r->types[0].sampled, 4);
+	p = &r->types[0].paths[0];
+	cr_assert_eq(p->reached, 3);
+	cr_assert_str_eq(p->steps[0].name, "module app");
+	cr_assert_eq(p->steps[0].kind, HOLDERS_MODULE);
+	cr_assert_eq(p->steps[1].kind, HOLDERS_GLOBAL);
+	cr_assert_str_eq(p->steps[1].name, "BUS");
+	cr_assert_eq(p->steps[2].kind, HOLDERS_ATTR);
+	cr_assert_str_eq(p->steps[2].name, "subs");
+	cr_assert_eq(p->steps[3].kind, HOLDERS_ITEM);
+	cr_assert_str_eq(p->steps[3].name, "[*]");
+	cr_assert_eq(p->nsteps, 4, "the namespace dicts are not steps of their own");
+	cr_assert(strstr(p->text, " .subs (list) [*] -> ") != NULL, "%s", p->text);
+
+	p = path_with(&r->types[0], "held from C (refcount 1, 0 references found)");
+	cr_assert_not_null(p);
+	cr_assert_eq(p->reached, 1);
+	cr_assert_eq(p->steps[0].kind, HOLDERS_NATIVE);
+
+	/* a, b and their two dicts: one cycle of 4 that nothing else holds */
+	cr_assert_eq(r->garbage, 4);
+	cr_assert_eq(r->types[1].sampled, 2);
+	p = path_with(&r->types[1], "unreachable reference cycle (4 objects): garbage the cyclic GC frees");
+	cr_assert_not_null(p, "%s", r->types[1].paths[0].text);
+	cr_assert_eq(p->reached, 2);
+	free(r);
+	fake_free(h.f);
+}
+
+Test(holders, a_full_search_is_partial_and_says_why)
+{
+	struct heap h = heap_new();
+	struct holders_result *r;
+
+	build(&h, 8);
+	r = find(&h, 4);
+	cr_assert(r->partial);
+	cr_assert(strstr(r->partial_reason, "at most 4 objects") != NULL, "%s", r->partial_reason);
+	cr_assert_leq(r->nodes, 4);
+	free(r);
+	fake_free(h.f);
+}
+
+Test(holders, a_list_that_holds_itself_and_torn_pointers_end_cleanly)
+{
+	struct heap h = heap_new();
+	struct holders_result *r;
+	uint64_t l, arr;
+	const char *k_mod[] = { "__name__", "SELF" };
+
+	l = track(&h, h.t_list, 4);
+	arr = fake_alloc(h.f, 4 * 8);
+	fake_w64(h.f, arr, l);				/* itself */
+	fake_w64(h.f, arr + 8, 0xdeadbeef0);		/* outside the image */
+	fake_w64(h.f, arr + 16, 0x7);			/* misaligned */
+	fake_w64(h.f, arr + 24, instance(&h, h.t_sub, 0));
+	fake_w64(h.f, l + h.f->l.list_items, arr);
+	fake_w64(h.f, l + h.f->l.list_items + 8, 4);
+	fake_w64(h.f, track(&h, h.t_module, 0) + h.f->l.module_dict,
+		 dict(&h, k_mod, (uint64_t[]){ str(&h, "m"), l }, 2));
+	r = find(&h, 0);
+	cr_assert_eq(r->types[0].sampled, 1);
+	cr_assert_eq(r->types[0].npaths, 1);
+	cr_assert(!strncmp(r->types[0].paths[0].text, "module m . SELF (list) [*] -> ", 30), "%s",
+		  r->types[0].paths[0].text);
+	cr_assert_geq(r->rejected, 1, "the torn pointers are counted");
+	free(r);
+	fake_free(h.f);
+}
+
+Test(holdpath, digit_runs_collapse_to_one_pattern)
+{
+	char buf[64];
+
+	holdpath_pattern("app.request.12345", buf, sizeof(buf));
+	cr_assert_str_eq(buf, "app.request.<n>");
+	holdpath_pattern("user42/session7", buf, sizeof(buf));
+	cr_assert_str_eq(buf, "user<n>/session<n>");
+	holdpath_pattern("plain", buf, sizeof(buf));
+	cr_assert_str_eq(buf, "plain");
+	holdpath_pattern("a-very-long-key-that-does-not-fit-at-all", buf, 16);
+	cr_assert_eq(strlen(buf), 15);
+	cr_assert_str_eq(buf + 12, "...");
+}
