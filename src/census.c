@@ -305,6 +305,7 @@ static int census_walk_list(struct census_ctx *c, uint64_t head, int gen)
 			}
 			t->objects++;
 			t->bytes += bytes;
+			t->gens[gen]++;
 		}
 		c->res.tracked_objects++;
 		c->res.tracked_bytes += bytes;
@@ -352,6 +353,7 @@ static int census_finish(struct census_ctx *c, size_t max_types)
 		v[n].type_addr = t->addr;
 		v[n].objects = t->objects;
 		v[n].bytes = t->bytes;
+		memcpy(v[n].gens, t->gens, sizeof(v[n].gens));
 		n++;
 	}
 	qsort(v, n, sizeof(*v), census_cmp);

@@ -292,6 +292,15 @@ static int json_summary(FILE *f, const struct report_summary *s)
 		jsonw_kv_double(&w, "growth_per_s", r->growth_per_s);
 		jsonw_kv_double(&w, "bytes_per_s", r->bytes_per_s);
 		jsonw_kv_bool(&w, "leak", r->leak);
+		jsonw_key(&w, "generations");
+		if (r->has_generations) {
+			jsonw_arr_begin(&w);
+			for (int g = 0; g < 4; g++)
+				jsonw_u64(&w, r->generations[g]);
+			jsonw_arr_end(&w);
+		} else {
+			jsonw_null(&w);
+		}
 		jsonw_obj_end(&w);
 	}
 	jsonw_arr_end(&w);

@@ -410,6 +410,16 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 	out->growth = v->growth;
 	out->top_types = v->types;
 	out->n_top_types = v->n_types < TOP_TYPES_MAX ? v->n_types : TOP_TYPES_MAX;
+	/* Old instances that keep growing are the leak; young ones are traffic. */
+	for (size_t i = 0; i < out->n_top_types; i++)
+		for (size_t j = 0; j < tr->last.ntypes; j++)
+			if (!strcmp(tr->last.types[j].name, v->types[i].type)) {
+				const uint64_t *g = tr->last.types[j].gens;
+
+				v->types[i].has_generations = g[0] + g[1] + g[2] + g[3] > 0;
+				memcpy(v->types[i].generations, g, sizeof(v->types[i].generations));
+				break;
+			}
 	out->size_classes = sizes;
 	if (tracee__live_from_probes(tr)) {
 		out->n_size_classes = agg__size_classes(tr->agg, sizes, max_sizes);

@@ -42,6 +42,7 @@ struct census_type {
 	char name[CENSUS_NAME_MAX];	/* "dict", "collections.OrderedDict", "__main__.Leaky" */
 	uint64_t objects;
 	uint64_t bytes;
+	uint64_t gens[4];		/* tracked ones by generation list: 0-2, permanent */
 };
 
 #define CENSUS_CONTAINERS HEAPWALK_TOP_CONTAINERS

@@ -63,6 +63,8 @@ struct report_type_row {
 	double growth_per_s;			/* Theil-Sen slope of the floors, NaN if unknown */
 	double bytes_per_s;			/* the same for its live bytes, NaN if unknown */
 	bool leak;				/* its objects or its bytes keep growing */
+	bool has_generations;			/* the GC tracks its instances */
+	uint64_t generations[4];		/* of them, on generation 0-2's and the permanent list */
 };
 
 /* The summary's "growth" object; verdict_compute() fills it. */

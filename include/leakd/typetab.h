@@ -36,6 +36,7 @@ enum pykind {
 struct typetab_entry {
 	uint64_t addr;			/* 0: empty slot */
 	uint64_t objects, bytes;	/* counted by this census */
+	uint64_t gens[4];		/* of objects, on generation 0-2's and the permanent list */
 	uint64_t basicsize, itemsize, flags;
 	int64_t dictoffset;		/* tp_dictoffset (-1 for managed dicts on 3.11+) */
 	uint16_t slot_off[TYPETAB_MAX_SLOTS];	/* __slots__ object members, from the base chain */

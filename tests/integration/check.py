@@ -385,6 +385,13 @@ def case_assertions(args, kind, samples, summaries):
                     "%s: only %d of %d samples held that way" % (typ, first["reached"], first["sampled"]))
             require(first["path"] and first["path"][-1]["via_type"] == typ,
                     "%s: the path's last step reaches %r" % (typ, first["path"][-1:]))
+            row = [t for t in s["top_types"] if t.get("type") == typ]
+            if row:
+                # every instance of a class is tracked: the lists account for each
+                gens = row[0].get("generations")
+                require(isinstance(gens, list) and len(gens) == 4 and sum(gens) == row[0]["live_objects"],
+                        "%s: generations %r do not add up to its %d live objects"
+                        % (typ, gens, row[0]["live_objects"]))
             got.append(typ.split(".")[-1])
         dot = read(args.graph)
         require(dot.startswith("digraph holders {") and dot.rstrip().endswith("}"),

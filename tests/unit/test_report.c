@@ -94,7 +94,7 @@ static const struct report_type_row types[] = {
 	{ .type = "dict", .live_objects = 41200, .live_bytes = 0, .growth_per_s = 1200, .bytes_per_s = 96000,
 	  .leak = true },
 	{ .type = "__main__.Item", .live_objects = 20000, .growth_per_s = 600.4, .bytes_per_s = 28800.5,
-	  .leak = true },
+	  .leak = true, .has_generations = true, .generations = { 600, 1400, 18000, 0 } },
 	{ .type = "list", .live_objects = 1, .live_bytes = 8000056, .growth_per_s = 0, .bytes_per_s = 8000,
 	  .leak = true },
 	{ .type = "new\"type\n", .live_objects = 3, .growth_per_s = NAN, .bytes_per_s = NAN, .leak = false },
