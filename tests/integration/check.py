@@ -294,6 +294,16 @@ def case_assertions(args, kind, samples, summaries):
     if kind == "leak":
         require(g["leak"] is True, "leak not flagged: " + growth_brief(s))
         return "flagged, %.0f obj/s, confidence %s" % (g["objects_per_s"] or 0, g["confidence"])
+    if kind == "leak_gc_disabled":
+        # cycles_collected.py --disable-gc: the Node pairs are garbage only their cycles keep
+        require(g["leak"] is True, "leak not flagged: " + growth_brief(s))
+        nodes = [h for h in s.get("holders") or [] if h["type"] == "__main__.Node"]
+        require(nodes, "no holders for the leaking __main__.Node: %r" % [h["type"] for h in s.get("holders") or []])
+        first = max(nodes, key=lambda h: h["reached"])
+        require(re.match(r"unreachable reference cycle \(\d+ objects\): garbage in cycles; the cyclic GC is "
+                         r"disabled in this process", first["text"]) and first["path"][0]["kind"] == "cycle",
+                "first holder of __main__.Node: %r" % first["text"])
+        return "flagged; Node held by %r (%d of %d)" % (first["text"][:60], first["reached"], first["sampled"])
     if kind == "leak_fds":
         require(g["leak"] is True, "fd leak not flagged: " + growth_brief(s))
         reason = str(g["reason"]).lower()

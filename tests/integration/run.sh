@@ -718,7 +718,7 @@ for interp in "${interp_spine[@]}"; do
 	enqueue case_cmd "$interp/list_append" "$interp" leak "$s" $lrc leak_list_append.py
 	enqueue case_cmd "$interp/open_files" "$interp" leak_fds "$s" $lrc leak_open_files.py
 	enqueue case_cmd "$interp/cycles_gc" "$interp" cycles_gc "$s" 0 cycles_collected.py
-	enqueue case_cmd "$interp/cycles_disabled_gc" "$interp" leak "$s" $lrc cycles_collected.py --disable-gc
+	enqueue case_cmd "$interp/cycles_disabled_gc" "$interp" leak_gc_disabled "$s" $lrc cycles_collected.py --disable-gc
 	enqueue case_cmd "$interp/observer_registry" "$interp" observer "$s" $lrc observer_registry.py
 	enqueue case_cmd "$interp/healthy_cache" "$interp" healthy "$s" 0 healthy_cache.py
 	enqueue case_cmd "$interp/healthy_sawtooth" "$interp" healthy "$s" 0 healthy_sawtooth.py
@@ -763,7 +763,7 @@ for interp in "${interp_extra[@]}"; do
 	s=$EXTRA_S
 	enqueue case_cmd "$interp/list_append" "$interp" leak "$s" 0 leak_list_append.py
 	enqueue case_cmd "$interp/cycles_gc" "$interp" cycles_gc "$s" 0 cycles_collected.py
-	enqueue case_cmd "$interp/cycles_disabled_gc" "$interp" leak "$s" 0 cycles_collected.py --disable-gc
+	enqueue case_cmd "$interp/cycles_disabled_gc" "$interp" leak_gc_disabled "$s" 0 cycles_collected.py --disable-gc
 	enqueue case_cmd "$interp/observer_registry" "$interp" observer "$s" 0 observer_registry.py
 	enqueue case_cmd "$interp/healthy_sawtooth" "$interp" healthy "$s" 0 healthy_sawtooth.py
 	enqueue case_census "$interp/exact_census" "$interp"
