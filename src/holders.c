@@ -165,6 +165,7 @@ bool holdsearch_holds(const struct typetab_entry *t)
 	switch (t->kind) {
 	case PYK_LIST: case PYK_TUPLE: case PYK_DICT: case PYK_SET: case PYK_DEQUE:
 	case PYK_CELL: case PYK_FUNCTION: case PYK_METHOD: case PYK_MODULE: case PYK_TYPE:
+	case PYK_GEN: case PYK_FRAME:
 		return true;
 	default:
 		return (t->flags & PYLAYOUT_TPFLAGS_HEAPTYPE) != 0;

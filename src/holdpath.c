@@ -156,6 +156,27 @@ static bool name_step(struct holdsearch *hs, const struct hnode *c, struct holde
 		st->kind = HOLDERS_ATTR;
 		snprintf(st->name, sizeof(st->name), "%s", c->ekind == PYREF_METHOD_FUNC ? "__func__" : "__self__");
 		return true;
+	case PYREF_GEN_FRAME:
+		st->kind = HOLDERS_ATTR;
+		snprintf(st->name, sizeof(st->name), "gi_frame");
+		return true;
+	case PYREF_FRAME_LOCAL: {
+		/* a generator's (3.11+: embedded) or a frame object's local */
+		uint64_t hdr[3], frame = p->addr, code = 0, name = 0;
+		struct typetab_entry *t = holdsearch_type(hs, p->addr, hdr);
+		struct pyrefs_names nm;
+
+		if (t && t->kind == PYK_GEN && !hs->l->frame_is_object)
+			frame += hs->l->gen_frame;
+		st->kind = HOLDERS_LOCAL;
+		if (memreader_read_u64(hs->m, frame + hs->l->frame_code, &code) ||
+		    pyrefs_frame_names(hs->m, hs->l, code & hs->l->frame_code_mask, &nm) ||
+		    pyrefs_frame_name(hs->m, hs->l, &nm, c->key, &name) ||
+		    pyname_str(hs->m, hs->l, name, buf, sizeof(buf)) < 0)
+			snprintf(buf, sizeof(buf), "#%llu", (unsigned long long)c->key);
+		snprintf(st->name, sizeof(st->name), "local %s", buf);
+		return true;
+	}
 	case PYREF_SLOT: {
 		uint64_t hdr[3];
 		struct typetab_entry *t = holdsearch_type(hs, p->addr, hdr);
@@ -184,11 +205,14 @@ static void path_text(struct holders_path *p)
 		bool last = i + 1 == p->nsteps;
 
 		switch (st->kind) {
-		case HOLDERS_MODULE: case HOLDERS_LOCAL: case HOLDERS_NATIVE: case HOLDERS_CYCLE:
+		case HOLDERS_MODULE: case HOLDERS_NATIVE: case HOLDERS_CYCLE:
 			PUT("%s", st->name);
 			break;
 		case HOLDERS_GLOBAL: case HOLDERS_CLASS_ATTR:
 			PUT(" . %s", st->name);
+			break;
+		case HOLDERS_LOCAL:
+			PUT(i ? " %s" : "%s", st->name);
 			break;
 		case HOLDERS_ATTR: case HOLDERS_CELL:
 			PUT(" .%s", st->name);

@@ -16,7 +16,6 @@
 
 #define MAX_THREADS 256
 #define MAX_FRAMES 1024			/* per thread: deeper stacks are cut */
-#define MAX_LOCALS 4096			/* per frame */
 #define CODE_CACHE 256
 
 /* ---- modules ---- */
@@ -65,47 +64,31 @@ int holdroots_modules(struct holdsearch *hs, uint64_t *count)
 
 /* ---- thread stacks ---- */
 
-struct frame_names {
-	uint64_t tuples[3];	/* co_localsnames, then (<= 3.10) cellvars, freevars */
-	uint64_t len[3];
-	uint64_t total;
-};
-
-static int read_names(struct holdsearch *hs, uint64_t code, struct frame_names *fn)
+/* The names of a frame's local slots, each names tuple checked to be a tuple. */
+static int read_names(struct holdsearch *hs, uint64_t code, struct pyrefs_names *fn)
 {
-	const struct pylayout *l = hs->l;
-	const uint32_t offs[3] = { l->co_localsnames, l->co_cellvars, l->co_freevars };
+	int err = pyrefs_frame_names(hs->m, hs->l, code, fn);
 
-	memset(fn, 0, sizeof(*fn));
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; !err && i < 3; i++) {
 		uint64_t hdr[3];
 		struct typetab_entry *t;
 
-		if (!offs[i] || memreader_read_u64(hs->m, code + offs[i], &fn->tuples[i]) < 0)
+		if (!fn->tuples[i])
 			continue;
 		t = holdsearch_type(hs, fn->tuples[i], hdr);
-		if (!t || t->kind != PYK_TUPLE || hdr[2] > MAX_LOCALS)
-			return -EFAULT;
-		fn->len[i] = hdr[2];
-		fn->total += hdr[2];
+		if (!t || t->kind != PYK_TUPLE)
+			err = -EFAULT;
 	}
-	return fn->total <= MAX_LOCALS ? 0 : -EFAULT;
+	return err;
 }
 
-/* The name of local i of a frame whose code has these names. */
-static void local_name(struct holdsearch *hs, const struct frame_names *fn, uint64_t i, char *buf, size_t len)
+/* The name of local i, or "#i". */
+static void local_name(struct holdsearch *hs, const struct pyrefs_names *fn, uint64_t i, char *buf, size_t len)
 {
-	uint64_t name = 0;
+	uint64_t name;
 
-	snprintf(buf, len, "#%llu", (unsigned long long)i);
-	for (int k = 0; k < 3; k++) {
-		if (i < fn->len[k]) {
-			if (!memreader_read_u64(hs->m, fn->tuples[k] + hs->l->tuple_items + 8 * i, &name))
-				pyname_str(hs->m, hs->l, name, buf, len);
-			return;
-		}
-		i -= fn->len[k];
-	}
+	if (pyrefs_frame_name(hs->m, hs->l, fn, i, &name) < 0 || pyname_str(hs->m, hs->l, name, buf, len) < 0)
+		snprintf(buf, len, "#%llu", (unsigned long long)i);
 }
 
 /* The line a frame is at, as the BPF walker computes its offset. */
@@ -145,7 +128,7 @@ static int frame_roots(struct holdsearch *hs, struct codeobj_cache *cc, uint64_t
 {
 	const struct pylayout *l = hs->l;
 	const struct codeobj *co;
-	struct frame_names fn;
+	struct pyrefs_names fn;
 	uint64_t code;
 	int line;
 

@@ -350,12 +350,16 @@ static void pylayout_stack(struct pylayout *l)
 		l->co_localsnames = 72;
 		l->co_freevars = 80;
 		l->co_cellvars = 88;
+		l->gen_frame = 16;	/* gi_frame */
 		return;
 	}
 	l->frame_instr_kind = PYLAYOUT_INSTR_PTR;
 	l->frame_instr = 56;
 	l->frame_localsplus = minor == 14 ? 80 : 72;
 	l->co_localsnames = 96;
+	/* gi_iframe (3.11 still has gi_code before it); gi_frame_state just before */
+	l->gen_frame = minor == 11 ? 80 : 72;
+	l->gen_frame_state = l->gen_frame - 5;
 	l->co_filename = 112;
 	l->co_name = 120;
 	l->co_qualname = 128;

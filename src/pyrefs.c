@@ -379,6 +379,84 @@ static int pr_instance(struct pyrefs_ctx *c, uint64_t obj, const struct typetab_
 	return r < 0 ? pr_reject(c, r) : 0;
 }
 
+int pyrefs_frame_names(const struct memreader *m, const struct pylayout *l, uint64_t code,
+		       struct pyrefs_names *out)
+{
+	const uint32_t offs[3] = { l->co_localsnames, l->co_cellvars, l->co_freevars };
+
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < 3; i++) {
+		uint64_t n;
+		int r;
+
+		if (!offs[i])
+			continue;
+		r = memreader_read_u64(m, code + offs[i], &out->tuples[i]);
+		if (!r && !typetab_ptr_ok(out->tuples[i]))
+			r = -EFAULT;
+		if (!r)
+			r = memreader_read_u64(m, out->tuples[i] + l->ob_size, &n);
+		if (!r && n > PYREFS_MAX_LOCALS)
+			r = -EFAULT;
+		if (r < 0)
+			return r;
+		out->len[i] = n;
+		out->total += n;
+	}
+	return out->total <= PYREFS_MAX_LOCALS ? 0 : -EFAULT;
+}
+
+int pyrefs_frame_name(const struct memreader *m, const struct pylayout *l, const struct pyrefs_names *nm,
+		      uint64_t i, uint64_t *str)
+{
+	for (int k = 0; k < 3; k++) {
+		if (i < nm->len[k])
+			return memreader_read_u64(m, nm->tuples[k] + l->tuple_items + 8 * i, str);
+		i -= nm->len[k];
+	}
+	return -ENOENT;
+}
+
+/* The locals of the frame at frame: as many as its code names. */
+static int pr_frame_locals(struct pyrefs_ctx *c, uint64_t frame)
+{
+	const struct pylayout *l = c->l;
+	struct pyrefs_names nm;
+	uint64_t code;
+	int r = memreader_read_u64(c->m, frame + l->frame_code, &code);
+
+	if (!r)
+		r = pyrefs_frame_names(c->m, l, code & l->frame_code_mask, &nm);
+	for (uint64_t i = 0; !r && i < nm.total; i++) {
+		uint64_t v;
+
+		r = memreader_read_u64(c->m, frame + l->frame_localsplus + 8 * i, &v);
+		if (r)
+			break;
+		pr_edge(c, PYREF_FRAME_LOCAL, 0, i);
+		r = c->s->ref(c->s->ctx, v & l->frame_code_mask);	/* 3.14: tagged references */
+	}
+	return r < 0 ? pr_reject(c, r) : 0;
+}
+
+/* A generator's or coroutine's frame, while it can still run. */
+static int pr_gen(struct pyrefs_ctx *c, uint64_t obj)
+{
+	const struct pylayout *l = c->l;
+	int8_t state;
+	int r;
+
+	if (!l->gen_frame || !l->frame_localsplus)
+		return 0;
+	if (l->frame_is_object)
+		return pr_at(c, obj + l->gen_frame, PYREF_GEN_FRAME, 0);
+	r = memreader_read(c->m, obj + l->gen_frame_state, &state, 1);
+	if (r < 0)
+		return pr_reject(c, r);
+	/* created or suspended; a finished frame's slots are stale */
+	return state < 0 ? pr_frame_locals(c, obj + l->gen_frame) : 0;
+}
+
 int64_t pyrefs_decode(const struct memreader *m, const struct pylayout *l, uint64_t obj,
 		      const struct typetab_entry *t, int64_t ob_size, struct pyrefs_sink *s)
 {
@@ -434,6 +512,14 @@ int64_t pyrefs_decode(const struct memreader *m, const struct pylayout *l, uint6
 		break;
 	case PYK_MODULE:
 		r = pr_at(c, obj + l->module_dict, PYREF_MODULE_DICT, 0);
+		break;
+	case PYK_GEN:
+		r = pr_gen(c, obj);
+		break;
+	case PYK_FRAME:
+		/* <= 3.10 only: 3.11+ frame objects point to frames kept elsewhere */
+		if (l->frame_is_object && l->frame_localsplus)
+			r = pr_frame_locals(c, obj);
 		break;
 	case PYK_TYPE:
 		/* a class: its attributes live in tp_dict */

@@ -29,6 +29,8 @@ static const struct {
 	{ "bool", PYK_INT }, { "float", PYK_FLOAT }, { "cell", PYK_CELL },
 	{ "function", PYK_FUNCTION }, { "method", PYK_METHOD },
 	{ "collections.deque", PYK_DEQUE }, { "module", PYK_MODULE }, { "type", PYK_TYPE },
+	{ "generator", PYK_GEN }, { "coroutine", PYK_GEN }, { "async_generator", PYK_GEN },
+	{ "frame", PYK_FRAME },
 };
 
 void typetab_init(struct typetab *tt, const struct memreader *m, const struct pylayout *l)

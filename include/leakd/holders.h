@@ -32,7 +32,7 @@
 #include "leakd/memreader.h"
 #include "leakd/pylayout.h"
 
-#define HOLDERS_MAX_TYPES 10		/* types queried in one search */
+#define HOLDERS_MAX_TYPES 12		/* types queried in one search */
 #define HOLDERS_SAMPLES 200		/* instances sampled per type */
 #define HOLDERS_PATHS 5			/* distinct paths kept per type */
 #define HOLDERS_CHAINS 12		/* sample chains per type kept for the graph */

@@ -139,6 +139,10 @@ struct pylayout {
 	uint32_t frame_localsplus;	/* f_localsplus / localsplus[] */
 	uint32_t co_localsnames;	/* tuple: co_varnames (<= 3.10) / co_localsplusnames */
 	uint32_t co_cellvars, co_freevars;	/* tuples after co_varnames (<= 3.10); 0 = none */
+	/* Generators and coroutines: <= 3.10 a PyFrameObject * at gen_frame; 3.11+
+	 * the frame embedded at gen_frame, live while the int8 at gen_frame_state
+	 * is negative (created or suspended). 0 = not known. */
+	uint32_t gen_frame, gen_frame_state;
 };
 
 /* How a frame records its instruction (frame_instr). */

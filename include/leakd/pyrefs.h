@@ -10,7 +10,8 @@
  * set and frozenset tables, deque blocks, cell, function, bound method,
  * module, class dicts, and the attributes of instances of heap types:
  * __dict__ at tp_dictoffset, 3.11/3.12 managed dicts and values, 3.13+
- * inline values, and __slots__.
+ * inline values, and __slots__; and the locals of suspended generators and
+ * coroutines (their embedded frame on 3.11+, the gi_frame object before).
  */
 #ifndef LEAKD_PYREFS_H
 #define LEAKD_PYREFS_H
@@ -38,6 +39,8 @@ enum pyrefs_edge_kind {
 	PYREF_TYPE_DICT,	/* a class's __dict__ */
 	PYREF_INST_DICT,	/* an instance's __dict__ */
 	PYREF_SLOT,		/* __slots__ member; index: the member's offset */
+	PYREF_GEN_FRAME,	/* <= 3.10: a generator's frame object */
+	PYREF_FRAME_LOCAL,	/* a suspended frame's local; index: its slot (pyrefs_frame_names) */
 };
 
 enum pyrefs_func_field { PYREF_FUNC_GLOBALS, PYREF_FUNC_DEFAULTS, PYREF_FUNC_KWDEFAULTS, PYREF_FUNC_CLOSURE,
@@ -88,6 +91,26 @@ int pyrefs_keys_slot(const struct memreader *m, const struct pylayout *l, uint64
  */
 int pyrefs_dict_get(const struct memreader *m, const struct pylayout *l, uint64_t dict,
 		    int (*match)(void *ctx, uint64_t key), void *ctx, uint64_t *val);
+
+#define PYREFS_MAX_LOCALS 4096	/* a frame's locals beyond this are not locals */
+
+/* The names of a frame's local slots, from its code object: co_localsplusnames
+ * (3.11+), or co_varnames, co_cellvars and co_freevars (<= 3.10), in slot order. */
+struct pyrefs_names {
+	uint64_t tuples[3];
+	uint64_t len[3];
+	uint64_t total;
+};
+
+/* Reads them; returns 0, -EFAULT (unreadable or more than PYREFS_MAX_LOCALS),
+ * or a reader -errno. The tuples are not validated: check their type. */
+int pyrefs_frame_names(const struct memreader *m, const struct pylayout *l, uint64_t code,
+		       struct pyrefs_names *out);
+
+/* The str naming slot i of a frame with those names: 0 with *str set, -ENOENT
+ * past them, or a reader -errno. */
+int pyrefs_frame_name(const struct memreader *m, const struct pylayout *l, const struct pyrefs_names *nm,
+		      uint64_t i, uint64_t *str);
 
 /* |n| when it can be an item count, else 0. */
 static inline uint64_t pyrefs_items(int64_t n)

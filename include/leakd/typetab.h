@@ -31,6 +31,8 @@ enum pykind {
 	PYK_LIST, PYK_TUPLE, PYK_DICT, PYK_SET,
 	PYK_STR, PYK_BYTES, PYK_BYTEARRAY, PYK_INT, PYK_FLOAT,
 	PYK_CELL, PYK_FUNCTION, PYK_METHOD, PYK_DEQUE, PYK_MODULE, PYK_TYPE,
+	PYK_GEN,	/* generator, coroutine, async generator: a suspended frame's locals */
+	PYK_FRAME,	/* <= 3.10 frame object (a generator's frame) */
 };
 
 struct typetab_entry {

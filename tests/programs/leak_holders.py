@@ -8,6 +8,7 @@
   Handler     in a list captured by a closure
   Thing       in a list held by a __slots__ member
   Orphan      held by nothing but a leaked reference (Py_IncRef through ctypes)
+  Chunk       in a list, a local of a suspended generator bound to a module global
   Node        pairs in reference cycles, with the cyclic GC disabled (--no-gc)
 
 With --truth FILE the program writes its own truth as JSON once it runs: for each
@@ -72,6 +73,16 @@ class Node:
     pass
 
 
+class Chunk:
+    pass
+
+
+def collector():
+    chunks = []
+    while True:
+        chunks.append((yield))
+
+
 BUS = Bus()
 LOGGERS = {}
 HOLDER = Holder()
@@ -87,6 +98,8 @@ def make_adder():
 
 
 ADD = make_adder()
+COLLECT = collector()
+next(COLLECT)
 
 
 def truth(tid, line, no_gc):
@@ -102,6 +115,10 @@ def truth(tid, line, no_gc):
                    r"\.cell_contents \(list\) \[\*\] -> %s\.Handler",
         "Thing": r"module %s \. HOLDER \(%s\.Holder\) \.things \(list\) \[\*\] -> %s\.Thing",
         "Orphan": r"held from C \(refcount 1, 0 references found\) -> %s\.Orphan",
+        # before 3.11 the generator's frame is an object of its own
+        "Chunk": r"module %s \. COLLECT \(generator\) " +
+                 (r"local" if sys.version_info >= (3, 11) else r"\.gi_frame \(frame\) local") +
+                 r" chunks \(list\) \[\*\] -> %s\.Chunk",
     }
     if no_gc:
         paths["Node"] = (r"unreachable reference cycle \(\d+ objects\): garbage in cycles; "
@@ -142,6 +159,7 @@ def main():
         ADD()
         HOLDER.things.append(Thing())
         incref(Orphan())          # the only reference left is the leaked one
+        COLLECT.send(Chunk())
         if args.no_gc:
             a, b = Node(), Node()
             a.peer, b.peer = b, a
