@@ -354,6 +354,11 @@ int probes__poll(struct probes *p, int timeout_ms)
 	return (n > 0 ? n : 0) + m;
 }
 
+int probes__epoll_fd(const struct probes *p)
+{
+	return ring_buffer__epoll_fd(p->rb);
+}
+
 uint64_t probes__counter(struct probes *p, enum leakd_counter c)
 {
 	__u64 vals[p->ncpus];

@@ -72,6 +72,10 @@ int probes__alloc_return_stats(struct probes *p, uint64_t *run_ns, uint64_t *run
  * producer does not wake us per event). Returns events handled or -errno. */
 int probes__poll(struct probes *p, int timeout_ms);
 
+/* The ring buffer's epoll fd: readable when the producers wake us (an event
+ * loop's I/O source; probes__poll(p, 0) then drains). */
+int probes__epoll_fd(const struct probes *p);
+
 /* Sum over CPUs of one enum leakd_counter. */
 uint64_t probes__counter(struct probes *p, enum leakd_counter c);
 
