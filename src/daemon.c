@@ -197,7 +197,7 @@ static void evaluate(struct watched *w)
 {
 	struct verdict v;
 
-	if (verdict_compute(w->tr->agg, NULL, &v))
+	if (verdict_compute(w->tr->series, NULL, &v))
 		return;
 	verdict_clear(&w->v);
 	w->v = v;
