@@ -70,21 +70,16 @@ void cli_defaults(struct leakd_opts *o)
  * double arithmetic and a timespec hold. */
 #define CLI_SECONDS_MAX 1e7
 
-/* A time option's value; the error names the option and the range taken. */
-static int parse_seconds(const char *name, const char *s, double min, double *out, char *err,
-			 size_t errlen)
+/* A time option's value (parse_seconds(), as in the config file); the
+ * error names the option and the range taken. */
+static int time_option(const char *name, const char *s, double min, double *out, char *err,
+		       size_t errlen)
 {
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v < min || v > CLI_SECONDS_MAX) {
+	if (parse_seconds(s, min, CLI_SECONDS_MAX, out)) {
 		snprintf(err, errlen, "invalid %s '%s' (seconds, from %g to %.0f)", name, s, min,
 			 CLI_SECONDS_MAX);
 		return -EINVAL;
 	}
-	*out = v;
 	return 0;
 }
 
@@ -166,15 +161,15 @@ int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t err
 			o->pids[o->npids++] = (pid_t)v;
 			break;
 		case 'd':
-			if (parse_seconds("--duration", optarg, 0.001, &o->duration_s, err, errlen))
+			if (time_option("--duration", optarg, 0.001, &o->duration_s, err, errlen))
 				return -EINVAL;
 			break;
 		case 'i':
-			if (parse_seconds("--interval", optarg, 0.05, &o->interval_s, err, errlen))
+			if (time_option("--interval", optarg, 0.05, &o->interval_s, err, errlen))
 				return -EINVAL;
 			break;
 		case OPT_CENSUS_PERIOD:
-			if (parse_seconds("--census-period", optarg, 0.05, &o->census_period_s, err, errlen))
+			if (time_option("--census-period", optarg, 0.05, &o->census_period_s, err, errlen))
 				return -EINVAL;
 			break;
 		case OPT_MAX_PAUSE_SHARE:

@@ -25,7 +25,9 @@
 #include "leakd/httpd.h"
 #include "leakd/journal.h"
 #include "leakd/metrics.h"
+#include "leakd/procfilter.h"
 #include "leakd/probes.h"
+#include "leakd/procmaps.h"
 #include "leakd/textesc.h"
 #include "leakd/tracee.h"
 #include "leakd/verdict.h"
@@ -141,7 +143,7 @@ static void scan(struct daemon *d)
 			continue;
 		if (skip_slot(d, info.pid, info.start_time)->pid)
 			continue;
-		if (!config_match(&d->cfg, info.comm, info.exe, info.unit, info.cgroup)) {
+		if (!procfilter_match(&d->cfg, info.comm, info.exe, info.unit, info.cgroup)) {
 			skip_add(d, info.pid, info.start_time);
 			continue;
 		}
@@ -165,14 +167,9 @@ static void scan(struct daemon *d)
 			skip_add(d, info.pid, info.start_time);
 			continue;
 		}
-		/* A package upgrade leaves " (deleted)" on the exe link: keep the
-		 * label stable across it (one series per process, not two). */
-		{
-			size_t el = strlen(info.exe);
-
-			if (el > 10 && !strcmp(info.exe + el - 10, " (deleted)"))
-				info.exe[el - 10] = '\0';
-		}
+		/* Keep the exe label stable across a package upgrade (one series
+		 * per process, not two). */
+		info.exe[procmaps_undeleted_len(info.exe)] = '\0';
 		d->w[d->n++] = (struct watched){ .tr = tr, .info = info };
 	}
 	free(pids);

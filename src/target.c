@@ -206,11 +206,9 @@ static int target_read_stat(const char *proc_root, pid_t pid, char comm[17], uin
 static int target_open_path(const char *proc_root, pid_t pid, const struct procmaps_entry *m,
 			    bool by_mapping, char *buf, size_t size)
 {
-	static const char deleted[] = " (deleted)";
-	size_t n = strlen(m->path), dl = sizeof(deleted) - 1;
 	int r;
 
-	if (by_mapping || (n > dl && strcmp(m->path + n - dl, deleted) == 0))
+	if (by_mapping || procmaps_undeleted_len(m->path) != strlen(m->path))
 		r = snprintf(buf, size, "%s/%d/map_files/%" PRIx64 "-%" PRIx64, proc_root, (int)pid,
 			     m->start, m->end);
 	else
