@@ -281,6 +281,14 @@ static void publish(struct daemon *d)
 	self.attached_processes = d->n;
 	self.bpf_run_time_seconds_total = NAN;
 	self.bpf_runs_total = NAN;
+	{
+		uint64_t run_ns, run_cnt;
+
+		if (!probes__run_stats(d->probes, &run_ns, &run_cnt)) {
+			self.bpf_run_time_seconds_total = run_ns / 1e9;
+			self.bpf_runs_total = (double)run_cnt;
+		}
+	}
 	self.events_total = probes__counter(d->probes, LEAKD_CNT_EVENTS);
 	self.dropped_events_total = probes__counter(d->probes, LEAKD_CNT_DROPS);
 	self.processes_cap_hits_total = d->cap_hits;
