@@ -248,19 +248,20 @@ static int target_try_open(const char *proc_root, pid_t pid, const struct procma
 
 	if (err)
 		return err;
-	*img = elfimg__open(open_path);
-	if (!*img && errno == ENOENT) {
+	*img = NULL;
+	err = elfimg__open(open_path, img);
+	if (err == -ENOENT) {
 		/* A name maps shows ambiguously (a literal "\\012"), or one
 		 * renamed since: the mapping itself still leads to the file. */
 		err = target_open_path(proc_root, pid, m, true, open_path, size);
 		if (err)
 			return err;
-		*img = elfimg__open(open_path);
+		err = elfimg__open(open_path, img);
 	}
-	if (*img)
+	if (!err)
 		return 0;
-	if (errno == EACCES || errno == EPERM || errno == ENOMEM)
-		return -errno;
+	if (err == -EACCES || err == -EPERM || err == -ENOMEM)
+		return err;
 	return -ENOENT;
 }
 
