@@ -65,7 +65,7 @@ int ppinsn_gpr(unsigned reg, bool *full)
 	return -1;
 }
 
-int ppinsn_open(csh *h, bool att)
+int ppinsn_open(csh *h, bool att, cs_insn **in)
 {
 	cs_err err = cs_open(CS_ARCH_X86, CS_MODE_64, h);
 
@@ -78,7 +78,18 @@ int ppinsn_open(csh *h, bool att)
 		cs_close(h);
 		return -ENOTSUP;
 	}
+	*in = cs_malloc(*h);
+	if (!*in) {
+		cs_close(h);
+		return -ENOMEM;
+	}
 	return 0;
+}
+
+void ppinsn_close(csh *h, cs_insn *in)
+{
+	cs_free(in, 1);
+	cs_close(h);
 }
 
 /*
@@ -147,14 +158,11 @@ bool ppinsn_emulated(const uint8_t *insn, size_t len)
 
 	if (!insn || !len)
 		return false;
-	if (ppinsn_open(&h, false))
+	if (ppinsn_open(&h, false, &ci))
 		return false;
-	ci = cs_malloc(h);
-	if (ci && cs_disasm_iter(h, &p, &left, &addr, ci))
+	if (cs_disasm_iter(h, &p, &left, &addr, ci))
 		ret = ppinsn_emulated_bytes(insn, ci->size);
-	if (ci)
-		cs_free(ci, 1);
-	cs_close(&h);
+	ppinsn_close(&h, ci);
 	return ret;
 }
 

@@ -55,14 +55,9 @@ int probeplan_place(const uint8_t *code, size_t len, uint64_t vaddr, unsigned ne
 	if (needs & PROBEPLAN_RETPROBE)
 		guard |= PP_BIT(PP_RSP);
 
-	ret = ppinsn_open(&h, true);
+	ret = ppinsn_open(&h, true, &in);
 	if (ret)
 		return ret;
-	in = cs_malloc(h);
-	if (!in) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
 	ret = -ENOENT;
 	for (int n = 0; n < PP_PREFIX_MAX && cs_disasm_iter(h, &p, &left, &addr, in); n++) {
 		uint64_t off = in->address - vaddr;
@@ -87,9 +82,7 @@ int probeplan_place(const uint8_t *code, size_t len, uint64_t vaddr, unsigned ne
 			break;
 	}
 cleanup:
-	if (in)
-		cs_free(in, 1);
-	cs_close(&h);
+	ppinsn_close(&h, in);
 	return ret;
 }
 
@@ -105,14 +98,9 @@ int probeplan_branch_targets(const uint8_t *code, size_t len, uint64_t vaddr, ui
 
 	if (!code || !n || (max && !out))
 		return -EINVAL;
-	ret = ppinsn_open(&h, false);
+	ret = ppinsn_open(&h, false, &in);
 	if (ret)
 		return ret;
-	in = cs_malloc(h);
-	if (!in) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
 	while (left > 0) {
 		size_t lo_i = 0, hi_i;
 
@@ -148,9 +136,7 @@ int probeplan_branch_targets(const uint8_t *code, size_t len, uint64_t vaddr, ui
 	*n = cnt;
 	ret = 0;
 cleanup:
-	if (in)
-		cs_free(in, 1);
-	cs_close(&h);
+	ppinsn_close(&h, in);
 	return ret;
 }
 
@@ -323,14 +309,9 @@ static int pp_walk(const uint8_t *code, size_t len, uint64_t vaddr, pp_visit_fn 
 	int ret;
 	csh h;
 
-	ret = ppinsn_open(&h, false);
+	ret = ppinsn_open(&h, false, &in);
 	if (ret)
 		return ret;
-	in = cs_malloc(h);
-	if (!in) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
 	pp_state_entry(&cur);
 	ret = -ENOENT;
 	for (int n = 0; n < PP_WALK_MAX && cs_disasm_iter(h, &p, &left, &addr, in); n++) {
@@ -388,9 +369,7 @@ static int pp_walk(const uint8_t *code, size_t len, uint64_t vaddr, pp_visit_fn 
 		}
 	}
 cleanup:
-	if (in)
-		cs_free(in, 1);
-	cs_close(&h);
+	ppinsn_close(&h, in);
 	return ret;
 }
 

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,42 +79,39 @@ void series__free(struct series *s)
 	free(s);
 }
 
-/* NaN-aware minimum: an unknown value must not erase a known floor. */
-static double series_min(double x, double y)
-{
-	return fmin(x, y);
-}
-
-static void series_halve_points(struct series_point *p, size_t *n)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i + 1 < *n; i += 2, k++) {
-		p[k].t = p[i].t;
-		p[k].objects = series_min(p[i].objects, p[i + 1].objects);
-		p[k].bytes = series_min(p[i].bytes, p[i + 1].bytes);
-		p[k].fds = series_min(p[i].fds, p[i + 1].fds);
-		p[k].rss = series_min(p[i].rss, p[i + 1].rss);
-		p[k].native = series_min(p[i].native, p[i + 1].native);
-	}
-	if (*n % 2)
-		p[k++] = p[*n - 1];
-	*n = k;
-}
-
-static void series_halve_type_points(struct series_type_point *p, size_t *n)
+/*
+ * Halves a series of *n points of `width` doubles each, the first one t:
+ * neighbour pairs merge into the earlier t and the minimum of every other
+ * field. fmin() is NaN-aware: an unknown value must not erase a known floor.
+ * Both point types are plain runs of doubles (checked below), so one
+ * function serves the process series and the per-type ones.
+ */
+static void series_halve(double *p, size_t width, size_t *n)
 {
 	size_t k = 0;
 
 	for (size_t i = 0; i + 1 < *n; i += 2, k++) {
-		p[k].t = p[i].t;
-		p[k].objects = series_min(p[i].objects, p[i + 1].objects);
-		p[k].bytes = series_min(p[i].bytes, p[i + 1].bytes);
+		const double *a = p + i * width, *b = a + width;
+		double *out = p + k * width;
+
+		out[0] = a[0];
+		for (size_t f = 1; f < width; f++)
+			out[f] = fmin(a[f], b[f]);
 	}
-	if (*n % 2)
-		p[k++] = p[*n - 1];
+	if (*n % 2) {
+		memmove(p + k * width, p + (*n - 1) * width, width * sizeof(*p));
+		k++;
+	}
 	*n = k;
 }
+
+_Static_assert(sizeof(struct series_point) == 6 * sizeof(double) &&
+		       offsetof(struct series_point, t) == 0,
+	       "series_point must stay a run of doubles starting with t");
+_Static_assert(sizeof(struct series_type_point) == 3 * sizeof(double) &&
+		       offsetof(struct series_type_point, t) == 0,
+	       "series_type_point must stay a run of doubles starting with t");
+#define SERIES_WIDTH(pt) (sizeof(pt) / sizeof(double))
 
 /* Ensures room for one more element in a series of elements of size esz:
  * grows geometrically up to max. Returns 1 if the caller must halve (full
@@ -148,7 +146,7 @@ void series__add_point(struct series *s, const struct series_point *p)
 	if (r < 0)
 		return;
 	if (r > 0)
-		series_halve_points(s->pts, &s->n_pts);
+		series_halve((double *)s->pts, SERIES_WIDTH(*s->pts), &s->n_pts);
 	s->pts[s->n_pts++] = *p;
 }
 
@@ -168,7 +166,7 @@ static int series_type_append(struct series *s, struct series_type *ty, double t
 	if (r < 0)
 		return r;
 	if (r > 0)
-		series_halve_type_points(ty->pts, &ty->n);
+		series_halve((double *)ty->pts, SERIES_WIDTH(*ty->pts), &ty->n);
 	ty->pts[ty->n++] = (struct series_type_point){ .t = t, .objects = ty->cur_objects,
 						   .bytes = ty->cur_bytes };
 	return 0;

@@ -41,9 +41,11 @@ enum ppinsn_flow {
  * *full (may be NULL) says it is the 64-bit name. */
 int ppinsn_gpr(unsigned reg, bool *full);
 
-/* A 64-bit capstone handle with details on (AT&T syntax if att). Returns 0,
- * -ENOMEM or -ENOTSUP. The caller closes it with cs_close(). */
-int ppinsn_open(csh *h, bool att);
+/* A 64-bit capstone handle with details on (AT&T syntax if att) and one
+ * instruction to decode into. Returns 0, -ENOMEM or -ENOTSUP (nothing to
+ * close then); release both with ppinsn_close(). */
+int ppinsn_open(csh *h, bool att, cs_insn **in);
+void ppinsn_close(csh *h, cs_insn *in);
 
 /* The kernel's decision on the exact bytes of one instruction of ilen
  * bytes (ilen from the decoder). */

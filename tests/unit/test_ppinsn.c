@@ -123,17 +123,14 @@ static void decode(struct dec *d, const uint8_t *b, size_t n, uint64_t addr)
 	const uint8_t *p = b;
 	size_t left = n;
 
-	cr_assert_eq(ppinsn_open(&d->h, false), 0);
-	d->in = cs_malloc(d->h);
-	cr_assert_not_null(d->in);
+	cr_assert_eq(ppinsn_open(&d->h, false, &d->in), 0);
 	cr_assert(cs_disasm_iter(d->h, &p, &left, &addr, d->in), "undecodable test encoding");
 	cr_assert_eq(d->in->size, n, "the encoding is one instruction");
 }
 
 static void undecode(struct dec *d)
 {
-	cs_free(d->in, 1);
-	cs_close(&d->h);
+	ppinsn_close(&d->h, d->in);
 }
 #define DEC(d, addr, ...) decode(d, (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ }), addr)
 
