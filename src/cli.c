@@ -83,6 +83,19 @@ static int time_option(const char *name, const char *s, double min, double *out,
 	return 0;
 }
 
+/* An option that takes one of two words (--mode gc|trace, --format
+ * table|json): 0 or 1 into *which, or -EINVAL with the message. */
+static int one_of(const char *name, const char *s, const char *w0, const char *w1, int *which, char *err,
+		  size_t errlen)
+{
+	if (!strcmp(s, w0) || !strcmp(s, w1)) {
+		*which = !strcmp(s, w1);
+		return 0;
+	}
+	snprintf(err, errlen, "invalid %s '%s' (%s or %s)", name, s, w0, w1);
+	return -EINVAL;
+}
+
 enum {
 	OPT_FAIL_ON_LEAK = 0x100,
 	OPT_CENSUS_PERIOD,
@@ -139,7 +152,7 @@ int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t err
 	};
 	char *end;
 	long v;
-	int c;
+	int c, which;
 
 	err[0] = '\0';
 	optind = 0;	/* full reset: tests call us repeatedly */
@@ -180,24 +193,14 @@ int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t err
 			}
 			break;
 		case 'm':
-			if (!strcmp(optarg, "gc"))
-				o->mode = LEAKD_MODE_GC;
-			else if (!strcmp(optarg, "trace"))
-				o->mode = LEAKD_MODE_TRACE;
-			else {
-				snprintf(err, errlen, "invalid --mode '%s' (gc or trace)", optarg);
+			if (one_of("--mode", optarg, "gc", "trace", &which, err, errlen))
 				return -EINVAL;
-			}
+			o->mode = which ? LEAKD_MODE_TRACE : LEAKD_MODE_GC;
 			break;
 		case 'f':
-			if (!strcmp(optarg, "table"))
-				o->format = LEAKD_FORMAT_TABLE;
-			else if (!strcmp(optarg, "json"))
-				o->format = LEAKD_FORMAT_JSON;
-			else {
-				snprintf(err, errlen, "invalid --format '%s' (table or json)", optarg);
+			if (one_of("--format", optarg, "table", "json", &which, err, errlen))
 				return -EINVAL;
-			}
+			o->format = which ? LEAKD_FORMAT_JSON : LEAKD_FORMAT_TABLE;
 			break;
 		case 'o':
 			o->output = optarg;
