@@ -81,6 +81,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(LIB_OBJS) -o $@ $(LDLIBS) -lcriterion
 
+# The layout table against the interpreters' DWARF (libdw, libdw-dev).
+$(BUILD)/tests/test_pylayout_dwarf: LDLIBS += -ldw
+
 $(BUILD)/probe_cost: tests/bench/probe_cost.c $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
@@ -101,9 +104,13 @@ unit: $(UNIT_BINS)
 # (the fetcher says so and exits 0 when the archive is out of reach).
 # Without pyenv's 3.11.7, the self-built kind is CPython built once from Debian's source
 # (scripts/build-python.sh: a few minutes cold, cached in /var/cache/leakd-test/cpython).
+# The self-built 3.11 the integration matrix and test_pylayout_dwarf need:
+# pyenv's 3.11.7, else scripts/build-python.sh's (cached after the first).
+SELF_BUILT_PYTHON = test -x "$${PYENV_ROOT:-/root/.pyenv}/versions/3.11.7/bin/python3.11" || scripts/build-python.sh >/dev/null
+
 integration: $(BUILD)/leakd $(BUILD)/pystack_check
 	$(Q)scripts/fetch-pythons.sh $(BUILD)/pythons
-	$(Q)test -x "$${PYENV_ROOT:-/root/.pyenv}/versions/3.11.7/bin/python3.11" || scripts/build-python.sh >/dev/null
+	$(Q)$(SELF_BUILT_PYTHON)
 	$(Q)tests/integration/run.sh $(BUILD)/leakd
 
 demo: deps
@@ -112,6 +119,7 @@ demo: deps
 
 check: test-deps
 	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(SELF_BUILT_PYTHON)
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory asan
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_S=10

@@ -7,7 +7,9 @@ want=(clang llvm make gcc pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev li
 if [ "${1:-build}" = test ]; then
 	# python3: the integration checker; curl: the daemon case's scrapes and queries.
 	# libssl-dev, libffi-dev: scripts/build-python.sh's CPython (ssl, ctypes) when pyenv is absent.
-	want+=(libcriterion-dev util-linux prometheus python3 curl libssl-dev libffi-dev)
+	# libdw-dev, python3.11-dbg: test_pylayout_dwarf reads the layout table's offsets from
+	# Debian's python3.11 debug information with libdw.
+	want+=(libcriterion-dev util-linux prometheus python3 curl libssl-dev libffi-dev libdw-dev python3.11-dbg)
 fi
 missing=()
 for p in "${want[@]}"; do

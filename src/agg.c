@@ -5,9 +5,8 @@
  * Responsible for the live table (open addressing, linear probing, backward
  * shift deletion so no tombstones pile up under the alloc/free churn of a
  * Python process), the live totals and size-class histogram kept in step
- * with it, and the bounded sample series (process-wide and per type) that
- * the verdict runs the detector on. Everything is O(1) per event; memory
- * grows on demand up to the caps and never beyond them.
+ * with it. Everything is O(1) per event; memory grows on demand up to the
+ * cap and never beyond it. The sample series are series.c's.
  */
 #include <errno.h>
 #include <math.h>
@@ -19,7 +18,6 @@
 #include "leakd/agg.h"
 
 #define AGG_LIVE_INIT_SLOTS	1024u
-#define AGG_SERIES_INIT		64u
 
 struct agg_live {
 	uint64_t addr;		/* 0 = empty slot */
@@ -29,32 +27,14 @@ struct agg_live {
 	uint64_t type;		/* type object, AGG_TYPE_BUFFER, or 0 while unknown */
 };
 
-struct agg_type {
-	char name[REPORT_TYPE_NAME_MAX];
-	uint64_t last_objects, last_bytes;
-	double cur_objects, cur_bytes;	/* accumulated during one census */
-	struct agg_type_point *pts;
-	size_t n, cap;
-};
-
 struct agg {
-	size_t live_cap, series_cap, type_cap;
+	size_t live_cap;
 
 	struct agg_live *slots;
 	size_t n_slots;		/* power of two, or 0 before the first alloc */
 	struct agg_stats st;
 	uint64_t class_objects[AGG_N_SIZE_CLASSES];
 	uint64_t class_bytes[AGG_N_SIZE_CLASSES];
-
-	struct agg_point *pts;
-	size_t n_pts, cap_pts;
-
-	struct agg_type *types;	/* type_cap named + 1 for "(other)" */
-	size_t n_types;
-	size_t n_named;
-	ssize_t other;		/* index of "(other)", -1 until needed */
-	uint32_t *type_index;	/* name hash -> index + 1; 0 = empty */
-	size_t n_type_index;	/* power of two */
 };
 
 unsigned agg_size_class(uint64_t size)
@@ -87,36 +67,24 @@ static size_t agg_pow2_at_least(size_t v)
 	return p;
 }
 
-struct agg *agg__new(const struct agg_limits *lim)
+int agg__new(size_t live_cap, struct agg **out)
 {
 	struct agg *a;
 
+	if (!out)
+		return -EINVAL;
 	a = calloc(1, sizeof(*a));
-	if (!a) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	a->live_cap = lim && lim->live_cap ? lim->live_cap : AGG_DEFAULT_LIVE_CAP;
-	a->series_cap = lim && lim->series_cap ? lim->series_cap : AGG_DEFAULT_SERIES_CAP;
-	a->type_cap = lim && lim->type_cap ? lim->type_cap : AGG_DEFAULT_TYPE_CAP;
-	a->other = -1;
-	if (a->series_cap < 4 || a->type_cap > UINT32_MAX / 4) {
-		free(a);
-		errno = EINVAL;
-		return NULL;
-	}
-	return a;
+	if (!a)
+		return -ENOMEM;
+	a->live_cap = live_cap ? live_cap : AGG_DEFAULT_LIVE_CAP;
+	*out = a;
+	return 0;
 }
 
 void agg__free(struct agg *a)
 {
 	if (!a)
 		return;
-	for (size_t i = 0; i < a->n_types; i++)
-		free(a->types[i].pts);
-	free(a->types);
-	free(a->type_index);
-	free(a->pts);
 	free(a->slots);
 	free(a);
 }
@@ -394,264 +362,4 @@ uint64_t agg__live_older_than(const struct agg *a, uint64_t epoch)
 		if (a->slots[i].addr && a->slots[i].birth_epoch < epoch)
 			n++;
 	return n;
-}
-
-/* ---- series ---- */
-
-/* NaN-aware minimum: an unknown value must not erase a known floor. */
-static double agg_min(double x, double y)
-{
-	return fmin(x, y);
-}
-
-static void agg_halve_points(struct agg_point *p, size_t *n)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i + 1 < *n; i += 2, k++) {
-		p[k].t = p[i].t;
-		p[k].objects = agg_min(p[i].objects, p[i + 1].objects);
-		p[k].bytes = agg_min(p[i].bytes, p[i + 1].bytes);
-		p[k].fds = agg_min(p[i].fds, p[i + 1].fds);
-		p[k].rss = agg_min(p[i].rss, p[i + 1].rss);
-		p[k].native = agg_min(p[i].native, p[i + 1].native);
-	}
-	if (*n % 2)
-		p[k++] = p[*n - 1];
-	*n = k;
-}
-
-static void agg_halve_type_points(struct agg_type_point *p, size_t *n)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i + 1 < *n; i += 2, k++) {
-		p[k].t = p[i].t;
-		p[k].objects = agg_min(p[i].objects, p[i + 1].objects);
-		p[k].bytes = agg_min(p[i].bytes, p[i + 1].bytes);
-	}
-	if (*n % 2)
-		p[k++] = p[*n - 1];
-	*n = k;
-}
-
-/* Ensures room for one more element in a series of elements of size esz:
- * grows geometrically up to series_cap. Returns 1 if the caller must halve
- * (full at cap), 0 if there is room, -ENOMEM. */
-static int agg_series_room(void **buf, size_t n, size_t *cap, size_t esz, size_t series_cap)
-{
-	size_t ncap;
-	void *nb;
-
-	if (n < *cap)
-		return 0;
-	if (*cap >= series_cap)
-		return 1;
-	ncap = *cap ? *cap * 2 : AGG_SERIES_INIT;
-	if (ncap > series_cap)
-		ncap = series_cap;
-	nb = realloc(*buf, ncap * esz);
-	if (!nb)
-		return -ENOMEM;
-	*buf = nb;
-	*cap = ncap;
-	return 0;
-}
-
-void agg__add_point(struct agg *a, const struct agg_point *p)
-{
-	int r;
-
-	if (!a || !p)
-		return;
-	r = agg_series_room((void **)&a->pts, a->n_pts, &a->cap_pts, sizeof(*a->pts), a->series_cap);
-	if (r < 0)
-		return;
-	if (r > 0)
-		agg_halve_points(a->pts, &a->n_pts);
-	a->pts[a->n_pts++] = *p;
-}
-
-size_t agg__points(const struct agg *a, const struct agg_point **pts)
-{
-	if (!a || !pts)
-		return 0;
-	*pts = a->n_pts ? a->pts : NULL;
-	return a->n_pts;
-}
-
-static int agg_type_append(struct agg *a, struct agg_type *ty, double t)
-{
-	int r;
-
-	r = agg_series_room((void **)&ty->pts, ty->n, &ty->cap, sizeof(*ty->pts), a->series_cap);
-	if (r < 0)
-		return r;
-	if (r > 0)
-		agg_halve_type_points(ty->pts, &ty->n);
-	ty->pts[ty->n++] = (struct agg_type_point){ .t = t, .objects = ty->cur_objects,
-						   .bytes = ty->cur_bytes };
-	return 0;
-}
-
-static uint32_t agg_hash_name(const char *s)
-{
-	uint32_t h = 2166136261u;	/* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
-static ssize_t agg_type_lookup(const struct agg *a, const char *name)
-{
-	size_t mask, i;
-
-	if (!a->n_type_index)
-		return -1;
-	mask = a->n_type_index - 1;
-	for (i = agg_hash_name(name) & mask; a->type_index[i]; i = (i + 1) & mask)
-		if (!strcmp(a->types[a->type_index[i] - 1].name, name))
-			return (ssize_t)a->type_index[i] - 1;
-	return -1;
-}
-
-static ssize_t agg_type_create(struct agg *a, const char *name)
-{
-	struct agg_type *ty;
-	size_t mask, i;
-
-	if (!a->types) {
-		/* all slots at once: type_cap is small and pointers stay stable */
-		a->types = calloc(a->type_cap + 1, sizeof(*a->types));
-		a->n_type_index = agg_pow2_at_least(2 * (a->type_cap + 1));
-		a->type_index = calloc(a->n_type_index, sizeof(*a->type_index));
-		if (!a->types || !a->type_index) {
-			free(a->types);
-			free(a->type_index);
-			a->types = NULL;
-			a->type_index = NULL;
-			a->n_type_index = 0;
-			return -ENOMEM;
-		}
-	}
-	if (a->n_types >= a->type_cap + 1)
-		return -ENOSPC;
-	ty = &a->types[a->n_types];
-	snprintf(ty->name, sizeof(ty->name), "%s", name);
-	mask = a->n_type_index - 1;
-	for (i = agg_hash_name(ty->name) & mask; a->type_index[i]; i = (i + 1) & mask)
-		;
-	a->type_index[i] = (uint32_t)(a->n_types + 1);
-	return (ssize_t)a->n_types++;
-}
-
-struct agg_rank {
-	uint64_t objects;
-	size_t i;
-};
-
-static int agg_rank_cmp(const void *x, const void *y)
-{
-	const struct agg_rank *p = x, *q = y;
-
-	if (p->objects != q->objects)
-		return p->objects > q->objects ? -1 : 1;
-	return p->i < q->i ? -1 : p->i > q->i;
-}
-
-int agg__add_type_counts(struct agg *a, double t, const char *const *names,
-			 const uint64_t *objects, const uint64_t *bytes, size_t n)
-{
-	struct agg_rank *rank = NULL;
-	double other_obj = 0, other_bytes = 0;
-	bool other_seen = false;
-	char name[REPORT_TYPE_NAME_MAX];
-	int ret = 0;
-
-	if (!a || (n && (!names || !objects)))
-		return -EINVAL;
-	if (n) {
-		rank = malloc(n * sizeof(*rank));
-		if (!rank)
-			return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++)
-		rank[i] = (struct agg_rank){ .objects = objects[i], .i = i };
-	qsort(rank, n, sizeof(*rank), agg_rank_cmp);
-
-	for (size_t k = 0; k < a->n_types; k++) {
-		a->types[k].cur_objects = 0;
-		a->types[k].cur_bytes = bytes ? 0 : NAN;
-	}
-	for (size_t r = 0; r < n; r++) {
-		size_t i = rank[r].i;
-		double ob = (double)objects[i], by = bytes ? (double)bytes[i] : NAN;
-		ssize_t k;
-
-		snprintf(name, sizeof(name), "%s", names[i] ? names[i] : "?");
-		k = strcmp(name, AGG_OTHER_TYPE) ? agg_type_lookup(a, name) : -1;
-		if (k < 0 && r < a->type_cap && a->n_named < a->type_cap &&
-		    strcmp(name, AGG_OTHER_TYPE)) {
-			k = agg_type_create(a, name);
-			if (k == -ENOMEM) {
-				ret = -ENOMEM;
-				goto cleanup;
-			}
-			if (k >= 0)
-				a->n_named++;
-		}
-		if (k < 0) {
-			other_obj += ob;
-			other_bytes += by;
-			other_seen = true;
-			continue;
-		}
-		/* same name twice (e.g. two modules' "Item"): one series */
-		a->types[k].cur_objects += ob;
-		a->types[k].cur_bytes = bytes ? a->types[k].cur_bytes + by : NAN;
-	}
-	if (other_seen && a->other < 0) {
-		a->other = agg_type_create(a, AGG_OTHER_TYPE);
-		if (a->other < 0) {
-			ret = (int)a->other;
-			a->other = -1;
-			goto cleanup;
-		}
-	}
-	if (a->other >= 0) {
-		a->types[a->other].cur_objects = other_obj;
-		a->types[a->other].cur_bytes = bytes ? other_bytes : NAN;
-	}
-	for (size_t k = 0; k < a->n_types; k++) {
-		struct agg_type *ty = &a->types[k];
-
-		ty->last_objects = (uint64_t)ty->cur_objects;
-		ty->last_bytes = bytes ? (uint64_t)ty->cur_bytes : 0;
-		if (agg_type_append(a, ty, t) < 0)
-			ret = -ENOMEM;
-	}
-cleanup:
-	free(rank);
-	return ret;
-}
-
-size_t agg__n_types(const struct agg *a)
-{
-	return a ? a->n_types : 0;
-}
-
-int agg__type(const struct agg *a, size_t i, struct agg_type_info *out)
-{
-	const struct agg_type *ty;
-
-	if (!a || !out || i >= a->n_types)
-		return -ENOENT;
-	ty = &a->types[i];
-	out->name = ty->name;
-	out->last_objects = ty->last_objects;
-	out->last_bytes = ty->last_bytes;
-	out->pts = ty->n ? ty->pts : NULL;
-	out->n = ty->n;
-	return 0;
 }

@@ -70,22 +70,30 @@ void cli_defaults(struct leakd_opts *o)
  * double arithmetic and a timespec hold. */
 #define CLI_SECONDS_MAX 1e7
 
-/* A time option's value; the error names the option and the range taken. */
-static int parse_seconds(const char *name, const char *s, double min, double *out, char *err,
-			 size_t errlen)
+/* A time option's value (parse_seconds(), as in the config file); the
+ * error names the option and the range taken. */
+static int time_option(const char *name, const char *s, double min, double *out, char *err,
+		       size_t errlen)
 {
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v < min || v > CLI_SECONDS_MAX) {
+	if (parse_seconds(s, min, CLI_SECONDS_MAX, out)) {
 		snprintf(err, errlen, "invalid %s '%s' (seconds, from %g to %.0f)", name, s, min,
 			 CLI_SECONDS_MAX);
 		return -EINVAL;
 	}
-	*out = v;
 	return 0;
+}
+
+/* An option that takes one of two words (--mode gc|trace, --format
+ * table|json): 0 or 1 into *which, or -EINVAL with the message. */
+static int one_of(const char *name, const char *s, const char *w0, const char *w1, int *which, char *err,
+		  size_t errlen)
+{
+	if (!strcmp(s, w0) || !strcmp(s, w1)) {
+		*which = !strcmp(s, w1);
+		return 0;
+	}
+	snprintf(err, errlen, "invalid %s '%s' (%s or %s)", name, s, w0, w1);
+	return -EINVAL;
 }
 
 enum {
@@ -144,7 +152,7 @@ int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t err
 	};
 	char *end;
 	long v;
-	int c;
+	int c, which;
 
 	err[0] = '\0';
 	optind = 0;	/* full reset: tests call us repeatedly */
@@ -166,15 +174,15 @@ int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t err
 			o->pids[o->npids++] = (pid_t)v;
 			break;
 		case 'd':
-			if (parse_seconds("--duration", optarg, 0.001, &o->duration_s, err, errlen))
+			if (time_option("--duration", optarg, 0.001, &o->duration_s, err, errlen))
 				return -EINVAL;
 			break;
 		case 'i':
-			if (parse_seconds("--interval", optarg, 0.05, &o->interval_s, err, errlen))
+			if (time_option("--interval", optarg, 0.05, &o->interval_s, err, errlen))
 				return -EINVAL;
 			break;
 		case OPT_CENSUS_PERIOD:
-			if (parse_seconds("--census-period", optarg, 0.05, &o->census_period_s, err, errlen))
+			if (time_option("--census-period", optarg, 0.05, &o->census_period_s, err, errlen))
 				return -EINVAL;
 			break;
 		case OPT_MAX_PAUSE_SHARE:
@@ -185,24 +193,14 @@ int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t err
 			}
 			break;
 		case 'm':
-			if (!strcmp(optarg, "gc"))
-				o->mode = LEAKD_MODE_GC;
-			else if (!strcmp(optarg, "trace"))
-				o->mode = LEAKD_MODE_TRACE;
-			else {
-				snprintf(err, errlen, "invalid --mode '%s' (gc or trace)", optarg);
+			if (one_of("--mode", optarg, "gc", "trace", &which, err, errlen))
 				return -EINVAL;
-			}
+			o->mode = which ? LEAKD_MODE_TRACE : LEAKD_MODE_GC;
 			break;
 		case 'f':
-			if (!strcmp(optarg, "table"))
-				o->format = LEAKD_FORMAT_TABLE;
-			else if (!strcmp(optarg, "json"))
-				o->format = LEAKD_FORMAT_JSON;
-			else {
-				snprintf(err, errlen, "invalid --format '%s' (table or json)", optarg);
+			if (one_of("--format", optarg, "table", "json", &which, err, errlen))
 				return -EINVAL;
-			}
+			o->format = which ? LEAKD_FORMAT_JSON : LEAKD_FORMAT_TABLE;
 			break;
 		case 'o':
 			o->output = optarg;

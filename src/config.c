@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * config: parses the daemon's "key = value" file and command-line overrides
- * into struct leakd_config, and applies its include/exclude filters to a
- * process's comm, exe, unit and cgroup. One table lists every key with its
- * type and limits, so the file, --set and the docs cannot drift apart.
+ * into struct leakd_config (procfilter.c applies its filters). One table
+ * lists every key with its type and limits, so the file, the overrides and
+ * the docs cannot drift apart.
  * No I/O besides config_load() reading the file; no logging: errors come back
  * as -errno plus one line of text naming file and line.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -67,22 +66,10 @@ static const struct config_key config_keys[] = {
 	LIST("exclude_cgroup", KIND_CGROUP, exclude_cgroup),
 };
 
-/* node_exporter's flag names, so "--set web.listen-address=:9477" reads as
- * an operator used to exporters would write it. */
-static const struct {
-	const char *alias, *name;
-} config_aliases[] = {
-	{ "web.listen-address", "listen_address" },
-	{ "web.telemetry-path", "telemetry_path" },
-};
-
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct config_key *config_find(const char *key)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(config_aliases); i++)
-		if (!strcmp(key, config_aliases[i].alias))
-			key = config_aliases[i].name;
 	for (size_t i = 0; i < ARRAY_SIZE(config_keys); i++)
 		if (!strcmp(key, config_keys[i].name))
 			return &config_keys[i];
@@ -157,31 +144,6 @@ static int config_copy(struct leakd_config *dst, const struct leakd_config *src)
 fail:
 	config_free(dst);
 	return -ENOMEM;
-}
-
-/* Seconds, optionally with a unit as Prometheus writes durations: "1.5",
- * "500ms", "2s", "1m". */
-static int parse_seconds(const char *s, double min, double max, double *out)
-{
-	char *end;
-	double v;
-
-	if (!*s || isspace((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v))
-		return -EINVAL;
-	if (!strcmp(end, "ms"))
-		v /= 1000.0;
-	else if (!strcmp(end, "m"))
-		v *= 60.0;
-	else if (*end && strcmp(end, "s"))
-		return -EINVAL;
-	if (v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
 }
 
 static int parse_uint(const char *s, double min, double max, unsigned *out)
@@ -363,28 +325,6 @@ static char *trim(char *s)
 	return s;
 }
 
-int config_set_pair(struct leakd_config *c, const char *pair, char *err, size_t errlen)
-{
-	char *copy = strdup(pair), *eq;
-	int ret;
-
-	if (!copy) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	eq = strchr(copy, '=');
-	if (!eq || eq == copy) {
-		snprintf(err, errlen, "expected key=value, got '%s'", pair);
-		ret = -EINVAL;
-		goto cleanup;
-	}
-	*eq = '\0';
-	ret = config_set(c, trim(copy), trim(eq + 1), err, errlen);
-cleanup:
-	free(copy);
-	return ret;
-}
-
 int config_parse(const char *text, size_t len, const char *filename, struct leakd_config *c, char *err,
 		 size_t errlen)
 {
@@ -518,62 +458,6 @@ cleanup:
 	free(buf);
 	close(fd);
 	return ret;
-}
-
-static bool match_glob(char *const *pats, size_t n, const char *s)
-{
-	if (!s || !*s)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!fnmatch(pats[i], s, 0))
-			return true;
-	return false;
-}
-
-/* Whole components: "/system.slice" covers "/system.slice/a.service" but not
- * "/system.slice2". Stored prefixes have no trailing '/' except "/" itself. */
-static bool match_prefix(char *const *pats, size_t n, const char *s)
-{
-	if (!s || *s != '/')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(pats[i]);
-
-		if (len == 1 || (!strncmp(s, pats[i], len) && (s[len] == '\0' || s[len] == '/')))
-			return true;
-	}
-	return false;
-}
-
-bool config_match(const struct leakd_config *c, const char *comm, const char *exe, const char *unit,
-		  const char *cgroup)
-{
-	static const char deleted[] = " (deleted)";
-	char exe_buf[4096];
-
-	/* After a package upgrade a running interpreter's exe link reads
-	 * "/usr/bin/python3.11 (deleted)"; it is still that program. */
-	if (exe) {
-		size_t len = strlen(exe), dl = sizeof(deleted) - 1;
-
-		if (len > dl && len - dl < sizeof(exe_buf) && !strcmp(exe + len - dl, deleted)) {
-			memcpy(exe_buf, exe, len - dl);
-			exe_buf[len - dl] = '\0';
-			exe = exe_buf;
-		}
-	}
-	if (c->n_include_comm && !match_glob(c->include_comm, c->n_include_comm, comm))
-		return false;
-	if (c->n_include_exe && !match_glob(c->include_exe, c->n_include_exe, exe))
-		return false;
-	if (c->n_include_unit && !match_glob(c->include_unit, c->n_include_unit, unit))
-		return false;
-	if (c->n_include_cgroup && !match_prefix(c->include_cgroup, c->n_include_cgroup, cgroup))
-		return false;
-	return !match_glob(c->exclude_comm, c->n_exclude_comm, comm) &&
-	       !match_glob(c->exclude_exe, c->n_exclude_exe, exe) &&
-	       !match_glob(c->exclude_unit, c->n_exclude_unit, unit) &&
-	       !match_prefix(c->exclude_cgroup, c->n_exclude_cgroup, cgroup);
 }
 
 const char *config_key_name(size_t i)

@@ -21,16 +21,18 @@
 #include "leakd/config.h"
 #include "leakd/daemon.h"
 #include "leakd/discover.h"
+#include "leakd/evloop.h"
 #include "leakd/httpd.h"
 #include "leakd/journal.h"
 #include "leakd/metrics.h"
+#include "leakd/procfilter.h"
 #include "leakd/probes.h"
+#include "leakd/procmaps.h"
 #include "leakd/textesc.h"
 #include "leakd/tracee.h"
 #include "leakd/verdict.h"
 
 #define DEFAULT_CONFIG "/etc/leakd/leakd.conf"
-#define LOOP_TICK_MS 100
 #define PUBLISH_PERIOD_S 1.0
 /* The verdict reruns the detector on every series of a process (objects,
  * bytes, fds, each type): once per census would cost more than the census
@@ -61,6 +63,7 @@ struct skip_entry {
 struct daemon {
 	struct leakd_opts o;		/* the tracees' options: gc mode, our bounds */
 	struct leakd_config cfg;
+	struct evloop *loop;
 	struct probes *probes;
 	struct httpd *http;
 	struct watched *w;
@@ -68,18 +71,13 @@ struct daemon {
 	struct skip_entry *skip;
 	size_t nskip;
 	uint64_t cap_hits;
+	bool ready;			/* READY=1 sent */
+	size_t status_n;		/* the process count in the last STATUS= */
 	/* censuses of processes no longer watched: the exported counters
 	 * include them, or Prometheus would read an exit as a reset */
 	uint64_t gone_census_runs;
 	double gone_census_pause_s;
 };
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
-{
-	stop_requested = sig;
-}
 
 static int on_event(void *ctx, const struct leakd_event *e)
 {
@@ -134,7 +132,7 @@ static void scan(struct daemon *d)
 
 	if (discover_pids(d->o.proc_root, &pids, &n))
 		return;
-	for (size_t i = 0; i < n && !stop_requested; i++) {
+	for (size_t i = 0; i < n && !evloop__stop_pending(d->loop); i++) {
 		struct discover_proc info;
 		struct tracee *tr;
 		int err;
@@ -145,7 +143,7 @@ static void scan(struct daemon *d)
 			continue;
 		if (skip_slot(d, info.pid, info.start_time)->pid)
 			continue;
-		if (!config_match(&d->cfg, info.comm, info.exe, info.unit, info.cgroup)) {
+		if (!procfilter_match(&d->cfg, info.comm, info.exe, info.unit, info.cgroup)) {
 			skip_add(d, info.pid, info.start_time);
 			continue;
 		}
@@ -169,14 +167,9 @@ static void scan(struct daemon *d)
 			skip_add(d, info.pid, info.start_time);
 			continue;
 		}
-		/* A package upgrade leaves " (deleted)" on the exe link: keep the
-		 * label stable across it (one series per process, not two). */
-		{
-			size_t el = strlen(info.exe);
-
-			if (el > 10 && !strcmp(info.exe + el - 10, " (deleted)"))
-				info.exe[el - 10] = '\0';
-		}
+		/* Keep the exe label stable across a package upgrade (one series
+		 * per process, not two). */
+		info.exe[procmaps_undeleted_len(info.exe)] = '\0';
 		d->w[d->n++] = (struct watched){ .tr = tr, .info = info };
 	}
 	free(pids);
@@ -201,7 +194,7 @@ static void evaluate(struct watched *w)
 {
 	struct verdict v;
 
-	if (verdict_compute(w->tr->agg, NULL, &v))
+	if (verdict_compute(w->tr->series, NULL, &v))
 		return;
 	verdict_clear(&w->v);
 	w->v = v;
@@ -288,6 +281,14 @@ static void publish(struct daemon *d)
 	self.attached_processes = d->n;
 	self.bpf_run_time_seconds_total = NAN;
 	self.bpf_runs_total = NAN;
+	{
+		uint64_t run_ns, run_cnt;
+
+		if (!probes__run_stats(d->probes, &run_ns, &run_cnt)) {
+			self.bpf_run_time_seconds_total = run_ns / 1e9;
+			self.bpf_runs_total = (double)run_cnt;
+		}
+	}
 	self.events_total = probes__counter(d->probes, LEAKD_CNT_EVENTS);
 	self.dropped_events_total = probes__counter(d->probes, LEAKD_CNT_DROPS);
 	self.processes_cap_hits_total = d->cap_hits;
@@ -322,13 +323,74 @@ static int load_config(struct daemon *d, const struct leakd_opts *o)
 	return r;
 }
 
+/* systemd's view of us: the count of processes watched, when it changes. */
+static void notify_status(struct daemon *d)
+{
+	if (d->status_n == d->n)
+		return;
+	d->status_n = d->n;
+	sd_notifyf(0, "STATUS=watching %zu Python processes", d->n);
+}
+
+static int on_scan(void *ctx, double now)
+{
+	struct daemon *d = ctx;
+
+	scan(d);
+	if (!d->ready) {
+		/* A scrape right after start-up gets data, not a 503. */
+		publish(d);
+		/* Probes for every process found at start are attached. */
+		sd_notifyf(0, "READY=1\nSTATUS=watching %zu Python processes", d->n);
+		d->status_n = d->n;
+		d->ready = true;
+	}
+	return 0;
+}
+
+/* The per-census hook: @w's census ran; its verdict follows every
+ * EVAL_PERIOD_S. */
+static void after_census(struct watched *w, double now)
+{
+	if (now - w->last_eval >= EVAL_PERIOD_S) {
+		evaluate(w);
+		w->last_eval = now;
+	}
+}
+
+/* The loop's tick: exits and due censuses of every watched process. */
+static int on_tick(void *ctx, double now)
+{
+	struct daemon *d = ctx;
+
+	for (size_t i = 0; i < d->n;) {
+		struct tracee *tr = d->w[i].tr;
+
+		if (tracee__check_alive(tr, now)) {
+			drop(d, i);
+			continue;
+		}
+		if (tracee__census_due(tr, now)) {
+			tracee__census(tr, now);
+			after_census(&d->w[i], now);
+		}
+		i++;
+	}
+	return 0;
+}
+
+static int on_publish(void *ctx, double now)
+{
+	struct daemon *d = ctx;
+
+	publish(d);
+	notify_status(d);
+	return 0;
+}
+
 int daemon_run(const struct leakd_opts *o)
 {
 	struct daemon d = { .o = *o };
-	struct sigaction sa = { .sa_handler = on_stop_signal };
-	double last_scan = -1e9, last_publish = -1e9, now;
-	uint64_t watchdog_usec = 0;
-	bool ready = false;
 	int err, status = LEAKD_EXIT_OK;
 
 	if (load_config(&d, o))
@@ -338,10 +400,6 @@ int daemon_run(const struct leakd_opts *o)
 	d.o.max_pause_share = d.cfg.max_pause_share;
 	d.o.series_cap = DAEMON_SERIES_CAP;
 	d.o.type_cap = DAEMON_TYPE_CAP;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	d.w = calloc(d.cfg.max_processes ? d.cfg.max_processes : 1, sizeof(*d.w));
 	d.skip = calloc(SKIP_SLOTS, sizeof(*d.skip));
@@ -350,10 +408,16 @@ int daemon_run(const struct leakd_opts *o)
 		status = LEAKD_EXIT_ERROR;
 		goto cleanup;
 	}
-	err = probes__new(o->ringbuf_bytes, on_event, &d, &d.probes);
+	/* Before the metrics server's thread starts: it inherits the blocked
+	 * stop signals, which only the loop reads. */
+	err = evloop__new(&d.loop);
 	if (err) {
-		fprintf(stderr, "leakd: cannot load the BPF programs: %s%s\n", strerror(-err),
-			err == -EPERM ? " (needs root, or CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN, CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH)" : "");
+		fprintf(stderr, "leakd: cannot set up the event loop: %s\n", strerror(-err));
+		status = LEAKD_EXIT_ERROR;
+		goto cleanup;
+	}
+	err = evloop__load_probes(d.loop, o->ringbuf_bytes, on_event, &d, &d.probes);
+	if (err) {
 		status = LEAKD_EXIT_ERROR;
 		goto cleanup;
 	}
@@ -363,52 +427,23 @@ int daemon_run(const struct leakd_opts *o)
 		status = LEAKD_EXIT_ERROR;
 		goto cleanup;
 	}
-	if (sd_watchdog_enabled(0, &watchdog_usec) <= 0)
-		watchdog_usec = 0;
-
-	while (!stop_requested) {
-		err = probes__poll(d.probes, LOOP_TICK_MS);
-		if (err < 0 && err != -EINTR) {
-			fprintf(stderr, "leakd: reading the ring buffer failed: %s\n", strerror(-err));
-			status = LEAKD_EXIT_ERROR;
-			break;
-		}
-		now = leakd_mono_now();
-		if (now - last_scan >= d.cfg.scan_interval_s) {
-			scan(&d);
-			last_scan = now;
-			if (!ready) {
-				/* A scrape right after start-up gets data, not a 503. */
-				publish(&d);
-				last_publish = now;
-				/* Probes for every process found at start are attached. */
-				sd_notifyf(0, "READY=1\nSTATUS=watching %zu Python processes", d.n);
-				ready = true;
-			}
-		}
-		for (size_t i = 0; i < d.n;) {
-			struct tracee *tr = d.w[i].tr;
-
-			if (tracee__check_alive(tr, now)) {
-				drop(&d, i);
-				continue;
-			}
-			if (tracee__census_due(tr, now)) {
-				tracee__census(tr, now);
-				if (now - d.w[i].last_eval >= EVAL_PERIOD_S) {
-					evaluate(&d.w[i]);
-					d.w[i].last_eval = now;
-				}
-			}
-			i++;
-		}
-		if (now - last_publish >= PUBLISH_PERIOD_S) {
-			publish(&d);
-			last_publish = now;
-			if (watchdog_usec)
-				sd_notifyf(0, "WATCHDOG=1\nSTATUS=watching %zu Python processes", d.n);
-		}
+	/* Due together, they run in this order: a scan's new processes get
+	 * their first look in the same turn, and a publish sees both. */
+	err = evloop__add_timer(d.loop, 0, d.cfg.scan_interval_s, on_scan, &d);
+	if (!err)
+		err = evloop__add_timer(d.loop, EVLOOP_TICK_S, EVLOOP_TICK_S, on_tick, &d);
+	evloop__on_ring(d.loop, on_tick, &d);
+	if (!err)
+		err = evloop__add_timer(d.loop, PUBLISH_PERIOD_S, PUBLISH_PERIOD_S, on_publish, &d);
+	if (!err)
+		err = evloop__watchdog(d.loop);
+	if (err) {
+		fprintf(stderr, "leakd: cannot set up the event loop: %s\n", strerror(-err));
+		status = LEAKD_EXIT_ERROR;
+		goto cleanup;
 	}
+	if (evloop__run(d.loop))
+		status = LEAKD_EXIT_ERROR;
 	sd_notify(0, "STOPPING=1");
 cleanup:
 	for (size_t i = 0; i < d.n; i++) {
@@ -417,6 +452,8 @@ cleanup:
 		tracee__free(d.w[i].tr);
 	}
 	httpd__free(d.http);
+	/* The loop first: its ring source watches the probes' fd. */
+	evloop__free(d.loop);
 	probes__free(d.probes);
 	free(d.w);
 	free(d.skip);

@@ -311,21 +311,17 @@ static int elfimg_load_headers(struct elfimg *img, size_t *shstrndx)
 	return 0;
 }
 
-struct elfimg *elfimg__open(const char *path)
+int elfimg__open(const char *path, struct elfimg **out)
 {
 	struct elfimg *img;
 	size_t shstrndx = 0;
 	int err;
 
-	if (elf_version(EV_CURRENT) == EV_NONE) {
-		errno = ENOSYS;
-		return NULL;
-	}
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -ENOSYS;
 	img = calloc(1, sizeof(*img));
-	if (!img) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (!img)
+		return -ENOMEM;
 	img->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (img->fd < 0) {
 		err = -errno;
@@ -344,10 +340,10 @@ struct elfimg *elfimg__open(const char *path)
 cleanup:
 	if (err) {
 		elfimg__free(img);
-		errno = -err;
-		return NULL;
+		return err;
 	}
-	return img;
+	*out = img;
+	return 0;
 }
 
 void elfimg__free(struct elfimg *img)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* parse: values shared by the command line and the config file (parse.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -23,6 +24,29 @@ int parse_share(const char *s, double *out)
 		end++;
 	}
 	if (*end || !isfinite(v) || v <= 0 || v > 1)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int parse_seconds(const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s || isspace((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v))
+		return -EINVAL;
+	if (!strcmp(end, "ms"))
+		v /= 1000.0;
+	else if (!strcmp(end, "m"))
+		v *= 60.0;
+	else if (*end && strcmp(end, "s"))
+		return -EINVAL;
+	if (v < min || v > max)
 		return -EINVAL;
 	*out = v;
 	return 0;

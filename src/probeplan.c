@@ -6,10 +6,9 @@
  * function-pointer table or guard a devirtualized call.
  *
  * Everything here is pure logic over instruction bytes decoded with capstone
- * 4.0.2; the caller supplies the bytes and the vaddr they were read from. The
- * emulation rules mirror arch/x86/kernel/uprobes.c as of 6.18
- * (uprobe_init_insn/is_prefix_bad, branch_setup_xol_ops, push_setup_xol_ops);
- * everything not emulated costs ~15x more per hit on these VMs.
+ * 4.0.2; the caller supplies the bytes and the vaddr they were read from.
+ * What one instruction does (registers written, control flow, emulated or
+ * not) is ppinsn's; this file walks entry prefixes and tracks data flow.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 
 #include <capstone/capstone.h>
 
+#include "leakd/ppinsn.h"
 #include "leakd/probeplan.h"
 
 /* A function's straight-line entry prefix is a handful of instructions; the
@@ -27,239 +27,6 @@
 #define PP_WALK_MAX 32
 #define PP_PENDING_MAX 8
 
-/* General-purpose register families, in hardware encoding order. */
-enum {
-	PP_RAX, PP_RCX, PP_RDX, PP_RBX, PP_RSP, PP_RBP, PP_RSI, PP_RDI,
-	PP_R8, PP_R9, PP_R10, PP_R11, PP_R12, PP_R13, PP_R14, PP_R15,
-	PP_NGPR,
-};
-
-#define PP_BIT(r) (1u << (r))
-/* SysV: what a call may clobber, plus %rsp which the call itself moves. */
-#define PP_CALL_CLOBBER                                                                        \
-	(PP_BIT(PP_RAX) | PP_BIT(PP_RCX) | PP_BIT(PP_RDX) | PP_BIT(PP_RSI) | PP_BIT(PP_RDI) |  \
-	 PP_BIT(PP_R8) | PP_BIT(PP_R9) | PP_BIT(PP_R10) | PP_BIT(PP_R11) | PP_BIT(PP_RSP))
-
-/* Kernel x86_nops[len] for 64-bit (arch/x86/include/asm/nops.h, BYTES_NOP1..8). */
-static const uint8_t pp_nops[9][8] = {
-	[1] = { 0x90 },
-	[2] = { 0x66, 0x90 },
-	[3] = { 0x0f, 0x1f, 0x00 },
-	[4] = { 0x0f, 0x1f, 0x40, 0x00 },
-	[5] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 },
-	[6] = { 0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00 },
-	[7] = { 0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00 },
-	[8] = { 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00 },
-};
-
-/* Family of a GPR name (any width), or -1; *full says it is the 64-bit name. */
-static int pp_gpr(unsigned reg, bool *full)
-{
-	static const struct {
-		unsigned short r64, r32, r16, r8, r8h;
-	} names[8] = {
-		[PP_RAX] = { X86_REG_RAX, X86_REG_EAX, X86_REG_AX, X86_REG_AL, X86_REG_AH },
-		[PP_RCX] = { X86_REG_RCX, X86_REG_ECX, X86_REG_CX, X86_REG_CL, X86_REG_CH },
-		[PP_RDX] = { X86_REG_RDX, X86_REG_EDX, X86_REG_DX, X86_REG_DL, X86_REG_DH },
-		[PP_RBX] = { X86_REG_RBX, X86_REG_EBX, X86_REG_BX, X86_REG_BL, X86_REG_BH },
-		[PP_RSP] = { X86_REG_RSP, X86_REG_ESP, X86_REG_SP, X86_REG_SPL, X86_REG_SPL },
-		[PP_RBP] = { X86_REG_RBP, X86_REG_EBP, X86_REG_BP, X86_REG_BPL, X86_REG_BPL },
-		[PP_RSI] = { X86_REG_RSI, X86_REG_ESI, X86_REG_SI, X86_REG_SIL, X86_REG_SIL },
-		[PP_RDI] = { X86_REG_RDI, X86_REG_EDI, X86_REG_DI, X86_REG_DIL, X86_REG_DIL },
-	};
-	bool dummy;
-
-	if (!full)
-		full = &dummy;
-	*full = false;
-	for (int i = 0; i < 8; i++) {
-		if (reg == names[i].r64) {
-			*full = true;
-			return i;
-		}
-		if (reg == names[i].r32 || reg == names[i].r16 || reg == names[i].r8 || reg == names[i].r8h)
-			return i;
-	}
-	if (reg >= X86_REG_R8 && reg <= X86_REG_R15) {
-		*full = true;
-		return PP_R8 + (int)(reg - X86_REG_R8);
-	}
-	if (reg >= X86_REG_R8D && reg <= X86_REG_R15D)
-		return PP_R8 + (int)(reg - X86_REG_R8D);
-	if (reg >= X86_REG_R8W && reg <= X86_REG_R15W)
-		return PP_R8 + (int)(reg - X86_REG_R8W);
-	if (reg >= X86_REG_R8B && reg <= X86_REG_R15B)
-		return PP_R8 + (int)(reg - X86_REG_R8B);
-	return -1;
-}
-
-static int pp_open(csh *h, bool att)
-{
-	cs_err err = cs_open(CS_ARCH_X86, CS_MODE_64, h);
-
-	if (err != CS_ERR_OK)
-		return err == CS_ERR_MEM ? -ENOMEM : -ENOTSUP;
-	err = cs_option(*h, CS_OPT_DETAIL, CS_OPT_ON);
-	if (err == CS_ERR_OK && att)
-		err = cs_option(*h, CS_OPT_SYNTAX, CS_OPT_SYNTAX_ATT);
-	if (err != CS_ERR_OK) {
-		cs_close(h);
-		return -ENOTSUP;
-	}
-	return 0;
-}
-
-/*
- * The kernel's decision, on the exact bytes of one instruction of ilen bytes.
- * Kept on raw bytes rather than capstone's view so that it matches the
- * kernel's own decoder checks one for one.
- */
-static bool pp_emulated(const uint8_t *b, size_t ilen)
-{
-	size_t i = 0;
-	bool opsize = false;
-	uint8_t rex = 0, op;
-
-	for (; i < ilen; i++) {
-		switch (b[i]) {
-		case 0xf0: /* lock */
-		case 0x26: /* es */
-		case 0x2e: /* cs */
-		case 0x36: /* ss */
-		case 0x3e: /* ds */
-			/* is_prefix_bad(): the probe cannot even be registered. */
-			return false;
-		case 0x66:
-			opsize = true;
-			continue;
-		case 0x67:
-		case 0xf2:
-		case 0xf3:
-		case 0x64:
-		case 0x65:
-			continue;
-		}
-		break;
-	}
-	/* Checked before the branch cases, so the 0x66 of NOP2/NOP6 is fine. */
-	if (ilen >= 1 && ilen <= 8 && memcmp(b, pp_nops[ilen], ilen) == 0)
-		return true;
-	if (i < ilen && (b[i] & 0xf0) == 0x40)
-		rex = b[i++];
-	if (i >= ilen)
-		return false;
-	op = b[i];
-
-	if (op == 0x90)
-		/* 6.18 emulates any prefixed 0x90 as a nop, but with REX.B it is
-		 * xchg %eax,%r8d and skipping it would corrupt the program. */
-		return !(rex & 0x01);
-	if (op >= 0x50 && op <= 0x57)
-		/* push_setup_xol_ops(): one byte, or exactly REX 0x41 + opcode. */
-		return ilen == 1 || (ilen == 2 && b[0] == 0x41);
-	if (op == 0xeb || op == 0xe9 || op == 0xe8 || (op >= 0x70 && op <= 0x7f))
-		return !opsize;
-	if (op == 0x0f && i + 1 < ilen && b[i + 1] >= 0x80 && b[i + 1] <= 0x8f)
-		return !opsize;
-	return false;
-}
-
-bool probeplan_insn_emulated(const uint8_t *insn, size_t len)
-{
-	const uint8_t *p = insn;
-	size_t left = len;
-	uint64_t addr = 0;
-	cs_insn *ci = NULL;
-	bool ret = false;
-	csh h;
-
-	if (!insn || !len)
-		return false;
-	if (pp_open(&h, false))
-		return false;
-	ci = cs_malloc(h);
-	if (ci && cs_disasm_iter(h, &p, &left, &addr, ci))
-		ret = pp_emulated(insn, ci->size);
-	if (ci)
-		cs_free(ci, 1);
-	cs_close(&h);
-	return ret;
-}
-
-/* GPR families an instruction may write, sub-registers included. Capstone 4
- * lacks cs_regs_access(), so combine the implicit list with the operands'
- * access flags, counting an operand of unknown access as written. */
-static uint32_t pp_writes(csh h, const cs_insn *in)
-{
-	const cs_detail *d = in->detail;
-	const cs_x86 *x = &d->x86;
-	uint32_t m = 0;
-	int g;
-
-	for (int i = 0; i < d->regs_write_count; i++) {
-		g = pp_gpr(d->regs_write[i], NULL);
-		if (g >= 0)
-			m |= PP_BIT(g);
-	}
-	for (int i = 0; i < x->op_count; i++) {
-		const cs_x86_op *op = &x->operands[i];
-
-		if (op->type != X86_OP_REG || (op->access && !(op->access & CS_AC_WRITE)))
-			continue;
-		g = pp_gpr(op->reg, NULL);
-		if (g >= 0)
-			m |= PP_BIT(g);
-	}
-	if (cs_insn_group(h, in, X86_GRP_CALL))
-		m |= PP_CALL_CLOBBER;
-	return m;
-}
-
-enum pp_flow {
-	PP_FALL,	/* falls through */
-	PP_CALL,	/* returns to the next instruction */
-	PP_JCC,		/* direct conditional (jcc, loop, jrcxz) */
-	PP_JMP,		/* direct unconditional */
-	PP_JMP_IND,	/* indirect jmp: register or memory */
-	PP_STOP,	/* ret, far transfers, traps: the prefix ends, nothing to follow */
-};
-
-static enum pp_flow pp_flow(csh h, const cs_insn *in)
-{
-	switch (in->id) {
-	case X86_INS_UD2:
-	case X86_INS_UD0:
-	case X86_INS_HLT:
-	case X86_INS_SYSCALL:
-	case X86_INS_SYSENTER:
-	case X86_INS_LJMP:
-	case X86_INS_LCALL:
-		return PP_STOP;
-	}
-	if (cs_insn_group(h, in, X86_GRP_RET) || cs_insn_group(h, in, X86_GRP_IRET) ||
-	    cs_insn_group(h, in, X86_GRP_INT))
-		return PP_STOP;
-	if (cs_insn_group(h, in, X86_GRP_CALL))
-		return PP_CALL;
-	if (cs_insn_group(h, in, X86_GRP_JUMP)) {
-		if (!cs_insn_group(h, in, X86_GRP_BRANCH_RELATIVE))
-			return in->id == X86_INS_JMP ? PP_JMP_IND : PP_STOP;
-		return in->id == X86_INS_JMP ? PP_JMP : PP_JCC;
-	}
-	return PP_FALL;
-}
-
-/* Target of a direct (relative) branch or call. */
-static bool pp_rel_target(csh h, const cs_insn *in, uint64_t *t)
-{
-	const cs_x86 *x = &in->detail->x86;
-
-	if (!cs_insn_group(h, in, X86_GRP_BRANCH_RELATIVE) || x->op_count < 1 ||
-	    x->operands[0].type != X86_OP_IMM)
-		return false;
-	*t = (uint64_t)x->operands[0].imm;
-	return true;
-}
 
 int probeplan_place(const uint8_t *code, size_t len, uint64_t vaddr, unsigned needs,
 		    const uint64_t *forbidden, size_t nforbidden, struct probeplan_spot *out)
@@ -288,25 +55,20 @@ int probeplan_place(const uint8_t *code, size_t len, uint64_t vaddr, unsigned ne
 	if (needs & PROBEPLAN_RETPROBE)
 		guard |= PP_BIT(PP_RSP);
 
-	ret = pp_open(&h, true);
+	ret = ppinsn_open(&h, true, &in);
 	if (ret)
 		return ret;
-	in = cs_malloc(h);
-	if (!in) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
 	ret = -ENOENT;
 	for (int n = 0; n < PP_PREFIX_MAX && cs_disasm_iter(h, &p, &left, &addr, in); n++) {
 		uint64_t off = in->address - vaddr;
-		enum pp_flow flow = pp_flow(h, in);
+		enum ppinsn_flow flow = ppinsn_flow(h, in);
 
 		/* The prefix's own branches count too (a loop back into it). */
-		if (pp_rel_target(h, in, &t) && t > vaddr && t - vaddr < limit)
+		if (ppinsn_rel_target(h, in, &t) && t > vaddr && t - vaddr < limit)
 			limit = t - vaddr;
 		if (off >= limit)
 			break;
-		if (!(written & guard) && pp_emulated(code + off, in->size)) {
+		if (!(written & guard) && ppinsn_emulated_bytes(code + off, in->size)) {
 			out->offset = (uint32_t)off;
 			out->emulated = true;
 			/* Bounded to fit: an overlong operand text is cut, it is only for logs. */
@@ -315,14 +77,12 @@ int probeplan_place(const uint8_t *code, size_t len, uint64_t vaddr, unsigned ne
 			ret = 0;
 			goto cleanup;
 		}
-		written |= pp_writes(h, in);
+		written |= ppinsn_writes(h, in);
 		if (flow != PP_FALL && flow != PP_CALL)
 			break;
 	}
 cleanup:
-	if (in)
-		cs_free(in, 1);
-	cs_close(&h);
+	ppinsn_close(&h, in);
 	return ret;
 }
 
@@ -338,14 +98,9 @@ int probeplan_branch_targets(const uint8_t *code, size_t len, uint64_t vaddr, ui
 
 	if (!code || !n || (max && !out))
 		return -EINVAL;
-	ret = pp_open(&h, false);
+	ret = ppinsn_open(&h, false, &in);
 	if (ret)
 		return ret;
-	in = cs_malloc(h);
-	if (!in) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
 	while (left > 0) {
 		size_t lo_i = 0, hi_i;
 
@@ -356,7 +111,7 @@ int probeplan_branch_targets(const uint8_t *code, size_t len, uint64_t vaddr, ui
 			addr++;
 			continue;
 		}
-		if (!pp_rel_target(h, in, &t) || t < lo || t >= hi)
+		if (!ppinsn_rel_target(h, in, &t) || t < lo || t >= hi)
 			continue;
 		/* Sorted insert without duplicates: bodies hold at most a few hundred. */
 		hi_i = cnt;
@@ -381,9 +136,7 @@ int probeplan_branch_targets(const uint8_t *code, size_t len, uint64_t vaddr, ui
 	*n = cnt;
 	ret = 0;
 cleanup:
-	if (in)
-		cs_free(in, 1);
-	cs_close(&h);
+	ppinsn_close(&h, in);
 	return ret;
 }
 
@@ -465,7 +218,7 @@ static bool pp_mem_load(const struct pp_state *s, const cs_insn *in, const cs_x8
 	} else if (op->mem.base == X86_REG_INVALID) {
 		r.x = (uint64_t)op->mem.disp;
 	} else {
-		g = pp_gpr(op->mem.base, &full);
+		g = ppinsn_gpr(op->mem.base, &full);
 		if (g < 0 || !full)
 			return false;
 		b = &s->r[g];
@@ -493,7 +246,7 @@ static struct pp_val pp_operand(const struct pp_state *s, const cs_x86_op *op)
 		v.kind = PPV_CONST;
 		v.x = (uint64_t)op->imm;
 	} else if (op->type == X86_OP_REG) {
-		g = pp_gpr(op->reg, &full);
+		g = ppinsn_gpr(op->reg, &full);
 		if (g >= 0 && full)
 			v = s->r[g];
 	}
@@ -505,12 +258,12 @@ static void pp_state_step(csh h, struct pp_state *s, const cs_insn *in)
 	const cs_x86 *x = &in->detail->x86;
 	const cs_x86_op *dst = &x->operands[0], *src = &x->operands[1];
 	struct pp_val v = { 0 };
-	uint32_t w = pp_writes(h, in);
+	uint32_t w = ppinsn_writes(h, in);
 	bool full = false, known = false;
 	int g = -1;
 
 	if (x->op_count == 2 && dst->type == X86_OP_REG)
-		g = pp_gpr(dst->reg, &full);
+		g = ppinsn_gpr(dst->reg, &full);
 	if (g >= 0 && (in->id == X86_INS_MOV || in->id == X86_INS_MOVABS)) {
 		if (src->type == X86_OP_IMM && (full || dst->size == 4)) {
 			/* A 32-bit write zero-extends. */
@@ -543,7 +296,7 @@ struct pp_pending {
 
 /* Called on each reachable instruction with the state before it: returns 1
  * when done (result stored in ctx), 0 to go on, or a negative errno. */
-typedef int (*pp_visit_fn)(csh h, const cs_insn *in, enum pp_flow flow, const struct pp_state *s, void *ctx);
+typedef int (*pp_visit_fn)(csh h, const cs_insn *in, enum ppinsn_flow flow, const struct pp_state *s, void *ctx);
 
 static int pp_walk(const uint8_t *code, size_t len, uint64_t vaddr, pp_visit_fn visit, void *ctx)
 {
@@ -556,18 +309,13 @@ static int pp_walk(const uint8_t *code, size_t len, uint64_t vaddr, pp_visit_fn 
 	int ret;
 	csh h;
 
-	ret = pp_open(&h, false);
+	ret = ppinsn_open(&h, false, &in);
 	if (ret)
 		return ret;
-	in = cs_malloc(h);
-	if (!in) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
 	pp_state_entry(&cur);
 	ret = -ENOENT;
 	for (int n = 0; n < PP_WALK_MAX && cs_disasm_iter(h, &p, &left, &addr, in); n++) {
-		enum pp_flow flow;
+		enum ppinsn_flow flow;
 		int r;
 
 		for (size_t i = 0; i < npend;) {
@@ -586,7 +334,7 @@ static int pp_walk(const uint8_t *code, size_t len, uint64_t vaddr, pp_visit_fn 
 				break;
 			continue;	/* padding or code reached only from elsewhere */
 		}
-		flow = pp_flow(h, in);
+		flow = ppinsn_flow(h, in);
 		r = visit(h, in, flow, &cur, ctx);
 		if (r) {
 			ret = r > 0 ? 0 : r;
@@ -599,7 +347,7 @@ static int pp_walk(const uint8_t *code, size_t len, uint64_t vaddr, pp_visit_fn 
 			break;
 		case PP_JCC:
 		case PP_JMP:
-			if (!pp_rel_target(h, in, &t))
+			if (!ppinsn_rel_target(h, in, &t))
 				goto cleanup;
 			if (t > in->address && t < vaddr + len) {
 				if (npend == PP_PENDING_MAX)
@@ -621,9 +369,7 @@ static int pp_walk(const uint8_t *code, size_t len, uint64_t vaddr, pp_visit_fn 
 		}
 	}
 cleanup:
-	if (in)
-		cs_free(in, 1);
-	cs_close(&h);
+	ppinsn_close(&h, in);
 	return ret;
 }
 
@@ -645,7 +391,7 @@ static unsigned pp_arg_home(const struct pp_state *s, unsigned arg)
 	return 0;
 }
 
-static int pp_dispatch_visit(csh h, const cs_insn *in, enum pp_flow flow, const struct pp_state *s, void *ctx)
+static int pp_dispatch_visit(csh h, const cs_insn *in, enum ppinsn_flow flow, const struct pp_state *s, void *ctx)
 {
 	struct probeplan_dispatch *d = ctx;
 	const cs_x86_op *op = &in->detail->x86.operands[0];
@@ -684,7 +430,7 @@ struct pp_guard {
 	uint64_t slot, impl;
 };
 
-static int pp_guard_visit(csh h, const cs_insn *in, enum pp_flow flow, const struct pp_state *s, void *ctx)
+static int pp_guard_visit(csh h, const cs_insn *in, enum ppinsn_flow flow, const struct pp_state *s, void *ctx)
 {
 	const cs_x86 *x = &in->detail->x86;
 	struct pp_guard *g = ctx;

@@ -177,6 +177,45 @@ int probes__alloc_return_stats(struct probes *p, uint64_t *run_ns, uint64_t *run
 	return 0;
 }
 
+/* BPF_ENABLE_STATS or the sysctl: without either, run_time_ns stays 0. */
+static bool bpf_stats_enabled(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
+	int on = 0;
+
+	if (!f)
+		return false;
+	if (fscanf(f, "%d", &on) != 1)
+		on = 0;
+	fclose(f);
+	return on > 0;
+}
+
+int probes__run_stats(struct probes *p, uint64_t *run_ns, uint64_t *run_cnt)
+{
+	struct bpf_program *prog;
+	uint64_t ns = 0, cnt = 0;
+
+	if (!bpf_stats_enabled())
+		return -ENODATA;
+	bpf_object__for_each_program(prog, p->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd < 0)
+			continue;	/* not loaded (autoload off) */
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+			return -errno;
+		ns += info.run_time_ns;
+		cnt += info.run_cnt;
+	}
+	*run_ns = ns;
+	*run_cnt = cnt;
+	return 0;
+}
+
 static int keep_link(struct probes *p, struct bpf_link *l)
 {
 	if (p->nlinks == p->caplinks) {
@@ -352,6 +391,11 @@ int probes__poll(struct probes *p, int timeout_ms)
 	if (m < 0)
 		return m;
 	return (n > 0 ? n : 0) + m;
+}
+
+int probes__epoll_fd(const struct probes *p)
+{
+	return ring_buffer__epoll_fd(p->rb);
 }
 
 uint64_t probes__counter(struct probes *p, enum leakd_counter c)

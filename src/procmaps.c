@@ -202,3 +202,11 @@ bool procmaps_is_file(const struct procmaps_entry *e)
 {
 	return e->path[0] == '/';
 }
+
+size_t procmaps_undeleted_len(const char *path)
+{
+	static const char deleted[] = " (deleted)";
+	size_t n = strlen(path), dl = sizeof(deleted) - 1;
+
+	return n > dl && !strcmp(path + n - dl, deleted) ? n - dl : n;
+}

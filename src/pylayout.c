@@ -4,9 +4,12 @@
  * `_Py_DebugOffsets` (see pylayout.h).
  *
  * Sources: DWARF of the pyenv builds 3.7.16, 3.8.18, 3.9.18, 3.10.13, 3.11.7,
- * 3.12.1, 3.13.0 (gdb `ptype/o`, `p &((T*)0)->f`); Debian 3.11.2 was
- * checked with a live census; 3.14 comes from the reference notes (sid
- * 3.14.10 headers and debug offsets) since no 3.14 binary is on this machine.
+ * 3.12.1, 3.13.0 (gdb `ptype/o`, `p &((T*)0)->f`); 3.14 comes from the
+ * reference notes (sid 3.14.10 headers and debug offsets) since no 3.14
+ * binary is on this machine. tests/unit/test_pylayout_dwarf.c reads the
+ * 3.8-3.13 offsets back with libdw from Debian's 3.11 (python3.11-dbg), the
+ * self-built 3.11 and the pyenv builds, and fails on any difference; 3.7 and
+ * 3.14, and the alternatives (gc_gens_alt), are not covered by it.
  * The table only holds what cannot be read from the target; on 3.13+ the
  * debug offsets win where they overlap.
  */

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "leakd/clock.h"
 #include "leakd/agg.h"
+#include "leakd/evloop.h"
 #include "leakd/holdpath.h"
 #include "leakd/holders.h"
 #include "leakd/allocplan.h"
@@ -31,9 +33,6 @@
 #include "leakd/tracee.h"
 #include "leakd/verdict.h"
 
-/* Longest sleep in the loop: bounds how late a census, sample or exit is
- * noticed, and how long ring-buffer records below the wakeup watermark wait. */
-#define LOOP_TICK_MS 100
 /* A spawned command still running at the end gets SIGTERM, then this long. */
 #define CHILD_GRACE_S 2.0
 
@@ -42,6 +41,7 @@ struct session {
 	struct outfile of;
 	FILE *out;
 	int write_err;		/* first failed write of a record: the run stops */
+	struct evloop *loop;
 	struct probes *probes;
 	struct tracee *tr[LEAKD_MAX_PIDS];
 	size_t n;
@@ -50,13 +50,6 @@ struct session {
 	struct tracee *spawning;
 	char refused[24];	/* the Python version the command turned out to be */
 };
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
-{
-	stop_requested = sig;
-}
 
 /* Why a target cannot be traced, for "leakd: pid N: <this>". @version is
  * the refused Python version on -ENOTSUP ("" if not known). */
@@ -218,11 +211,20 @@ static void write_sample(struct session *s, struct tracee *tr, double now)
 		check_write(s, report_write_sample(s->out, s->fmt, &rs));
 }
 
-/* One pass over the targets: exits, censuses, samples. Returns how many
- * targets are still running. */
-static size_t tick(struct session *s, double now)
+/* The per-census hook: one census of @tr, now due. */
+static void census_one(struct session *s, struct tracee *tr, double now)
 {
-	const struct leakd_opts *o = s->o;
+	int err = tracee__census(tr, now);
+
+	if (err == -ESRCH)
+		tracee__check_alive(tr, now);
+}
+
+/* The loop's tick: one pass over the targets (exits, censuses, samples).
+ * Ends the loop when no target is left running or a write failed. */
+static int on_tick(void *ctx, double now)
+{
+	struct session *s = ctx;
 	size_t running = 0;
 
 	for (size_t i = 0; i < s->n; i++) {
@@ -234,16 +236,18 @@ static size_t tick(struct session *s, double now)
 			continue;
 		}
 		running++;
-		if (tracee__census_due(tr, now)) {
-			int err = tracee__census(tr, now);
-
-			if (err == -ESRCH)
-				tracee__check_alive(tr, now);
-		}
-		if (now - tr->last_sample >= o->interval_s)
+		if (tracee__census_due(tr, now))
+			census_one(s, tr, now);
+		if (now - tr->last_sample >= s->o->interval_s)
 			write_sample(s, tr, now);
 	}
-	return running;
+	return !running || s->write_err ? EVLOOP_DONE : 0;
+}
+
+/* --duration's end. */
+static int on_duration(void *ctx, double now)
+{
+	return EVLOOP_DONE;
 }
 
 static void stop_children(struct session *s)
@@ -362,21 +366,20 @@ static bool write_summaries(struct session *s, double now)
 int session_run(const struct leakd_opts *o)
 {
 	struct session s = { .o = o };
-	struct sigaction sa = { .sa_handler = on_stop_signal };
-	double start, now;
+	double now;
 	bool any_leak;
 	int err, status = LEAKD_EXIT_OK;
 
 	s.fmt = o->format == LEAKD_FORMAT_JSON ? REPORT_FORMAT_JSON : REPORT_FORMAT_TABLE;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	err = probes__new(o->ringbuf_bytes, on_event, &s, &s.probes);
+	/* First: a Ctrl-C while the command starts ends the session cleanly. */
+	err = evloop__new(&s.loop);
 	if (err) {
-		fprintf(stderr, "leakd: cannot load the BPF programs: %s%s\n", strerror(-err),
-			err == -EPERM ? " (run as root, or with CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN and CAP_SYS_PTRACE)" : "");
+		fprintf(stderr, "leakd: cannot set up the event loop: %s\n", strerror(-err));
+		return LEAKD_EXIT_ERROR;
+	}
+	err = evloop__load_probes(s.loop, o->ringbuf_bytes, on_event, &s, &s.probes);
+	if (err) {
+		evloop__free(s.loop);
 		return LEAKD_EXIT_ERROR;
 	}
 	err = start_targets(&s);
@@ -402,24 +405,18 @@ int session_run(const struct leakd_opts *o)
 	if (!o->quiet_samples)
 		check_write(&s, report_write_header(s.out, s.fmt));
 
-	start = leakd_mono_now();
-	while (!stop_requested && !s.write_err) {
-		double timeout_ms = LOOP_TICK_MS;
-
-		err = probes__poll(s.probes, (int)timeout_ms);
-		if (err < 0 && err != -EINTR) {
-			fprintf(stderr, "leakd: reading the ring buffer failed: %s\n", strerror(-err));
-			status = LEAKD_EXIT_ERROR;
-			break;
-		}
-		now = leakd_mono_now();
-		if (!tick(&s, now))
-			break;
-		if (o->duration_s > 0 && now - start >= o->duration_s)
-			break;
-	}
-	/* Drain what the producers left below the wakeup watermark. */
-	probes__poll(s.probes, 0);
+	err = evloop__add_timer(s.loop, EVLOOP_TICK_S, EVLOOP_TICK_S, on_tick, &s);
+	evloop__on_ring(s.loop, on_tick, &s);
+	if (!err && o->duration_s > 0)
+		err = evloop__add_timer(s.loop, o->duration_s, o->duration_s, on_duration, &s);
+	if (err)
+		fprintf(stderr, "leakd: cannot set up the event loop: %s\n", strerror(-err));
+	/* The loop drains the ring once more on its way out: records the
+	 * producers left below the wakeup watermark count in the summaries. */
+	else if (!s.write_err)
+		err = evloop__run(s.loop);
+	if (err)
+		status = LEAKD_EXIT_ERROR;
 	now = leakd_mono_now();
 	any_leak = write_summaries(&s, now);
 	stop_children(&s);
@@ -436,6 +433,8 @@ cleanup:
 		probes__unwatch(s.probes, s.tr[i]->t.pid);
 		tracee__free(s.tr[i]);
 	}
+	/* The loop first: its ring source watches the probes' fd. */
+	evloop__free(s.loop);
 	probes__free(s.probes);
 	return status;
 }

@@ -80,6 +80,7 @@ int spawn_run(char **cmd, spawn_ready_fn ready, void *ctx, pid_t *pid_out)
 	double deadline;
 	ssize_t n;
 	pid_t pid, parent;
+	sigset_t none;
 
 	if (pipe2(pfd, O_CLOEXEC))
 		return -errno;
@@ -102,6 +103,11 @@ int spawn_run(char **cmd, spawn_ready_fn ready, void *ctx, pid_t *pid_out)
 			goto child_fail;
 		if (getppid() != parent)
 			_exit(127);
+		/* The session's event loop blocks SIGINT and SIGTERM to read them
+		 * from a signalfd; the command must get them as usual. */
+		sigemptyset(&none);
+		if (sigprocmask(SIG_SETMASK, &none, NULL))
+			goto child_fail;
 		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0)
 			execvp(cmd[0], cmd);
 child_fail:

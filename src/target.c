@@ -206,11 +206,9 @@ static int target_read_stat(const char *proc_root, pid_t pid, char comm[17], uin
 static int target_open_path(const char *proc_root, pid_t pid, const struct procmaps_entry *m,
 			    bool by_mapping, char *buf, size_t size)
 {
-	static const char deleted[] = " (deleted)";
-	size_t n = strlen(m->path), dl = sizeof(deleted) - 1;
 	int r;
 
-	if (by_mapping || (n > dl && strcmp(m->path + n - dl, deleted) == 0))
+	if (by_mapping || procmaps_undeleted_len(m->path) != strlen(m->path))
 		r = snprintf(buf, size, "%s/%d/map_files/%" PRIx64 "-%" PRIx64, proc_root, (int)pid,
 			     m->start, m->end);
 	else
@@ -250,19 +248,20 @@ static int target_try_open(const char *proc_root, pid_t pid, const struct procma
 
 	if (err)
 		return err;
-	*img = elfimg__open(open_path);
-	if (!*img && errno == ENOENT) {
+	*img = NULL;
+	err = elfimg__open(open_path, img);
+	if (err == -ENOENT) {
 		/* A name maps shows ambiguously (a literal "\\012"), or one
 		 * renamed since: the mapping itself still leads to the file. */
 		err = target_open_path(proc_root, pid, m, true, open_path, size);
 		if (err)
 			return err;
-		*img = elfimg__open(open_path);
+		err = elfimg__open(open_path, img);
 	}
-	if (*img)
+	if (!err)
 		return 0;
-	if (errno == EACCES || errno == EPERM || errno == ENOMEM)
-		return -errno;
+	if (err == -EACCES || err == -EPERM || err == -ENOMEM)
+		return err;
 	return -ENOENT;
 }
 

@@ -18,6 +18,7 @@
 
 #include "leakd/clock.h"
 #include "leakd/agg.h"
+#include "leakd/series.h"
 #include "leakd/elfimg.h"
 #include "leakd/freeze.h"
 #include "leakd/probes.h"
@@ -69,11 +70,11 @@ int tracee__new(const struct leakd_opts *o, pid_t pid, bool spawned, struct trac
 	err = remote__new(pid, REMOTE_DEFAULT_CACHE, &tr->mem);
 	if (err)
 		goto cleanup;
-	tr->agg = agg__new(&(struct agg_limits){ .series_cap = o->series_cap, .type_cap = o->type_cap });
-	if (!tr->agg) {
-		err = -errno;
+	err = agg__new(0, &tr->agg);
+	if (!err)
+		err = series__new(o->series_cap, o->type_cap, &tr->series);
+	if (err)
 		goto cleanup;
-	}
 	tr->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	tr->t0 = leakd_mono_now();
 	tr->last_sample = tr->t0;
@@ -98,6 +99,7 @@ void tracee__free(struct tracee *tr)
 	census_free(&tr->last);
 	free(tr->types);
 	agg__free(tr->agg);
+	series__free(tr->series);
 	remote__free(tr->mem);
 	elfimg__free(tr->img);
 	free(tr);
@@ -374,7 +376,7 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	err = verdict_compute(tr->agg, NULL, v);
+	err = verdict_compute(tr->series, NULL, v);
 	if (err)
 		return err;
 	{

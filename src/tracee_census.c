@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "leakd/agg.h"
+#include "leakd/series.h"
 #include "leakd/clock.h"
 #include "leakd/elfimg.h"
 #include "leakd/freeze.h"
@@ -149,7 +150,7 @@ int tracee__census(struct tracee *tr, double now)
 	struct pygc_state gs;
 	struct census c;
 	struct agg_stats st;
-	struct agg_point pt;
+	struct series_point pt;
 	double t1, pause_us;
 	int err, gerr;
 
@@ -160,10 +161,10 @@ int tracee__census(struct tracee *tr, double now)
 	tr->open_fds = procstat_open_fds(tr->opts->proc_root, tr->t.pid);
 	if (!tr->layout_ok) {
 		/* Totals only: the series still carries fds and RSS. */
-		pt = (struct agg_point){ .t = now, .objects = NAN, .bytes = NAN,
+		pt = (struct series_point){ .t = now, .objects = NAN, .bytes = NAN,
 					 .fds = tr->open_fds >= 0 ? (double)tr->open_fds : NAN,
 					 .rss = tr->rss_bytes >= 0 ? (double)tr->rss_bytes : NAN, .native = NAN };
-		agg__add_point(tr->agg, &pt);
+		series__add_point(tr->series, &pt);
 		return -ENOTSUP;
 	}
 
@@ -241,7 +242,7 @@ int tracee__census(struct tracee *tr, double now)
 	pt.fds = tr->open_fds >= 0 ? (double)tr->open_fds : NAN;
 	pt.rss = tr->rss_bytes >= 0 ? (double)tr->rss_bytes : NAN;
 	pt.native = tr->rss_anon >= 0 && c.reachable ? (double)tr->rss_anon - (double)c.bytes : NAN;
-	agg__add_point(tr->agg, &pt);
+	series__add_point(tr->series, &pt);
 	contrack_update(&tr->containers, c.containers, c.ncontainers, now, name_type, tr);
 
 	if (c.ntypes) {
@@ -253,7 +254,7 @@ int tracee__census(struct tracee *tr, double now)
 			objs[i] = c.types[i].objects;
 			bytes[i] = c.types[i].bytes;
 		}
-		agg__add_type_counts(tr->agg, now, names, objs, bytes, c.ntypes);
+		series__add_type_counts(tr->series, now, names, objs, bytes, c.ntypes);
 	}
 	return 0;
 }

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "leakd/agg.h"
+#include "leakd/series.h"
 #include "leakd/verdict.h"
 
 /* Smallest sustained rise of open descriptors that counts as a leak. */
@@ -75,7 +75,7 @@ static int verdict_signal_run(const struct detect_point *buf, size_t n,
 
 enum verdict_field { VF_OBJECTS, VF_BYTES, VF_FDS, VF_NATIVE };
 
-static size_t verdict_extract(const struct agg_point *pts, size_t n, enum verdict_field f,
+static size_t verdict_extract(const struct series_point *pts, size_t n, enum verdict_field f,
 			      struct detect_point *buf)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -306,17 +306,17 @@ static void verdict_reason(struct verdict *v, const struct detect_params *p, dou
 	}
 }
 
-int verdict_compute(const struct agg *a, const struct detect_params *p, struct verdict *out)
+int verdict_compute(const struct series *ser, const struct detect_params *p, struct verdict *out)
 {
 	struct detect_params defaults;
 	struct verdict v;
-	const struct agg_point *pts = NULL;
+	const struct series_point *pts = NULL;
 	struct detect_point *buf = NULL;
 	size_t n, cap, n_types;
 	double span_all = 0, best_conf = -1;
 	int err = 0;
 
-	if (!a || !out)
+	if (!ser || !out)
 		return -EINVAL;
 	if (!p) {
 		detect_params_default(&defaults);
@@ -324,13 +324,13 @@ int verdict_compute(const struct agg *a, const struct detect_params *p, struct v
 	}
 	memset(&v, 0, sizeof(v));
 
-	n = agg__points(a, &pts);
+	n = series__points(ser, &pts);
 	cap = n;
-	n_types = agg__n_types(a);
+	n_types = series__n_types(ser);
 	for (size_t i = 0; i < n_types; i++) {
-		struct agg_type_info ti;
+		struct series_type_info ti;
 
-		if (!agg__type(a, i, &ti) && ti.n > cap)
+		if (!series__type(ser, i, &ti) && ti.n > cap)
 			cap = ti.n;
 	}
 	if (cap) {
@@ -380,9 +380,9 @@ int verdict_compute(const struct agg *a, const struct detect_params *p, struct v
 		struct report_type_row *row = &v.types[v.n_types];
 		struct verdict_signal s, sb;
 		struct detect_params bp = *p;
-		struct agg_type_info ti;
+		struct series_type_info ti;
 
-		if (agg__type(a, i, &ti))
+		if (series__type(ser, i, &ti))
 			continue;
 		for (size_t k = 0; k < ti.n; k++)
 			buf[k] = (struct detect_point){ .t = ti.pts[k].t, .v = ti.pts[k].objects };

@@ -1,22 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * agg: everything leakd remembers about one traced process.
+ * agg: the live table of one process traced in trace mode.
  *
- * Two feeds meet here. In trace mode the event consumer hands over every
- * alloc/free/GC event; agg keeps a live table (address -> size, birth time,
- * birth GC epoch), the live totals and a size-class histogram of the live
- * entries, all maintained incrementally so a sample costs O(1). In every mode
- * the daemon appends one agg_point per sample (live objects, bytes, fds, rss)
- * and, after each census, the per-type counts. Those series are what the
- * detector (via verdict) judges.
+ * The event consumer hands over every alloc/free/GC event; agg keeps a live
+ * table (address -> size, birth time, birth GC epoch, type), the live totals
+ * and a size-class histogram of the live entries, all maintained
+ * incrementally so a sample costs O(1). The samples and census counts that
+ * the detector judges are series.h's.
  *
  * Memory stays bounded for a process that runs for months: the live table
- * stops inserting at live_cap (counted in live_cap_hits), and a series that
- * reaches series_cap is halved by merging neighbour pairs, keeping the
- * MINIMUM of each field and the earlier t. Minima because the detector looks
- * at floors: an average would lift the floor of a sawtooth and could hide a
- * slow leak or fake one. The number of distinct types is bounded too; types
- * that arrive once the table is full fold into "(other)".
+ * stops inserting at live_cap (counted in live_cap_hits).
  *
  * Not thread-safe: one consumer thread owns an agg.
  */
@@ -30,38 +23,10 @@
 #include "leakd/report.h"
 
 #define AGG_DEFAULT_LIVE_CAP	(4u * 1024u * 1024u)
-#define AGG_DEFAULT_SERIES_CAP	4096u
-#define AGG_DEFAULT_TYPE_CAP	512u
-#define AGG_OTHER_TYPE		"(other)"
 
 /* Size classes: pymalloc's 16..512 step 16 (32 classes), then powers of two
  * 1 KiB .. 1 GiB (21 classes); the last one is open-ended. */
 #define AGG_N_SIZE_CLASSES	53
-
-/* Zero fields mean "default". Pass NULL for all defaults. */
-struct agg_limits {
-	size_t live_cap;	/* max live-table entries (default 4M) */
-	size_t series_cap;	/* max points per series, >= 4 (default 4096) */
-	size_t type_cap;	/* max distinct named types (default 512), "(other)" excluded */
-};
-
-/* One sample of the process. t in seconds on any monotonic clock; a field
- * that is unknown for this sample is NaN (the detector skips it). */
-struct agg_point {
-	double t;
-	double objects;
-	double bytes;
-	double fds;
-	double rss;
-	double native;	/* anonymous RSS not explained by Python objects: rss_anon - bytes */
-};
-
-/* One census point of one type. */
-struct agg_type_point {
-	double t;
-	double objects;
-	double bytes;
-};
 
 struct agg_stats {
 	uint64_t allocs;
@@ -77,20 +42,11 @@ struct agg_stats {
 	uint64_t first_ts_ns, last_ts_ns;	/* of events seen, 0 if none */
 };
 
-/* Read-only view of one tracked type; pointers valid until the next agg__ call
- * that modifies the agg. */
-struct agg_type_info {
-	const char *name;
-	uint64_t last_objects;		/* at the last census that ran */
-	uint64_t last_bytes;
-	const struct agg_type_point *pts;
-	size_t n;
-};
-
 struct agg;
 
-/* Returns NULL and sets errno (ENOMEM, EINVAL) on failure. */
-struct agg *agg__new(const struct agg_limits *lim);
+/* The live table stops inserting at live_cap entries (0: the default).
+ * Returns 0 or -EINVAL (NULL out), -ENOMEM. */
+int agg__new(size_t live_cap, struct agg **out);
 void agg__free(struct agg *a);
 
 /* ---- trace-mode feed (ts_ns: CLOCK_MONOTONIC of the event) ---- */
@@ -143,27 +99,5 @@ size_t agg__size_classes(const struct agg *a, struct report_size_row *rows, size
 /* Number of live entries born at GC epoch < epoch (survived at least one
  * collection since), for "age in GCs survived" views. O(live). */
 uint64_t agg__live_older_than(const struct agg *a, uint64_t epoch);
-
-/* ---- series ---- */
-
-void agg__add_point(struct agg *a, const struct agg_point *p);
-/* The process series; returns its length and sets *pts (NULL if empty). */
-size_t agg__points(const struct agg *a, const struct agg_point **pts);
-
-/*
- * One census: n types with their live object and byte counts (bytes may be
- * NULL). Pass every type the census saw, not only a top-N: a known type that
- * is absent from a call gets a 0 point. Types in this census's top type_cap
- * by objects get their own series while slots remain; the rest are summed
- * into "(other)". Names longer than REPORT_TYPE_NAME_MAX-1 are truncated.
- * Returns 0 or -ENOMEM (the census is then partly recorded).
- */
-int agg__add_type_counts(struct agg *a, double t, const char *const *names,
-			 const uint64_t *objects, const uint64_t *bytes, size_t n);
-
-/* Tracked types, "(other)" included once it exists, in first-seen order. */
-size_t agg__n_types(const struct agg *a);
-/* Returns 0, or -ENOENT if i is out of range (out untouched). */
-int agg__type(const struct agg *a, size_t i, struct agg_type_info *out);
 
 #endif /* LEAKD_AGG_H */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * config: the daemon's configuration file (/etc/leakd/leakd.conf) and the
- * filters that decide which processes it watches. Pure: text in, struct out,
+ * filters that decide which processes it watches (applied by procfilter.h). Pure: text in, struct out,
  * errors as "FILE:LINE: ..." text for the caller to print once. Command-line
  * overrides go through the same config_set() as file lines, so every key has
  * one parser and one set of limits. systemd/leakd.conf documents every key.
@@ -67,21 +67,10 @@ int config_load(const char *path, struct leakd_config *c, char *err, size_t errl
 
 /* Sets one key as a file line would (the value is used as given: no quote
  * or whitespace stripping). Used by the parser and for command-line
- * overrides. Accepts node_exporter's spellings "web.listen-address" and
- * "web.telemetry-path" as aliases. Returns 0, or -EINVAL with "unknown key
+ * overrides. Returns 0, or -EINVAL with "unknown key
  * 'x'" / "invalid value for KEY: 'v' (reason)" in err, or -ENOMEM ("out of
  * memory"). On failure *c is unchanged. */
 int config_set(struct leakd_config *c, const char *key, const char *value, char *err, size_t errlen);
-
-/* "key=value" (as in --set key=value; blanks around '=' allowed) through
- * config_set(). Returns 0 or config_set()'s errors, -EINVAL with "expected
- * key=value" when there is no '='. */
-int config_set_pair(struct leakd_config *c, const char *pair, char *err, size_t errlen);
-
-/* Whether a process with these facts is watched (see the filters above).
- * Any of the strings may be NULL for "unknown". */
-bool config_match(const struct leakd_config *c, const char *comm, const char *exe, const char *unit,
-		  const char *cgroup);
 
 /* Frees the lists and empties them; the scalars stay. Accepts NULL. */
 void config_free(struct leakd_config *c);

@@ -35,11 +35,11 @@ struct elfimg_sym {
 };
 
 /*
- * Opens and indexes @path. Returns NULL and sets errno on failure: ENOEXEC if
- * the file is not an ELF64 x86-64 object, otherwise the errno of open(2) or
- * ENOMEM. The file descriptor stays open until elfimg__free().
+ * Opens and indexes @path into *out. Returns 0, or -ENOEXEC if the file is
+ * not an ELF64 x86-64 object, otherwise -errno of open(2), or -ENOMEM (*out
+ * untouched). The file descriptor stays open until elfimg__free().
  */
-struct elfimg *elfimg__open(const char *path);
+int elfimg__open(const char *path, struct elfimg **out);
 void elfimg__free(struct elfimg *img);
 
 /* Lowercase hex of the NT_GNU_BUILD_ID note, "" if the file has none. */

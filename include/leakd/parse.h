@@ -9,4 +9,12 @@
  */
 int parse_share(const char *s, double *out);
 
+/*
+ * Seconds, optionally with a unit as Prometheus writes durations: "1.5",
+ * "1.5s", "500ms", "2m"; in [min, max]. Returns 0 and sets *out, or
+ * -EINVAL (*out untouched): empty, leading blanks, trailing junk, not
+ * finite, out of range.
+ */
+int parse_seconds(const char *s, double min, double max, double *out);
+
 #endif /* LEAKD_PARSE_H */

@@ -35,23 +35,11 @@ struct probeplan_spot {
 };
 
 /*
- * Whether the kernel (6.18 arch/x86/kernel/uprobes.c) emulates the single
- * instruction at insn[0] instead of single-stepping it: jmp rel8/rel32,
- * call rel32, the 16 jcc forms in both encodings (none with a 0x66 prefix),
- * the exact x86_nops[] encodings of 1-8 bytes and prefixed 0x90, push %reg
- * and push %r8-%r15 (41 50-57). len is how many bytes are readable (it may
- * exceed the instruction). Instructions the kernel refuses to probe at all
- * (lock/es/cs/ss/ds prefixes) and REX.B 0x90 (xchg %eax,%r8d, which 6.18
- * would wrongly skip as a nop) return false.
- */
-bool probeplan_insn_emulated(const uint8_t *insn, size_t len);
-
-/*
  * Finds the first spot in the function's straight-line prefix (from code[0]
  * up to and including the first jmp/jcc/ret/indirect branch; direct and
  * indirect calls do not end the prefix but clobber the caller-saved
  * registers and %rsp) that:
- *   - is emulated (probeplan_insn_emulated());
+ *   - is emulated (ppinsn_emulated());
  *   - has none of the NEED_* registers written by an earlier instruction,
  *     sub-registers included (%edi, %di, %dil, ...);
  *   - with PROBEPLAN_RETPROBE, has no earlier instruction writing %rsp

@@ -68,9 +68,18 @@ int probes__site_type(struct probes *p, pid_t pid, uint64_t type, bool on);
  * enabled (bpf_enable_stats(BPF_STATS_RUN_TIME) or kernel.bpf_stats_enabled). */
 int probes__alloc_return_stats(struct probes *p, uint64_t *run_ns, uint64_t *run_cnt);
 
+/* The same over every program of leakd's BPF object, for the daemon's
+ * leakd_bpf_* metrics. -ENODATA while kernel.bpf_stats_enabled is off (the
+ * kernel then counts nothing: a zero would read as "no cost"). */
+int probes__run_stats(struct probes *p, uint64_t *run_ns, uint64_t *run_cnt);
+
 /* Waits up to timeout_ms for a wakeup, then drains everything pending (the
  * producer does not wake us per event). Returns events handled or -errno. */
 int probes__poll(struct probes *p, int timeout_ms);
+
+/* The ring buffer's epoll fd: readable when the producers wake us (an event
+ * loop's I/O source; probes__poll(p, 0) then drains). */
+int probes__epoll_fd(const struct probes *p);
 
 /* Sum over CPUs of one enum leakd_counter. */
 uint64_t probes__counter(struct probes *p, enum leakd_counter c);

@@ -26,6 +26,14 @@ struct procmaps_entry {
 };
 
 /*
+ * The length of a path the kernel printed (a maps line, an exe link) without
+ * the " (deleted)" it appends once the file is unlinked: a package upgrade
+ * leaves it on every running interpreter, which is still that program.
+ * strlen(path) if there is none (or the path is nothing but the suffix).
+ */
+size_t procmaps_undeleted_len(const char *path);
+
+/*
  * Parses one line of a maps file (a trailing newline is allowed). Returns 0 and
  * fills @out, or -EINVAL if the line is not a maps line (@out untouched), or
  * -ENAMETOOLONG if the path does not fit.

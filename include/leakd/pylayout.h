@@ -3,8 +3,9 @@
  * Everything about a CPython build that leakd reads from outside, as data.
  *
  * The census (census.h) and type naming never hard-code an offset: they take
- * a struct pylayout, filled either from a per-version table (3.7-3.14,
- * checked against the pyenv builds' DWARF and Debian's 3.11) or, on 3.13+,
+ * a struct pylayout, filled either from a per-version table (3.7-3.14; the
+ * 3.8-3.13 entries are compared with the DWARF of Debian's 3.11, a self-built
+ * 3.11 and the pyenv builds by tests/unit/test_pylayout_dwarf.c) or, on 3.13+,
  * from the `_Py_DebugOffsets` block the interpreter keeps at _PyRuntime+0.
  * Offsets that are known to differ between builds of one minor version carry
  * an alternative (gc_gens_alt) which the census validates before use.

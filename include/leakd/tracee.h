@@ -27,6 +27,7 @@
 #include "leakd/target.h"
 
 struct agg;
+struct series;
 struct elfimg;
 struct remote;
 
@@ -50,7 +51,8 @@ struct tracee {
 	bool layout_ok;
 	char note[REPORT_WARNING_MAX];	/* what limits this target's report, or "" */
 	struct remote *mem;
-	struct agg *agg;
+	struct agg *agg;		/* live table: trace-mode events */
+	struct series *series;		/* samples and census counts, every mode */
 	const struct leakd_opts *opts;
 
 	int pidfd;			/* readable once the process exits */

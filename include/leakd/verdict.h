@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * verdict: turns an agg's series into the summary's "growth" object.
+ * verdict: turns a process's series into the summary's "growth" object.
  *
  * Runs the detector on the process's live objects, live bytes and open fds,
  * and on each census type's object count; a process leaks if any of them
@@ -17,7 +17,7 @@
 #include "leakd/detect.h"
 #include "leakd/report.h"
 
-struct agg;
+struct series;
 
 /* Detector outcome for one signal, with the raw ends for the reason. */
 struct verdict_signal {
@@ -43,7 +43,7 @@ struct verdict {
  * (out untouched). On success the caller owns out->types: release with
  * verdict_clear().
  */
-int verdict_compute(const struct agg *a, const struct detect_params *p, struct verdict *out);
+int verdict_compute(const struct series *ser, const struct detect_params *p, struct verdict *out);
 
 /* A container the census saw in two censuses, to say which one grows. */
 struct verdict_container {

@@ -112,8 +112,7 @@ int main(void)
 	if (n < 0)
 		return 1;
 	exe[n] = '\0';
-	img = elfimg__open(exe);
-	if (!img || plan(img, "cost_alloc", PROBEPLAN_NEED_RDI | PROBEPLAN_RETPROBE, &a) ||
+	if (elfimg__open(exe, &img) || plan(img, "cost_alloc", PROBEPLAN_NEED_RDI | PROBEPLAN_RETPROBE, &a) ||
 	    plan(img, "cost_free", PROBEPLAN_NEED_RDI, &f)) {
 		fprintf(stderr, "probe_cost: cannot plan probes on %s\n", exe);
 		return 1;

@@ -3,6 +3,7 @@
  * it sets can be matched. */
 #include "fuzz.h"
 #include "leakd/config.h"
+#include "leakd/procfilter.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -16,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r < 0)
 		FUZZ_REQUIRE(err[0] && memchr(err, '\0', sizeof(err)));
 	else
-		(void)config_match(&c, "python3", "/usr/bin/python3.11", "web.service",
+		(void)procfilter_match(&c, "python3", "/usr/bin/python3.11", "web.service",
 				   "/system.slice/web.service");
 	config_free(&c);
 	return 0;

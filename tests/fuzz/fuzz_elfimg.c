@@ -26,8 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (ftruncate(fd, 0) || pwrite(fd, data, size, 0) != (ssize_t)size)
 		abort();
-	img = elfimg__open(path);
-	if (!img)
+	if (elfimg__open(path, &img))
 		return 0;
 	id = elfimg__build_id(img);
 	FUZZ_REQUIRE(id && strlen(id) <= 2 * 64);

@@ -667,6 +667,15 @@ case_daemon() { # NAME
 	verdict "$1" "$d/check"
 }
 
+# systemd's notify protocol: READY=1, the watchdog fed by the event loop, STOPPING=1
+# (tests/integration/daemon_notify.py).
+case_daemon_notify() { # NAME
+	local d=$out/cases/${1//\//_}
+	mkdir -p "$d"
+	/usr/bin/python3 "$repo/tests/integration/daemon_notify.py" "$1" "$leakd" "$d" >"$d/check" 2>&1
+	verdict "$1" "$d/check"
+}
+
 # The BPF Python stack walker (issue 8), through tests/integration/pystack.sh: every captured
 # stack of the allocating line must equal the one the program reports for itself. A last
 # argument --sites adds churn on another line and the survival check.
@@ -751,6 +760,7 @@ if [[ " ${interp_spine[*]} " == *" debian-3.11 "* ]]; then
 	enqueue case_sigint_attached "debian-3.11/sigint_attached" debian-3.11
 	enqueue case_container "debian-3.11/container_namespaces" debian-3.11
 	enqueue case_daemon "daemon/prometheus"
+	enqueue case_daemon_notify "daemon/sd_notify"
 fi
 # Once, on the newest pyenv 3.6 (leakd has no layout for it); skipped when there is none.
 py36=$(find "$pyenv_root/versions" -mindepth 1 -maxdepth 1 -type d -name '3.6.*' 2>/dev/null | sort -V | tail -n1)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Tests for agg: live-table bookkeeping, size classes, the cap, bounded
- * series that keep their floors, and type folding into "(other)".
+ * Tests for agg: live-table bookkeeping, size classes, the cap, GC epochs
+ * and live entries by type. The series are test_series.c's.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -20,27 +20,28 @@ static struct agg_stats stats_of(const struct agg *a)
 	return st;
 }
 
-Test(agg, new_with_null_limits_uses_defaults_and_free_accepts_null)
+static struct agg *new_agg(size_t live_cap)
 {
-	struct agg *a = agg__new(NULL);
+	struct agg *a = NULL;
 
+	cr_assert_eq(agg__new(live_cap, &a), 0);
 	cr_assert_not_null(a);
+	return a;
+}
+
+Test(agg, new_with_default_cap_and_free_accepts_null)
+{
+	struct agg *a = new_agg(0);
+
+	cr_assert_eq(agg__new(0, NULL), -EINVAL);
 	cr_assert_eq(stats_of(a).live_objects, 0);
 	agg__free(a);
 	agg__free(NULL);
 }
 
-Test(agg, rejects_a_series_cap_too_small_to_halve)
-{
-	struct agg_limits lim = { .series_cap = 2 };
-
-	cr_assert_null(agg__new(&lim));
-	cr_assert_eq(errno, EINVAL);
-}
-
 Test(agg, live_counts_follow_alloc_free_replace_and_unmatched)
 {
-	struct agg *a = agg__new(NULL);
+	struct agg *a = new_agg(0);
 	struct agg_stats st;
 
 	agg__alloc(a, 10, 0x1000, 32, 0);
@@ -79,7 +80,7 @@ Test(agg, live_counts_follow_alloc_free_replace_and_unmatched)
 
 Test(agg, many_allocs_and_frees_survive_growth_and_backward_shift_deletion)
 {
-	struct agg *a = agg__new(NULL);
+	struct agg *a = new_agg(0);
 	struct agg_stats st;
 	uint64_t bytes = 0;
 
@@ -125,7 +126,7 @@ Test(agg, size_class_boundaries)
 
 Test(agg, size_class_histogram_is_incremental_and_ascending)
 {
-	struct agg *a = agg__new(NULL);
+	struct agg *a = new_agg(0);
 	struct report_size_row rows[AGG_N_SIZE_CLASSES];
 	size_t n;
 
@@ -156,8 +157,7 @@ Test(agg, size_class_histogram_is_incremental_and_ascending)
 
 Test(agg, live_cap_stops_inserting_and_counts_hits)
 {
-	struct agg_limits lim = { .live_cap = 100 };
-	struct agg *a = agg__new(&lim);
+	struct agg *a = new_agg(100);
 	struct agg_stats st;
 
 	for (uint64_t i = 1; i <= 150; i++)
@@ -181,7 +181,7 @@ Test(agg, live_cap_stops_inserting_and_counts_hits)
 
 Test(agg, gc_done_bumps_epoch_and_births_remember_it)
 {
-	struct agg *a = agg__new(NULL);
+	struct agg *a = new_agg(0);
 	struct agg_stats st;
 
 	agg__alloc(a, 1, 0x10, 16, 0);
@@ -202,153 +202,9 @@ Test(agg, gc_done_bumps_epoch_and_births_remember_it)
 	agg__free(a);
 }
 
-Test(agg, series_halving_keeps_minima_and_earlier_t_and_stays_bounded)
-{
-	struct agg_limits lim = { .series_cap = 8 };
-	struct agg *a = agg__new(&lim);
-	const struct agg_point *p;
-	size_t n;
-
-	/* sawtooth: odd samples are the floors */
-	for (int i = 0; i < 8; i++) {
-		struct agg_point pt = { .t = i, .objects = i % 2 ? 100 + i : 1000 + i,
-					.bytes = i % 2 ? 1000 + i : 10 + i, .fds = NAN, .rss = 5 };
-
-		agg__add_point(a, &pt);
-	}
-	cr_assert_eq(agg__points(a, &p), 8);
-	agg__add_point(a, &(struct agg_point){ .t = 8, .objects = 7, .bytes = 7, .fds = 3, .rss = 1 });
-	n = agg__points(a, &p);
-	cr_assert_eq(n, 5);
-	cr_assert_float_eq(p[0].t, 0, 1e-12);
-	cr_assert_float_eq(p[0].objects, 101, 1e-12);	/* min of 1000, 101 */
-	cr_assert_float_eq(p[0].bytes, 10, 1e-12);	/* min per field */
-	cr_assert(isnan(p[0].fds));			/* unknown stays unknown */
-	cr_assert_float_eq(p[1].t, 2, 1e-12);
-	cr_assert_float_eq(p[1].objects, 103, 1e-12);
-	cr_assert_float_eq(p[3].t, 6, 1e-12);
-	cr_assert_float_eq(p[3].objects, 107, 1e-12);
-	cr_assert_float_eq(p[4].t, 8, 1e-12);
-	cr_assert_float_eq(p[4].fds, 3, 1e-12);
-
-	for (int i = 9; i < 10000; i++)
-		agg__add_point(a, &(struct agg_point){ .t = i, .objects = i, .bytes = i, .fds = i, .rss = i });
-	n = agg__points(a, &p);
-	cr_assert_leq(n, 8);
-	cr_assert_geq(n, 4);
-	cr_assert_float_eq(p[0].t, 0, 1e-12);
-	cr_assert_float_eq(p[0].objects, 7, 1e-12);	/* the global floor survives every halving */
-	for (size_t i = 1; i < n; i++)
-		cr_assert_gt(p[i].t, p[i - 1].t);
-	agg__free(a);
-}
-
-Test(agg, type_series_record_census_points_and_zero_for_absent_types)
-{
-	struct agg *a = agg__new(NULL);
-	const char *names1[] = { "dict", "list", "__main__.Item" };
-	uint64_t ob1[] = { 300, 200, 10 }, by1[] = { 3000, 2000, 100 };
-	const char *names2[] = { "dict", "__main__.Item", "dict" };
-	uint64_t ob2[] = { 310, 20, 5 };
-	struct agg_type_info ti;
-
-	cr_assert_eq(agg__add_type_counts(a, 1.0, names1, ob1, by1, 3), 0);
-	cr_assert_eq(agg__add_type_counts(a, 2.0, names2, ob2, NULL, 3), 0);
-	cr_assert_eq(agg__n_types(a), 3);
-
-	cr_assert_eq(agg__type(a, 0, &ti), 0);
-	cr_assert_str_eq(ti.name, "dict");
-	cr_assert_eq(ti.n, 2);
-	cr_assert_float_eq(ti.pts[0].objects, 300, 1e-12);
-	cr_assert_float_eq(ti.pts[0].bytes, 3000, 1e-12);
-	cr_assert_float_eq(ti.pts[1].objects, 315, 1e-12);	/* duplicate names summed */
-	cr_assert(isnan(ti.pts[1].bytes));
-	cr_assert_eq(ti.last_objects, 315);
-
-	cr_assert_eq(agg__type(a, 1, &ti), 0);
-	cr_assert_str_eq(ti.name, "list");
-	cr_assert_float_eq(ti.pts[1].objects, 0, 1e-12);	/* absent: none left */
-	cr_assert_eq(ti.last_objects, 0);
-
-	cr_assert_eq(agg__type(a, 2, &ti), 0);
-	cr_assert_str_eq(ti.name, "__main__.Item");
-	cr_assert_eq(ti.last_objects, 20);
-
-	cr_assert_eq(agg__type(a, 3, &ti), -ENOENT);
-	agg__free(a);
-}
-
-Test(agg, types_beyond_the_cap_fold_into_other)
-{
-	struct agg_limits lim = { .type_cap = 2 };
-	struct agg *a = agg__new(&lim);
-	const char *names[] = { "small", "big", "mid", "tiny" };
-	uint64_t ob[] = { 5, 100, 50, 1 };
-	const char *names2[] = { "newcomer", "big", "mid" };
-	uint64_t ob2[] = { 1000, 90, 40 };
-	struct agg_type_info ti;
-
-	cr_assert_eq(agg__add_type_counts(a, 1.0, names, ob, NULL, 4), 0);
-	/* the census's top 2 get series, the rest are "(other)" */
-	cr_assert_eq(agg__n_types(a), 3);
-	agg__type(a, 0, &ti);
-	cr_assert_str_eq(ti.name, "big");
-	agg__type(a, 1, &ti);
-	cr_assert_str_eq(ti.name, "mid");
-	agg__type(a, 2, &ti);
-	cr_assert_str_eq(ti.name, AGG_OTHER_TYPE);
-	cr_assert_eq(ti.last_objects, 6);
-
-	/* full: a new top type folds too, known types keep their series */
-	cr_assert_eq(agg__add_type_counts(a, 2.0, names2, ob2, NULL, 3), 0);
-	cr_assert_eq(agg__n_types(a), 3);
-	agg__type(a, 0, &ti);
-	cr_assert_eq(ti.last_objects, 90);
-	cr_assert_eq(ti.n, 2);
-	agg__type(a, 2, &ti);
-	cr_assert_eq(ti.last_objects, 1000);
-	cr_assert_eq(ti.n, 2);
-	agg__free(a);
-}
-
-Test(agg, type_series_halve_like_the_process_series)
-{
-	struct agg_limits lim = { .series_cap = 4 };
-	struct agg *a = agg__new(&lim);
-	const char *names[] = { "dict" };
-	struct agg_type_info ti;
-
-	for (int i = 0; i < 100; i++) {
-		uint64_t ob = (uint64_t)(i % 2 ? 10 + i : 1000);
-
-		agg__add_type_counts(a, i, names, &ob, NULL, 1);
-	}
-	agg__type(a, 0, &ti);
-	cr_assert_leq(ti.n, 4);
-	cr_assert_float_eq(ti.pts[0].t, 0, 1e-12);
-	cr_assert_float_eq(ti.pts[0].objects, 11, 1e-12);
-	agg__free(a);
-}
-
-Test(agg, long_type_names_are_truncated_not_overflowed)
-{
-	struct agg *a = agg__new(NULL);
-	char longname[400];
-	const char *names[] = { longname };
-	uint64_t ob = 1;
-	struct agg_type_info ti;
-
-	memset(longname, 'x', sizeof(longname) - 1);
-	longname[sizeof(longname) - 1] = '\0';
-	cr_assert_eq(agg__add_type_counts(a, 0, names, &ob, NULL, 1), 0);
-	agg__type(a, 0, &ti);
-	cr_assert_eq(strlen(ti.name), REPORT_TYPE_NAME_MAX - 1);
-	agg__free(a);
-}
-
 Test(agg, is_live_follows_allocs_and_frees)
 {
-	struct agg *a = agg__new(NULL);
+	struct agg *a = new_agg(0);
 
 	cr_assert_not(agg__is_live(a, 0x1000));
 	agg__alloc(a, 1, 0x1000, 32, 0);
@@ -368,7 +224,7 @@ static uint64_t resolve_even_as_type(void *ctx, uint64_t addr, uint64_t size)
 
 Test(agg, live_entries_get_types_and_sum_by_type)
 {
-	struct agg *a = agg__new(NULL);
+	struct agg *a = new_agg(0);
 	struct agg_type_total tot[8];
 	int asked = 0;
 	size_t n;

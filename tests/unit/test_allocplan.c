@@ -27,11 +27,12 @@ static int file_read(void *ctx, uint64_t addr, void *buf, size_t len)
 static struct elfimg *open_or_skip(const char *path)
 {
 	struct elfimg *img;
+	int err;
 
 	if (access(path, R_OK))
 		cr_skip_test("%s is not installed here", path);
-	img = elfimg__open(path);
-	cr_assert_not_null(img, "%s: %s", path, strerror(errno));
+	err = elfimg__open(path, &img);
+	cr_assert_eq(err, 0, "%s: %s", path, strerror(-err));
 	return img;
 }
 

@@ -136,6 +136,20 @@ Test(cli, a_time_out_of_range_states_the_range)
 	cr_assert(strstr(err, "--census-period"), "%s", err);
 }
 
+Test(cli, times_take_the_config_files_units)
+{
+	struct leakd_opts o;
+	char err[256];
+
+	cr_assert_eq(PARSE(&o, err, "--duration", "2m", "--interval", "500ms", "--census-period", "1.5s",
+			   "-p", "1"), 0, "%s", err);
+	cr_assert_float_eq(o.duration_s, 120, 1e-9);
+	cr_assert_float_eq(o.interval_s, 0.5, 1e-9);
+	cr_assert_float_eq(o.census_period_s, 1.5, 1e-9);
+	cr_assert_eq(PARSE(&o, err, "--duration", "2h", "-p", "1"), -EINVAL);
+	cr_assert(strstr(err, "invalid --duration '2h'"), "%s", err);
+}
+
 Test(cli, nothing_to_trace_is_a_usage_error)
 {
 	struct leakd_opts o;

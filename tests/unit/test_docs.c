@@ -148,6 +148,48 @@ static void assert_same_options(const char *what, const struct names *want, cons
 			      what, got->name[j]);
 }
 
+/* The defaults --help states are the ones cli_defaults() sets: the help is
+ * a string of its own, and the man page and README are compared with it. */
+static void assert_help_states_the_code(const struct names *help)
+{
+	struct leakd_opts o;
+	struct {
+		const char *opt;
+		double value, scale;
+		const char *suffix;
+	} code[4];
+	char want[32];
+
+	cli_defaults(&o);
+	code[0] = (typeof(code[0])){ "interval", o.interval_s, 1, "" };
+	code[1] = (typeof(code[0])){ "census-period", o.census_period_s, 1, "" };
+	code[2] = (typeof(code[0])){ "max-pause-share", o.max_pause_share, 100, "%" };
+	code[3] = (typeof(code[0])){ "ringbuf-mb", (double)(o.ringbuf_bytes >> 20), 1, "" };
+	for (size_t i = 0; i < sizeof(code) / sizeof(code[0]); i++) {
+		size_t j = names_find(help, code[i].opt);
+
+		cr_assert_neq(j, (size_t)-1, "--%s is not in leakd --help", code[i].opt);
+		snprintf(want, sizeof(want), "%g%s", code[i].value * code[i].scale, code[i].suffix);
+		if (!help->deflt[j][0]) {
+			/* a default on a continuation line: look in the option's whole entry */
+			char key[64], stated[48];
+			const char *at, *next;
+
+			snprintf(key, sizeof(key), "--%s ", code[i].opt);
+			at = strstr(cli_usage(), key);
+			cr_assert_not_null(at, "--%s is not in leakd --help", code[i].opt);
+			next = strstr(at + 1, "\n  -");
+			snprintf(stated, sizeof(stated), "default %s)", want);
+			at = strstr(at, stated);
+			cr_assert(at && (!next || at < next), "--%s: --help does not say 'default %s' (cli_defaults())",
+				  code[i].opt, want);
+			continue;
+		}
+		cr_assert_str_eq(help->deflt[j], want, "--%s: --help says default %s, cli_defaults() sets %s",
+				 code[i].opt, help->deflt[j], want);
+	}
+}
+
 Test(docs, every_option_in_help_man_page_and_readme_with_the_same_default)
 {
 	static struct names help, man, readme;
@@ -156,6 +198,7 @@ Test(docs, every_option_in_help_man_page_and_readme_with_the_same_default)
 
 	options_in_lines(cli_usage(), &help, "--");
 	cr_assert_geq(help.n, 15, "the parser found the options in --help");
+	assert_help_states_the_code(&help);
 	options_in_man(m, &man);
 	assert_same_options("docs/leakd.8", &help, &man);
 	/* README: the options table, and the daemon's synopsis line */

@@ -29,11 +29,12 @@ volatile uint64_t elfimg_test_bss_marker;
 static struct elfimg *open_or_skip(const char *path)
 {
 	struct elfimg *img;
+	int err;
 
 	if (access(path, R_OK) != 0)
 		cr_skip_test("%s not present on this machine", path);
-	img = elfimg__open(path);
-	cr_assert_not_null(img, "elfimg__open(%s): %s", path, strerror(errno));
+	err = elfimg__open(path, &img);
+	cr_assert_eq(err, 0, "elfimg__open(%s): %s", path, strerror(-err));
 	return img;
 }
 
@@ -71,8 +72,7 @@ Test(elfimg, self_symbols_bytes_and_bias_match_the_running_image)
 	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	cr_assert_gt(len, 0);
 	exe[len] = '\0';
-	img = elfimg__open(exe);
-	cr_assert_not_null(img);
+	cr_assert_eq(elfimg__open(exe, &img), 0);
 
 	cr_assert_eq(elfimg__find_symbol(img, "elfimg_test_data_marker", &data), 0);
 	cr_assert(data.from_symtab, "a test binary is not stripped: .symtab answers first");
@@ -213,25 +213,26 @@ Test(elfimg, many_lookups_in_a_large_symtab)
 
 Test(elfimg, missing_file_is_enoent)
 {
-	errno = 0;
-	cr_assert_null(elfimg__open("/nonexistent/leakd/elf"));
-	cr_assert_eq(errno, ENOENT);
+	struct elfimg *img = (struct elfimg *)&img;
+
+	cr_assert_eq(elfimg__open("/nonexistent/leakd/elf", &img), -ENOENT);
+	cr_assert_eq(img, (struct elfimg *)&img, "out untouched");
 }
 
 Test(elfimg, text_file_is_enoexec)
 {
 	char path[] = "/tmp/leakd-elfimg-XXXXXX";
+	struct elfimg *img;
 
 	write_temp(path, "#!/bin/sh\necho hi\n", 18);
-	errno = 0;
-	cr_assert_null(elfimg__open(path));
-	cr_assert_eq(errno, ENOEXEC);
+	cr_assert_eq(elfimg__open(path, &img), -ENOEXEC);
 	unlink(path);
 }
 
 Test(elfimg, elf32_is_enoexec)
 {
 	char path[] = "/tmp/leakd-elfimg-XXXXXX";
+	struct elfimg *img;
 	unsigned char hdr[52] = { 0x7f, 'E', 'L', 'F', 1 /* ELFCLASS32 */, 1, 1 };
 
 	hdr[16] = 2;	/* ET_EXEC */
@@ -239,20 +240,17 @@ Test(elfimg, elf32_is_enoexec)
 	hdr[20] = 1;	/* EV_CURRENT */
 	hdr[40] = 52;	/* e_ehsize */
 	write_temp(path, hdr, sizeof(hdr));
-	errno = 0;
-	cr_assert_null(elfimg__open(path));
-	cr_assert_eq(errno, ENOEXEC);
+	cr_assert_eq(elfimg__open(path, &img), -ENOEXEC);
 	unlink(path);
 }
 
 Test(elfimg, truncated_elf_is_enoexec)
 {
 	char path[] = "/tmp/leakd-elfimg-XXXXXX";
+	struct elfimg *img;
 
 	write_temp(path, "\x7f" "ELF\x02\x01\x01", 7);
-	errno = 0;
-	cr_assert_null(elfimg__open(path));
-	cr_assert_eq(errno, ENOEXEC);
+	cr_assert_eq(elfimg__open(path, &img), -ENOEXEC);
 	unlink(path);
 }
 
@@ -281,6 +279,7 @@ Test(elfimg, a_symbol_table_larger_than_the_file_is_not_believed)
 	struct elfimg *img;
 	struct elfimg_sym sym;
 	const char *fx = getenv("LEAKD_FIXTURES");
+	int err;
 
 	snprintf(path, sizeof(path), "%s/elfimg/fuzz-symtab-past-eof.elf", fx && *fx ? fx : "tests/fixtures");
 #ifndef ELFIMG_TEST_ASAN
@@ -292,10 +291,9 @@ Test(elfimg, a_symbol_table_larger_than_the_file_is_not_believed)
 		cr_assert_eq(setrlimit(RLIMIT_AS, &rl), 0);
 	}
 #endif
-	errno = 0;
-	img = elfimg__open(path);
-	cr_assert(img || errno == ENOEXEC, "elfimg__open: %s", strerror(errno));
-	if (img) {
+	err = elfimg__open(path, &img);
+	cr_assert(!err || err == -ENOEXEC, "elfimg__open: %s", strerror(-err));
+	if (!err) {
 		cr_assert_neq(elfimg__find_symbol(img, "_PyRuntime", &sym), 0);
 		elfimg__free(img);
 	}

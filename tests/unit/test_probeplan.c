@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests for the probe planner (src/probeplan.c): the kernel-emulation
- * classifier on hand-written encodings, spot placement on hand-written
+ * Tests for the probe planner (src/probeplan.c): spot placement on hand-written
  * prefixes and on allocator entry points dumped from the real Debian and
  * pyenv Pythons (tests/fixtures/probeplan/README.md), and the table-dispatch
  * and devirtualization-guard detectors on those same fixtures.
@@ -14,6 +13,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
+#include "leakd/ppinsn.h"
 #include "leakd/probeplan.h"
 
 #define N_RDI PROBEPLAN_NEED_RDI
@@ -39,103 +39,6 @@ static void load(const char *name, struct fixture *f)
 	f->len = fread(f->b, 1, sizeof(f->b), fp);
 	fclose(fp);
 	cr_assert_eq(f->len, 256, "short fixture %s", path);
-}
-
-static bool emulated(const uint8_t *b, size_t n)
-{
-	return probeplan_insn_emulated(b, n);
-}
-#define EMU(...) emulated((const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ }))
-
-/* ---- the kernel's emulation list ---- */
-
-Test(probeplan, push_reg_is_emulated)
-{
-	cr_expect(EMU(0x53), "push %%rbx");
-	cr_expect(EMU(0x55), "push %%rbp");
-	cr_expect(EMU(0x41, 0x57), "push %%r15");
-	cr_expect(EMU(0x41, 0x50), "push %%r8");
-}
-
-Test(probeplan, push_with_other_rex_or_operand_is_stepped)
-{
-	cr_expect_not(EMU(0x48, 0x53), "rex.W push %%rbx: kernel wants exactly 0x41");
-	cr_expect_not(EMU(0x66, 0x53), "push %%bx");
-	cr_expect_not(EMU(0x6a, 0x01), "push $1");
-	cr_expect_not(EMU(0xff, 0x35, 0x10, 0x00, 0x00, 0x00), "push mem");
-}
-
-Test(probeplan, direct_branches_are_emulated)
-{
-	cr_expect(EMU(0xeb, 0x10), "jmp rel8");
-	cr_expect(EMU(0xe9, 0x00, 0x01, 0x00, 0x00), "jmp rel32");
-	cr_expect(EMU(0xe8, 0x00, 0x01, 0x00, 0x00), "call rel32");
-	for (uint8_t cc = 0; cc < 16; cc++) {
-		cr_expect(EMU(0x70 + cc, 0x10), "jcc rel8 %#x", 0x70 + cc);
-		cr_expect(EMU(0x0f, 0x80 + cc, 0x00, 0x01, 0x00, 0x00), "jcc rel32 0f %#x", 0x80 + cc);
-	}
-	cr_expect(EMU(0xf2, 0xe9, 0x00, 0x01, 0x00, 0x00), "bnd jmp");
-}
-
-Test(probeplan, opsize_prefixed_branch_is_stepped)
-{
-	cr_expect_not(EMU(0x66, 0xe9, 0x01, 0x00), "66-prefixed jmp");
-	cr_expect_not(EMU(0x66, 0xe8, 0x01, 0x00), "66-prefixed call");
-	cr_expect_not(EMU(0x66, 0x0f, 0x85, 0x01, 0x00), "66-prefixed jne");
-}
-
-Test(probeplan, x86_nops_are_emulated)
-{
-	cr_expect(EMU(0x90));
-	cr_expect(EMU(0x66, 0x90));
-	cr_expect(EMU(0x0f, 0x1f, 0x00));
-	cr_expect(EMU(0x0f, 0x1f, 0x40, 0x00));
-	cr_expect(EMU(0x0f, 0x1f, 0x44, 0x00, 0x00), "nopl 0x0(%%rax,%%rax,1)");
-	cr_expect(EMU(0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00), "NOP6 keeps its 0x66");
-	cr_expect(EMU(0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00));
-	cr_expect(EMU(0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00));
-	cr_expect(EMU(0xf3, 0x90), "pause: opcode 0x90, the kernel skips it like a nop");
-}
-
-Test(probeplan, other_nop_forms_are_stepped)
-{
-	cr_expect_not(EMU(0x0f, 0x1f, 0x44, 0x00, 0x01), "nopl 1(%%rax,%%rax,1): not x86_nops[5]");
-	cr_expect_not(EMU(0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00), "9-byte nopw");
-	cr_expect_not(EMU(0x66, 0x2e, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00), "cs nopw: bad prefix");
-	cr_expect_not(EMU(0x41, 0x90), "xchg %%eax,%%r8d would be skipped as a nop");
-}
-
-Test(probeplan, everything_else_is_stepped)
-{
-	cr_expect_not(EMU(0xf3, 0x0f, 0x1e, 0xfa), "endbr64");
-	cr_expect_not(EMU(0xc3), "ret");
-	cr_expect_not(EMU(0xff, 0xe0), "jmp *%%rax");
-	cr_expect_not(EMU(0xff, 0x25, 0x10, 0x00, 0x00, 0x00), "jmp *0x10(%%rip)");
-	cr_expect_not(EMU(0x48, 0x89, 0xfe), "mov %%rdi,%%rsi");
-	cr_expect_not(EMU(0x48, 0x85, 0xff), "test %%rdi,%%rdi");
-	cr_expect_not(EMU(0x48, 0x83, 0xec, 0x08), "sub $8,%%rsp");
-	cr_expect_not(EMU(0x5b), "pop %%rbx");
-}
-
-Test(probeplan, lock_and_segment_prefixes_are_refused)
-{
-	cr_expect_not(EMU(0xf0, 0x48, 0x01, 0x07), "lock add");
-	cr_expect_not(EMU(0x3e, 0x74, 0x10), "ds-hinted je");
-	cr_expect_not(EMU(0x2e, 0x74, 0x10), "cs-hinted je");
-	cr_expect_not(EMU(0x3e, 0xff, 0xe0), "notrack jmp *%%rax");
-}
-
-Test(probeplan, truncated_or_empty_input_is_not_emulated)
-{
-	cr_expect_not(EMU(0xe9, 0x00), "jmp rel32 cut short");
-	cr_expect_not(probeplan_insn_emulated(NULL, 4));
-	cr_expect_not(probeplan_insn_emulated((const uint8_t[]){ 0x53 }, 0));
-}
-
-Test(probeplan, classifier_reads_only_the_first_instruction)
-{
-	cr_expect(EMU(0x53, 0x48, 0x89, 0xfe), "push followed by mov");
-	cr_expect_not(EMU(0x48, 0x89, 0xfe, 0x53), "mov followed by push");
 }
 
 /* ---- placement on hand-written prefixes ---- */
@@ -373,7 +276,7 @@ ParameterizedTest(struct place_case *c, probeplan, fixture_spots)
 	cr_expect_eq(s.offset, (uint32_t)c->offset, "%s: +%u %s", c->name, s.offset, s.insn);
 	cr_expect_str_eq(s.insn, c->insn, "%s", c->name);
 	cr_expect(s.emulated);
-	cr_expect(probeplan_insn_emulated(f.b + s.offset, c->len - s.offset));
+	cr_expect(ppinsn_emulated(f.b + s.offset, c->len - s.offset));
 }
 
 Test(probeplan, pyenv311_malloc_probes_the_js_at_6)

@@ -142,8 +142,7 @@ Test(target, fixture_static_debian_python_is_non_pie_with_usdt)
 	need(DEBIAN_PY);
 	/* The expectation comes from the installed file's own symbol table: the
 	 * address moves with every Debian point release of python3.11. */
-	own = elfimg__open(DEBIAN_PY);
-	cr_assert_not_null(own);
+	cr_assert_eq(elfimg__open(DEBIAN_PY, &own), 0);
 	cr_assert_eq(elfimg__find_symbol(own, "_PyRuntime", &rt), 0, "%s has no _PyRuntime symbol", DEBIAN_PY);
 	fixture_proc(root, sizeof(root));
 	cr_assert_eq(target_resolve(root, 5001, &t, &img), 0);
@@ -302,8 +301,7 @@ static void check_live(const char *python, const char *interp, const char *versi
 	else
 		cr_assert_eq(t.load_bias & 0xfff, 0);
 
-	direct = elfimg__open(interp);
-	cr_assert_not_null(direct);
+	cr_assert_eq(elfimg__open(interp, &direct), 0);
 	cr_assert_str_eq(t.build_id, elfimg__build_id(direct));
 	elfimg__free(direct);
 	elfimg__free(img);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Tests for verdict: synthetic aggs shaped like real sessions (30 samples at
+ * Tests for verdict: synthetic series shaped like real sessions (30 samples at
  * ~1/s, as the integration tests produce) must give the right leak flag and
  * a reason that names what grew.
  */
@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "leakd/agg.h"
+#include "leakd/series.h"
 #include "leakd/verdict.h"
 
 static uint32_t lcg_state;
@@ -23,15 +23,23 @@ static double noise(void)
 
 /* 30 samples: objects = o0 + o_rate*t (+-noise), fds = f0 + f_rate*t, and a
  * census with "dict" growing at dict_rate and "list" flat. */
-static struct agg *make_agg(double o0, double o_rate, double f0, double f_rate, double dict_rate)
+static struct series *new_series(void)
 {
-	struct agg *a = agg__new(NULL);
+	struct series *s = NULL;
+
+	cr_assert_eq(series__new(0, 0, &s), 0);
+	return s;
+}
+
+static struct series *make_series(double o0, double o_rate, double f0, double f_rate, double dict_rate)
+{
+	struct series *a = new_series();
 	const char *names[] = { "list", "dict", "__main__.Item" };
 
 	lcg_state = 12345;
 	for (int i = 0; i < 30; i++) {
 		double t = i;
-		struct agg_point p = {
+		struct series_point p = {
 			.t = t,
 			.objects = (o0 + o_rate * t) * (1 + 0.05 * noise()),
 			.bytes = 64 * (o0 + o_rate * t),
@@ -41,15 +49,15 @@ static struct agg *make_agg(double o0, double o_rate, double f0, double f_rate, 
 		uint64_t ob[3] = { 4000 + (uint64_t)(50 * (1 + noise())), 5000 + (uint64_t)(dict_rate * t),
 				   (uint64_t)(dict_rate > 0 ? 100 + dict_rate / 2 * t : 100) };
 
-		agg__add_point(a, &p);
-		cr_assert_eq(agg__add_type_counts(a, t, names, ob, NULL, 3), 0);
+		series__add_point(a, &p);
+		cr_assert_eq(series__add_type_counts(a, t, names, ob, NULL, 3), 0);
 	}
 	return a;
 }
 
 Test(verdict, growing_objects_are_a_leak_and_the_reason_names_the_type)
 {
-	struct agg *a = make_agg(20000, 2000, 12, 0, 1200);
+	struct series *a = make_series(20000, 2000, 12, 0, 1200);
 	struct verdict v;
 
 	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
@@ -78,12 +86,12 @@ Test(verdict, growing_objects_are_a_leak_and_the_reason_names_the_type)
 	cr_assert_not(v.types[2].leak);
 	verdict_clear(&v);
 	cr_assert_null(v.types);
-	agg__free(a);
+	series__free(a);
 }
 
 Test(verdict, growing_fds_are_a_leak_named_as_file_descriptors)
 {
-	struct agg *a = make_agg(5000, 0, 12, 6.6, 0);
+	struct series *a = make_series(5000, 0, 12, 6.6, 0);
 	struct verdict v;
 
 	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
@@ -95,12 +103,12 @@ Test(verdict, growing_fds_are_a_leak_named_as_file_descriptors)
 	cr_assert_not_null(strstr(v.growth.reason, "+6.6/s"), "%s", v.growth.reason);
 	cr_assert_eq(v.n_leaking_types, 0);
 	verdict_clear(&v);
-	agg__free(a);
+	series__free(a);
 }
 
 Test(verdict, flat_process_is_not_a_leak)
 {
-	struct agg *a = make_agg(5000, 0, 12, 0, 0);
+	struct series *a = make_series(5000, 0, 12, 0, 0);
 	struct verdict v;
 
 	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
@@ -109,18 +117,18 @@ Test(verdict, flat_process_is_not_a_leak)
 	cr_assert_not_null(strstr(v.growth.reason, "no sustained growth"), "%s", v.growth.reason);
 	cr_assert_float_eq(v.growth.confidence, v.objects.r.confidence, 1e-12);
 	verdict_clear(&v);
-	agg__free(a);
+	series__free(a);
 }
 
 Test(verdict, cache_that_fills_then_plateaus_is_not_a_leak)
 {
-	struct agg *a = agg__new(NULL);
+	struct series *a = new_series();
 	struct verdict v;
 
 	for (int i = 0; i < 30; i++) {
 		double obj = i < 8 ? 625.0 * i : 5000;
 
-		agg__add_point(a, &(struct agg_point){ .t = i, .objects = obj, .bytes = 100 * obj,
+		series__add_point(a, &(struct series_point){ .t = i, .objects = obj, .bytes = 100 * obj,
 						       .fds = 10, .rss = NAN });
 	}
 	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
@@ -128,16 +136,16 @@ Test(verdict, cache_that_fills_then_plateaus_is_not_a_leak)
 	cr_assert_not_null(strstr(v.growth.reason, "no sustained growth"), "%s", v.growth.reason);
 	cr_assert_not_null(strstr(v.growth.reason, "5,000"), "%s", v.growth.reason);
 	verdict_clear(&v);
-	agg__free(a);
+	series__free(a);
 }
 
 Test(verdict, too_few_samples_says_how_many_are_needed)
 {
-	struct agg *a = agg__new(NULL);
+	struct series *a = new_series();
 	struct verdict v;
 
 	for (int i = 0; i < 4; i++)
-		agg__add_point(a, &(struct agg_point){ .t = i, .objects = 1000 * i, .bytes = NAN,
+		series__add_point(a, &(struct series_point){ .t = i, .objects = 1000 * i, .bytes = NAN,
 						       .fds = NAN, .rss = NAN });
 	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
 	cr_assert_not(v.growth.leak);
@@ -145,27 +153,27 @@ Test(verdict, too_few_samples_says_how_many_are_needed)
 	 * can never reach the 0.99 confidence) */
 	cr_assert_str_eq(v.growth.reason, "not enough samples yet (4 of 18 needed)");
 	verdict_clear(&v);
-	agg__free(a);
+	series__free(a);
 }
 
 Test(verdict, short_rising_series_asks_for_more_samples_instead_of_saying_flat)
 {
-	struct agg *a = agg__new(NULL);
+	struct series *a = new_series();
 	struct verdict v;
 
 	for (int i = 0; i < 10; i++)
-		agg__add_point(a, &(struct agg_point){ .t = i, .objects = 1000 + 500 * i, .bytes = NAN,
+		series__add_point(a, &(struct series_point){ .t = i, .objects = 1000 + 500 * i, .bytes = NAN,
 						       .fds = NAN, .rss = NAN });
 	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
 	cr_assert_not(v.growth.leak);
 	cr_assert_str_eq(v.growth.reason, "not enough samples yet (10 of 18 needed)");
 	verdict_clear(&v);
-	agg__free(a);
+	series__free(a);
 }
 
-Test(verdict, empty_agg_is_not_a_leak_and_bad_params_are_rejected)
+Test(verdict, empty_series_is_not_a_leak_and_bad_params_are_rejected)
 {
-	struct agg *a = agg__new(NULL);
+	struct series *a = new_series();
 	struct verdict v, untouched;
 	struct detect_params p;
 
@@ -183,50 +191,50 @@ Test(verdict, empty_agg_is_not_a_leak_and_bad_params_are_rejected)
 	cr_assert_eq(memcmp(&v, &untouched, sizeof(v)), 0);
 	cr_assert_eq(verdict_compute(NULL, NULL, &v), -EINVAL);
 	verdict_clear(NULL);
-	agg__free(a);
+	series__free(a);
 }
 
 Test(verdict, slow_fd_leak_of_a_few_dozen_is_flagged)
 {
 	/* 10 -> 40 descriptors in 30 s: far below the 64-object floor used for
 	 * objects, but a file handle kept every second is a leak. */
-	struct agg *a = make_agg(5000, 0, 10, 1.0, 0);
+	struct series *a = make_series(5000, 0, 10, 1.0, 0);
 	struct verdict v;
 
 	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
 	cr_assert(v.fds.r.leak, "%s", v.growth.reason);
 	cr_assert(v.growth.leak);
 	verdict_clear(&v);
-	agg__free(a);
+	series__free(a);
 }
 
 /* 30 samples of a process whose object count is flat: one "list" whose bytes
  * grow by bytes_rate, and anonymous memory outside objects growing by
  * native_rate. */
-static struct agg *make_flat_agg(double bytes_rate, double native_rate)
+static struct series *make_flat_series(double bytes_rate, double native_rate)
 {
-	struct agg *a = agg__new(NULL);
+	struct series *a = new_series();
 	const char *names[] = { "list", "str" };
 
 	lcg_state = 777;
 	for (int i = 0; i < 30; i++) {
 		double t = i, objs = 50000 * (1 + 0.01 * noise());
-		struct agg_point p = {
+		struct series_point p = {
 			.t = t, .objects = objs, .bytes = 4e6 + 0.01e6 * noise(), .fds = 5, .rss = 50e6,
 			.native = 6e6 + native_rate * t + 0.05e6 * noise(),
 		};
 		uint64_t ob[2] = { 1, 30000 + (uint64_t)(100 * (1 + noise())) };
 		uint64_t by[2] = { 1000000 + (uint64_t)(bytes_rate * t), 2400000 };
 
-		agg__add_point(a, &p);
-		cr_assert_eq(agg__add_type_counts(a, t, names, ob, by, 2), 0);
+		series__add_point(a, &p);
+		cr_assert_eq(series__add_type_counts(a, t, names, ob, by, 2), 0);
 	}
 	return a;
 }
 
 Test(verdict, one_container_growing_in_bytes_is_a_type_leak_named_by_bytes)
 {
-	struct agg *a = make_flat_agg(80000, 0);
+	struct series *a = make_flat_series(80000, 0);
 	struct verdict v;
 	const struct report_type_row *list = NULL;
 
@@ -248,12 +256,12 @@ Test(verdict, one_container_growing_in_bytes_is_a_type_leak_named_by_bytes)
 	cr_assert_not_null(strstr(v.growth.reason, "; growing container: list (1 object) +1,000 items/s, holding str, tuple"),
 			   "%s", v.growth.reason);
 	verdict_clear(&v);
-	agg__free(a);
+	series__free(a);
 }
 
 Test(verdict, memory_outside_objects_that_keeps_growing_is_blamed_on_native_code)
 {
-	struct agg *a = make_flat_agg(0, 400e3);
+	struct series *a = make_flat_series(0, 400e3);
 	struct verdict v;
 
 	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
@@ -264,39 +272,39 @@ Test(verdict, memory_outside_objects_that_keeps_growing_is_blamed_on_native_code
 			   "%s", v.growth.reason);
 	cr_assert_not_null(strstr(v.growth.reason, "native code"), "%s", v.growth.reason);
 	verdict_clear(&v);
-	agg__free(a);
+	series__free(a);
 
 	/* a megabyte of arena retention that then holds still is not a leak */
-	a = make_flat_agg(0, 30e3);
+	a = make_flat_series(0, 30e3);
 	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
 	cr_assert_not(v.native.r.leak, "%s", v.growth.reason);
 	cr_assert_not(v.growth.leak, "%s", v.growth.reason);
 	verdict_add_containers(&v, (struct verdict_container[]){ { .type = "list", .items_per_s = 5 } }, 1);
 	cr_assert_null(strstr(v.growth.reason, "container"), "no container clause without a leak");
 	verdict_clear(&v);
-	agg__free(a);
+	series__free(a);
 }
 
 Test(verdict, a_leaking_class_comes_before_the_builtins_its_instances_hold)
 {
 	/* observer registry: each Subscriber holds a str and an int, all three
 	 * grow at the same rate; the class is what to look for in the code */
-	struct agg *a = agg__new(NULL);
+	struct series *a = new_series();
 	const char *names[] = { "str", "int", "__main__.Subscriber", "list" };
 	struct verdict v;
 
 	for (int i = 0; i < 30; i++) {
-		struct agg_point p = { .t = i, .objects = 30000 + 1500.0 * i, .bytes = 3e6 + 1e5 * i, .fds = 5,
+		struct series_point p = { .t = i, .objects = 30000 + 1500.0 * i, .bytes = 3e6 + 1e5 * i, .fds = 5,
 				       .rss = 5e7, .native = 5e6 };
 		uint64_t ob[4] = { 20000 + 500u * (uint64_t)i, 15000 + 500u * (uint64_t)i, 100 + 500u * (uint64_t)i, 300 };
 
-		agg__add_point(a, &p);
-		cr_assert_eq(agg__add_type_counts(a, i, names, ob, NULL, 4), 0);
+		series__add_point(a, &p);
+		cr_assert_eq(series__add_type_counts(a, i, names, ob, NULL, 4), 0);
 	}
 	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
 	cr_assert_geq(v.n_leaking_types, 3);
 	cr_assert_str_eq(v.types[0].type, "__main__.Subscriber");
 	cr_assert_not_null(strstr(v.growth.reason, "growing types: __main__.Subscriber"), "%s", v.growth.reason);
 	verdict_clear(&v);
-	agg__free(a);
+	series__free(a);
 }
