@@ -102,6 +102,9 @@ unit: $(UNIT_BINS)
 # (the fetcher says so and exits 0 when the archive is out of reach).
 # Without pyenv's 3.11.7, the self-built kind is CPython built once from Debian's source
 # (scripts/build-python.sh: a few minutes cold, cached in /var/cache/leakd-test/cpython).
+# The package is built first: deb/package checks it, and systemd/nspawn installs it in a
+# Debian 12 root booted under systemd (scripts/nspawn-root.sh: debootstrap, a few minutes
+# cold, cached in /var/cache/leakd-test/nspawn).
 integration: $(BUILD)/leakd $(BUILD)/pystack_check
 	$(Q)scripts/fetch-pythons.sh $(BUILD)/pythons
 	$(Q)test -x "$${PYENV_ROOT:-/root/.pyenv}/versions/3.11.7/bin/python3.11" || scripts/build-python.sh >/dev/null

@@ -14,7 +14,10 @@ fi
 if [ "$mode" = test ]; then
 	# python3: the integration checker; curl: the daemon case's scrapes and queries.
 	# libssl-dev, libffi-dev: scripts/build-python.sh's CPython (ssl, ctypes) when pyenv is absent.
-	want+=(libcriterion-dev util-linux prometheus python3 curl libssl-dev libffi-dev)
+	# systemd-container, debootstrap, procps: the systemd case boots a Debian root in
+	# systemd-nspawn (tests/integration/systemd_nspawn.sh).
+	want+=(libcriterion-dev util-linux prometheus python3 curl libssl-dev libffi-dev
+		systemd-container debootstrap procps)
 fi
 missing=()
 for p in "${want[@]}"; do

@@ -677,6 +677,15 @@ case_deb() { # NAME
 	verdict "$1" "$d/check"
 }
 
+# The package under a real systemd (systemd_nspawn.sh: a cached Debian 12 root booted in
+# systemd-nspawn).
+case_systemd() { # NAME
+	local d=$out/cases/${1//\//_}
+	mkdir -p "$d"
+	"$repo/tests/integration/systemd_nspawn.sh" "${LEAKD_DEB:-}" "$d" "$progs" >"$d/check" 2>&1
+	verdict "$1" "$d/check"
+}
+
 # The BPF Python stack walker (issue 8), through tests/integration/pystack.sh: every captured
 # stack of the allocating line must equal the one the program reports for itself. A last
 # argument --sites adds churn on another line and the survival check.
@@ -763,6 +772,7 @@ if [[ " ${interp_spine[*]} " == *" debian-3.11 "* ]]; then
 	enqueue case_daemon "daemon/prometheus"
 fi
 enqueue case_deb "deb/package"
+enqueue case_systemd "systemd/nspawn"
 # Once, on the newest pyenv 3.6 (leakd has no layout for it); skipped when there is none.
 py36=$(find "$pyenv_root/versions" -mindepth 1 -maxdepth 1 -type d -name '3.6.*' 2>/dev/null | sort -V | tail -n1)
 if [ -n "$py36" ] && [ -x "$py36/bin/python3.6" ]; then
