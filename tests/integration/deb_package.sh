@@ -2,8 +2,8 @@
 # The Debian package (make deb) as built: lintian finds nothing at any level (every
 # override in debian/leakd.lintian-overrides says why), its name and Version match the
 # version its own binary prints, /etc/leakd/leakd.conf is a conffile, the unit is where
-# dh_installsystemd handles it and starts the packaged binary, and the man page, docs and
-# alert rules are in it.
+# dh_installsystemd handles it and starts the packaged binary, and the man page, docs,
+# alert rules and Grafana dashboard are in it.
 # Usage: deb_package.sh DEB CASE_DIR
 # Prints one line "PASS|FAIL name: detail" first, then details.
 set -uo pipefail
@@ -62,16 +62,17 @@ grep -q 'deb-systemd-helper enable' "$d/control/postinst" 2>/dev/null &&
 
 for f in usr/share/man/man8/leakd.8.gz usr/share/doc/leakd/alerts.yml usr/share/doc/leakd/leakd.conf \
 	usr/share/doc/leakd/README.md.gz usr/share/doc/leakd/metrics.md.gz usr/share/doc/leakd/fleet.md.gz \
-	usr/share/doc/leakd/copyright; do
+	usr/share/doc/leakd/leakd.json usr/share/doc/leakd/copyright; do
 	[ -f "$d/root/$f" ] || fail "no $f in the package"
 done
 cmp -s "$d/root/usr/share/doc/leakd/alerts.yml" docs/alerts.yml || fail "usr/share/doc/leakd/alerts.yml differs from docs/alerts.yml"
+cmp -s "$d/root/usr/share/doc/leakd/leakd.json" docs/grafana/leakd.json || fail "usr/share/doc/leakd/leakd.json differs from docs/grafana/leakd.json"
 zcat "$d/root/usr/share/man/man8/leakd.8.gz" 2>/dev/null | cmp -s - docs/leakd.8 || fail "the man page differs from docs/leakd.8"
 
 if [ ${#fails[@]} -gt 0 ]; then
 	say FAIL "${fails[0]}${fails[1]:+ (and ${#fails[@]} more)}"
 	printf '  %s\n' "${fails[@]}"
 else
-	say PASS "$(basename "$deb"): lintian clean at every level ($(grep -c '^leakd: ' debian/leakd.lintian-overrides) explained overrides), binary says $ver_out, conffile /etc/leakd/leakd.conf, unit lib/systemd/system/leakd.service -> /usr/bin/leakd, man page, docs, alerts.yml"
+	say PASS "$(basename "$deb"): lintian clean at every level ($(grep -c '^leakd: ' debian/leakd.lintian-overrides) explained overrides), binary says $ver_out, conffile /etc/leakd/leakd.conf, unit lib/systemd/system/leakd.service -> /usr/bin/leakd, man page, docs, alerts.yml, Grafana dashboard"
 fi
 exit 0
