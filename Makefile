@@ -7,6 +7,7 @@
 #   make fuzz       libFuzzer targets in tests/fuzz/, FUZZ_S seconds each (60)
 #   make bench      overhead ratios: untraced vs leakd modes vs tracemalloc; census cost by heap size
 #   make install    DESTDIR/PREFIX honoured
+#   make deb        the Debian package build/deb/leakd_VERSION_ARCH.deb (debian/, debhelper)
 # V=1 shows the commands.
 
 BUILD    ?= build
@@ -42,7 +43,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all deps test-deps demo check unit unit-bins integration bench install clean lint asan \
-	fuzz fuzz-bins
+	fuzz fuzz-bins deb
 
 all: $(BUILD)/leakd
 
@@ -71,11 +72,11 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 # Skeletons first: the attach module includes them.
 $(BUILD)/obj/%.o: src/%.c $(wildcard include/leakd/*.h) $(SKELS) | $(BUILD)/obj
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/leakd: $(BUILD)/obj/main.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
 	$(call msg,CC,$@)
@@ -108,10 +109,13 @@ unit: $(UNIT_BINS)
 # pyenv's 3.11.7, else scripts/build-python.sh's (cached after the first).
 SELF_BUILT_PYTHON = test -x "$${PYENV_ROOT:-/root/.pyenv}/versions/3.11.7/bin/python3.11" || scripts/build-python.sh >/dev/null
 
+# The package is built first: deb/package checks it, and systemd/nspawn installs it in a
+# Debian 12 root booted under systemd (scripts/nspawn-root.sh: debootstrap, a few minutes
+# cold, cached in /var/cache/leakd-test/nspawn).
 integration: $(BUILD)/leakd $(BUILD)/pystack_check
 	$(Q)scripts/fetch-pythons.sh $(BUILD)/pythons
 	$(Q)$(SELF_BUILT_PYTHON)
-	$(Q)tests/integration/run.sh $(BUILD)/leakd
+	$(Q)deb=$$(scripts/build-deb.sh $(BUILD)) && LEAKD_DEB=$$deb tests/integration/run.sh $(BUILD)/leakd
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -177,6 +181,12 @@ install: all
 	install -Dm644 systemd/leakd.conf $(DESTDIR)$(PREFIX)/share/doc/leakd/leakd.conf
 	install -Dm644 docs/alerts.yml $(DESTDIR)$(PREFIX)/share/doc/leakd/alerts.yml
 	test -e $(DESTDIR)/etc/leakd/leakd.conf || install -Dm644 systemd/leakd.conf $(DESTDIR)/etc/leakd/leakd.conf
+
+# Built from a copy of the tree in $(BUILD)/deb (scripts/build-deb.sh), with the
+# version from debian/changelog; tests/integration/deb_package.sh checks it.
+deb:
+	$(Q)scripts/install-deps.sh deb
+	$(Q)scripts/build-deb.sh $(BUILD)
 
 lint:
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Iinclude -I$(BUILD) \

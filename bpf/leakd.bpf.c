@@ -24,6 +24,28 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
+/* leakd's own pid namespace (st_dev and st_ino of /proc/self/ns/pid), set
+ * by user space before load when it is not the initial one (leakd in a
+ * container, or under systemd-nspawn): the pids leakd knows, and keys the
+ * maps by, are that namespace's, while bpf_get_current_pid_tgid() gives the
+ * initial namespace's. Zero: the initial namespace, the cheap helper. */
+const volatile __u64 pidns_dev = 0;
+const volatile __u64 pidns_ino = 0;
+
+/* The current task's tgid << 32 | tid, numbered as leakd numbers them; 0 for
+ * a task whose own pid namespace is not leakd's (the helper only answers for
+ * that one), which no map holds. */
+static __always_inline __u64 current_id(void)
+{
+	struct bpf_pidns_info ns;
+
+	if (!pidns_ino)
+		return bpf_get_current_pid_tgid();
+	if (bpf_get_ns_current_pid_tgid(pidns_dev, pidns_ino, &ns, sizeof(ns)))
+		return 0;
+	return (__u64)ns.tgid << 32 | ns.pid;
+}
+
 /* Size is set by user space before load (bpf_map__set_max_entries). */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -347,7 +369,7 @@ static __always_inline void emit_stack(__u32 tgid, __u32 tid, __u8 site, __u64 a
 SEC("usdt")
 int BPF_USDT(gc_start_usdt, int gen)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid = current_id() >> 32;
 
 	if (watching(tgid, LEAKD_WATCH_GC))
 		emit(tgid, LEAKD_EV_GC_START, LEAKD_SITE_GC_HOOK, gen, 0, 0, 0);
@@ -357,7 +379,7 @@ int BPF_USDT(gc_start_usdt, int gen)
 SEC("usdt")
 int BPF_USDT(gc_done_usdt, long collected)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid = current_id() >> 32;
 
 	if (watching(tgid, LEAKD_WATCH_GC))
 		emit(tgid, LEAKD_EV_GC_DONE, LEAKD_SITE_GC_HOOK, 0, 0, collected, 0);
@@ -369,7 +391,7 @@ int BPF_USDT(gc_done_usdt, long collected)
 SEC("uprobe")
 int gc_start_uprobe(struct pt_regs *ctx)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid = current_id() >> 32;
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 
 	if (watching(tgid, LEAKD_WATCH_GC))
@@ -380,7 +402,7 @@ int gc_start_uprobe(struct pt_regs *ctx)
 SEC("uretprobe")
 int gc_done_uretprobe(struct pt_regs *ctx)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid = current_id() >> 32;
 
 	if (watching(tgid, LEAKD_WATCH_GC))
 		emit(tgid, LEAKD_EV_GC_DONE, LEAKD_SITE_GC_HOOK, 0, 0, PT_REGS_RC(ctx), 0);
@@ -441,7 +463,7 @@ int alloc_enter(struct pt_regs *ctx)
 SEC("uretprobe")
 int alloc_return(struct pt_regs *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	__u64 id = current_id();
 	__u32 tgid = id >> 32;
 	__u64 ret = PT_REGS_RC(ctx);
 	struct stash_frame f;
@@ -471,7 +493,7 @@ int alloc_return(struct pt_regs *ctx)
 SEC("uprobe")
 int free_enter(struct pt_regs *ctx)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid = current_id() >> 32;
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u64 addr;
 

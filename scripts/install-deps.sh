@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
 # Installs what leakd needs from Debian's archive, and nothing when it is all there already,
 # so `make demo` and `make check` can run on a fresh Debian 12 machine as their first command.
-# Usage: scripts/install-deps.sh [build|test]   (test adds what only the test suite needs)
+# Usage: scripts/install-deps.sh [build|deb|test]
+#   deb: also what `make deb` needs; test: also what the test suite needs (the package included)
 set -euo pipefail
 want=(clang llvm make gcc pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libcapstone-dev libsystemd-dev libmicrohttpd-dev python3.11)
-if [ "${1:-build}" = test ]; then
+mode=${1:-build}
+if [ "$mode" = deb ] || [ "$mode" = test ]; then
+	# debhelper builds the package (fakeroot is unused: Rules-Requires-Root: no);
+	# lintian checks it.
+	want+=(debhelper dpkg-dev lintian)
+fi
+if [ "$mode" = test ]; then
 	# python3: the integration checker; curl: the daemon case's scrapes and queries.
 	# libssl-dev, libffi-dev: scripts/build-python.sh's CPython (ssl, ctypes) when pyenv is absent.
 	# libdw-dev, python3.11-dbg: test_pylayout_dwarf reads the layout table's offsets from
 	# Debian's python3.11 debug information with libdw.
-	want+=(libcriterion-dev util-linux prometheus python3 curl libssl-dev libffi-dev libdw-dev python3.11-dbg)
+	# systemd-container, debootstrap, procps: the systemd case boots a Debian root in
+	# systemd-nspawn (tests/integration/systemd_nspawn.sh).
+	want+=(libcriterion-dev util-linux prometheus python3 curl libssl-dev libffi-dev libdw-dev python3.11-dbg
+		systemd-container debootstrap procps)
 fi
 missing=()
 for p in "${want[@]}"; do

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <systemd/sd-login.h>
+
 #include "leakd/discover.h"
 
 static int pid_cmp(const void *a, const void *b)
@@ -75,32 +77,30 @@ static bool take_id(const char *s, const char *prefix, char *out, size_t len)
 	return true;
 }
 
-void discover_parse_cgroup(const char *cgroup, char *unit, size_t unit_len, char *container, size_t container_len)
+void discover_parse_container(const char *cgroup, char *container, size_t container_len)
 {
 	static const char *const runtimes[] = { "docker-", "cri-containerd-", "libpod-", "crio-", "/docker/" };
-	const char *comp = cgroup, *next;
-	bool in_container = false;
+	bool found = false;
 
-	unit[0] = container[0] = '\0';
-	for (size_t i = 0; i < sizeof(runtimes) / sizeof(runtimes[0]) && !in_container; i++)
-		in_container = take_id(cgroup, runtimes[i], container, container_len);
-	/* Walk the components; the innermost unit wins, except the container's
-	 * own scope (its name is the container id, not a unit people know). */
-	while (comp && *comp) {
-		size_t clen;
+	container[0] = '\0';
+	for (size_t i = 0; i < sizeof(runtimes) / sizeof(runtimes[0]) && !found; i++)
+		found = take_id(cgroup, runtimes[i], container, container_len);
+}
 
-		while (*comp == '/')
-			comp++;
-		next = strchr(comp, '/');
-		clen = next ? (size_t)(next - comp) : strlen(comp);
-		if (clen > 8 && clen < unit_len &&
-		    (!strncmp(comp + clen - 8, ".service", 8) ||
-		     (!strncmp(comp + clen - 6, ".scope", 6) && !(in_container && memmem(comp, clen, container, strlen(container)))))) {
-			memcpy(unit, comp, clen);
-			unit[clen] = '\0';
-		}
-		comp = next;
-	}
+/* The unit as systemd itself derives it from the process's cgroup, whatever
+ * the hierarchy (unified, hybrid, legacy) and escaping: the same answer as
+ * `systemctl status PID`. Only the live /proc is systemd's: libsystemd reads
+ * /proc/PID/cgroup of this pid namespace, so another root has no unit. */
+static void read_unit(const char *proc_root, pid_t pid, char *unit, size_t len)
+{
+	char *u = NULL;
+
+	unit[0] = '\0';
+	if (strcmp(proc_root, "/proc") || sd_pid_get_unit(pid, &u) < 0)
+		return;
+	if (strlen(u) < len)
+		memcpy(unit, u, strlen(u) + 1);
+	free(u);
 }
 
 static int read_small(const char *path, char *buf, size_t len)
@@ -165,7 +165,8 @@ int discover_read(const char *proc_root, pid_t pid, struct discover_proc *out)
 			snprintf(d.cgroup, sizeof(d.cgroup), "%s", line);
 		}
 	}
-	discover_parse_cgroup(d.cgroup, d.unit, sizeof(d.unit), d.container, sizeof(d.container));
+	discover_parse_container(d.cgroup, d.container, sizeof(d.container));
+	read_unit(proc_root, pid, d.unit, sizeof(d.unit));
 	*out = d;
 	return 0;
 }

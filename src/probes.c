@@ -60,6 +60,21 @@ static int ringbuf_cb(void *ctx, void *data, size_t size)
 	return p->fn ? p->fn(p->ctx, data) : 0;
 }
 
+/* The initial pid namespace's inode number (PROC_PID_INIT_INO). */
+#define INIT_PIDNS_INO 0xEFFFFFFCU
+
+/* Outside the initial pid namespace the BPF programs must number tasks as
+ * leakd does (see pidns_* in bpf/leakd.bpf.c). */
+static void set_pidns(struct leakd_bpf *skel)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/pid", &st) == 0 && st.st_ino != INIT_PIDNS_INO) {
+		skel->rodata->pidns_dev = st.st_dev;
+		skel->rodata->pidns_ino = st.st_ino;
+	}
+}
+
 int probes__new(size_t ring_bytes, probes_event_fn fn, void *ctx, struct probes **out)
 {
 	struct probes *p;
@@ -84,6 +99,7 @@ int probes__new(size_t ring_bytes, probes_event_fn fn, void *ctx, struct probes 
 	err = bpf_map__set_max_entries(p->skel->maps.events, ring_bytes);
 	if (err)
 		goto cleanup;
+	set_pidns(p->skel);
 	err = leakd_bpf__load(p->skel);
 	if (err)
 		goto cleanup;

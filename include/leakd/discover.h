@@ -18,7 +18,8 @@ struct discover_proc {
 	char comm[17];
 	char exe[4096];		/* "" for kernel threads */
 	char cgroup[1024];	/* the unified (v2) cgroup path, "" if unknown */
-	char unit[256];		/* systemd unit owning it ("web.service"), "" if none */
+	char unit[256];		/* systemd unit owning it, as sd_pid_get_unit(3) says
+				 * ("web.service", "user@1000.service"), "" if none */
 	char container[80];	/* container id from the cgroup path, "" if none */
 };
 
@@ -26,13 +27,14 @@ struct discover_proc {
  * *out) or -errno. */
 int discover_pids(const char *proc_root, pid_t **out, size_t *n);
 
-/* Fills *out for pid. Returns 0, -ESRCH if it is gone, -errno. */
+/* Fills *out for pid. The unit is systemd's answer, read only when
+ * proc_root is "/proc" (libsystemd has no other root). Returns 0, -ESRCH if
+ * it is gone, -errno. */
 int discover_read(const char *proc_root, pid_t pid, struct discover_proc *out);
 
-/* From a cgroup path: the innermost systemd unit (*.service, *.scope but
- * container scopes) and a container id (docker-<id>.scope,
- * cri-containerd-<id>.scope, libpod-<id>.scope, crio-<id>.scope, /docker/<id>).
- * Pure. Empty strings when there is none. */
-void discover_parse_cgroup(const char *cgroup, char *unit, size_t unit_len, char *container, size_t container_len);
+/* From a cgroup path: a container id (docker-<id>.scope,
+ * cri-containerd-<id>.scope, libpod-<id>.scope, crio-<id>.scope, /docker/<id>),
+ * which systemd knows nothing of. Pure. Empty string when there is none. */
+void discover_parse_container(const char *cgroup, char *container, size_t container_len);
 
 #endif

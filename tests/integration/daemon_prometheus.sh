@@ -5,7 +5,8 @@
 # pid and 0 for the healthy one. Also: an exited process leaves /metrics, a burst of 50
 # short-lived processes leaves no stale state, a daemon killed with SIGKILL leaves no
 # target stopped and its successor finds them again, a malformed config line is
-# refused naming file and line.
+# refused naming file and line. Every PromQL expression of docs/grafana/leakd.json
+# returns data from that Prometheus while the leak runs (grafana_queries.py).
 # Usage: daemon_prometheus.sh BUILD/leakd CASE_DIR PYTHON PROGRAMS_DIR
 # Prints one line "PASS|FAIL|SKIP name: detail" first, then details.
 set -uo pipefail
@@ -98,6 +99,17 @@ for _ in $(seq 45); do
 done
 echo "leak pid $leak: '$l' (flagged in /metrics ${flag_s:-never} s after it started), healthy pid $healthy: '$h'" >"$d/verdicts"
 query 'leakd_leak_suspected' >"$d/query.json" 2>/dev/null
+# The Grafana dashboard's expressions, read from docs/grafana/leakd.json: each must return
+# data from this Prometheus while the leak runs (a few tries: rates want a few scrapes).
+dash=$(cd "$(dirname "$0")/../.." && pwd)/docs/grafana/leakd.json
+graf=no
+if [ "$l" = 1 ]; then
+	for _ in $(seq 10); do
+		/usr/bin/python3 "$(dirname "$0")/grafana_queries.py" "$dash" "http://127.0.0.1:$pport" >"$d/grafana.out" 2>&1 &&
+			{ graf=yes; break; }
+		sleep 2
+	done
+fi
 
 fail=""
 [ "$l" = 1 ] || fail="leakd_leak_suspected{pid=$leak} is '$l' in Prometheus, want 1"
@@ -105,6 +117,8 @@ fail=""
 # ~1 MB/s, found by the scan and judged at the daemon's defaults: within 30 s.
 [ -z "$fail" ] && { [ -z "$flag_s" ] || [ "$flag_s" -gt 30 ]; } &&
 	fail="the leak (pid $leak) was flagged in /metrics ${flag_s:-never} s after it started, want <= 30 s"
+[ -z "$fail" ] && [ "$graf" != yes ] &&
+	fail="Grafana dashboard: $(grep -m1 -v '^ok ' "$d/grafana.out" 2>/dev/null) ($(tail -n1 "$d/grafana.out" 2>/dev/null))"
 [ -z "$fail" ] && [ "$found_short" != yes ] && fail="the short-lived pid $short never appeared in /metrics"
 [ -z "$fail" ] && grep -q "pid=\"$short\"" "$d/metrics.now" && fail="pid $short exited but is still in /metrics"
 if [ -z "$fail" ] && ! grep -q 'is leaking' "$d/leakd.err"; then
@@ -160,6 +174,6 @@ fi
 if [ -n "$fail" ]; then
 	say FAIL "$fail"
 else
-	say PASS "Prometheus: leak pid $leak -> 1 (flagged ${flag_s} s after it started), healthy pid $healthy -> 0; short-lived pid found then dropped; 50-process burst left 2 watched; survived SIGKILL and restart"
+	say PASS "Prometheus: leak pid $leak -> 1 (flagged ${flag_s} s after it started), healthy pid $healthy -> 0; $(tail -n1 "$d/grafana.out" | sed 's/ returned data/ of docs\/grafana\/leakd.json returned data/'); short-lived pid found then dropped; 50-process burst left 2 watched; survived SIGKILL and restart"
 fi
 exit 0

@@ -21,7 +21,8 @@
 #   LEAKD_IT_ONLY=REGEX (run only cases whose "interpreter/case" name matches),
 #   LEAKD_IT_OUT (build/integration), PYENV_ROOT (/root/.pyenv), LEAKD_PYTHONS (build/pythons),
 #   LEAKD_CPYTHON_CACHE (/var/cache/leakd-test/cpython, scripts/build-python.sh's builds),
-#   LEAKD_IT_SPINE_S / LEAKD_IT_EXTRA_S (session lengths, 30 s each).
+#   LEAKD_IT_SPINE_S / LEAKD_IT_EXTRA_S (session lengths, 30 s each), LEAKD_DEB (the
+#   package the deb/ cases check, scripts/build-deb.sh's).
 set -uo pipefail
 
 if [ $# -ne 1 ]; then
@@ -676,6 +677,24 @@ case_daemon_notify() { # NAME
 	verdict "$1" "$d/check"
 }
 
+# The Debian package (LEAKD_DEB: `make integration` builds it with scripts/build-deb.sh),
+# as a file (deb_package.sh).
+case_deb() { # NAME
+	local d=$out/cases/${1//\//_}
+	mkdir -p "$d"
+	"$repo/tests/integration/deb_package.sh" "${LEAKD_DEB:-}" "$d" >"$d/check" 2>&1
+	verdict "$1" "$d/check"
+}
+
+# The package under a real systemd (systemd_nspawn.sh: a cached Debian 12 root booted in
+# systemd-nspawn).
+case_systemd() { # NAME
+	local d=$out/cases/${1//\//_}
+	mkdir -p "$d"
+	"$repo/tests/integration/systemd_nspawn.sh" "${LEAKD_DEB:-}" "$d" "$progs" >"$d/check" 2>&1
+	verdict "$1" "$d/check"
+}
+
 # The BPF Python stack walker (issue 8), through tests/integration/pystack.sh: every captured
 # stack of the allocating line must equal the one the program reports for itself. A last
 # argument --sites adds churn on another line and the survival check.
@@ -762,6 +781,8 @@ if [[ " ${interp_spine[*]} " == *" debian-3.11 "* ]]; then
 	enqueue case_daemon "daemon/prometheus"
 	enqueue case_daemon_notify "daemon/sd_notify"
 fi
+enqueue case_deb "deb/package"
+enqueue case_systemd "systemd/nspawn"
 # Once, on the newest pyenv 3.6 (leakd has no layout for it); skipped when there is none.
 py36=$(find "$pyenv_root/versions" -mindepth 1 -maxdepth 1 -type d -name '3.6.*' 2>/dev/null | sort -V | tail -n1)
 if [ -n "$py36" ] && [ -x "$py36/bin/python3.6" ]; then

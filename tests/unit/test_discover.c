@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <systemd/sd-login.h>
+#include <unistd.h>
+
 #include "leakd/discover.h"
 
 static const char *proc_root(void)
@@ -29,7 +32,10 @@ Test(discover, pids_are_the_numeric_entries_sorted)
 	cr_assert_eq(discover_pids("/nonexistent/proc", &pids, &n), -ENOENT);
 }
 
-Test(discover, reads_comm_with_spaces_start_time_exe_and_unit)
+/* The unit is systemd's answer (sd_pid_get_unit), which only the live /proc
+ * has: a fixture tree's cgroup file names a unit, but no unit is made up
+ * from it by hand. tests/integration/systemd_nspawn.sh checks the live one. */
+Test(discover, reads_comm_with_spaces_start_time_exe_and_cgroup)
 {
 	struct discover_proc d;
 
@@ -38,39 +44,50 @@ Test(discover, reads_comm_with_spaces_start_time_exe_and_unit)
 	cr_assert_eq(d.start_time, 987654);
 	cr_assert_str_eq(d.exe, "/usr/bin/python3.11");
 	cr_assert_str_eq(d.cgroup, "/system.slice/web-api.service");
-	cr_assert_str_eq(d.unit, "web-api.service");
+	cr_assert_str_eq(d.unit, "");
 	cr_assert_str_eq(d.container, "");
 	cr_assert_eq(discover_read(proc_root(), 99999, &d), -ESRCH);
 }
 
-Test(discover, container_scope_is_an_id_not_a_unit)
+Test(discover, container_scope_gives_an_id)
 {
 	struct discover_proc d;
 
 	cr_assert_eq(discover_read(proc_root(), 77, &d), 0);
 	cr_assert_str_eq(d.container, "0123456789abcdef0123456789abcdef");
-	cr_assert_str_eq(d.unit, "");
 	cr_assert_str_eq(d.exe, "");	/* no exe link in the fixture: like a kernel thread */
 }
 
 Test(discover, cgroup_paths_of_common_runtimes)
 {
-	char unit[256], ctr[80];
+	char ctr[80];
 
-	discover_parse_cgroup("/system.slice/docker-aabbccddeeff00112233.scope", unit, sizeof(unit), ctr, sizeof(ctr));
+	discover_parse_container("/system.slice/docker-aabbccddeeff00112233.scope", ctr, sizeof(ctr));
 	cr_assert_str_eq(ctr, "aabbccddeeff00112233");
-	cr_assert_str_eq(unit, "");
-	discover_parse_cgroup("/machine.slice/libpod-1234567890abcdef.scope/container", unit, sizeof(unit), ctr,
-			      sizeof(ctr));
+	discover_parse_container("/machine.slice/libpod-1234567890abcdef.scope/container", ctr, sizeof(ctr));
 	cr_assert_str_eq(ctr, "1234567890abcdef");
-	discover_parse_cgroup("/user.slice/user-0.slice/session-3.scope", unit, sizeof(unit), ctr, sizeof(ctr));
-	cr_assert_str_eq(unit, "session-3.scope");
+	discover_parse_container("/user.slice/user-0.slice/session-3.scope", ctr, sizeof(ctr));
 	cr_assert_str_eq(ctr, "");
-	discover_parse_cgroup("/system.slice/app.service/worker", unit, sizeof(unit), ctr, sizeof(ctr));
-	cr_assert_str_eq(unit, "app.service");
-	discover_parse_cgroup("", unit, sizeof(unit), ctr, sizeof(ctr));
-	cr_assert_str_eq(unit, "");
+	discover_parse_container("", ctr, sizeof(ctr));
 	cr_assert_str_eq(ctr, "");
-	discover_parse_cgroup("/docker/0123456789abcdef0123", unit, sizeof(unit), ctr, sizeof(ctr));
+	discover_parse_container("/docker/0123456789abcdef0123", ctr, sizeof(ctr));
 	cr_assert_str_eq(ctr, "0123456789abcdef0123");
+	/* Too short to be an id, or too long for the buffer: none. */
+	discover_parse_container("/system.slice/docker-abc.scope", ctr, sizeof(ctr));
+	cr_assert_str_eq(ctr, "");
+}
+
+/* On the live /proc the unit is exactly libsystemd's answer for the pid (or
+ * none where systemd does not manage this machine). */
+Test(discover, live_unit_is_systemds)
+{
+	struct discover_proc d;
+	char *u = NULL;
+
+	cr_assert_eq(discover_read("/proc", getpid(), &d), 0);
+	if (sd_pid_get_unit(getpid(), &u) >= 0)
+		cr_assert_str_eq(d.unit, u);
+	else
+		cr_assert_str_eq(d.unit, "");
+	free(u);
 }
