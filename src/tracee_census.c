@@ -151,7 +151,7 @@ int tracee__census(struct tracee *tr, double now)
 	struct census c;
 	struct agg_stats st;
 	struct series_point pt;
-	double t1, pause_us;
+	double t1, cpu1, pause_us, pause_cpu_s;
 	int err, gerr;
 
 	tr->last_census = now;
@@ -170,6 +170,7 @@ int tracee__census(struct tracee *tr, double now)
 
 	fit_cache(tr);
 	t1 = leakd_mono_now();
+	cpu1 = leakd_thread_cpu_now();
 	if (!tr->opts->no_freeze && !tr->freeze_denied) {
 		err = freeze__stop(tr->t.pid, &fz);
 		if (err == -ESRCH)
@@ -199,6 +200,14 @@ int tracee__census(struct tracee *tr, double now)
 	tr->pym_ok = !err && read_pymalloc(tr, &rd);
 	freeze__thaw(fz);
 	pause_us = (leakd_mono_now() - t1) * 1e6;
+	/* What the stop cost: leakd's own CPU while the target was stopped. On a
+	 * machine with a free core that is the pause; on an oversubscribed one
+	 * the pause also waits for a CPU, which the target would have waited for
+	 * too, and charging that wait stretched the period past a minute after
+	 * one slow pause (measured at load 6-9 on 2 cores). */
+	pause_cpu_s = leakd_thread_cpu_now() - cpu1;
+	if (pause_cpu_s > pause_us / 1e6 || pause_cpu_s < 0)
+		pause_cpu_s = pause_us / 1e6;
 	if (!err && lim.reachable) {
 		/* what the tracked objects reach, with the target running again */
 		double t2 = leakd_mono_now();
@@ -225,7 +234,7 @@ int tracee__census(struct tracee *tr, double now)
 	}
 	tr->runtime_ready = true;
 	tr->census_runs++;
-	budget_spend(&tr->budget, now, pause_us / 1e6);
+	budget_spend(&tr->budget, now, pause_cpu_s);
 	tr->pause_us_sum += (uint64_t)pause_us;
 	if ((uint64_t)pause_us > tr->pause_us_max)
 		tr->pause_us_max = (uint64_t)pause_us;

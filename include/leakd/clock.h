@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * clock: the two clocks leakd reads. Monotonic seconds for every schedule
- * and series (immune to clock changes); Unix seconds only for the "ts" of
- * records people and scripts read.
+ * clock: the clocks leakd reads. Monotonic seconds for every schedule and
+ * series (immune to clock changes); Unix seconds only for the "ts" of
+ * records people and scripts read; the calling thread's CPU time for what a
+ * census costs (the pause budget).
  */
 #ifndef LEAKD_CLOCK_H
 #define LEAKD_CLOCK_H
@@ -22,6 +23,14 @@ static inline double leakd_wall_now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static inline double leakd_thread_cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
