@@ -90,6 +90,16 @@ static void slot_key(struct holdsearch *hs, uint64_t parent, uint64_t slot, char
 		snprintf(buf, len, "<slot %llu>", (unsigned long long)slot);
 }
 
+/* Edges whose name is fixed. */
+static const struct {
+	uint8_t edge, kind;
+	const char *name;
+} fixed_edges[] = {
+	{ PYREF_ITEM, HOLDERS_ITEM, "[*]" }, { PYREF_SET_MEMBER, HOLDERS_ITEM, "{*}" },
+	{ PYREF_CELL, HOLDERS_CELL, "cell_contents" }, { PYREF_METHOD_FUNC, HOLDERS_ATTR, "__func__" },
+	{ PYREF_METHOD_SELF, HOLDERS_ATTR, "__self__" }, { PYREF_GEN_FRAME, HOLDERS_ATTR, "gi_frame" },
+};
+
 static const char *const func_fields[] = { "__globals__", "__defaults__", "__kwdefaults__", "__closure__",
 					    "__dict__" };
 
@@ -100,6 +110,12 @@ static bool name_step(struct holdsearch *hs, const struct hnode *c, struct holde
 	const struct hnode *p = &hs->nodes[c->parent];
 	char buf[HOLDERS_NAME_MAX - 8];
 
+	for (size_t i = 0; i < sizeof(fixed_edges) / sizeof(fixed_edges[0]); i++)
+		if (fixed_edges[i].edge == c->ekind) {
+			st->kind = fixed_edges[i].kind;
+			snprintf(st->name, sizeof(st->name), "%s", fixed_edges[i].name);
+			return true;
+		}
 	switch (c->ekind) {
 	case PYREF_MODULE_DICT: case PYREF_TYPE_DICT: case PYREF_INST_DICT:
 		return false;
@@ -131,34 +147,14 @@ static bool name_step(struct holdsearch *hs, const struct hnode *c, struct holde
 		}
 		return true;
 	}
-	case PYREF_ITEM:
-		st->kind = HOLDERS_ITEM;
-		snprintf(st->name, sizeof(st->name), "[*]");
-		return true;
-	case PYREF_SET_MEMBER:
-		st->kind = HOLDERS_ITEM;
-		snprintf(st->name, sizeof(st->name), "{*}");
-		return true;
 	case PYREF_DICT_KEY:
 		st->kind = HOLDERS_KEY_OBJECT;
 		key_text(hs, c->addr, buf, sizeof(buf));
 		snprintf(st->name, sizeof(st->name), "(key %s)", buf);
 		return true;
-	case PYREF_CELL:
-		st->kind = HOLDERS_CELL;
-		snprintf(st->name, sizeof(st->name), "cell_contents");
-		return true;
 	case PYREF_FUNC_FIELD:
 		st->kind = HOLDERS_ATTR;
 		snprintf(st->name, sizeof(st->name), "%s", c->key < 5 ? func_fields[c->key] : "?");
-		return true;
-	case PYREF_METHOD_FUNC: case PYREF_METHOD_SELF:
-		st->kind = HOLDERS_ATTR;
-		snprintf(st->name, sizeof(st->name), "%s", c->ekind == PYREF_METHOD_FUNC ? "__func__" : "__self__");
-		return true;
-	case PYREF_GEN_FRAME:
-		st->kind = HOLDERS_ATTR;
-		snprintf(st->name, sizeof(st->name), "gi_frame");
 		return true;
 	case PYREF_FRAME_LOCAL: {
 		/* a generator's (3.11+: embedded) or a frame object's local */
