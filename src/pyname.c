@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "leakd/pyname.h"
+#include "leakd/pyrefs.h"
 
 #define PYNAME_TPFLAGS_UNICODE_SUBCLASS (1ull << 28)
-#define PYNAME_MAX_DICT_ENTRIES 4096u		/* a type dict larger than this is not read */
 
 static bool pyname_ptr_ok(uint64_t p)
 {
@@ -128,65 +128,36 @@ static bool pyname_str_is(const struct memreader *m, const struct pylayout *l, u
 	return n >= 0 && strcmp(tmp, want) == 0;
 }
 
-/*
- * Finds dict[key == "__module__"] by scanning the entries (type dicts are
- * small, and scanning avoids reproducing each version's hash probing).
- * Returns the value's address, or 0.
- */
+struct pyname_match {
+	const struct memreader *m;
+	const struct pylayout *l;
+	struct pyname_cache *nc;
+};
+
+/* The "__module__" key: by address once one was seen (it is interned). */
+static int pyname_is_module_key(void *ctx, uint64_t key)
+{
+	struct pyname_match *pm = ctx;
+
+	if (pm->nc && pm->nc->module_key)
+		return key == pm->nc->module_key;
+	if (!pyname_str_is(pm->m, pm->l, key, "__module__"))
+		return 0;
+	if (pm->nc)
+		pm->nc->module_key = key;
+	return 1;
+}
+
+/* dict["__module__"] of a type dict (pyrefs_dict_get scans its entries), or 0. */
 static uint64_t pyname_dict_module(const struct memreader *m, const struct pylayout *l, uint64_t dict,
 				   struct pyname_cache *nc)
 {
-	uint64_t keys, entries, nentries;
-	uint32_t esize, key_off, val_off;
+	struct pyname_match pm = { m, l, nc };
+	uint64_t val = 0;
 
-	if (!pyname_ptr_ok(dict) || memreader_read_u64(m, dict + l->dict_keys, &keys) < 0 || !pyname_ptr_ok(keys))
+	if (!pyname_ptr_ok(dict) || pyrefs_dict_get(m, l, dict, pyname_is_module_key, &pm, &val) < 0)
 		return 0;
-	if (l->dict_keys_log2) {
-		uint8_t hdr[3];
-
-		if (memreader_read(m, keys + l->dk_size, hdr, sizeof(hdr)) < 0 || hdr[1] > 40)
-			return 0;
-		if (memreader_read_u64(m, keys + l->dk_nentries, &nentries) < 0)
-			return 0;
-		entries = keys + l->dk_indices + (1ull << hdr[1]);
-		if (hdr[2] == 0) {	/* DICT_KEYS_GENERAL: {hash, key, value} */
-			esize = 24, key_off = 8, val_off = 16;
-		} else {		/* UNICODE / SPLIT: {key, value} */
-			esize = 16, key_off = 0, val_off = 8;
-		}
-	} else {
-		uint64_t size, ix;
-
-		if (memreader_read_u64(m, keys + l->dk_size, &size) < 0 || size == 0 || size > (1ull << 32))
-			return 0;
-		if (memreader_read_u64(m, keys + l->dk_nentries, &nentries) < 0)
-			return 0;
-		ix = size <= 0xff ? 1 : size <= 0xffff ? 2 : 4;
-		entries = keys + l->dk_indices + size * ix;
-		esize = 24, key_off = 8, val_off = 16;
-	}
-	if (nentries > PYNAME_MAX_DICT_ENTRIES)
-		return 0;
-	for (uint64_t i = 0; i < nentries; i++) {
-		uint64_t e = entries + i * esize, key, val;
-
-		if (memreader_read_u64(m, e + key_off, &key) < 0)
-			return 0;
-		if (!pyname_ptr_ok(key))
-			continue;
-		if (nc && nc->module_key) {
-			if (key != nc->module_key)
-				continue;
-		} else if (!pyname_str_is(m, l, key, "__module__")) {
-			continue;
-		} else if (nc) {
-			nc->module_key = key;
-		}
-		if (memreader_read_u64(m, e + val_off, &val) < 0)
-			return 0;
-		return pyname_ptr_ok(val) ? val : 0;
-	}
-	return 0;
+	return pyname_ptr_ok(val) ? val : 0;
 }
 
 /* Reads a NUL-terminated C string (tp_name) in small steps, so a short name at

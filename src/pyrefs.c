@@ -195,6 +195,8 @@ int pyrefs_dict_get(const struct memreader *m, const struct pylayout *l, uint64_
 		r = pr_keys_read(m, l, keys, &k);
 	if (!r && (k.shared || values))
 		r = -ENOTSUP;	/* split: instance dicts, not the namespaces looked up here */
+	if (!r && k.nentries > PYREFS_DICT_SCAN_MAX)
+		r = -E2BIG;
 	for (uint64_t i = 0; !r && i < k.nentries; i++) {
 		uint64_t e[3], *key, *v;
 

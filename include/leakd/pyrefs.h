@@ -87,8 +87,9 @@ int pyrefs_keys_slot(const struct memreader *m, const struct pylayout *l, uint64
  * namespaces looked up from outside are small, and a scan needs no copy of
  * each version's hash probing. match returns 1 for the wanted key, 0 for
  * another, or -errno. Returns 0 with *val set, -ENOENT, -ENOTSUP (a split
- * dict), or a reader -errno.
+ * dict), -E2BIG (more than PYREFS_DICT_SCAN_MAX entries), or a reader -errno.
  */
+#define PYREFS_DICT_SCAN_MAX (1u << 16)
 int pyrefs_dict_get(const struct memreader *m, const struct pylayout *l, uint64_t dict,
 		    int (*match)(void *ctx, uint64_t key), void *ctx, uint64_t *val);
 
