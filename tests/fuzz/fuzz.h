@@ -34,6 +34,25 @@ static inline char *fuzz_cstr(const uint8_t *data, size_t size)
 	return s;
 }
 
+/* A target's memory as the fuzzer's bytes, mapped at FUZZ_IMAGE_BASE: a
+ * memreader callback that refuses anything outside them. */
+#define FUZZ_IMAGE_BASE 0x10000000ull
+
+struct fuzz_image {
+	const uint8_t *data;
+	size_t size;
+};
+
+static inline int fuzz_image_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	const struct fuzz_image *im = ctx;
+
+	if (addr < FUZZ_IMAGE_BASE || addr - FUZZ_IMAGE_BASE > im->size || len > im->size - (addr - FUZZ_IMAGE_BASE))
+		return -14;	/* -EFAULT */
+	memcpy(buf, im->data + (addr - FUZZ_IMAGE_BASE), len);
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #endif

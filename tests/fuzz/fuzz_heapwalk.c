@@ -17,29 +17,14 @@
 #include "leakd/pylayout.h"
 #include "leakd/typetab.h"
 
-#define IMAGE_BASE 0x10000000ull
+#define IMAGE_BASE FUZZ_IMAGE_BASE
 #define MAX_OBJECTS 4096
-
-struct image {
-	const uint8_t *data;
-	size_t size;
-};
-
-static int image_read(void *ctx, uint64_t addr, void *buf, size_t len)
-{
-	const struct image *im = ctx;
-
-	if (addr < IMAGE_BASE || addr - IMAGE_BASE > im->size || len > im->size - (addr - IMAGE_BASE))
-		return -EFAULT;
-	memcpy(buf, im->data + (addr - IMAGE_BASE), len);
-	return 0;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const int minors[] = { 8, 11, 12, 13 };
-	struct image im = { data, size };
-	struct memreader m = { .read = image_read, .ctx = &im };
+	struct fuzz_image im = { data, size };
+	struct memreader m = { .read = fuzz_image_read, .ctx = &im };
 	struct heapwalk_limits lim = { .max_objects = MAX_OBJECTS, .max_stack = 64, .max_set_bytes = 1u << 20 };
 	struct heapwalk_stats st;
 	struct pylayout l;

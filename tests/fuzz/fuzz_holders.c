@@ -16,30 +16,15 @@
 #include "leakd/holders.h"
 #include "leakd/pylayout.h"
 
-#define IMAGE_BASE 0x10000000ull
+#define IMAGE_BASE FUZZ_IMAGE_BASE
 #define MAX_NODES 2048
-
-struct image {
-	const uint8_t *data;
-	size_t size;
-};
-
-static int image_read(void *ctx, uint64_t addr, void *buf, size_t len)
-{
-	const struct image *im = ctx;
-
-	if (addr < IMAGE_BASE || addr - IMAGE_BASE > im->size || len > im->size - (addr - IMAGE_BASE))
-		return -EFAULT;
-	memcpy(buf, im->data + (addr - IMAGE_BASE), len);
-	return 0;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const int minors[] = { 8, 11, 12, 13 };
 	static struct holders_result r;
-	struct image im = { data, size };
-	struct memreader m = { .read = image_read, .ctx = &im };
+	struct fuzz_image im = { data, size };
+	struct memreader m = { .read = fuzz_image_read, .ctx = &im };
 	struct holders_query q = { .max_nodes = MAX_NODES, .gc_enabled = true, .seed = 1 };
 	uint64_t tracked[8] = { IMAGE_BASE + 64 }, w;
 	struct pylayout l;

@@ -198,6 +198,19 @@ static inline void fake_init_gc(struct fake *f, int minor, uint32_t gens_off)
 	}
 }
 
+/* A zeroed image with the GC state of 3.minor (generations at gens_off). */
+static inline struct fake *fake_new(int minor, uint32_t gens_off)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+
+	cr_assert_not_null(f);
+	f->mem = calloc(1, FAKE_SIZE);
+	cr_assert_not_null(f->mem);
+	f->brk = FAKE_BASE + 64;
+	fake_init_gc(f, minor, gens_off);
+	return f;
+}
+
 static inline void fake_free(struct fake *f)
 {
 	if (!f)

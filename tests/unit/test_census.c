@@ -29,13 +29,7 @@
  */
 static struct fake *fake_new(int minor, uint32_t gens_off)
 {
-	struct fake *f = calloc(1, sizeof(*f));
-
-	cr_assert_not_null(f);
-	f->mem = calloc(1, FAKE_SIZE);
-	cr_assert_not_null(f->mem);
-	f->brk = FAKE_BASE + 64;
-	fake_init_gc(f, minor, gens_off);
+	struct fake *f = fake_new(minor, gens_off);
 	f->str_type = fake_type(f, "str", 1ull << 28, 64, 1);
 	f->dict_type = fake_type(f, "dict", PYLAYOUT_TPFLAGS_HAVE_GC, 48, 0);
 	f->t_dict = f->dict_type;

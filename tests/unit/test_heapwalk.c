@@ -25,12 +25,7 @@ struct heap {
 static struct heap heap_new(void)
 {
 	struct heap h = { 0 };
-	struct fake *f = calloc(1, sizeof(*f));
-
-	cr_assert_not_null(f);
-	f->mem = calloc(1, FAKE_SIZE);
-	f->brk = FAKE_BASE + 64;
-	fake_init_gc(f, 11, 24);
+	struct fake *f = fake_new(11, 24);
 	f->str_type = fake_type(f, "str", 1ull << 28, 48, 1);
 	f->dict_type = h.t_dict = fake_type(f, "dict", GC, 48, 0);
 	h.t_list = fake_type(f, "list", GC, 40, 0);

@@ -76,12 +76,7 @@ static uint64_t instance(struct heap *h, uint64_t t, uint64_t d)
 static struct heap heap_new(void)
 {
 	struct heap h = { 0 };
-	struct fake *f = calloc(1, sizeof(*f));
-
-	cr_assert_not_null(f);
-	f->mem = calloc(1, FAKE_SIZE);
-	f->brk = FAKE_BASE + 64;
-	fake_init_gc(f, 11, 24);
+	struct fake *f = fake_new(11, 24);
 	h.f = f;
 	f->str_type = fake_type(f, "str", 1ull << 28, 48, 1);
 	f->dict_type = fake_type(f, "dict", GC, 48, 0);
