@@ -94,6 +94,11 @@ $(BUILD)/pystack_check: tests/integration/pystack_check.c $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
+# Writes fuzz_census's seeds from real processes (tests/fuzz/make_census_seeds.sh).
+$(BUILD)/make_census_seed: tests/fuzz/make_census_seed.c tests/fuzz/memimage.h $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/fuzz $< $(LIB_OBJS) -o $@ $(LDLIBS)
+
 unit-bins: $(UNIT_BINS)
 
 unit: $(UNIT_BINS)
@@ -152,7 +157,7 @@ FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 $(BUILD)/fuzz:
 	$(Q)mkdir -p $@
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB_OBJS) | $(BUILD)/fuzz
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(LIB_OBJS) | $(BUILD)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer -Itests/fuzz $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
