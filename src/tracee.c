@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -79,9 +80,14 @@ int tracee__new(const struct leakd_opts *o, pid_t pid, bool spawned, struct trac
 	tr->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	{
 		char path[PATH_MAX];
+		struct stat st;
 
 		snprintf(path, sizeof(path), "%s/%d/mem", o->proc_root, (int)pid);
 		tr->memfd = open(path, O_RDONLY | O_CLOEXEC);	/* -1: the exe check only */
+		if (tr->memfd >= 0 && fstat(tr->memfd, &st) == 0) {
+			tr->memfd_dev = st.st_dev;
+			tr->memfd_ino = st.st_ino;
+		}
 	}
 	tr->t0 = leakd_mono_now();
 	tr->last_sample = tr->t0;
@@ -286,13 +292,17 @@ uint64_t tracee__resolve_block_type(void *ctx, uint64_t addr, uint64_t size)
 
 /* tr->memfd keeps the mm it was opened on: once the process execs or exits
  * that mm has no users left and a read returns 0 bytes, while a live one
- * answers the byte (or -EIO for an unmapped page). */
+ * answers the byte (or -EIO for an unmapped page). Any other file would
+ * answer 0 bytes that far in too: the descriptor must still be the one
+ * opened. */
 bool tracee__image_replaced(const struct tracee *tr)
 {
+	struct stat st;
 	uint8_t b;
 
 	return tr->memfd >= 0 && tr->t.runtime_addr &&
-	       pread(tr->memfd, &b, 1, (off_t)tr->t.runtime_addr) == 0;
+	       pread(tr->memfd, &b, 1, (off_t)tr->t.runtime_addr) == 0 && fstat(tr->memfd, &st) == 0 &&
+	       st.st_dev == tr->memfd_dev && st.st_ino == tr->memfd_ino;
 }
 
 static bool exe_changed(struct tracee *tr)

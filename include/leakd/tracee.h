@@ -58,6 +58,7 @@ struct tracee {
 	int pidfd;			/* readable once the process exits */
 	int memfd;			/* /proc/PID/mem of the image resolved: reads 0 bytes
 					 * once the process exec'd or exited */
+	uint64_t memfd_dev, memfd_ino;	/* which file memfd is */
 	bool spawned;			/* our child: reap it */
 	bool finished;			/* exited, exec'd, or vanished */
 	bool exited;
