@@ -287,10 +287,11 @@ def run_case(args):
     if kind == "output_errors":
         return check_output_errors(d)
     if kind == "hostile_names":
-        # What tests/programs/hostile_names.py names itself and its class.
-        comm = "py\nleakd: \x1b[2J"
-        cls = ('__main__.Evil\nleakd: pid 1 (systemd, unit init.scope) no longer leaks: "x"\\ {}'
-               '\x1b]0;pwned\x07\u009b31m\x7f')
+        # What tests/programs/hostile_names.py names itself and its classes.
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "programs"))
+        import hostile_names
+        comm = hostile_names.COMM.decode()
+        cls = "__main__." + hostile_names.NAME
         for sub in ("table", "json"):
             sd = os.path.join(d, sub)
             rc = int(read(os.path.join(sd, "rc"), "-1").strip() or -1)
@@ -312,7 +313,19 @@ def run_case(args):
         require(sums[0]["comm"] == comm, "JSON comm %r, expected %r" % (sums[0]["comm"], comm))
         names = [t["type"] for t in sums[0]["top_types"] + sums[0].get("live_types", [])]
         require(cls in names, "the hostile class is not among the JSON types: %r" % names[:5])
-        return "comm and class name escaped in the table, exact in JSON, no raw control bytes"
+        # 10,000 characters: cut short, a prefix of the real name
+        full = "__main__." + hostile_names.LONG
+        longs = [n for n in names if n.startswith("__main__.Long")]
+        require(longs and full.startswith(longs[0]) and len(longs[0]) <= 1024,
+                "the 10,000-character class is not reported as a prefix of its name: %r"
+                % [n[:40] for n in longs])
+        # a lone surrogate has no UTF-8 form: replaced, the rest of the name kept
+        head, tail = hostile_names.SURROGATE.split("\udc80")
+        halves = [n for n in names if n.startswith("__main__." + head) and n.endswith(tail)]
+        require(halves and not any(0xd800 <= ord(c) <= 0xdfff for c in halves[0]),
+                "the class named with a lone surrogate: %r" % halves)
+        return ("comm and class names escaped in the table, exact in JSON (a 10,000-character name "
+                "cut to %d, a lone surrogate as %r), no raw control bytes" % (len(longs[0]), halves[0]))
     if kind == "messages":
         j = lambda sub: os.path.join(d, sub)
         line = one_line_error(j("config_fifo"), 2, "not a regular file")
