@@ -23,7 +23,8 @@
 #   LEAKD_IT_OUT (build/integration), PYENV_ROOT (/root/.pyenv), LEAKD_PYTHONS (build/pythons),
 #   LEAKD_CPYTHON_CACHE (/var/cache/leakd-test/cpython, scripts/build-python.sh's builds),
 #   LEAKD_IT_SPINE_S / LEAKD_IT_EXTRA_S (session lengths, 30 s each), LEAKD_DEB (the
-#   package the deb/ cases check, scripts/build-deb.sh's).
+#   package the deb/ cases check, scripts/build-deb.sh's), LEAKD_IT_LEAKD_ARGS (options
+#   added to every leakd session a case runs through leakd_run).
 set -uo pipefail
 
 if [ $# -ne 1 ]; then
@@ -175,7 +176,8 @@ leakd_run() {
 	mkdir -p "$d"
 	printf '%q ' "$leakd" "$@" >"$d/cmd"
 	echo >>"$d/cmd"
-	env "${envv[@]}" timeout -k 10 "$t" "$leakd" "$@" >"$d/stdout" 2>"$d/stderr" </dev/null
+	# shellcheck disable=SC2086 # LEAKD_IT_LEAKD_ARGS is a list of words
+	env "${envv[@]}" timeout -k 10 "$t" "$leakd" ${LEAKD_IT_LEAKD_ARGS:-} "$@" >"$d/stdout" 2>"$d/stderr" </dev/null
 	echo $? >"$d/rc"
 }
 
