@@ -2,8 +2,9 @@
 #   make            build build/leakd
 #   make demo       install deps, build, run leakd on a small leaking Python program
 #   make check      install deps, build, run unit and integration tests, the unit
-#                   tests again under ASan+UBSan (make asan, in build-asan/) and
-#                   every fuzz target for 10 s (make fuzz FUZZ_S=10)
+#                   tests again under ASan+UBSan (make asan, in build-asan/), every
+#                   fuzz target for 10 s (make fuzz FUZZ_S=10), and leakd under
+#                   ASan+UBSan on three integration cases (make asan-integration)
 #   make fuzz       libFuzzer targets in tests/fuzz/, FUZZ_S seconds each (60)
 #   make bench      overhead ratios: untraced vs leakd modes vs tracemalloc; census cost by heap size
 #   make install    DESTDIR/PREFIX honoured
@@ -43,7 +44,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all deps test-deps demo check unit unit-bins integration bench install clean lint asan \
-	fuzz fuzz-bins deb
+	asan-integration fuzz fuzz-bins deb
 
 all: $(BUILD)/leakd
 
@@ -94,6 +95,11 @@ $(BUILD)/pystack_check: tests/integration/pystack_check.c $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
+# Writes fuzz_census's seeds from real processes (tests/fuzz/make_census_seeds.sh).
+$(BUILD)/make_census_seed: tests/fuzz/make_census_seed.c tests/fuzz/memimage.h $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/fuzz $< $(LIB_OBJS) -o $@ $(LDLIBS)
+
 unit-bins: $(UNIT_BINS)
 
 unit: $(UNIT_BINS)
@@ -128,6 +134,7 @@ check: test-deps
 	$(Q)$(MAKE) --no-print-directory asan
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_S=10
 	$(Q)$(MAKE) --no-print-directory integration
+	$(Q)$(MAKE) --no-print-directory asan-integration
 
 # The unit tests once more, built with AddressSanitizer and UBSan in their
 # own directory; scripts/asan-unit.sh fails on any sanitizer report. CFLAGS
@@ -137,6 +144,12 @@ ASAN_CFLAGS ?= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-
 asan:
 	$(Q)CFLAGS='$(ASAN_CFLAGS)' $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) unit-bins
 	$(Q)scripts/asan-unit.sh $(ASAN_BUILD)/tests
+
+# leakd itself under ASan+UBSan on a small integration set (scripts/asan-integration.sh:
+# root, BPF and Debian's python3.11 as for make integration).
+asan-integration:
+	$(Q)CFLAGS='$(ASAN_CFLAGS)' $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) all
+	$(Q)scripts/asan-integration.sh $(ASAN_BUILD)/leakd
 
 # libFuzzer targets: the library objects built by clang with coverage
 # instrumentation and ASan+UBSan in their own directory, one binary per
@@ -152,7 +165,7 @@ FUZZ_BINS   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 $(BUILD)/fuzz:
 	$(Q)mkdir -p $@
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB_OBJS) | $(BUILD)/fuzz
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(LIB_OBJS) | $(BUILD)/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer -Itests/fuzz $< $(LIB_OBJS) -o $@ $(LDLIBS)
 

@@ -103,6 +103,34 @@ static void read_unit(const char *proc_root, pid_t pid, char *unit, size_t len)
 	free(u);
 }
 
+int discover_parse_stat(const char *line, char *comm, size_t comm_len, uint64_t *start_time)
+{
+	const char *open = strchr(line, '('), *close = strrchr(line, ')'), *p;
+	size_t clen;
+
+	if (!comm_len)
+		return -EINVAL;
+	comm[0] = '\0';
+	/* comm may hold spaces and parentheses: fields resume after the last ')' */
+	if (!open || !close || close < open)
+		return -EINVAL;
+	clen = (size_t)(close - open - 1);
+	if (clen >= comm_len)
+		clen = comm_len - 1;
+	memcpy(comm, open + 1, clen);
+	comm[clen] = '\0';
+	/* " S ppid ...": field 3 starts two bytes on, if the line goes on */
+	p = close[1] ? close + 2 : NULL;
+	for (int field = 3; field < 22 && p && *p; field++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	if (!p || sscanf(p, "%" SCNu64, start_time) != 1)
+		return -EINVAL;
+	return 0;
+}
+
 static int read_small(const char *path, char *buf, size_t len)
 {
 	FILE *f = fopen(path, "re");
@@ -118,7 +146,7 @@ static int read_small(const char *path, char *buf, size_t len)
 
 int discover_read(const char *proc_root, pid_t pid, struct discover_proc *out)
 {
-	char path[PATH_MAX], buf[4096], *p;
+	char path[PATH_MAX], buf[4096];
 	struct discover_proc d = { .pid = pid };
 	ssize_t n;
 	int err;
@@ -127,28 +155,9 @@ int discover_read(const char *proc_root, pid_t pid, struct discover_proc *out)
 	err = read_small(path, buf, sizeof(buf));
 	if (err < 0)
 		return err;
-	/* comm may hold spaces and parentheses: fields resume after the last ')' */
-	p = strrchr(buf, ')');
-	if (!p)
-		return -EINVAL;
-	{
-		char *open = strchr(buf, '(');
-		size_t clen = open && open < p ? (size_t)(p - open - 1) : 0;
-
-		if (clen >= sizeof(d.comm))
-			clen = sizeof(d.comm) - 1;
-		if (open)
-			memcpy(d.comm, open + 1, clen);
-		d.comm[clen] = '\0';
-	}
-	p += 2;
-	for (int field = 3; field < 22 && p; field++) {
-		p = strchr(p, ' ');
-		if (p)
-			p++;
-	}
-	if (!p || sscanf(p, "%" SCNu64, &d.start_time) != 1)
-		return -EINVAL;
+	err = discover_parse_stat(buf, d.comm, sizeof(d.comm), &d.start_time);
+	if (err < 0)
+		return err;
 
 	snprintf(path, sizeof(path), "%s/%d/exe", proc_root, pid);
 	n = readlink(path, d.exe, sizeof(d.exe) - 1);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -62,6 +63,7 @@ int tracee__new(const struct leakd_opts *o, pid_t pid, bool spawned, struct trac
 	tr->keep_tracked = !o->daemon;
 	tr->spawned = spawned;
 	tr->pidfd = -1;
+	tr->memfd = -1;
 	tr->gc_gen = -1;
 	err = target_resolve(o->proc_root, pid, &tr->t, &tr->img);
 	if (err)
@@ -76,6 +78,17 @@ int tracee__new(const struct leakd_opts *o, pid_t pid, bool spawned, struct trac
 	if (err)
 		goto cleanup;
 	tr->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	{
+		char path[PATH_MAX];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/%d/mem", o->proc_root, (int)pid);
+		tr->memfd = open(path, O_RDONLY | O_CLOEXEC);	/* -1: the exe check only */
+		if (tr->memfd >= 0 && fstat(tr->memfd, &st) == 0) {
+			tr->memfd_dev = st.st_dev;
+			tr->memfd_ino = st.st_ino;
+		}
+	}
 	tr->t0 = leakd_mono_now();
 	tr->last_sample = tr->t0;
 	tr->last_census = tr->t0 - 1e9;
@@ -96,6 +109,8 @@ void tracee__free(struct tracee *tr)
 		return;
 	if (tr->pidfd >= 0)
 		close(tr->pidfd);
+	if (tr->memfd >= 0)
+		close(tr->memfd);
 	census_free(&tr->last);
 	free(tr->types);
 	agg__free(tr->agg);
@@ -275,6 +290,21 @@ uint64_t tracee__resolve_block_type(void *ctx, uint64_t addr, uint64_t size)
 	return 0;
 }
 
+/* tr->memfd keeps the mm it was opened on: once the process execs or exits
+ * that mm has no users left and a read returns 0 bytes, while a live one
+ * answers the byte (or -EIO for an unmapped page). Any other file would
+ * answer 0 bytes that far in too: the descriptor must still be the one
+ * opened. */
+bool tracee__image_replaced(const struct tracee *tr)
+{
+	struct stat st;
+	uint8_t b;
+
+	return tr->memfd >= 0 && tr->t.runtime_addr &&
+	       pread(tr->memfd, &b, 1, (off_t)tr->t.runtime_addr) == 0 && fstat(tr->memfd, &st) == 0 &&
+	       st.st_dev == tr->memfd_dev && st.st_ino == tr->memfd_ino;
+}
+
 static bool exe_changed(struct tracee *tr)
 {
 	char path[PATH_MAX], exe[PATH_MAX];
@@ -288,30 +318,36 @@ static bool exe_changed(struct tracee *tr)
 	return strcmp(exe, tr->t.exe) != 0;
 }
 
-bool tracee__check_alive(struct tracee *tr, double now)
+/* Whether the process has exited (and, for our own child, reaps it). */
+static bool process_gone(struct tracee *tr)
 {
 	struct pollfd pfd = { .fd = tr->pidfd, .events = POLLIN };
-	bool gone = false;
 	int st;
 
+	if (tr->spawned && waitpid(tr->t.pid, &st, WNOHANG) == tr->t.pid)
+		return true;
+	if (tr->pidfd >= 0)
+		return poll(&pfd, 1, 0) > 0;
+	return kill(tr->t.pid, 0) && errno == ESRCH;
+}
+
+bool tracee__check_alive(struct tracee *tr, double now)
+{
 	if (tr->finished)
 		return true;
-	if (tr->spawned && waitpid(tr->t.pid, &st, WNOHANG) == tr->t.pid)
-		gone = true;
-	else if (tr->pidfd >= 0)
-		gone = poll(&pfd, 1, 0) > 0;
-	else
-		gone = kill(tr->t.pid, 0) && errno == ESRCH;
-	if (gone) {
+	if (process_gone(tr)) {
 		tr->finished = tr->exited = true;
 		tr->t_end = now;
 		return true;
 	}
-	if (exe_changed(tr)) {
-		/* A new program image: the interpreter we resolved is gone. */
+	if (exe_changed(tr) || tracee__image_replaced(tr)) {
+		/* A new program image: the interpreter we resolved is gone. An
+		 * exit also empties the old address space: look again. */
 		tr->finished = tr->exited = true;
 		tr->t_end = now;
-		snprintf(tr->note, sizeof(tr->note), "the process exec'd another program; its session ended there");
+		if (!process_gone(tr))
+			snprintf(tr->note, sizeof(tr->note),
+				 "the process exec'd a new program image; its session ended there");
 		return true;
 	}
 	return false;

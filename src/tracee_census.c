@@ -215,6 +215,12 @@ int tracee__census(struct tracee *tr, double now)
 		err = census_reach(&rd, &c);
 		tr->reach_us_sum += (uint64_t)((leakd_mono_now() - t2) * 1e6);
 	}
+	/* An exec (or exit) during the census: what was read after it came
+	 * from another program, or nothing. The caller's exit check ends it. */
+	if (!err && tracee__image_replaced(tr)) {
+		census_free(&c);
+		err = -ESRCH;
+	}
 	/* Blocks the census cannot see (str, int, buffers) get their type from
 	 * their own header. */
 	if (!err && tr->types)

@@ -32,6 +32,15 @@ int discover_pids(const char *proc_root, pid_t **out, size_t *n);
  * it is gone, -errno. */
 int discover_read(const char *proc_root, pid_t pid, struct discover_proc *out);
 
+/*
+ * Parses a /proc/PID/stat line, which the process's name makes hostile: comm
+ * is what lies between the first '(' and the last ')' (spaces and
+ * parentheses included), cut to comm_len - 1 bytes and NUL-terminated;
+ * *start_time is field 22. Pure. Returns 0, or -EINVAL when the line is not
+ * one (comm is then "" or what was found).
+ */
+int discover_parse_stat(const char *line, char *comm, size_t comm_len, uint64_t *start_time);
+
 /* From a cgroup path: a container id (docker-<id>.scope,
  * cri-containerd-<id>.scope, libpod-<id>.scope, crio-<id>.scope, /docker/<id>),
  * which systemd knows nothing of. Pure. Empty string when there is none. */

@@ -56,6 +56,9 @@ struct tracee {
 	const struct leakd_opts *opts;
 
 	int pidfd;			/* readable once the process exits */
+	int memfd;			/* /proc/PID/mem of the image resolved: reads 0 bytes
+					 * once the process exec'd or exited */
+	uint64_t memfd_dev, memfd_ino;	/* which file memfd is */
 	bool spawned;			/* our child: reap it */
 	bool finished;			/* exited, exec'd, or vanished */
 	bool exited;
@@ -138,8 +141,15 @@ bool tracee__census_due(const struct tracee *tr, double now);
  * point to the series. Returns 0, or -errno (the target may be gone). */
 int tracee__census(struct tracee *tr, double now);
 
-/* Checks exit and exec; returns true once the tracee is finished. */
+/* Checks exit and exec (of another program or of the same one); returns true
+ * once the tracee is finished. */
 bool tracee__check_alive(struct tracee *tr, double now);
+
+/* Whether the address space resolved at the start is gone: the process
+ * exec'd or exited. Catches an exec of the same interpreter (a service
+ * re-exec'ing itself), which leaves /proc/PID/exe as it was while every
+ * address leakd resolved is stale. False when it cannot tell. */
+bool tracee__image_replaced(const struct tracee *tr);
 
 void tracee__sample(struct tracee *tr, double now, struct report_sample *out);
 

@@ -9,6 +9,7 @@ Usage: check.py KIND NAME DIR [--rc N] [--python VERSION] [--pid PID ...]
                 [--records FILE] [--min-open-fds N] [--exe PATH] [--target-alive yes|no]
 KIND is one of: leak, leak_fds, healthy, cycles_gc, observer, census, dead_pid,
 not_python, bad_flag, output_errors, newline_path, sigkill_cmd, messages, hostile_names,
+mid_census (--action exit|exec-other|exec-self|fork|sigkill|sigstop),
 exited, multi_pid, sigint, sigint_attached, container, unknown_layout, untracked
 (--truth FILE), reachable_exact (--truth FILE: the target's output, full first, then the
 --empty baseline's; --pid full --pid empty), native, native_freed.
@@ -198,6 +199,77 @@ def check_output_errors(d):
     return "ENOSPC and EPIPE exit 1 with one line; a failed run keeps the old file, a good one replaces it"
 
 
+def check_mid_census(args, d):
+    """A target that exits, execs, forks or is stopped while leakd censuses it (run.sh's
+    case_mid_census): leakd ends cleanly, or goes on with the right process, says what
+    happened, and leaves the target untraced (and a stopped one stopped)."""
+    trig = json.loads(read(os.path.join(d, "trigger.json"), "{}").strip() or "{}")
+    require("error" not in trig and trig.get("in_freeze") is True,
+            "the trigger did not signal the target inside a freeze: %r" % trig)
+    pid, act = args.pid[0], args.action
+    rc = int(read(os.path.join(d, "rc"), "-1").strip() or -1)
+    require(rc == args.rc, "exit status %d, expected %d" % (rc, args.rc))
+    recs = parse_records(read(os.path.join(d, "stdout")), "stdout")
+    sums = [r for r in recs if r["kind"] == "summary"]
+    require(len(sums) == 1 and sums[0]["pid"] == pid,
+            "summaries %s, expected one for pid %d" % ([x.get("pid") for x in sums], pid))
+    stray = sorted(set(r.get("pid") for r in recs) - set([pid]))
+    require(not stray, "records for pids other than the target: %s" % stray)
+    s = sums[0]
+    check_summary_shape(s)
+    require(s["python"] == args.python, "summary.python %r, expected %r" % (s["python"], args.python))
+    warning = (s.get("coverage") or {}).get("warning") or ""
+    census = s["census"]
+    state = read(os.path.join(d, "state_after")).split()
+    got = "census runs %s, pause max %s us, signalled in the freeze after %s s (attempt %s)" % (
+        census.get("runs"), census.get("pause_us_max"), trig["waited_s"], trig["attempts"])
+    if act in ("exit", "sigkill", "exec-other", "exec-self"):
+        require(s["exited"] is True, "summary.exited is %r after the target %s" % (s["exited"], act))
+        require(s["duration_s"] < 8, "the session went on for %ss after its target ended"
+                % s["duration_s"])
+    if act.startswith("exec"):
+        log = read(os.path.join(d, "target.log"))
+        if act == "exec-self":
+            require('{"after_exec": %d}' % pid in log, "the target did not exec itself: %r" % log[-200:])
+        require("exec'd" in warning, "coverage.warning does not say the target exec'd: %r" % warning)
+        require(state and state[-1] == "0", "after leakd the exec'd process is traced: %s" % state)
+        got += ", warning %r" % warning
+    if act == "fork":
+        child = [json.loads(l)["child"] for l in read(os.path.join(d, "target.log")).splitlines()
+                 if l.startswith('{"child"')]
+        require(len(child) == 1, "the target did not fork once: %r" % child)
+        require(s["exited"] is False, "summary.exited is %r, the parent still runs" % s["exited"])
+        names = [t["type"] for t in s["top_types"] + s.get("live_types", [])]
+        require(not [n for n in names if type_name_matches(n, "ForkChild")],
+                "the child's ForkChild objects are counted in the parent's summary")
+        records = json.loads(read(os.path.join(d, "target.log")).splitlines()[0])["records"]
+        require(find_type_count(s, "Record") == records, "Record %r, the parent holds %d"
+                % (find_type_count(s, "Record"), records))
+        cstate = read(os.path.join(d, "child_state")).split()
+        require(cstate and cstate[-1] == "0", "the child (pid %d) is traced: %s" % (child[0], cstate))
+        got += ", child %d not counted, Record %d" % (child[0], records)
+    if act in ("fork", "sigstop"):
+        require(state and state[-1] == "0", "the target is traced after leakd: %s" % state)
+    if act == "sigstop":
+        require(state[0] == "T", "the target stopped mid-census is %s after leakd, not stopped (T)"
+                % state)
+        require(census["runs"] >= 2, "no census after the target was stopped: %d runs" % census["runs"])
+        pre = os.path.join(d, "prestopped")
+        prc = int(read(os.path.join(pre, "rc"), "-1").strip() or -1)
+        require(prc == 0, "on the stopped target leakd exit status %d" % prc)
+        pstate = read(os.path.join(pre, "state_after")).split()
+        require(pstate == ["T", "0"], "a target stopped before leakd is %s after it, not T 0" % pstate)
+        pre_sums = [r for r in parse_records(read(os.path.join(pre, "stdout")), "prestopped")
+                    if r["kind"] == "summary"]
+        require(len(pre_sums) == 1 and pre_sums[0]["census"]["runs"] >= 1,
+                "leakd did not census the stopped target: %r" % [x["census"] for x in pre_sums])
+        cont = read(os.path.join(d, "state_after_cont")).split()
+        require(cont and cont[0] in ("S", "R"), "after SIGCONT the target is %s" % cont)
+        got += ", stopped and untraced after, %d censuses of it stopped before leakd" % (
+            pre_sums[0]["census"]["runs"])
+    return got
+
+
 def run_case(args):
     d = args.dir
     kind = args.kind
@@ -215,10 +287,11 @@ def run_case(args):
     if kind == "output_errors":
         return check_output_errors(d)
     if kind == "hostile_names":
-        # What tests/programs/hostile_names.py names itself and its class.
-        comm = "py\nleakd: \x1b[2J"
-        cls = ('__main__.Evil\nleakd: pid 1 (systemd, unit init.scope) no longer leaks: "x"\\ {}'
-               '\x1b]0;pwned\x07\u009b31m\x7f')
+        # What tests/programs/hostile_names.py names itself and its classes.
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "programs"))
+        import hostile_names
+        comm = hostile_names.COMM.decode()
+        cls = "__main__." + hostile_names.NAME
         for sub in ("table", "json"):
             sd = os.path.join(d, sub)
             rc = int(read(os.path.join(sd, "rc"), "-1").strip() or -1)
@@ -240,7 +313,19 @@ def run_case(args):
         require(sums[0]["comm"] == comm, "JSON comm %r, expected %r" % (sums[0]["comm"], comm))
         names = [t["type"] for t in sums[0]["top_types"] + sums[0].get("live_types", [])]
         require(cls in names, "the hostile class is not among the JSON types: %r" % names[:5])
-        return "comm and class name escaped in the table, exact in JSON, no raw control bytes"
+        # 10,000 characters: cut short, a prefix of the real name
+        full = "__main__." + hostile_names.LONG
+        longs = [n for n in names if n.startswith("__main__.Long")]
+        require(longs and full.startswith(longs[0]) and len(longs[0]) <= 1024,
+                "the 10,000-character class is not reported as a prefix of its name: %r"
+                % [n[:40] for n in longs])
+        # a lone surrogate has no UTF-8 form: replaced, the rest of the name kept
+        head, tail = hostile_names.SURROGATE.split("\udc80")
+        halves = [n for n in names if n.startswith("__main__." + head) and n.endswith(tail)]
+        require(halves and not any(0xd800 <= ord(c) <= 0xdfff for c in halves[0]),
+                "the class named with a lone surrogate: %r" % halves)
+        return ("comm and class names escaped in the table, exact in JSON (a 10,000-character name "
+                "cut to %d, a lone surrogate as %r), no raw control bytes" % (len(longs[0]), halves[0]))
     if kind == "messages":
         j = lambda sub: os.path.join(d, sub)
         line = one_line_error(j("config_fifo"), 2, "not a regular file")
@@ -272,6 +357,9 @@ def run_case(args):
             require(sums[0]["exe"] == args.exe, "%s: exe %r, expected %r" % (sub, sums[0]["exe"], args.exe))
             require(sums[0]["python"].startswith("3."), "%s: python %r" % (sub, sums[0]["python"]))
         return "an interpreter under a path with a newline is traced by -- CMD and --pid"
+
+    if kind == "mid_census":
+        return check_mid_census(args, d)
 
     if args.records:
         require(os.path.exists(args.records), "--output file %s was not written" % args.records)
@@ -483,6 +571,7 @@ def main():
     ap.add_argument("--exe", default=None, help="container: the exe path leakd must report")
     ap.add_argument("--truth", default=None, help="untracked/reachable_exact/holders: the program's own truth")
     ap.add_argument("--graph", default=None, help="holders: the --graph file leakd wrote")
+    ap.add_argument("--action", default=None, help="mid_census: what the target did")
     ap.add_argument("--target-alive", choices=("yes", "no"), default=None,
                     help="sigint_attached: whether the target outlived leakd")
     args = ap.parse_args()

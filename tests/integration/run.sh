@@ -7,7 +7,8 @@
 # semantics (dead pid, non-Python pid, usage errors, --fail-on-leak, several --pid, a
 # target that exits mid-session, SIGINT with and without --pid, a target in its own mount
 # and pid namespaces, write errors and --output, an interpreter under a path with a newline,
-# leakd SIGKILLed under -- CMD, messages for Python 2 and bad options, hostile names) run
+# leakd SIGKILLed under -- CMD, messages for Python 2 and bad options, hostile names, a
+# target that exits, execs, forks or is stopped mid-census) run
 # once, on Debian 3.11; an interpreter leakd has no layout for
 # (pyenv 3.6) runs once too. Cases run three at a time: they mostly wait (a whole run used
 # 3.5 CPU-minutes in 24 min at two at a time on the 2-core test machines);
@@ -22,7 +23,8 @@
 #   LEAKD_IT_OUT (build/integration), PYENV_ROOT (/root/.pyenv), LEAKD_PYTHONS (build/pythons),
 #   LEAKD_CPYTHON_CACHE (/var/cache/leakd-test/cpython, scripts/build-python.sh's builds),
 #   LEAKD_IT_SPINE_S / LEAKD_IT_EXTRA_S (session lengths, 30 s each), LEAKD_DEB (the
-#   package the deb/ cases check, scripts/build-deb.sh's).
+#   package the deb/ cases check, scripts/build-deb.sh's), LEAKD_IT_LEAKD_ARGS (options
+#   added to every leakd session a case runs through leakd_run).
 set -uo pipefail
 
 if [ $# -ne 1 ]; then
@@ -174,7 +176,8 @@ leakd_run() {
 	mkdir -p "$d"
 	printf '%q ' "$leakd" "$@" >"$d/cmd"
 	echo >>"$d/cmd"
-	env "${envv[@]}" timeout -k 10 "$t" "$leakd" "$@" >"$d/stdout" 2>"$d/stderr" </dev/null
+	# shellcheck disable=SC2086 # LEAKD_IT_LEAKD_ARGS is a list of words
+	env "${envv[@]}" timeout -k 10 "$t" "$leakd" ${LEAKD_IT_LEAKD_ARGS:-} "$@" >"$d/stdout" 2>"$d/stderr" </dev/null
 	echo $? >"$d/rc"
 }
 
@@ -477,6 +480,63 @@ case_kill_mid_census() { # NAME INTERP
 	verdict "$name" "$d/check"
 }
 
+# A target that changes while leakd censuses it (tests/programs/census_race.py, a heap of
+# 800k objects): census_trigger.py signals it while leakd holds it frozen, so that it
+# exits, execs another program, execs itself again or forks as soon as leakd resumes it
+# (while leakd follows what the lists reach), is SIGKILLed frozen, or is SIGSTOPped frozen
+# and then censused again while stopped (and once more, stopped before leakd starts).
+# leakd must end cleanly or go on with the right process, say what happened, and leave the
+# target untraced, and a stopped one stopped.
+# "STATE TRACERPID" of a process ("S 0"), or an empty line when it is gone.
+target_state() { # PID
+	awk '/^(State|TracerPid):/ {printf "%s%s", sep, $2; sep = " "}' "/proc/$1/status" 2>/dev/null
+	echo
+}
+
+case_mid_census() { # NAME INTERP ACTION
+	local name=$1 interp=$2 action=$3 d=$out/cases/${1//\//_}
+	local sig=SIGUSR1 on=none pid tpid st
+	local -a trig=()
+	case $action in
+	sigkill) sig=SIGKILL trig=(--skip 1) ;;
+	sigstop) sig=SIGSTOP trig=(--skip 1 --undo SIGCONT) ;;
+	*) on=$action ;;
+	esac
+	mkdir -p "$d"
+	start_ready_or_fail "$name" "$d" "$interp" "$d/target.log" "$progs/census_race.py" \
+		--objects 800000 --on-signal "$on" --seconds 90 || return
+	pid=$BG_PID
+	/usr/bin/python3 "$repo/tests/integration/census_trigger.py" "$pid" "$sig" "${trig[@]}" \
+		>"$d/trigger.json" 2>&1 &
+	tpid=$!
+	leakd_run "$d" 60 --pid "$pid" --format json --duration 8 --interval 1 \
+		--census-period 0.2 --max-pause-share 50%
+	wait "$tpid"
+	target_state "$pid" >"$d/state_after"
+	if [ "$action" = sigstop ]; then
+		leakd_run "$d/prestopped" 60 --pid "$pid" --format json --duration 4 --interval 1 \
+			--census-period 0.2 --max-pause-share 50%
+		target_state "$pid" >"$d/prestopped/state_after"
+		kill -CONT "$pid"
+		sleep 0.5
+		target_state "$pid" >"$d/state_after_cont"
+	fi
+	# exec-self: the new image says so once it runs (leakd may have ended before that)
+	for ((st = 0; st < 100; st++)); do
+		[ "$action" != exec-self ] || grep -q '"after_exec"' "$d/target.log" && break
+		sleep 0.1
+	done
+	for st in $(sed -n 's/^{"child": \([0-9]*\)}$/\1/p' "$d/target.log"); do
+		target_state "$st" >"$d/child_state"
+		kill -KILL "$st" 2>/dev/null
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	"${checker[@]}" mid_census "$name" "$d" --rc 0 --pid "$pid" --action "$action" \
+		--python "$(py_version "$interp")" >"$d/check" 2>&1
+	verdict "$name" "$d/check"
+}
+
 # A target whose comm and class name try to forge leakd's output (hostile_names.py):
 # the table and stderr carry no raw control byte, every JSON line parses and gives the
 # names back exactly.
@@ -775,6 +835,9 @@ if [[ " ${interp_spine[*]} " == *" debian-3.11 "* ]]; then
 	enqueue case_messages "cli/messages" "$py2"
 	enqueue case_hostile_names "debian-3.11/hostile_names" debian-3.11
 	enqueue case_kill_mid_census "debian-3.11/kill_mid_census_20_times" debian-3.11
+	for a in exit exec-other exec-self fork sigkill sigstop; do
+		enqueue case_mid_census "debian-3.11/mid_census_${a//-/_}" debian-3.11 "$a"
+	done
 	enqueue case_sigint "debian-3.11/sigint" debian-3.11
 	enqueue case_sigint_attached "debian-3.11/sigint_attached" debian-3.11
 	enqueue case_container "debian-3.11/container_namespaces" debian-3.11

@@ -91,3 +91,24 @@ Test(discover, live_unit_is_systemds)
 		cr_assert_str_eq(d.unit, "");
 	free(u);
 }
+
+/* The stat line's comm is the process's own choice: parentheses, spaces, a
+ * newline; a line cut after it has no field 22 (found by reading, now
+ * fuzzed by fuzz_procstat). */
+Test(discover, stat_line_comm_is_between_the_first_and_last_parenthesis)
+{
+	char comm[17];
+	uint64_t start = 0;
+
+	cr_assert_eq(discover_parse_stat("7 (a) b\n(c) S 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 123456 1",
+					 comm, sizeof(comm), &start), 0);
+	cr_assert_str_eq(comm, "a) b\n(c");
+	cr_assert_eq(start, 123456);
+	cr_assert_eq(discover_parse_stat("7 (0123456789abcdefXYZ) S 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 9 1",
+					 comm, sizeof(comm), &start), 0);
+	cr_assert_str_eq(comm, "0123456789abcdef");	/* cut to the buffer */
+	cr_assert_eq(discover_parse_stat("7 (x)", comm, sizeof(comm), &start), -EINVAL);
+	cr_assert_eq(discover_parse_stat("7 (x) S 1 2", comm, sizeof(comm), &start), -EINVAL);
+	cr_assert_eq(discover_parse_stat("7 x) (y", comm, sizeof(comm), &start), -EINVAL);
+	cr_assert_eq(discover_parse_stat("", comm, sizeof(comm), &start), -EINVAL);
+}
