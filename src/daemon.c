@@ -396,6 +396,7 @@ int daemon_run(const struct leakd_opts *o)
 	if (load_config(&d, o))
 		return LEAKD_EXIT_USAGE;
 	d.o.mode = LEAKD_MODE_GC;
+	d.o.site_window_s = 0;	/* no site windows in the fleet service (yet) */
 	d.o.census_period_s = d.cfg.census_period_s;
 	d.o.max_pause_share = d.cfg.max_pause_share;
 	d.o.series_cap = DAEMON_SERIES_CAP;
