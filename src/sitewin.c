@@ -234,13 +234,27 @@ static int base_cmp(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+static void take_baseline(struct sitewin *w)
+{
+	const struct census *c = &w->tr->last;
+
+	w->nbase = 0;
+	for (size_t i = 0; i < c->ntypes && w->nbase < SITEWIN_BASELINE_MAX; i++)
+		if (c->types[i].type_addr)
+			w->base[w->nbase++] = (struct baseline){ c->types[i].type_addr, c->types[i].objects };
+	qsort(w->base, w->nbase, sizeof(*w->base), base_cmp);
+}
+
 /* --sites: the classes that grew between the first census and this one,
- * fastest first. The first call only takes the baseline. */
+ * fastest first. The first call only takes the baseline; until a class
+ * grows, each census is the next one's baseline. */
 static void growing_types(struct sitewin *w)
 {
 	const struct census *c = &w->tr->last;
 	size_t order[SITEWIN_MAX_TYPES], n = 0;
 	uint64_t growth[SITEWIN_MAX_TYPES];
+
+	size_t had = w->ntypes;
 
 	if (!w->base) {
 		w->base = calloc(SITEWIN_BASELINE_MAX, sizeof(*w->base));
@@ -248,13 +262,9 @@ static void growing_types(struct sitewin *w)
 			w->start_done = true;
 			return;
 		}
-		for (size_t i = 0; i < c->ntypes && w->nbase < SITEWIN_BASELINE_MAX; i++)
-			if (c->types[i].type_addr)
-				w->base[w->nbase++] = (struct baseline){ c->types[i].type_addr, c->types[i].objects };
-		qsort(w->base, w->nbase, sizeof(*w->base), base_cmp);
+		take_baseline(w);
 		return;
 	}
-	w->start_done = true;
 	for (size_t i = 0; i < c->ntypes; i++) {
 		struct baseline key = { .addr = c->types[i].type_addr }, *b;
 		uint64_t was, g;
@@ -290,6 +300,13 @@ static void growing_types(struct sitewin *w)
 		    (flags & PYLAYOUT_TPFLAGS_HEAPTYPE))
 			add_type(w, c->types[order[k]].type_addr, c->types[order[k]].name);
 	}
+	if (w->ntypes == had) {
+		/* Nothing of a class grew yet (the program may still be importing):
+		 * compare the next census with this one. */
+		take_baseline(w);
+		return;
+	}
+	w->start_done = true;
 	free(w->base);
 	w->base = NULL;
 	w->nbase = 0;
