@@ -59,6 +59,8 @@ struct sitewin {
 	struct baseline *base;
 	size_t nbase;
 	uint64_t stacks, stack_errors;
+	unsigned checks;		/* survival checks done */
+	double budget_s, hour_start, spent;	/* window seconds per hour per process */
 	char why[160];			/* why windows cannot run here, or "" */
 	/* summary storage */
 	struct sites_site ranked[SITEWIN_MAX_TYPES * SITEWIN_SITES_PER_TYPE];
@@ -82,6 +84,8 @@ int sitewin__new(struct tracee *tr, struct probes *p, double window_s, bool at_s
 	w->p = p;
 	w->window_s = window_s;
 	w->at_start = at_start;
+	w->budget_s = tr->opts->site_window_budget_s;
+	w->hour_start = -1e9;
 	err = pystack_conf(&tr->layout, tr->t.runtime_addr, &w->conf);
 	if (!err)
 		err = codeobj_cache__new(&tr->layout, 0, &w->codes);
@@ -354,7 +358,17 @@ static void open_window(struct sitewin *w, double now)
 
 	for (size_t i = 0; i < w->ntypes; i++)
 		pending += w->types[i].heap && !w->types[i].measured && !w->types[i].in_window;
-	if (!pending || attach(w))
+	if (!pending)
+		return;
+	if (w->budget_s > 0) {
+		if (now - w->hour_start >= 3600) {
+			w->hour_start = now;
+			w->spent = 0;
+		}
+		if (w->spent + w->window_s > w->budget_s)
+			return;	/* the next hour's budget will do */
+	}
+	if (attach(w))
 		return;
 	for (size_t i = 0; i < w->ntypes; i++) {
 		struct wtype *t = &w->types[i];
@@ -371,8 +385,9 @@ static void open_window(struct sitewin *w, double now)
 	w->state = WIN_OPEN;
 }
 
-static void close_window(struct sitewin *w)
+static void close_window(struct sitewin *w, double now)
 {
+	w->spent += now - w->opened;
 	for (size_t i = 0; i < w->ntypes; i++) {
 		struct wtype *t = &w->types[i];
 
@@ -399,6 +414,7 @@ static void check(struct sitewin *w)
 {
 	remote__invalidate(w->tr->mem);
 	sites__check(w->sites, alive, w->tr);
+	w->checks++;
 	w->state = WIN_IDLE;
 }
 
@@ -409,7 +425,7 @@ void sitewin__census(struct sitewin *w, double now)
 	switch (w->state) {
 	case WIN_OPEN:
 		if (now - w->opened >= w->window_s)
-			close_window(w);
+			close_window(w, now);
 		return;
 	case WIN_CLOSED:
 		check(w);
@@ -426,42 +442,82 @@ void sitewin__census(struct sitewin *w, double now)
 	open_window(w, now);
 }
 
-/* A coverage row for t into w->out_cov[i]. */
+/* Whether t's sites can be named, with the measured share (NaN unknown)
+ * and, when not, why into note. */
+static bool attributable(const struct sitewin *w, const struct wtype *t, double *share, char *note, size_t len)
+{
+	int64_t fresh = t->measured ? (int64_t)t->count_close - (int64_t)t->count_open : -1;
+
+	*share = NAN;
+	note[0] = '\0';
+	if (!t->heap) {
+		snprintf(note, len, "a builtin type: its free lists reuse objects without the probed entry "
+			 "points, so survival cannot be judged");
+		return false;
+	}
+	if (w->why[0]) {
+		snprintf(note, len, "%s", w->why);
+		return false;
+	}
+	if (!t->measured) {
+		snprintf(note, len, "its site window did not run (not yet, or over the hourly budget)");
+		return false;
+	}
+	if (fresh <= 0) {
+		if (!t->hits)
+			snprintf(note, len, "neither the probes nor the census saw new instances during its window");
+		return t->hits > 0;
+	}
+	/* churned instances are hits the census never counts: at most 1 */
+	*share = t->hits >= (uint64_t)fresh ? 1.0 : (double)t->hits / (double)fresh;
+	if (*share >= SITEWIN_MIN_SHARE)
+		return true;
+	snprintf(note, len, "the typed allocation probes saw %.1f%% of its new instances: this build "
+		 "allocates it inline (tp_alloc inlined)", 100.0 * *share);
+	return false;
+}
+
+/* A coverage row for w->types[i] into w->out_cov[i]. */
 static void coverage_row(struct sitewin *w, size_t i)
 {
 	const struct wtype *t = &w->types[i];
 	struct report_site_coverage *c = &w->out_cov[i];
-	char *note = w->notes[i];
-	int64_t fresh = t->measured ? (int64_t)t->count_close - (int64_t)t->count_open : -1;
 
 	memset(c, 0, sizeof(*c));
-	note[0] = '\0';
 	c->type = t->name;
-	c->share = NAN;
 	c->probe_hits = t->hits;
-	c->new_instances = fresh;
-	if (!t->heap) {
-		snprintf(note, sizeof(w->notes[i]), "a builtin type: its free lists reuse objects without the "
-			 "probed entry points, so survival cannot be judged");
-	} else if (w->why[0]) {
-		snprintf(note, sizeof(w->notes[i]), "%s", w->why);
-	} else if (!t->measured) {
-		snprintf(note, sizeof(w->notes[i]), "its site window did not complete");
-	} else if (fresh > 0) {
-		c->share = (double)t->hits / (double)fresh;
-		if (c->share > 1)
-			c->share = 1;	/* churned instances are hits the census never counts */
-		c->attributable = c->share >= SITEWIN_MIN_SHARE;
-		if (!c->attributable)
-			snprintf(note, sizeof(w->notes[i]), "the typed allocation probes saw %.1f%% of its new "
-				 "instances: this build allocates it inline (tp_alloc inlined)", 100.0 * c->share);
-	} else {
-		c->attributable = t->hits > 0;
-		if (!c->attributable)
-			snprintf(note, sizeof(w->notes[i]), "neither the probes nor the census saw new instances "
-				 "during its window");
+	c->new_instances = t->measured ? (int64_t)t->count_close - (int64_t)t->count_open : -1;
+	c->attributable = attributable(w, t, &c->share, w->notes[i], sizeof(w->notes[i]));
+	c->note = w->notes[i][0] ? w->notes[i] : NULL;
+}
+
+unsigned sitewin__top_site(struct sitewin *w, char *buf, size_t len)
+{
+	struct sites_site best = { 0 }, one;
+	const char *type = NULL;
+	size_t off = 0;
+
+	if (!w || !buf || !len)
+		return 0;
+	buf[0] = '\0';
+	for (size_t i = 0; w->sites && i < w->ntypes; i++) {
+		double share;
+		char note[160];
+
+		if (!attributable(w, &w->types[i], &share, note, sizeof(note)) ||
+		    !sites__ranked(w->sites, w->types[i].addr, &one, 1) || one.surviving <= best.surviving)
+			continue;
+		best = one;
+		type = w->types[i].name;
 	}
-	c->note = note[0] ? note : NULL;
+	for (size_t f = 0; type && f < best.nframes && f < 3 && off < len; f++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s:%d in %s()", f ? " <- " : "",
+					best.frames[f].filename, best.frames[f].line, best.frames[f].qualname);
+	if (type && off < len)
+		snprintf(buf + off, len - off, "%s (%s, surviving %llu of %llu sampled)",
+			 best.nframes > 3 || best.truncated ? " <- ..." : "", type,
+			 (unsigned long long)best.surviving, (unsigned long long)best.sampled);
+	return w->checks;
 }
 
 void sitewin__summary(struct sitewin *w, struct report_summary *out)
@@ -471,7 +527,7 @@ void sitewin__summary(struct sitewin *w, struct report_summary *out)
 	if (!w || !out)
 		return;
 	if (w->state == WIN_OPEN)
-		close_window(w);
+		close_window(w, w->opened + w->window_s);
 	if (w->state == WIN_CLOSED)
 		check(w);
 	for (size_t i = 0; i < w->ntypes; i++) {

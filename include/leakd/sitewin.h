@@ -18,6 +18,10 @@
  * instances (the census's count at the window's end minus at its start) the
  * probes saw: a build that inlines tp_alloc shows the class as not
  * attributable with that measured share.
+ *
+ * opts->site_window_budget_s bounds the window seconds per hour (the
+ * daemon's site_window_budget); 0 leaves them unbounded (one window per
+ * class anyway).
  */
 #ifndef LEAKD_SITEWIN_H
 #define LEAKD_SITEWIN_H
@@ -57,5 +61,11 @@ void sitewin__census(struct sitewin *w, double now);
  * now. Then fills out->sites and out->coverage.site_types (pointing into w,
  * valid until the next call on w). */
 void sitewin__summary(struct sitewin *w, struct report_summary *out);
+
+/* The top surviving site of an attributable type (its three innermost
+ * frames, its type and counts) into buf, "" when none; raw bytes from the
+ * target, for the caller to escape. Returns how many survival checks have
+ * run, so a caller can tell a new answer from one it has seen. */
+unsigned sitewin__top_site(struct sitewin *w, char *buf, size_t len);
 
 #endif /* LEAKD_SITEWIN_H */
