@@ -33,12 +33,14 @@ struct wtype {
 	char name[REPORT_TYPE_NAME_MAX];
 	bool heap;		/* a class defined in Python: windows open for it */
 	bool in_window, measured;
+	bool cut;		/* its window opened at the session's last census: nothing measured */
 	uint64_t hits;		/* typed probe allocations of it during its window */
 	uint64_t count_open, count_close;
 };
 
 struct baseline {
 	uint64_t addr, objects;
+	bool grew;		/* it had grown since the census before */
 };
 
 struct sitewin {
@@ -238,49 +240,57 @@ static int base_cmp(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+static const struct baseline *base_of(const struct sitewin *w, uint64_t addr)
+{
+	struct baseline key = { .addr = addr };
+
+	return w->nbase ? bsearch(&key, w->base, w->nbase, sizeof(*w->base), base_cmp) : NULL;
+}
+
+/* This census becomes the next one's baseline; grew: its count rose since
+ * the last one. */
 static void take_baseline(struct sitewin *w)
 {
 	const struct census *c = &w->tr->last;
+	struct baseline *next = calloc(SITEWIN_BASELINE_MAX, sizeof(*next));
+	size_t n = 0;
 
-	w->nbase = 0;
-	for (size_t i = 0; i < c->ntypes && w->nbase < SITEWIN_BASELINE_MAX; i++)
+	for (size_t i = 0; next && i < c->ntypes && n < SITEWIN_BASELINE_MAX; i++) {
+		const struct baseline *b = base_of(w, c->types[i].type_addr);
+
 		if (c->types[i].type_addr)
-			w->base[w->nbase++] = (struct baseline){ c->types[i].type_addr, c->types[i].objects };
-	qsort(w->base, w->nbase, sizeof(*w->base), base_cmp);
+			next[n++] = (struct baseline){ c->types[i].type_addr, c->types[i].objects,
+						       b && c->types[i].objects > b->objects };
+	}
+	qsort(next, n, sizeof(*next), base_cmp);
+	free(w->base);
+	w->base = next;
+	w->nbase = n;
 }
 
-/* --sites: the classes that grew between the first census and this one,
- * fastest first. The first call only takes the baseline; until a class
- * grows, each census is the next one's baseline. */
+/* --sites: the classes whose counts rose over the last two census
+ * intervals, fastest first (twice, so that a burst at import time, such as
+ * an enum's members, is not taken for growth). Until there are some, each
+ * census is the next one's baseline. */
 static void growing_types(struct sitewin *w)
 {
 	const struct census *c = &w->tr->last;
-	size_t order[SITEWIN_MAX_TYPES], n = 0;
+	size_t order[SITEWIN_MAX_TYPES], n = 0, had = w->ntypes;
 	uint64_t growth[SITEWIN_MAX_TYPES];
+	struct memreader rd = remote__reader(w->tr->mem);
 
-	size_t had = w->ntypes;
-
-	if (!w->base) {
-		w->base = calloc(SITEWIN_BASELINE_MAX, sizeof(*w->base));
-		if (!w->base) {
-			w->start_done = true;
-			return;
-		}
-		take_baseline(w);
-		return;
-	}
-	for (size_t i = 0; i < c->ntypes; i++) {
-		struct baseline key = { .addr = c->types[i].type_addr }, *b;
-		uint64_t was, g;
+	for (size_t i = 0; w->base && i < c->ntypes; i++) {
+		const struct baseline *b = base_of(w, c->types[i].type_addr);
+		uint64_t g, flags;
 		size_t j;
 
-		if (!key.addr)
+		if (!b || !b->grew || c->types[i].objects <= b->objects)
 			continue;
-		b = bsearch(&key, w->base, w->nbase, sizeof(*w->base), base_cmp);
-		was = b ? b->objects : 0;
-		if (c->types[i].objects <= was)
+		/* only classes: builtins would take slots they cannot use */
+		if (memreader_read_u64(&rd, c->types[i].type_addr + w->tr->layout.tp_flags, &flags) ||
+		    !(flags & PYLAYOUT_TPFLAGS_HEAPTYPE))
 			continue;
-		g = c->types[i].objects - was;
+		g = c->types[i].objects - b->objects;
 		/* insertion into the top list, largest growth first */
 		for (j = n; j > 0 && growth[j - 1] < g; j--) {
 			if (j < SITEWIN_MAX_TYPES) {
@@ -295,18 +305,9 @@ static void growing_types(struct sitewin *w)
 				n++;
 		}
 	}
-	for (size_t k = 0; k < n; k++) {
-		struct memreader rd = remote__reader(w->tr->mem);
-		uint64_t flags;
-
-		/* only classes: builtins would take slots they cannot use */
-		if (!memreader_read_u64(&rd, c->types[order[k]].type_addr + w->tr->layout.tp_flags, &flags) &&
-		    (flags & PYLAYOUT_TPFLAGS_HEAPTYPE))
-			add_type(w, c->types[order[k]].type_addr, c->types[order[k]].name);
-	}
+	for (size_t k = 0; k < n; k++)
+		add_type(w, c->types[order[k]].type_addr, c->types[order[k]].name);
 	if (w->ntypes == had) {
-		/* Nothing of a class grew yet (the program may still be importing):
-		 * compare the next census with this one. */
 		take_baseline(w);
 		return;
 	}
@@ -460,7 +461,8 @@ static bool attributable(const struct sitewin *w, const struct wtype *t, double 
 		return false;
 	}
 	if (!t->measured) {
-		snprintf(note, len, "its site window did not run (not yet, or over the hourly budget)");
+		snprintf(note, len, t->cut ? "flagged at the session's end: its site window had no time to run"
+				   : "its site window did not run (not yet, or over the hourly budget)");
 		return false;
 	}
 	if (fresh <= 0) {
@@ -526,8 +528,17 @@ void sitewin__summary(struct sitewin *w, struct report_summary *out)
 
 	if (!w || !out)
 		return;
-	if (w->state == WIN_OPEN)
-		close_window(w, w->opened + w->window_s);
+	if (w->state == WIN_OPEN) {
+		/* Opened by the session's last census: no census since, nothing to
+		 * measure; else the window is cut at that census. */
+		bool empty = w->tr->last_census <= w->opened;
+
+		for (size_t i = 0; empty && i < w->ntypes; i++)
+			w->types[i].cut |= w->types[i].in_window;
+		close_window(w, w->tr->last_census);
+		for (size_t i = 0; empty && i < w->ntypes; i++)
+			w->types[i].measured &= !w->types[i].cut;
+	}
 	if (w->state == WIN_CLOSED)
 		check(w);
 	for (size_t i = 0; i < w->ntypes; i++) {

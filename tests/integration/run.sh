@@ -750,14 +750,14 @@ case_sites() { # NAME INTERP SCENARIO SECONDS [LEAKD_ARGS...]
 	py_envargs "$interp"
 	mkdir -p "$d"
 	leakd_run "$d" $((secs + 60)) "${PYENVARGS[@]}" --format json --summary-only --duration "$secs" \
-		--site-window 4 "$@" -- "${PYARGV[@]}" "$progs/site_leak.py" --scenario "$scenario" \
+		--census-period 0.5 --site-window 4 "$@" -- "${PYARGV[@]}" "$progs/site_leak.py" --scenario "$scenario" \
 		--truth "$d/truth" --seconds $((secs + 15))
 	/usr/bin/python3 "$repo/tests/integration/sites_check.py" "$name" "$d" "$d/truth" $expect >"$d/check" 2>&1
 	verdict "$name" "$d/check"
 }
 
-# The verdict opens the window for the first four (a leak is flagged after ~18 censuses);
-# --sites opens it after the second census for the others.
+# The verdict opens the window for the first four (a leak is flagged after ~18 censuses, one
+# every 0.5 s here); --sites opens it for the others once a class has grown twice.
 sites_cases() { # INTERP
 	local interp=$1
 	enqueue case_sites "$interp/sites_observer" "$interp" observer 32
