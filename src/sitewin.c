@@ -47,7 +47,7 @@ struct sitewin {
 	struct tracee *tr;
 	struct probes *p;
 	double window_s, opened;
-	bool at_start, start_done;
+	bool at_start;
 	enum win_state state;
 	struct leakd_pyconf conf;
 	struct allocplan typed;		/* the window's own probes */
@@ -270,12 +270,13 @@ static void take_baseline(struct sitewin *w)
 
 /* --sites: the classes whose counts rose over the last two census
  * intervals, fastest first (twice, so that a burst at import time, such as
- * an enum's members, is not taken for growth). Until there are some, each
- * census is the next one's baseline. */
+ * an enum's members, is not taken for growth). Every census between windows
+ * looks again, so a class that only starts growing after a long import (whose
+ * own classes may take the first window) gets its window too. */
 static void growing_types(struct sitewin *w)
 {
 	const struct census *c = &w->tr->last;
-	size_t order[SITEWIN_MAX_TYPES], n = 0, had = w->ntypes;
+	size_t order[SITEWIN_MAX_TYPES], n = 0;
 	uint64_t growth[SITEWIN_MAX_TYPES];
 	struct memreader rd = remote__reader(w->tr->mem);
 
@@ -307,14 +308,7 @@ static void growing_types(struct sitewin *w)
 	}
 	for (size_t k = 0; k < n; k++)
 		add_type(w, c->types[order[k]].type_addr, c->types[order[k]].name);
-	if (w->ntypes == had) {
-		take_baseline(w);
-		return;
-	}
-	w->start_done = true;
-	free(w->base);
-	w->base = NULL;
-	w->nbase = 0;
+	take_baseline(w);
 }
 
 /* Attaches what a window needs; "" in why on success. */
@@ -436,10 +430,9 @@ void sitewin__census(struct sitewin *w, double now)
 	}
 	if (w->ntypes == SITEWIN_MAX_TYPES)
 		return;
-	if (w->at_start && !w->start_done)
+	if (w->at_start)
 		growing_types(w);
-	else
-		flagged_types(w);
+	flagged_types(w);
 	open_window(w, now);
 }
 

@@ -3,7 +3,8 @@
  * sitewin: site windows on one traced process, in an ad hoc session.
  *
  * When the verdict flags instances of a Python class as growing (or, with
- * --sites, when a class grows between the first two censuses), a window
+ * --sites, from the start, when a class's count rose over two census
+ * intervals in a row), a window
  * opens: the typed allocation probes (allocplan_typed) are attached to the
  * process, the classes go into the BPF "site_types" map, and every
  * allocation of them arrives with its Python stack (LEAKD_EV_STACK). The
