@@ -22,6 +22,11 @@
 #define SITEWIN_TAG 0x517e
 /* Classes the --sites baseline remembers from the first census. */
 #define SITEWIN_BASELINE_MAX 4096
+/* The verdict runs over every type's series (a Theil-Sen slope each): at
+ * most this often, not at every census (measured: at every census it took
+ * enough CPU on a loaded 2-vCPU VM that the census pauses tripled and the
+ * pause budget stretched the period from 8 s to 40 s). */
+#define SITEWIN_VERDICT_EVERY_S 5.0
 /* Below this share of its new instances seen by the probes, a class is not
  * attributable: its sites would rank a minority path. */
 #define SITEWIN_MIN_SHARE 0.5
@@ -62,6 +67,7 @@ struct sitewin {
 	size_t nbase;
 	uint64_t stacks, stack_errors;
 	unsigned checks;		/* survival checks done */
+	double last_verdict;
 	double budget_s, hour_start, spent;	/* window seconds per hour per process */
 	char why[160];			/* why windows cannot run here, or "" */
 	/* summary storage */
@@ -88,6 +94,7 @@ int sitewin__new(struct tracee *tr, struct probes *p, double window_s, bool at_s
 	w->at_start = at_start;
 	w->budget_s = tr->opts->site_window_budget_s;
 	w->hour_start = -1e9;
+	w->last_verdict = -1e9;
 	err = pystack_conf(&tr->layout, tr->t.runtime_addr, &w->conf);
 	if (!err)
 		err = codeobj_cache__new(&tr->layout, 0, &w->codes);
@@ -432,7 +439,10 @@ void sitewin__census(struct sitewin *w, double now)
 		return;
 	if (w->at_start)
 		growing_types(w);
-	flagged_types(w);
+	if (now - w->last_verdict >= SITEWIN_VERDICT_EVERY_S) {
+		w->last_verdict = now;
+		flagged_types(w);
+	}
 	open_window(w, now);
 }
 
