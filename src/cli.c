@@ -224,7 +224,7 @@ int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t err
 			o->graph_path = optarg;
 			break;
 		case OPT_SITE_WINDOW:
-			if (parse_seconds("--site-window", optarg, 0, &o->site_window_s, err, errlen))
+			if (time_option("--site-window", optarg, 0, &o->site_window_s, err, errlen))
 				return -EINVAL;
 			break;
 		case OPT_SITES:

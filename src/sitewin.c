@@ -228,7 +228,7 @@ static void flagged_types(struct sitewin *w)
 {
 	struct verdict v;
 
-	if (verdict_compute(w->tr->agg, NULL, &v))
+	if (verdict_compute(w->tr->series, NULL, &v))
 		return;
 	for (size_t i = 0; i < v.n_types; i++) {
 		const struct census_type *ct;
