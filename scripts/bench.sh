@@ -10,8 +10,13 @@
 # the leakd process, polled: `time -f %M` would report the traced child's RSS too).
 # The table goes to stdout and everything to build/bench.json.
 # Usage: scripts/bench.sh BUILD/leakd
+# Two more variants time a site window (issue 8): the program first grows a class for 4 s
+# (bench_alloc.py --warmup), under `leakd --mode gc --site-window 0` (no window) and under
+# `leakd --mode gc --sites --site-window 3600` (the window opens during the warm-up and stays
+# open through the timed loop: every GC allocation traps, every Point is walked).
 # Environment: BENCH_ROUNDS (3), BENCH_ITERATIONS (1000000), BENCH_TIMEOUT (600 s per run),
-#   BENCH_OUT (build/bench.json), PYENV_ROOT (/root/.pyenv).
+#   BENCH_OUT (build/bench.json), PYENV_ROOT (/root/.pyenv), BENCH_VARIANTS (all: a
+#   space-separated subset of the variants below, to measure only those).
 set -uo pipefail
 
 leakd=${1:?usage: scripts/bench.sh BUILD/leakd}
@@ -32,7 +37,8 @@ if [ ${#interps[@]} -eq 0 ]; then
 	echo "bench: neither /usr/bin/python3.11 nor pyenv 3.11.7 is installed" >&2
 	exit 1
 fi
-variants=(untraced leakd-daemon leakd-gc leakd-trace tracemalloc)
+variants=(untraced leakd-daemon leakd-gc leakd-trace tracemalloc leakd-nowindow leakd-window)
+[ -n "${BENCH_VARIANTS:-}" ] && read -r -a variants <<<"$BENCH_VARIANTS"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "bench: not root, so leakd cannot load BPF: measuring untraced and tracemalloc only" >&2
 	variants=(untraced tracemalloc)
@@ -44,10 +50,16 @@ runs=$work/runs.jsonl
 : >"$runs"
 
 # Runs the program under leakd in the background and polls leakd's VmHWM until it exits.
-run_leakd() { # MODE PY RECORDS STDOUT STDERR -> prints peak RSS in KiB, returns leakd's status
+run_leakd() { # MODE PY RECORDS STDOUT STDERR [LEAKD_ARGS... --] [PROGRAM_ARGS...] -> prints peak RSS in KiB, returns leakd's status
 	local mode=$1 py=$2 rec=$3 so=$4 se=$5
+	shift 5
+	local -a largs=()
+	if [[ " $* " == *" -- "* ]]; then
+		while [ "$1" != -- ]; do largs+=("$1"); shift; done
+		shift
+	fi
 	timeout -k 10 "$per_run_timeout" "$leakd" --mode "$mode" --format json --output "$rec" --interval 1 \
-		-- "$py" "$prog" --iterations "$iterations" >"$so" 2>"$se" </dev/null &
+		"${largs[@]}" -- "$py" "$prog" --iterations "$iterations" "$@" >"$so" 2>"$se" </dev/null &
 	local tpid=$! lpid="" hwm=0 v
 	# timeout(1) is the parent; leakd is its child.
 	while kill -0 "$tpid" 2>/dev/null; do
@@ -124,6 +136,8 @@ for ((r = 1; r <= rounds; r++)); do
 			leakd-gc) hwm=$(run_leakd gc "$py" "$rec" "$so" "$se") ;;
 			leakd-trace) hwm=$(run_leakd trace "$py" "$rec" "$so" "$se") ;;
 			leakd-daemon) hwm=$(run_daemon "$py" "$so" "$se") ;;
+			leakd-nowindow) hwm=$(run_leakd gc "$py" "$rec" "$so" "$se" --site-window 0 -- --warmup 4) ;;
+			leakd-window) hwm=$(run_leakd gc "$py" "$rec" "$so" "$se" --sites --site-window 3600 -- --warmup 4) ;;
 			esac
 			rc=$?
 			t1=$(date +%s.%N)
@@ -150,6 +164,8 @@ for ((r = 1; r <= rounds; r++)); do
 				                row["allocs"] = obj.get("allocs") or 0
 				                row["frees"] = obj.get("frees") or 0
 				                row["dropped_events"] = obj.get("dropped_events")
+				                st = (obj.get("coverage") or {}).get("site_types") or []
+				                row["site_probe_hits"] = sum(c.get("probe_hits") or 0 for c in st)
 				                d = obj.get("duration_s") or 0
 				                row["events_per_s"] = round(ev / d) if d else None
 				    except (IOError, ValueError):
@@ -203,6 +219,12 @@ for py in pythons:
             row["events_per_s"] = med([r.get("events_per_s") for r in rs])
             row["dropped_events"] = med([r.get("dropped_events") for r in rs])
             row["leakd_peak_rss_kib"] = med([r.get("leakd_peak_rss_kib") for r in rs])
+        if v == "leakd-window":
+            # proof the window was open: allocations of the class the probes saw
+            row["site_probe_hits"] = med([r.get("site_probe_hits") for r in rs])
+            nowin = med([r["seconds"] for r in runs if r["python"] == py and r["variant"] == "leakd-nowindow"])
+            if s and nowin:
+                row["vs_nowindow"] = round(s / nowin, 2)
         if v == "leakd-trace" and base and s and cost.get("alloc_probe_ns"):
             # floor = untraced time + every event at the measured cost per hit
             allocs, frees = med([r.get("allocs") for r in rs]), med([r.get("frees") for r in rs])
@@ -228,6 +250,9 @@ for r in results:
     if r.get("floor_s"):
         print("    trace floor (events x measured cost per hit): %.2fs = %.2fx; trace is %.2fx its floor" % (
             r["floor_s"], r["floor_slowdown"], r["vs_floor"]))
+    if r.get("vs_nowindow"):
+        print("    site window open through the loop: %.2fx the loop without one (%d sampled allocations)" % (
+            r["vs_nowindow"], r.get("site_probe_hits") or 0))
     if r.get("error"):
         print("    %d of %d runs failed: %s" % (r["failed"], r["runs"], r["error"]))
 for w in stack_walk:

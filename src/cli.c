@@ -35,6 +35,10 @@ static const char usage_text[] =
 	"      --holders          say what holds the top types even when nothing leaks\n"
 	"                         (leaking types always get their holders)\n"
 	"      --graph FILE       write the holders' back-reference graph (Graphviz dot)\n"
+	"      --site-window SECS when a class's instances are flagged as growing, record for\n"
+	"                         SECS the Python stacks that allocate them (default 10, 0: never)\n"
+	"      --sites            open site windows from the start, for the classes that keep\n"
+	"                         growing, without waiting for the verdict\n"
 	"      --summary-only     print only the final summary per process\n"
 	"      --fail-on-leak     exit with status 3 when a leak is flagged\n"
 	"      --ringbuf-mb N     BPF ring buffer size in MiB (power of two, default 16)\n"
@@ -64,6 +68,7 @@ void cli_defaults(struct leakd_opts *o)
 	o->format = LEAKD_FORMAT_TABLE;
 	o->proc_root = "/proc";
 	o->ringbuf_bytes = 16u << 20;
+	o->site_window_s = 10.0;
 }
 
 /* Longest time option: 10^7 s (~115 days), well inside what the loop's
@@ -110,6 +115,8 @@ enum {
 	OPT_CONFIG,
 	OPT_LISTEN,
 	OPT_TELEMETRY_PATH,
+	OPT_SITE_WINDOW,
+	OPT_SITES,
 };
 
 /* Names the option as it was typed: "--pid" needs a value, not "-p". */
@@ -138,6 +145,8 @@ int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t err
 		{ "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
 		{ "holders", no_argument, NULL, OPT_HOLDERS },
 		{ "graph", required_argument, NULL, OPT_GRAPH },
+		{ "site-window", required_argument, NULL, OPT_SITE_WINDOW },
+		{ "sites", no_argument, NULL, OPT_SITES },
 		{ "summary-only", no_argument, NULL, OPT_SUMMARY_ONLY },
 		{ "fail-on-leak", no_argument, NULL, OPT_FAIL_ON_LEAK },
 		{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB },
@@ -214,6 +223,13 @@ int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t err
 		case OPT_GRAPH:
 			o->graph_path = optarg;
 			break;
+		case OPT_SITE_WINDOW:
+			if (time_option("--site-window", optarg, 0, &o->site_window_s, err, errlen))
+				return -EINVAL;
+			break;
+		case OPT_SITES:
+			o->sites_at_start = true;
+			break;
 		case OPT_SUMMARY_ONLY:
 			o->quiet_samples = true;
 			break;
@@ -278,6 +294,10 @@ int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t err
 	}
 	if (!o->npids && !o->cmd) {
 		snprintf(err, errlen, "nothing to trace: give --pid PID or -- COMMAND");
+		return -EINVAL;
+	}
+	if (o->sites_at_start && o->site_window_s <= 0) {
+		snprintf(err, errlen, "--sites needs a site window: --site-window 0 disables them");
 		return -EINVAL;
 	}
 	if (o->npids && o->cmd) {

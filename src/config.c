@@ -35,6 +35,7 @@ enum config_kind {
 	KIND_COMM_GLOB,
 	KIND_GLOB,
 	KIND_CGROUP,
+	KIND_BOOL,
 };
 
 struct config_key {
@@ -56,6 +57,8 @@ static const struct config_key config_keys[] = {
 	SCALAR("scan_interval", KIND_SECONDS, scan_interval_s, 0.1, 1e7),
 	SCALAR("max_processes", KIND_UINT, max_processes, 1, 65536),
 	SCALAR("top_types", KIND_UINT, top_types, 0, 1000),
+	SCALAR("site_windows", KIND_BOOL, site_windows, 0, 0),
+	SCALAR("site_window_budget", KIND_SECONDS, site_window_budget_s, 0, 3600),
 	LIST("include_comm", KIND_COMM_GLOB, include_comm),
 	LIST("exclude_comm", KIND_COMM_GLOB, exclude_comm),
 	LIST("include_exe", KIND_GLOB, include_exe),
@@ -86,6 +89,7 @@ void config_defaults(struct leakd_config *c)
 	c->scan_interval_s = 2.0;
 	c->max_processes = 256;
 	c->top_types = 10;
+	c->site_window_budget_s = 60;
 }
 
 static void list_clear(char ***list, size_t *n)
@@ -250,6 +254,16 @@ int config_set(struct leakd_config *c, const char *key, const char *value, char 
 			return -EINVAL;
 		}
 		*(unsigned *)field = v;
+		return 0;
+	}
+	case KIND_BOOL: {
+		bool on = !strcmp(value, "on") || !strcmp(value, "yes") || !strcmp(value, "true") || !strcmp(value, "1");
+
+		if (!on && strcmp(value, "off") && strcmp(value, "no") && strcmp(value, "false") && strcmp(value, "0")) {
+			set_error(err, errlen, key, value, "on or off");
+			return -EINVAL;
+		}
+		*(bool *)field = on;
 		return 0;
 	}
 	case KIND_LISTEN: {
@@ -481,6 +495,8 @@ int config_key_value(const struct leakd_config *c, size_t i, char *buf, size_t l
 		return snprintf(buf, len, "%g%%", *(const double *)field * 100);
 	case KIND_UINT:
 		return snprintf(buf, len, "%u", *(const unsigned *)field);
+	case KIND_BOOL:
+		return snprintf(buf, len, "%s", *(const bool *)field ? "on" : "off");
 	case KIND_LISTEN:
 	case KIND_URL_PATH:
 		return snprintf(buf, len, "%s", field);

@@ -28,6 +28,7 @@
 #include "leakd/procfilter.h"
 #include "leakd/probes.h"
 #include "leakd/procmaps.h"
+#include "leakd/sitewin.h"
 #include "leakd/textesc.h"
 #include "leakd/tracee.h"
 #include "leakd/verdict.h"
@@ -53,6 +54,7 @@ struct watched {
 	struct verdict v;		/* last verdict, for the metrics */
 	bool have_verdict;
 	double last_eval;
+	unsigned site_checks;		/* site window checks already in the journal */
 };
 
 struct skip_entry {
@@ -175,7 +177,7 @@ static void scan(struct daemon *d)
 	free(pids);
 }
 
-static void log_transition(struct watched *w)
+static void log_transition(struct watched *w, const char *site)
 {
 	const struct verdict *v = &w->v;
 	char types[256] = "";
@@ -187,7 +189,7 @@ static void log_transition(struct watched *w)
 		.pid = w->tr->t.pid, .comm = w->info.comm, .exe = w->info.exe, .unit = w->info.unit,
 		.container = w->info.container, .python = w->tr->t.py_version, .leak = v->growth.leak,
 		.objects_per_s = v->growth.objects_per_s, .bytes_per_s = v->growth.bytes_per_s,
-		.confidence = v->growth.confidence, .types = types, .reason = v->growth.reason });
+		.confidence = v->growth.confidence, .types = types, .reason = v->growth.reason, .site = site });
 }
 
 static void evaluate(struct watched *w)
@@ -201,7 +203,18 @@ static void evaluate(struct watched *w)
 	w->have_verdict = true;
 	if (v.growth.leak != w->leak) {
 		w->leak = v.growth.leak;
-		log_transition(w);
+		log_transition(w, NULL);
+	}
+	/* A site window's answer comes a window after the flag: a second leak
+	 * entry, with the site. */
+	if (w->leak && w->tr->sw) {
+		char site[1024];
+		unsigned checks = sitewin__top_site(w->tr->sw, site, sizeof(site));
+
+		if (checks != w->site_checks && site[0]) {
+			w->site_checks = checks;
+			log_transition(w, site);
+		}
 	}
 }
 
@@ -214,7 +227,7 @@ static void drop(struct daemon *d, size_t i)
 		/* Its leak ends with it: say so, so alerts built on the journal close. */
 		snprintf(w->v.growth.reason, sizeof(w->v.growth.reason), "the process exited");
 		w->v.growth.leak = false;
-		log_transition(w);
+		log_transition(w, NULL);
 	}
 	verdict_clear(&w->v);
 	d->gone_census_runs += w->tr->census_runs;
@@ -396,6 +409,10 @@ int daemon_run(const struct leakd_opts *o)
 	if (load_config(&d, o))
 		return LEAKD_EXIT_USAGE;
 	d.o.mode = LEAKD_MODE_GC;
+	/* Site windows only when asked for, 10 s each, within the hourly budget. */
+	d.o.site_window_budget_s = d.cfg.site_window_budget_s;
+	d.o.site_window_s = d.cfg.site_windows ? fmin(10.0, d.cfg.site_window_budget_s) : 0;
+	d.o.sites_at_start = false;
 	d.o.census_period_s = d.cfg.census_period_s;
 	d.o.max_pause_share = d.cfg.max_pause_share;
 	d.o.series_cap = DAEMON_SERIES_CAP;

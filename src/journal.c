@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <systemd/sd-journal.h>
@@ -30,22 +31,27 @@ int journal_leak_changed(const struct journal_leak *e)
 	/* What people read (stderr, MESSAGE) is escaped: a process names
 	 * itself, and a newline in its name must not forge a second line. The
 	 * LEAKD_* fields keep the raw bytes: the journal stores them as data. */
-	char comm[64], unit[1024], reason[2048];
+	char comm[64], unit[1024], reason[2048], site[1200] = "";
 	int r;
 
 	textesc(comm, sizeof(comm), e->comm);
 	textesc(unit, sizeof(unit), e->unit && *e->unit ? e->unit : "-");
 	textesc(reason, sizeof(reason), e->reason);
+	if (e->site && *e->site) {
+		memcpy(site, "; made at ", 10);
+		textesc(site + 10, sizeof(site) - 10, e->site);
+	}
 	if (!journal_available()) {
 		if (e->leak)
-			fprintf(stderr, "leakd: pid %d (%s, unit %s) is leaking: %s\n", e->pid, comm, unit, reason);
+			fprintf(stderr, "leakd: pid %d (%s, unit %s) is leaking: %s%s\n", e->pid, comm, unit, reason,
+				site);
 		else
 			fprintf(stderr, "leakd: pid %d (%s, unit %s) no longer leaks: %s\n", e->pid, comm, unit,
 				reason);
 		return 0;
 	}
-	r = sd_journal_send("MESSAGE=pid %d (%s, unit %s) %s: %s", e->pid, comm, unit,
-			    e->leak ? "is leaking" : "no longer leaks", reason,
+	r = sd_journal_send("MESSAGE=pid %d (%s, unit %s) %s: %s%s", e->pid, comm, unit,
+			    e->leak ? "is leaking" : "no longer leaks", reason, site,
 			    "MESSAGE_ID=%s", e->leak ? LEAKD_MSGID_LEAK : LEAKD_MSGID_LEAK_CLEARED,
 			    "PRIORITY=%d", e->leak ? LOG_WARNING : LOG_NOTICE,
 			    "LEAKD_PID=%d", e->pid,
@@ -59,6 +65,7 @@ int journal_leak_changed(const struct journal_leak *e)
 			    "LEAKD_BYTES_PER_S=%.3g", e->bytes_per_s,
 			    "LEAKD_CONFIDENCE=%.3f", e->confidence,
 			    "LEAKD_TYPES=%s", e->types ? e->types : "",
+			    "LEAKD_SITE=%s", e->site ? e->site : "",
 			    NULL);
 	return r < 0 ? r : 0;
 }

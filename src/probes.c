@@ -23,6 +23,7 @@ struct gc_binary {
 
 struct pid_link {
 	pid_t pid;
+	unsigned tag;		/* who attached it: 0 the trace plan, else a caller's own */
 	struct bpf_link *link;
 };
 
@@ -343,7 +344,7 @@ fail:
 	return err;
 }
 
-static int keep_pid_link(struct probes *p, pid_t pid, struct bpf_link *l)
+static int keep_pid_link(struct probes *p, pid_t pid, unsigned tag, struct bpf_link *l)
 {
 	if (p->nplinks == p->capplinks) {
 		size_t cap = p->capplinks ? p->capplinks * 2 : 16;
@@ -357,12 +358,19 @@ static int keep_pid_link(struct probes *p, pid_t pid, struct bpf_link *l)
 		p->capplinks = cap;
 	}
 	p->plinks[p->nplinks].pid = pid;
+	p->plinks[p->nplinks].tag = tag;
 	p->plinks[p->nplinks].link = l;
 	p->nplinks++;
 	return 0;
 }
 
 int probes__attach_alloc(struct probes *p, const char *path, pid_t pid, const struct probe_spec *s)
+{
+	return probes__attach_alloc_tag(p, path, pid, s, 0);
+}
+
+int probes__attach_alloc_tag(struct probes *p, const char *path, pid_t pid, const struct probe_spec *s,
+			     unsigned tag)
 {
 	uint64_t cookie = (s->site & 0xff) | ((uint64_t)(s->reg0 & 0xf) << 8) | ((uint64_t)(s->reg1 & 0xf) << 12);
 	struct bpf_program *entry = s->retprobe ? p->skel->progs.alloc_enter : p->skel->progs.free_enter;
@@ -372,26 +380,37 @@ int probes__attach_alloc(struct probes *p, const char *path, pid_t pid, const st
 	l = attach_uprobe(entry, pid, path, s->file_offset, false, cookie);
 	if (!l)
 		return -errno;
-	err = keep_pid_link(p, pid, l);
+	err = keep_pid_link(p, pid, tag, l);
 	if (err || !s->retprobe)
 		return err;
 	l = attach_uprobe(p->skel->progs.alloc_return, pid, path, s->file_offset, true, cookie);
 	if (!l)
 		return -errno;
-	return keep_pid_link(p, pid, l);
+	return keep_pid_link(p, pid, tag, l);
 }
 
-void probes__detach_pid(struct probes *p, pid_t pid)
+/* Drops pid's allocation probes: all of them (any_tag), or those of one tag. */
+static void detach(struct probes *p, pid_t pid, bool any_tag, unsigned tag)
 {
 	size_t i, j = 0;
 
 	for (i = 0; i < p->nplinks; i++) {
-		if (p->plinks[i].pid == pid)
+		if (p->plinks[i].pid == pid && (any_tag || p->plinks[i].tag == tag))
 			bpf_link__destroy(p->plinks[i].link);
 		else
 			p->plinks[j++] = p->plinks[i];
 	}
 	p->nplinks = j;
+}
+
+void probes__detach_pid(struct probes *p, pid_t pid)
+{
+	detach(p, pid, true, 0);
+}
+
+void probes__detach_tag(struct probes *p, pid_t pid, unsigned tag)
+{
+	detach(p, pid, false, tag);
 }
 
 int probes__poll(struct probes *p, int timeout_ms)

@@ -20,6 +20,7 @@
 #include "leakd/jsonw.h"
 #include "leakd/report.h"
 #include "leakd/report_holders.h"
+#include "leakd/report_sites.h"
 #include "leakd/textesc.h"
 
 #define REPORT_TYPE_COL	32	/* width of the type column in the table */
@@ -329,6 +330,7 @@ static int json_summary(FILE *f, const struct report_summary *s)
 	json_str_list(&w, "probes", s->coverage.probes, s->coverage.n_probes);
 	jsonw_kv_double(&w, "tracked_seen_by_probes", s->coverage.tracked_seen_by_probes);
 	json_str_or_null(&w, "warning", s->coverage.warning);
+	report_sites_json_coverage(&w, &s->coverage);
 	jsonw_obj_end(&w);
 
 	jsonw_key(&w, "census");
@@ -355,6 +357,7 @@ static int json_summary(FILE *f, const struct report_summary *s)
 	jsonw_obj_end(&w);
 
 	report_holders_json(&w, s->holders);
+	report_sites_json(&w, s);
 
 	jsonw_obj_end(&w);
 	return json_end_line(f, jsonw_finish(&w));
@@ -505,6 +508,8 @@ static int table_summary(FILE *f, const struct report_summary *s)
 				   r->leak ? "  LEAK" : "");
 		}
 	}
+	if (!o.err)
+		o.err = report_sites_table(f, s);
 	if (s->live_types && s->n_live_types) {
 		out_printf(&o, "  %-*s %12s %12s\n", REPORT_TYPE_COL, "LIVE ALLOCATIONS BY TYPE", "LIVE", "BYTES");
 		for (size_t i = 0; i < s->n_live_types; i++) {

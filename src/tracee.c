@@ -25,6 +25,7 @@
 #include "leakd/probes.h"
 #include "leakd/procstat.h"
 #include "leakd/remote.h"
+#include "leakd/sitewin.h"
 #include "leakd/tracee.h"
 #include "leakd/verdict.h"
 
@@ -107,6 +108,7 @@ void tracee__free(struct tracee *tr)
 {
 	if (!tr)
 		return;
+	sitewin__free(tr->sw);
 	if (tr->pidfd >= 0)
 		close(tr->pidfd);
 	if (tr->memfd >= 0)
@@ -162,6 +164,11 @@ int tracee__attach(struct tracee *tr, struct probes *p)
 			flags |= LEAKD_WATCH_ALLOCS;
 		}
 	}
+	if (tr->opts->site_window_s > 0 && tr->layout_ok && !tr->sw) {
+		err = sitewin__new(tr, p, tr->opts->site_window_s, tr->opts->sites_at_start, &tr->sw);
+		if (err)
+			return err;
+	}
 	return probes__watch(p, tr->t.pid, flags);
 }
 
@@ -195,6 +202,8 @@ void tracee__add_probe_name(struct tracee *tr, const char *name)
 
 void tracee__event(struct tracee *tr, const struct leakd_event *e)
 {
+	if (tr->sw && sitewin__event(tr->sw, e))
+		return;
 	switch (e->kind) {
 	case LEAKD_EV_ALLOC:
 		agg__alloc(tr->agg, e->ts_ns, e->addr, e->size, e->aux);
@@ -491,6 +500,8 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 		signals[ns++] = "alloc-probes";
 	if (tr->pym_ok)
 		signals[ns++] = "pymalloc";
+	if (tr->sw)
+		signals[ns++] = "alloc-sites";
 	if (tr->open_fds >= 0)
 		signals[ns++] = "open-fds";
 	if (tr->rss_bytes >= 0)
@@ -531,5 +542,6 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 	out->memory.other_heap = tr->census_runs && tr->rss_anon >= 0 ?
 		tr->rss_anon - (int64_t)tr->last.bytes : REPORT_UNKNOWN;
 	out->memory.rss = tr->rss_bytes;
+	sitewin__summary(tr->sw, out);
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include "leakd/procstat.h"
 #include "leakd/pyname.h"
 #include "leakd/remote.h"
+#include "leakd/sitewin.h"
 #include "leakd/tracee.h"
 
 /* The block cache never grows past this (per target). */
@@ -271,6 +272,7 @@ int tracee__census(struct tracee *tr, double now)
 		}
 		series__add_type_counts(tr->series, now, names, objs, bytes, c.ntypes);
 	}
+	sitewin__census(tr->sw, now);
 	return 0;
 }
 

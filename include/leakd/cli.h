@@ -39,6 +39,9 @@ struct leakd_opts {
 	bool no_freeze;			/* walk the GC lists without stopping the target */
 	bool holders;			/* --holders: holders of the top types, leaking or not */
 	const char *graph_path;		/* --graph FILE: the holders' graph in dot; NULL: none */
+	double site_window_s;		/* --site-window: how long a site window records (10); 0: none */
+	bool sites_at_start;		/* --sites: a window at the start for the growing classes */
+	double site_window_budget_s;	/* windows per process per hour at most, in seconds; 0: no bound */
 	bool quiet_samples;		/* only the summary */
 	bool help, version;
 	bool daemon;			/* --daemon: watch every Python process, export metrics */

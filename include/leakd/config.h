@@ -29,6 +29,8 @@ struct leakd_config {
 	double scan_interval_s;		/* 2.0: how often /proc is scanned for new Python processes */
 	unsigned max_processes;		/* 256: processes watched at once (1..65536) */
 	unsigned top_types;		/* 10: types exported per process, bounds cardinality (0..1000) */
+	bool site_windows;		/* off: site windows on leaking processes (sitewin.h) */
+	double site_window_budget_s;	/* 60: seconds of site windows per hour per process (0..3600) */
 	/*
 	 * Filters. Per kind, a process passes if that kind has no include or it
 	 * matches one of them; it is watched if it passes every kind and matches

@@ -23,6 +23,7 @@ struct journal_leak {
 	double objects_per_s, bytes_per_s, confidence;
 	const char *types;		/* "dict, __main__.Item" or "" */
 	const char *reason;
+	const char *site;		/* where the leaking objects are made (sitewin), or NULL */
 };
 
 /* True when stderr is connected to the journal (systemd sets JOURNAL_STREAM). */

@@ -53,8 +53,14 @@ int probes__attach_gc_uprobes(struct probes *p, const char *path, const uint64_t
 
 /* One allocation probe in one process. */
 int probes__attach_alloc(struct probes *p, const char *path, pid_t pid, const struct probe_spec *s);
+/* The same with a tag (non-zero) that probes__detach_tag() drops alone:
+ * a site window's probes come and go under a trace plan's. */
+int probes__attach_alloc_tag(struct probes *p, const char *path, pid_t pid, const struct probe_spec *s,
+			     unsigned tag);
 /* Drops every allocation probe attached for pid. */
 void probes__detach_pid(struct probes *p, pid_t pid);
+/* Drops pid's allocation probes of that tag. */
+void probes__detach_tag(struct probes *p, pid_t pid, unsigned tag);
 
 /* Sites: how the stack walker reads pid's frames (NULL: forget pid), and
  * which types' allocations in pid get a stack (LEAKD_MAX_SITE_TYPES in all;

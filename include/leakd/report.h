@@ -95,6 +95,35 @@ struct report_gc {
 	uint64_t uncollectable;
 };
 
+/* One frame of an allocating Python stack. */
+struct report_frame {
+	const char *file;
+	int line;			/* 0: no line for that instruction */
+	const char *function;		/* qualname */
+};
+
+/* Where surviving instances of a growing type were allocated (a site
+ * window's ranking, see sites.h). */
+struct report_site {
+	const char *type;
+	const struct report_frame *frames;	/* innermost first: frames[0] is the allocating line */
+	size_t n_frames;
+	bool truncated;				/* the stack had more frames than were walked */
+	uint64_t sampled;			/* allocations sampled at this stack */
+	uint64_t surviving;			/* of those, alive at the check */
+};
+
+/* Whether this build's typed allocation probes see a growing type's
+ * allocations, as measured in a site window. */
+struct report_site_coverage {
+	const char *type;
+	bool attributable;		/* sites can be named for it */
+	double share;			/* probe hits / new instances the census counted, NaN unknown */
+	uint64_t probe_hits;		/* allocations the probes saw during the window */
+	int64_t new_instances;		/* census count at the window's end minus at its start; -1 unknown */
+	const char *note;		/* why not attributable, or NULL */
+};
+
 struct report_coverage {
 	enum report_mode mode;
 	const char *const *signals;	/* "gc-usdt", "gc-census", "gc-stats", "alloc-probes", ... */
@@ -103,6 +132,8 @@ struct report_coverage {
 	size_t n_probes;
 	double tracked_seen_by_probes;	/* share of live GC-tracked objects whose allocation a probe recorded; NaN -> null */
 	char warning[REPORT_WARNING_MAX];	/* empty -> null */
+	const struct report_site_coverage *site_types;	/* growing types a site window looked at */
+	size_t n_site_types;
 };
 
 struct report_census {
@@ -155,6 +186,10 @@ struct report_summary {
 	struct report_census census;
 	struct report_memory memory;
 	const struct holders_result *holders;	/* NULL: not searched; not owned */
+	/* Site windows: most surviving first, grouped by type in order of first
+	 * appearance; not owned. */
+	const struct report_site *sites;
+	size_t n_sites;
 };
 
 /*

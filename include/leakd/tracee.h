@@ -30,6 +30,7 @@ struct agg;
 struct series;
 struct elfimg;
 struct remote;
+struct sitewin;
 
 #define TRACEE_MAX_PROBE_NAMES (ALLOCPLAN_MAX_SPECS + ALLOCPLAN_MAX_GC)
 #define TRACEE_TYPE_SLOTS 4096	/* distinct type objects named per target (power of two) */
@@ -100,10 +101,12 @@ struct tracee {
 	enum allocplan_gc_kind gc_hook;
 	struct allocplan plan;
 	bool tracing_allocs;
-	const char *signals[8];		/* the summary's coverage.signals */
+	const char *signals[10];		/* the summary's coverage.signals */
 	const char *probe_names[TRACEE_MAX_PROBE_NAMES];
 	char probe_name_buf[TRACEE_MAX_PROBE_NAMES][64];
 	size_t n_probe_names;
+
+	struct sitewin *sw;		/* site windows (--site-window), or NULL */
 };
 
 /* Resolves pid and prepares everything but the probes. Returns 0, or the
@@ -121,7 +124,8 @@ int tracee__plan_allocs(struct tracee *tr);
 
 /* Attaches the GC hook (shared per binary: failures degrade to timer
  * censuses, with one line on stderr), the planned allocation probes for this
- * pid, and watches it. Returns 0 or -errno. */
+ * pid, and watches it; prepares its site windows (--site-window; they open
+ * after censuses). Returns 0 or -errno. */
 int tracee__attach(struct tracee *tr, struct probes *p);
 
 /* Feeds one ring-buffer record for this pid. */

@@ -4,7 +4,11 @@ making and dropping dicts, lists, strs, tuples and small instances (some kept fo
 while in a ring so objects live across collections), then prints its own elapsed wall
 time of the loop (excluding interpreter start-up and any attach) as JSON {"seconds": x}.
 
-Usage: bench_alloc.py [--iterations N]   (default 3,000,000: ~3 s untraced on Debian 3.11, ~5 s on pyenv 3.11)
+Usage: bench_alloc.py [--iterations N] [--warmup S]
+  (default 3,000,000 iterations: ~3 s untraced on Debian 3.11, ~5 s on pyenv 3.11)
+--warmup S: before the timed loop, keep a Point every iteration for S seconds, a
+growing class for leakd --sites to open a site window on (it then stays open
+through the loop with a long --site-window), to time a loop under an open window.
 Works with Python 3.6 and later.
 """
 import argparse
@@ -32,10 +36,26 @@ def work(iterations):
     return acc
 
 
+KEPT = []
+
+
+def warmup(seconds):
+    deadline = time.perf_counter() + seconds
+    i = 0
+    while time.perf_counter() < deadline:
+        for _ in range(200):
+            i += 1
+            KEPT.append(Point(i, i))
+        time.sleep(0.01)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--iterations", type=int, default=3000000)
+    ap.add_argument("--warmup", type=float, default=0)
     args = ap.parse_args()
+    if args.warmup:
+        warmup(args.warmup)
     t0 = time.perf_counter()
     work(args.iterations)
     elapsed = time.perf_counter() - t0

@@ -80,6 +80,25 @@ Test(cli, mode_output_and_flags)
 	cr_assert_float_eq(o.interval_s, 0.5, 1e-9);
 }
 
+Test(cli, site_windows)
+{
+	struct leakd_opts o;
+	char err[256];
+
+	cr_assert_eq(PARSE(&o, err, "-p", "7"), 0, "%s", err);
+	cr_assert_float_eq(o.site_window_s, 10.0, 1e-9);
+	cr_assert_not(o.sites_at_start);
+	cr_assert_eq(PARSE(&o, err, "-p", "7", "--site-window", "2.5", "--sites"), 0, "%s", err);
+	cr_assert_float_eq(o.site_window_s, 2.5, 1e-9);
+	cr_assert(o.sites_at_start);
+	cr_assert_eq(PARSE(&o, err, "-p", "7", "--site-window", "0"), 0, "%s", err);
+	cr_assert_float_eq(o.site_window_s, 0.0, 1e-9);
+	cr_assert_eq(PARSE(&o, err, "-p", "7", "--site-window", "0", "--sites"), -EINVAL);
+	cr_assert(strstr(err, "--sites"), "%s", err);
+	cr_assert_eq(PARSE(&o, err, "-p", "7", "--site-window", "-1"), -EINVAL);
+	cr_assert(strstr(err, "--site-window"), "%s", err);
+}
+
 Test(cli, usage_errors_name_the_problem)
 {
 	struct leakd_opts o;

@@ -108,6 +108,29 @@ static const struct report_type_row live_types[] = {
 static const char *const signals[] = { "gc-usdt", "gc-census", "gc-stats", "alloc-probes" };
 static const char *const probes[] = { "PyObject_Malloc+6", "PyObject_Free" };
 
+/* Two sites of __main__.Item (the first with 7 frames: the table prints 5)
+ * and four of dict (the table prints 3 per type). */
+static const struct report_frame item_frames[] = {
+	{ "app/bus.py", 11, "Bus.subscribe" }, { "app/bus.py", 19, "handle" }, { "app/srv.py", 40, "serve" },
+	{ "app/srv.py", 52, "loop" }, { "app/main.py", 8, "main" }, { "app/main.py", 12, "run" },
+	{ "app/main.py", 15, "<module>" },
+};
+static const struct report_frame dict_frames[] = { { "app/cfg.py", 3, "load" }, { "app/main.py", 8, "main" } };
+static const struct report_site sites[] = {
+	{ "__main__.Item", item_frames, 7, false, 640, 631 },
+	{ "__main__.Item", item_frames + 1, 2, false, 20, 3 },
+	{ "dict", dict_frames, 2, false, 50, 40 },
+	{ "dict", dict_frames, 1, true, 40, 30 },
+	{ "dict", dict_frames + 1, 1, false, 30, 20 },
+	{ "dict", dict_frames, 0, false, 20, 10 },
+};
+static const struct report_site_coverage site_cov[] = {
+	{ "__main__.Item", true, 1.0, 1400, 700, NULL },
+	{ "__main__.Entry", false, 0.0, 0, 650,
+	  "the typed allocation probes saw 0.0% of its new instances: this build allocates it inline (tp_alloc inlined)" },
+	{ "str", false, NAN, 0, -1, "a builtin type" },
+};
+
 static void leak_summary(struct report_summary *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -143,6 +166,10 @@ static void leak_summary(struct report_summary *s)
 						.tracked_seen_by_probes = 0.0123456789 };
 	snprintf(s->coverage.warning, sizeof(s->coverage.warning),
 		 "PyObject_Malloc is inlined into 190 call sites: probes see <1%% of allocations");
+	s->coverage.site_types = site_cov;
+	s->coverage.n_site_types = 3;
+	s->sites = sites;
+	s->n_sites = 6;
 	s->census = (struct report_census){ .runs = 30, .pause_us_max = 1200, .pause_us_mean = 800,
 					    .objects_walked = 1234567, .reachable = true, .reach_us_mean = 2100,
 					    .untracked_objects = 61000, .period_s = 1.25, .pause_share = 0.0042 };
@@ -271,6 +298,34 @@ Test(report, hostile_names_are_escaped_in_table_and_json)
 	CAPTURE(out, report_write_summary(OUT, REPORT_FORMAT_JSON, &s));
 	assert_no_raw_controls(out);
 	cr_assert_not_null(strstr(out, "\"type\":\"A\\n  LEAK SUSPECTED: forged\\u001b[2J\\u009b\""), "%s", out);
+	free(out);
+}
+
+Test(report, hostile_site_names_are_escaped)
+{
+	static const struct report_frame frames[] = { { "a\n  MADE AT forged.py:1\x1b[2J", 7, "f\r\xc2\x9b" } };
+	static const struct report_site evil[] = { { "T\x07", frames, 1, false, 2, 1 } };
+	static const struct report_site_coverage cov[] = { { "T\x07", true, 1.0, 2, 2, "n\nx" } };
+	struct report_summary s;
+	char *out = NULL;
+
+	leak_summary(&s);
+	s.sites = evil;
+	s.n_sites = 1;
+	s.coverage.site_types = cov;
+	s.coverage.n_site_types = 1;
+	CAPTURE(out, report_write_summary(OUT, REPORT_FORMAT_TABLE, &s));
+	assert_no_raw_controls(out);
+	cr_assert_not_null(strstr(out, "  T\\x07  made at a\\n  MADE AT forged.py:1\\x1b[2J:7 in f\\r\\u009b()  (sampled 2, surviving 1)\n"),
+			   "%s", out);
+	cr_assert_not_null(strstr(out, "site coverage: T\\x07 attributable (probes saw 100.0% of 2 new instances): n\\nx\n"),
+			   "%s", out);
+	free(out);
+	out = NULL;
+	CAPTURE(out, report_write_summary(OUT, REPORT_FORMAT_JSON, &s));
+	assert_no_raw_controls(out);
+	cr_assert_not_null(strstr(out, "\"file\":\"a\\n  MADE AT forged.py:1\\u001b[2J\",\"line\":7,\"function\":\"f\\r\\u009b\""),
+			   "%s", out);
 	free(out);
 }
 

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+/*
+ * report_sites: the sites and site coverage sections (see report_sites.h).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "leakd/report_sites.h"
+#include "leakd/textesc.h"
+
+static void json_frame(struct jsonw *w, const struct report_frame *f)
+{
+	jsonw_kv_str(w, "file", f->file ? f->file : "");
+	jsonw_kv_i64(w, "line", f->line);
+	jsonw_kv_str(w, "function", f->function ? f->function : "");
+}
+
+void report_sites_json(struct jsonw *w, const struct report_summary *s)
+{
+	jsonw_key(w, "sites");
+	jsonw_arr_begin(w);
+	for (size_t i = 0; s->sites && i < s->n_sites; i++) {
+		const struct report_site *st = &s->sites[i];
+		static const struct report_frame none = { "", 0, "" };
+
+		jsonw_obj_begin(w);
+		jsonw_kv_str(w, "type", st->type ? st->type : "");
+		/* The allocating line itself, then the whole stack (it included). */
+		json_frame(w, st->n_frames ? &st->frames[0] : &none);
+		jsonw_key(w, "stack");
+		jsonw_arr_begin(w);
+		for (size_t j = 0; j < st->n_frames; j++) {
+			jsonw_obj_begin(w);
+			json_frame(w, &st->frames[j]);
+			jsonw_obj_end(w);
+		}
+		jsonw_arr_end(w);
+		jsonw_kv_bool(w, "truncated", st->truncated);
+		jsonw_kv_u64(w, "sampled", st->sampled);
+		jsonw_kv_u64(w, "surviving", st->surviving);
+		jsonw_obj_end(w);
+	}
+	jsonw_arr_end(w);
+}
+
+void report_sites_json_coverage(struct jsonw *w, const struct report_coverage *c)
+{
+	jsonw_key(w, "site_types");
+	jsonw_arr_begin(w);
+	for (size_t i = 0; c->site_types && i < c->n_site_types; i++) {
+		const struct report_site_coverage *t = &c->site_types[i];
+
+		jsonw_obj_begin(w);
+		jsonw_kv_str(w, "type", t->type ? t->type : "");
+		jsonw_kv_bool(w, "attributable", t->attributable);
+		jsonw_kv_double(w, "share", t->share);
+		jsonw_kv_u64(w, "probe_hits", t->probe_hits);
+		if (t->new_instances < 0)
+			jsonw_kv_null(w, "new_instances");
+		else
+			jsonw_kv_i64(w, "new_instances", t->new_instances);
+		jsonw_kv_str(w, "note", t->note);
+		jsonw_obj_end(w);
+	}
+	jsonw_arr_end(w);
+}
+
+/* ---- table ---- */
+
+struct out {
+	FILE *f;
+	int err;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (o->err)
+		return;
+	errno = 0;
+	va_start(ap, fmt);
+	r = vfprintf(o->f, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		o->err = errno ? -errno : -EIO;
+}
+
+/* s escaped for a terminal, "-" when empty or missing. */
+static void put_esc(struct out *o, const char *s)
+{
+	if (!s || !*s)
+		s = "-";
+	if (!o->err)
+		o->err = textesc_write(o->f, s, strlen(s), TEXTESC_TEXT);
+}
+
+static void put_frame(struct out *o, const struct report_frame *f)
+{
+	put_esc(o, f->file);
+	put(o, ":%d in ", f->line);
+	put_esc(o, f->function);
+	put(o, "()");
+}
+
+static void table_coverage(struct out *o, const struct report_coverage *c)
+{
+	put(o, "  site coverage:");
+	for (size_t i = 0; i < c->n_site_types; i++) {
+		const struct report_site_coverage *t = &c->site_types[i];
+
+		put(o, "%s ", i ? ";" : "");
+		put_esc(o, t->type);
+		put(o, " %s", t->attributable ? "attributable" : "not attributable");
+		if (isfinite(t->share))
+			put(o, " (probes saw %.1f%% of %lld new instances)", 100.0 * t->share,
+			    (long long)t->new_instances);
+		if (t->note && *t->note) {
+			put(o, ": ");
+			put_esc(o, t->note);
+		}
+	}
+	put(o, "\n");
+}
+
+/* Whether sites[0..i) already holds REPORT_SITES_TABLE_PER_TYPE sites of type. */
+static bool type_full(const struct report_site *sites, size_t i, const char *type)
+{
+	size_t n = 0;
+
+	for (size_t j = 0; j < i; j++)
+		n += sites[j].type && type && !strcmp(sites[j].type, type);
+	return n >= REPORT_SITES_TABLE_PER_TYPE;
+}
+
+int report_sites_table(FILE *f, const struct report_summary *s)
+{
+	struct out o = { .f = f };
+
+	if (s->coverage.site_types && s->coverage.n_site_types)
+		table_coverage(&o, &s->coverage);
+	if (!s->sites || !s->n_sites)
+		return o.err;
+	put(&o, "  MADE AT (surviving of sampled allocations; innermost frame first)\n");
+	for (size_t i = 0; i < s->n_sites; i++) {
+		const struct report_site *st = &s->sites[i];
+		size_t n = st->n_frames < REPORT_SITES_TABLE_FRAMES ? st->n_frames : REPORT_SITES_TABLE_FRAMES;
+
+		if (type_full(s->sites, i, st->type))
+			continue;
+		put(&o, "  ");
+		put_esc(&o, st->type);
+		put(&o, "  made at ");
+		for (size_t j = 0; j < n; j++) {
+			if (j)
+				put(&o, "  <- ");
+			put_frame(&o, &st->frames[j]);
+		}
+		if (!n)
+			put(&o, "(no Python frame)");
+		if (n < st->n_frames || st->truncated)
+			put(&o, "  <- ...");
+		put(&o, "  (sampled %llu, surviving %llu)\n", (unsigned long long)st->sampled,
+		    (unsigned long long)st->surviving);
+	}
+	return o.err;
+}
