@@ -27,9 +27,10 @@
  * The standard fixture (3.11 layout): gen0 3 Leaky, gen1 2 dict, gen2
  * 5 Leaky + 4 tuple(3 items); permanent empty.
  */
-static struct fake *fake_new(int minor, uint32_t gens_off)
+static struct fake *census_fake_new(int minor, uint32_t gens_off)
 {
 	struct fake *f = fake_new(minor, gens_off);
+
 	f->str_type = fake_type(f, "str", 1ull << 28, 64, 1);
 	f->dict_type = fake_type(f, "dict", PYLAYOUT_TPFLAGS_HAVE_GC, 48, 0);
 	f->t_dict = f->dict_type;
@@ -59,7 +60,7 @@ static const struct census_type *find_type(const struct census *c, const char *n
 
 Test(census, counts_every_object_by_type_and_generation)
 {
-	struct fake *f = fake_new(11, 24);
+	struct fake *f = census_fake_new(11, 24);
 	struct memreader m = fake_reader(f);
 	struct census c;
 	const struct census_type *t;
@@ -96,7 +97,7 @@ Test(census, counts_every_object_by_type_and_generation)
 
 Test(census, broken_link_is_tolerated_and_counted)
 {
-	struct fake *f = fake_new(11, 24);
+	struct fake *f = census_fake_new(11, 24);
 	struct memreader m = fake_reader(f);
 	struct census c;
 	uint64_t g2 = fake_head(f, 2);
@@ -116,7 +117,7 @@ Test(census, broken_link_is_tolerated_and_counted)
 
 Test(census, unmapped_next_pointer_is_a_broken_link_not_a_crash)
 {
-	struct fake *f = fake_new(11, 24);
+	struct fake *f = census_fake_new(11, 24);
 	struct memreader m = fake_reader(f);
 	struct census c;
 	uint64_t n1 = fake_r64(f, fake_head(f, 0)) & ~3ull;
@@ -132,7 +133,7 @@ Test(census, unmapped_next_pointer_is_a_broken_link_not_a_crash)
 
 Test(census, garbage_type_pointer_breaks_the_list)
 {
-	struct fake *f = fake_new(11, 24);
+	struct fake *f = census_fake_new(11, 24);
 	struct memreader m = fake_reader(f);
 	struct census c;
 	uint64_t n1 = fake_r64(f, fake_head(f, 1)) & ~3ull;
@@ -148,7 +149,7 @@ Test(census, garbage_type_pointer_breaks_the_list)
 
 Test(census, max_steps_truncates)
 {
-	struct fake *f = fake_new(11, 24);
+	struct fake *f = census_fake_new(11, 24);
 	struct memreader m = fake_reader(f);
 	struct census_limits lim = { .max_steps = 5 };
 	struct census c;
@@ -165,7 +166,7 @@ Test(census, max_steps_truncates)
 
 Test(census, max_types_folds_the_rest_into_other)
 {
-	struct fake *f = fake_new(11, 24);
+	struct fake *f = census_fake_new(11, 24);
 	struct memreader m = fake_reader(f);
 	struct census_limits lim = { .max_types = 2 };
 	struct census c;
@@ -182,7 +183,7 @@ Test(census, max_types_folds_the_rest_into_other)
 
 Test(census, garbage_list_heads_are_rejected)
 {
-	struct fake *f = fake_new(11, 24);
+	struct fake *f = census_fake_new(11, 24);
 	struct memreader m = fake_reader(f);
 	struct census c = { .objects = 42 };
 	struct pylayout shifted = f->l;
@@ -193,7 +194,7 @@ Test(census, garbage_list_heads_are_rejected)
 	cr_assert_eq(c.objects, 42, "out untouched on failure");
 	fake_free(f);
 
-	f = fake_new(11, 24);
+	f = census_fake_new(11, 24);
 	m = fake_reader(f);
 	shifted.interp_gc += 8;	/* a wrong layout: nothing lines up */
 	cr_assert_eq(census_walk(&m, &shifted, f->rt, NULL, &c), -EPROTO);
@@ -202,7 +203,7 @@ Test(census, garbage_list_heads_are_rejected)
 
 Test(census, one_stale_head_is_walked_as_a_broken_list)
 {
-	struct fake *f = fake_new(11, 24);
+	struct fake *f = census_fake_new(11, 24);
 	struct memreader m = fake_reader(f);
 	struct census_gc_loc loc;
 	struct census c;
@@ -220,7 +221,7 @@ Test(census, one_stale_head_is_walked_as_a_broken_list)
 
 Test(census, missing_interpreter_and_bad_runtime_are_errors)
 {
-	struct fake *f = fake_new(11, 24);
+	struct fake *f = census_fake_new(11, 24);
 	struct memreader m = fake_reader(f);
 	struct census c;
 	struct pylayout unknown = f->l;
@@ -235,7 +236,7 @@ Test(census, missing_interpreter_and_bad_runtime_are_errors)
 
 Test(census, debian_313_generations_found_at_the_alternative_offset)
 {
-	struct fake *f = fake_new(13, 20);	/* built with gens at gc+20 */
+	struct fake *f = census_fake_new(13, 20);	/* built with gens at gc+20 */
 	struct memreader m = fake_reader(f);
 	struct pylayout l;
 	struct census_gc_loc loc;
@@ -255,7 +256,7 @@ Test(census, debian_313_generations_found_at_the_alternative_offset)
 
 Test(census, gc_state_reads_switches_thresholds_and_stats)
 {
-	struct fake *f = fake_new(11, 24);
+	struct fake *f = census_fake_new(11, 24);
 	struct memreader m = fake_reader(f);
 	struct pygc_state st;
 
@@ -273,7 +274,7 @@ Test(census, gc_state_reads_switches_thresholds_and_stats)
 
 Test(census, heap_type_names_use_module_and_qualname)
 {
-	struct fake *f = fake_new(12, 24);
+	struct fake *f = census_fake_new(12, 24);
 	struct memreader m = fake_reader(f);
 	static const uint16_t caf[] = { 'C', 'a', 'f', 0xe9, 0x20ac };
 	uint64_t t = fake_type(f, "Caf", PYLAYOUT_TPFLAGS_HAVE_GC | PYLAYOUT_TPFLAGS_HEAPTYPE, 16, 0);
@@ -643,7 +644,7 @@ Test(census, pointer_in_ob_size_is_not_an_item_count)
 {
 	/* 3.11+ generators set tp_itemsize but keep a code pointer where a
 	 * var-object's ob_size would be: it must not inflate the bytes. */
-	struct fake *f = fake_new(11, 24);
+	struct fake *f = census_fake_new(11, 24);
 	struct memreader m = fake_reader(f);
 	uint64_t gen_type = fake_type(f, "generator", PYLAYOUT_TPFLAGS_HAVE_GC, 96, 8);
 	struct census c;
@@ -662,7 +663,7 @@ Test(census, pointer_in_ob_size_is_not_an_item_count)
 
 Test(census, size_histogram_sorts_each_object_into_its_class)
 {
-	struct fake *f = fake_new(11, 24);
+	struct fake *f = census_fake_new(11, 24);
 	struct memreader m = fake_reader(f);
 	uint64_t total = 0;
 	struct census c;
@@ -696,7 +697,7 @@ static void count_visit(void *ctx, uint64_t node, uint64_t obj, uint64_t type)
 
 Test(census, visitor_sees_every_counted_object_with_its_type)
 {
-	struct fake *f = fake_new(11, 24);
+	struct fake *f = census_fake_new(11, 24);
 	struct memreader m = fake_reader(f);
 	struct visits v = { .t_leaky = f->t_leaky, .obj_after_head = true };
 	struct census_limits lim = { .visit = count_visit, .visit_ctx = &v };
