@@ -122,13 +122,7 @@ int report_format_parse(const char *s)
 
 /* ---- sticky-error printf for the table ---- */
 
-struct report_out {
-	FILE *f;
-	int err;
-};
-
-__attribute__((format(printf, 2, 3)))
-static void out_printf(struct report_out *o, const char *fmt, ...)
+void report_out_printf(struct report_out *o, const char *fmt, ...)
 {
 	va_list ap;
 	int r;
@@ -371,7 +365,7 @@ static int table_header(FILE *f)
 {
 	struct report_out o = { .f = f };
 
-	out_printf(&o, TABLE_SAMPLE_FMT, "TIME", "PID", "LIVE_OBJS", "LIVE_BYTES",
+	report_out_printf(&o, TABLE_SAMPLE_FMT, "TIME", "PID", "LIVE_OBJS", "LIVE_BYTES",
 		   "ALLOCS", "FREES", "FDS", "RSS", "SOURCE");
 	return report_flush_err(f, o.err);
 }
@@ -392,7 +386,7 @@ static int table_sample(FILE *f, const struct report_sample *s)
 	report_human_count(fr, sizeof(fr), (double)s->frees);
 	report_human_count(fds, sizeof(fds), s->open_fds < 0 ? NAN : (double)s->open_fds);
 	report_human_bytes(rss, sizeof(rss), s->rss_bytes < 0 ? NAN : (double)s->rss_bytes);
-	out_printf(&o, TABLE_SAMPLE_FMT, tbuf, pid, lo, lb, al, fr, fds, rss,
+	report_out_printf(&o, TABLE_SAMPLE_FMT, tbuf, pid, lo, lb, al, fr, fds, rss,
 		   report_source_str(s->source));
 	return report_flush_err(f, o.err);
 }
@@ -402,11 +396,11 @@ static void table_list(struct report_out *o, const char *const *v, size_t n)
 	char buf[1024];
 
 	if (!v || !n) {
-		out_printf(o, "-");
+		report_out_printf(o, "-");
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		out_printf(o, "%s%s", i ? ", " : "", report_printable(buf, sizeof(buf), v[i]));
+		report_out_printf(o, "%s%s", i ? ", " : "", report_printable(buf, sizeof(buf), v[i]));
 }
 
 static int table_summary(FILE *f, const struct report_summary *s)
@@ -427,69 +421,69 @@ static int table_summary(FILE *f, const struct report_summary *s)
 		snprintf(a, sizeof(a), "%.1f s", s->duration_s);
 	else
 		snprintf(a, sizeof(a), "- s");
-	out_printf(&o, "== pid %u (%s) python %s, %s%s ==\n", s->pid, comm, py, a,
+	report_out_printf(&o, "== pid %u (%s) python %s, %s%s ==\n", s->pid, comm, py, a,
 		   s->exited ? ", exited" : "");
-	out_printf(&o, "  exe: %s\n", exe);
-	out_printf(&o, "  %s: %s\n", s->growth.leak ? "LEAK SUSPECTED" : "no leak", reason);
+	report_out_printf(&o, "  exe: %s\n", exe);
+	report_out_printf(&o, "  %s: %s\n", s->growth.leak ? "LEAK SUSPECTED" : "no leak", reason);
 	report_human_bytes(b + 1, sizeof(b) - 1, s->growth.bytes_per_s);
 	b[0] = '+';
-	out_printf(&o, "  growth: objects %s/s, bytes %s/s, confidence %.2f\n",
+	report_out_printf(&o, "  growth: objects %s/s, bytes %s/s, confidence %.2f\n",
 		   report_human_rate(a, sizeof(a), s->growth.objects_per_s),
 		   s->growth.bytes_per_s > 0 ? b : b + 1,
 		   isfinite(s->growth.confidence) ? s->growth.confidence : 0.0);
-	out_printf(&o, "  live: %s objects, %s; allocs %s, frees %s, dropped events %llu\n",
+	report_out_printf(&o, "  live: %s objects, %s; allocs %s, frees %s, dropped events %llu\n",
 		   report_human_count(a, sizeof(a), (double)s->live_objects),
 		   report_human_bytes(b, sizeof(b), (double)s->live_bytes),
 		   report_human_count(c, sizeof(c), (double)s->allocs),
 		   report_human_count(d, sizeof(d), (double)s->frees),
 		   (unsigned long long)s->dropped_events);
-	out_printf(&o, "  process: %s open fds, rss %s\n",
+	report_out_printf(&o, "  process: %s open fds, rss %s\n",
 		   report_human_count(a, sizeof(a), s->open_fds < 0 ? NAN : (double)s->open_fds),
 		   report_human_bytes(b, sizeof(b), s->rss_bytes < 0 ? NAN : (double)s->rss_bytes));
-	out_printf(&o, "  gc: collections %llu/%llu/%llu (gen0/1/2), collected %s, uncollectable %s\n",
+	report_out_printf(&o, "  gc: collections %llu/%llu/%llu (gen0/1/2), collected %s, uncollectable %s\n",
 		   (unsigned long long)s->gc.collections[0], (unsigned long long)s->gc.collections[1],
 		   (unsigned long long)s->gc.collections[2],
 		   report_human_count(a, sizeof(a), (double)s->gc.collected),
 		   report_human_count(b, sizeof(b), (double)s->gc.uncollectable));
-	out_printf(&o, "  coverage: %s mode; signals: ", report_mode_str(s->coverage.mode));
+	report_out_printf(&o, "  coverage: %s mode; signals: ", report_mode_str(s->coverage.mode));
 	table_list(&o, s->coverage.signals, s->coverage.n_signals);
-	out_printf(&o, "; probes: ");
+	report_out_printf(&o, "; probes: ");
 	table_list(&o, s->coverage.probes, s->coverage.n_probes);
 	if (isfinite(s->coverage.tracked_seen_by_probes))
-		out_printf(&o, "; probes saw %.1f%% of live tracked objects", 100.0 * s->coverage.tracked_seen_by_probes);
-	out_printf(&o, "\n");
+		report_out_printf(&o, "; probes saw %.1f%% of live tracked objects", 100.0 * s->coverage.tracked_seen_by_probes);
+	report_out_printf(&o, "\n");
 	if (s->coverage.warning[0])
-		out_printf(&o, "  warning: %s\n",
+		report_out_printf(&o, "  warning: %s\n",
 			   report_printable(warn, sizeof(warn), s->coverage.warning));
-	out_printf(&o, "  census: %llu runs, pause max %llu us, mean %llu us, %s objects walked",
+	report_out_printf(&o, "  census: %llu runs, pause max %llu us, mean %llu us, %s objects walked",
 		   (unsigned long long)s->census.runs, (unsigned long long)s->census.pause_us_max,
 		   (unsigned long long)s->census.pause_us_mean,
 		   report_human_count(a, sizeof(a), (double)s->census.objects_walked));
 	if (s->census.runs)
-		out_printf(&o, ", stopped %.2f%% of the time, period %.1f s", 100.0 * s->census.pause_share,
+		report_out_printf(&o, ", stopped %.2f%% of the time, period %.1f s", 100.0 * s->census.pause_share,
 			   s->census.period_s);
 	if (s->census.reachable)
-		out_printf(&o, "; %s untracked objects reached in %llu us after the thaw",
+		report_out_printf(&o, "; %s untracked objects reached in %llu us after the thaw",
 			   report_human_count(b, sizeof(b), (double)s->census.untracked_objects),
 			   (unsigned long long)s->census.reach_us_mean);
-	out_printf(&o, "\n");
+	report_out_printf(&o, "\n");
 	if (s->census.partial[0])
-		out_printf(&o, "  partial census: %s\n", report_printable(warn, sizeof(warn), s->census.partial));
+		report_out_printf(&o, "  partial census: %s\n", report_printable(warn, sizeof(warn), s->census.partial));
 	if (s->memory.python_objects >= 0) {
-		out_printf(&o, "  memory: python objects %s, other heap %s, rss %s",
+		report_out_printf(&o, "  memory: python objects %s, other heap %s, rss %s",
 			   report_human_bytes(a, sizeof(a), (double)s->memory.python_objects),
 			   report_human_bytes(b, sizeof(b), s->memory.other_heap < 0 ? NAN :
 					      (double)s->memory.other_heap),
 			   report_human_bytes(c, sizeof(c), s->memory.rss < 0 ? NAN : (double)s->memory.rss));
 		if (s->memory.pymalloc_arenas >= 0)
-			out_printf(&o, "; pymalloc arenas %s, %s of pools in use",
+			report_out_printf(&o, "; pymalloc arenas %s, %s of pools in use",
 				   report_human_bytes(a, sizeof(a), (double)s->memory.pymalloc_arenas),
 				   report_human_bytes(b, sizeof(b), (double)s->memory.pymalloc_used));
-		out_printf(&o, "\n");
+		report_out_printf(&o, "\n");
 	}
 
 	if (s->top_types && s->n_top_types) {
-		out_printf(&o, "  %-*s %12s %10s %10s %10s\n", REPORT_TYPE_COL, "TYPE", "LIVE", "GROWTH/S", "BYTES",
+		report_out_printf(&o, "  %-*s %12s %10s %10s %10s\n", REPORT_TYPE_COL, "TYPE", "LIVE", "GROWTH/S", "BYTES",
 			   "BYTES/S");
 		for (size_t i = 0; i < s->n_top_types; i++) {
 			const struct report_type_row *r = &s->top_types[i];
@@ -499,7 +493,7 @@ static int table_summary(FILE *f, const struct report_summary *s)
 			t[sizeof(r->type)] = '\0';
 			char bs[32];
 
-			out_printf(&o, "  %-*s %12s %10s %10s %10s%s\n", REPORT_TYPE_COL,
+			report_out_printf(&o, "  %-*s %12s %10s %10s %10s%s\n", REPORT_TYPE_COL,
 				   report_printable(name, sizeof(name), t),
 				   report_human_count(a, sizeof(a), (double)r->live_objects),
 				   report_human_rate(b, sizeof(b), r->growth_per_s),
@@ -511,25 +505,25 @@ static int table_summary(FILE *f, const struct report_summary *s)
 	if (!o.err)
 		o.err = report_sites_table(f, s);
 	if (s->live_types && s->n_live_types) {
-		out_printf(&o, "  %-*s %12s %12s\n", REPORT_TYPE_COL, "LIVE ALLOCATIONS BY TYPE", "LIVE", "BYTES");
+		report_out_printf(&o, "  %-*s %12s %12s\n", REPORT_TYPE_COL, "LIVE ALLOCATIONS BY TYPE", "LIVE", "BYTES");
 		for (size_t i = 0; i < s->n_live_types; i++) {
 			const struct report_type_row *r = &s->live_types[i];
 			char t[REPORT_TYPE_NAME_MAX + 1];
 
 			memcpy(t, r->type, sizeof(r->type));
 			t[sizeof(r->type)] = '\0';
-			out_printf(&o, "  %-*s %12s %12s\n", REPORT_TYPE_COL,
+			report_out_printf(&o, "  %-*s %12s %12s\n", REPORT_TYPE_COL,
 				   report_printable(name, sizeof(name), t),
 				   report_human_count(a, sizeof(a), (double)r->live_objects),
 				   report_human_bytes(b, sizeof(b), (double)r->live_bytes));
 		}
 	}
 	if (s->size_classes && s->n_size_classes) {
-		out_printf(&o, "  %-12s %12s %12s\n", "SIZE<=", "LIVE", "BYTES");
+		report_out_printf(&o, "  %-12s %12s %12s\n", "SIZE<=", "LIVE", "BYTES");
 		for (size_t i = 0; i < s->n_size_classes; i++) {
 			const struct report_size_row *r = &s->size_classes[i];
 
-			out_printf(&o, "  %-12s %12s %12s\n",
+			report_out_printf(&o, "  %-12s %12s %12s\n",
 				   report_human_bytes(a, sizeof(a), (double)r->size),
 				   report_human_count(b, sizeof(b), (double)r->live_objects),
 				   report_human_bytes(c, sizeof(c), (double)r->live_bytes));

@@ -69,29 +69,7 @@ void report_sites_json_coverage(struct jsonw *w, const struct report_coverage *c
 
 /* ---- table ---- */
 
-struct out {
-	FILE *f;
-	int err;
-};
-
-__attribute__((format(printf, 2, 3)))
-static void put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	if (o->err)
-		return;
-	errno = 0;
-	va_start(ap, fmt);
-	r = vfprintf(o->f, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		o->err = errno ? -errno : -EIO;
-}
-
-/* s escaped for a terminal, "-" when empty or missing. */
-static void put_esc(struct out *o, const char *s)
+static void put_esc(struct report_out *o, const char *s)
 {
 	if (!s || !*s)
 		s = "-";
@@ -99,32 +77,32 @@ static void put_esc(struct out *o, const char *s)
 		o->err = textesc_write(o->f, s, strlen(s), TEXTESC_TEXT);
 }
 
-static void put_frame(struct out *o, const struct report_frame *f)
+static void put_frame(struct report_out *o, const struct report_frame *f)
 {
 	put_esc(o, f->file);
-	put(o, ":%d in ", f->line);
+	report_out_printf(o, ":%d in ", f->line);
 	put_esc(o, f->function);
-	put(o, "()");
+	report_out_printf(o, "()");
 }
 
-static void table_coverage(struct out *o, const struct report_coverage *c)
+static void table_coverage(struct report_out *o, const struct report_coverage *c)
 {
-	put(o, "  site coverage:");
+	report_out_printf(o, "  site coverage:");
 	for (size_t i = 0; i < c->n_site_types; i++) {
 		const struct report_site_coverage *t = &c->site_types[i];
 
-		put(o, "%s ", i ? ";" : "");
+		report_out_printf(o, "%s ", i ? ";" : "");
 		put_esc(o, t->type);
-		put(o, " %s", t->attributable ? "attributable" : "not attributable");
+		report_out_printf(o, " %s", t->attributable ? "attributable" : "not attributable");
 		if (isfinite(t->share))
-			put(o, " (probes saw %.1f%% of %lld new instances)", 100.0 * t->share,
+			report_out_printf(o, " (probes saw %.1f%% of %lld new instances)", 100.0 * t->share,
 			    (long long)t->new_instances);
 		if (t->note && *t->note) {
-			put(o, ": ");
+			report_out_printf(o, ": ");
 			put_esc(o, t->note);
 		}
 	}
-	put(o, "\n");
+	report_out_printf(o, "\n");
 }
 
 /* Whether sites[0..i) already holds REPORT_SITES_TABLE_PER_TYPE sites of type. */
@@ -139,32 +117,32 @@ static bool type_full(const struct report_site *sites, size_t i, const char *typ
 
 int report_sites_table(FILE *f, const struct report_summary *s)
 {
-	struct out o = { .f = f };
+	struct report_out o = { .f = f };
 
 	if (s->coverage.site_types && s->coverage.n_site_types)
 		table_coverage(&o, &s->coverage);
 	if (!s->sites || !s->n_sites)
 		return o.err;
-	put(&o, "  MADE AT (surviving of sampled allocations; innermost frame first)\n");
+	report_out_printf(&o, "  MADE AT (surviving of sampled allocations; innermost frame first)\n");
 	for (size_t i = 0; i < s->n_sites; i++) {
 		const struct report_site *st = &s->sites[i];
 		size_t n = st->n_frames < REPORT_SITES_TABLE_FRAMES ? st->n_frames : REPORT_SITES_TABLE_FRAMES;
 
 		if (type_full(s->sites, i, st->type))
 			continue;
-		put(&o, "  ");
+		report_out_printf(&o, "  ");
 		put_esc(&o, st->type);
-		put(&o, "  made at ");
+		report_out_printf(&o, "  made at ");
 		for (size_t j = 0; j < n; j++) {
 			if (j)
-				put(&o, "  <- ");
+				report_out_printf(&o, "  <- ");
 			put_frame(&o, &st->frames[j]);
 		}
 		if (!n)
-			put(&o, "(no Python frame)");
+			report_out_printf(&o, "(no Python frame)");
 		if (n < st->n_frames || st->truncated)
-			put(&o, "  <- ...");
-		put(&o, "  (sampled %llu, surviving %llu)\n", (unsigned long long)st->sampled,
+			report_out_printf(&o, "  <- ...");
+		report_out_printf(&o, "  (sampled %llu, surviving %llu)\n", (unsigned long long)st->sampled,
 		    (unsigned long long)st->surviving);
 	}
 	return o.err;

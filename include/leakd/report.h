@@ -202,6 +202,16 @@ int report_write_header(FILE *f, enum report_format fmt);
 int report_write_sample(FILE *f, enum report_format fmt, const struct report_sample *s);
 int report_write_summary(FILE *f, enum report_format fmt, const struct report_summary *s);
 
+/* A table writer's stream and the first error of its writes: once a write
+ * fails, the rest are skipped and err says why (-errno, -EIO if unknown). */
+struct report_out {
+	FILE *f;
+	int err;
+};
+
+__attribute__((format(printf, 2, 3)))
+void report_out_printf(struct report_out *o, const char *fmt, ...);
+
 /* "512 B", "1.5 KiB", "12.3 MiB", ... into buf (always NUL-terminated).
  * Returns buf, for use in printf arguments. */
 const char *report_human_bytes(char *buf, size_t len, double bytes);
