@@ -56,7 +56,7 @@ static void key_text(struct holdsearch *hs, uint64_t key, char *buf, size_t len)
 {
 	uint64_t hdr[3];
 	struct typetab_entry *t = holdsearch_type(hs, key, hdr);
-	char raw[96], pat[48];
+	char raw[96], pat[41];	/* key contents cut to 40 characters */
 
 	if (t && t->kind == PYK_STR && pyname_str(hs->m, hs->l, key, raw, sizeof(raw)) >= 0) {
 		holdpath_pattern(raw, pat, sizeof(pat));
