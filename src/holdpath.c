@@ -138,7 +138,7 @@ static bool name_step(struct holdsearch *hs, const struct hnode *c, struct holde
 		else if (pyname_str(hs->m, hs->l, c->key, buf, sizeof(buf)) < 0)
 			snprintf(buf, sizeof(buf), "?");
 		if (st->kind == HOLDERS_KEY && c->ekind == PYREF_VALUES_SLOT) {
-			char q[HOLDERS_NAME_MAX - 12];
+			char q[41];	/* key contents cut to 40 characters */
 
 			holdpath_pattern(buf, q, sizeof(q));
 			snprintf(st->name, sizeof(st->name), "'%s'", q);
