@@ -222,7 +222,7 @@ static int hw_ref(struct heapwalk *hw, uint64_t p)
 	memcpy(&refcnt, o, 8);
 	memcpy(&type, o + l->ob_type, 8);
 	memcpy(&ob_size, o + l->ob_size, 8);
-	if (!refcnt) {
+	if (!refcnt || !type) {	/* freed, or not yet an object */
 		hw->st.rejected++;
 		return 0;
 	}

@@ -333,6 +333,7 @@ static int json_summary(FILE *f, const struct report_summary *s)
 	jsonw_kv_u64(&w, "pause_us_max", s->census.pause_us_max);
 	jsonw_kv_u64(&w, "pause_us_mean", s->census.pause_us_mean);
 	jsonw_kv_u64(&w, "objects_walked", s->census.objects_walked);
+	jsonw_kv_u64(&w, "skipped_mid_gc", s->census.skipped_mid_gc);
 	jsonw_kv_bool(&w, "reachable", s->census.reachable);
 	jsonw_kv_u64(&w, "reach_us_mean", s->census.reach_us_mean);
 	jsonw_kv_u64(&w, "untracked_objects", s->census.untracked_objects);
@@ -466,6 +467,9 @@ static int table_summary(FILE *f, const struct report_summary *s)
 		report_out_printf(&o, "; %s untracked objects reached in %llu us after the thaw",
 			   report_human_count(b, sizeof(b), (double)s->census.untracked_objects),
 			   (unsigned long long)s->census.reach_us_mean);
+	if (s->census.skipped_mid_gc)
+		report_out_printf(&o, "; %llu skipped (the collector was running)",
+				  (unsigned long long)s->census.skipped_mid_gc);
 	report_out_printf(&o, "\n");
 	if (s->census.partial[0])
 		report_out_printf(&o, "  partial census: %s\n", report_printable(warn, sizeof(warn), s->census.partial));

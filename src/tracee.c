@@ -524,12 +524,19 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 			 tr->plan.single_stepped);
 	else if (!tr->census_runs && tr->layout_ok)
 		snprintf(out->coverage.warning, sizeof(out->coverage.warning),
-			 "no census completed (%s)", tr->last_census_err ? strerror(-tr->last_census_err) :
-			 "the interpreter was not initialised yet");
+			 "no census completed (%s)", tr->last_census_err == -EBUSY ?
+			 "the collector was running at every try" : tr->last_census_err ?
+			 strerror(-tr->last_census_err) : "the interpreter was not initialised yet");
+	else if (tr->census_skipped_mid_gc > tr->census_runs)
+		snprintf(out->coverage.warning, sizeof(out->coverage.warning),
+			 "%llu of %llu censuses were skipped: the collector was running at every try, so few counts",
+			 (unsigned long long)tr->census_skipped_mid_gc,
+			 (unsigned long long)(tr->census_skipped_mid_gc + tr->census_runs));
 	out->census.runs = tr->census_runs;
 	out->census.pause_us_max = tr->pause_us_max;
 	out->census.pause_us_mean = tr->census_runs ? tr->pause_us_sum / tr->census_runs : 0;
 	out->census.objects_walked = tr->objects_walked;
+	out->census.skipped_mid_gc = tr->census_skipped_mid_gc;
 	out->census.reachable = tr->last.reachable;
 	out->census.reach_us_mean = tr->census_runs ? tr->reach_us_sum / tr->census_runs : 0;
 	out->census.untracked_objects = tr->last.untracked_objects;

@@ -32,6 +32,8 @@
  * triple the pause. A block freed and reused meanwhile can be mistyped, never
  * misread: its header is validated like any other. */
 #define RESOLVE_PER_CENSUS 50000
+/* Stops tried per census to find the collector idle (see freeze_outside_gc). */
+#define TRACEE_GC_TRIES 4
 
 /* Reads the target's anonymous writable mappings (its heap, arenas, thread
  * stacks), up to `budget` bytes, with the target running: a first read of a
@@ -116,6 +118,45 @@ static void fit_cache(struct tracee *tr)
 		warm_heap(tr, remote__cache_bytes(tr->mem));
 }
 
+/* Stops the target (unless told not to, or someone else traces it) at a
+ * moment its collector is not running, and reads the GC state (*gerr: its
+ * error). A collection in progress has moved objects off the generation
+ * lists onto a list on the collecting thread's stack: a walk then misses
+ * them, or breaks on a half-moved link, and the census counts a fraction of
+ * the heap. So the target runs on a little and is stopped again; -EBUSY when
+ * it is collecting at every try (a gc.collect() loop), -ESRCH when it is gone. */
+static int freeze_outside_gc(struct tracee *tr, const struct memreader *rd, struct freeze **fz,
+			     struct pygc_state *gs, int *gerr)
+{
+	for (int try = 0;; try++) {
+		if (!tr->opts->no_freeze && !tr->freeze_denied) {
+			int err = freeze__stop(tr->t.pid, fz);
+
+			if (err == -ESRCH)
+				return err;
+			if (err) {
+				/* Someone else traces it (a debugger, strace): walk
+				 * live and tolerate torn links rather than fight over it. */
+				tr->freeze_denied = true;
+				snprintf(tr->note, sizeof(tr->note),
+					 "could not freeze the target for the census (%s): lists walked live, counts may be torn",
+					 strerror(-err));
+			}
+		}
+		remote__invalidate(tr->mem);
+		*gerr = census_gc_state(rd, &tr->layout, tr->t.runtime_addr, gs);
+		if (*gerr || !gs->collecting || !*fz)
+			return 0;
+		freeze__thaw(*fz);
+		*fz = NULL;
+		if (try == TRACEE_GC_TRIES - 1)
+			return -EBUSY;
+		/* 1, 2, 4 ms: a young collection takes tens of microseconds,
+		 * a full one of a million objects a few hundred milliseconds */
+		leakd_sleep(0.001 * (1 << try));
+	}
+}
+
 static int name_type(void *ctx, uint64_t type, char *buf, size_t len)
 {
 	struct tracee *tr = ctx;
@@ -172,21 +213,15 @@ int tracee__census(struct tracee *tr, double now)
 	fit_cache(tr);
 	t1 = leakd_mono_now();
 	cpu1 = leakd_thread_cpu_now();
-	if (!tr->opts->no_freeze && !tr->freeze_denied) {
-		err = freeze__stop(tr->t.pid, &fz);
-		if (err == -ESRCH)
-			return err;
-		if (err) {
-			/* Someone else traces it (a debugger, strace): walk live and
-			 * tolerate torn links rather than fight over it. */
-			tr->freeze_denied = true;
-			snprintf(tr->note, sizeof(tr->note),
-				 "could not freeze the target for the census (%s): lists walked live, counts may be torn",
-				 strerror(-err));
-		}
+	err = freeze_outside_gc(tr, &rd, &fz, &gs, &gerr);
+	if (err == -ESRCH)
+		return err;
+	if (err == -EBUSY) {
+		/* No point: a count taken mid-collection is a false dip. */
+		tr->census_skipped_mid_gc++;
+		tr->last_census_err = err;
+		return err;
 	}
-	remote__invalidate(tr->mem);
-	gerr = census_gc_state(&rd, &tr->layout, tr->t.runtime_addr, &gs);
 	struct census_limits lim = { .reachable = true, .keep_tracked = tr->keep_tracked };
 	uint64_t seen_before = tr->last_seen_by_probes;
 

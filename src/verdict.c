@@ -282,10 +282,17 @@ static void verdict_reason(struct verdict *v, const struct detect_params *p, dou
 	    verdict_mk_max_conf(o->r.windows) < p->min_confidence)
 		verdict_kind = DETECT_TOO_FEW_POINTS;	/* could not have said yes */
 	switch (verdict_kind) {
-	case DETECT_TOO_FEW_POINTS:
-		sb_printf(&sb, "not enough samples yet (%zu of %zu needed)", o->n_points,
-			  verdict_points_needed(o, p, span_all));
+	case DETECT_TOO_FEW_POINTS: {
+		size_t need = verdict_points_needed(o, p, span_all);
+
+		/* the estimate assumes evenly spaced points; a census period the
+		 * pause budget stretched leaves fewer after the warm-up */
+		if (need > o->n_points)
+			sb_printf(&sb, "not enough samples yet (%zu of %zu needed)", o->n_points, need);
+		else
+			sb_printf(&sb, "not enough samples yet (%zu, too few after the warm-up)", o->n_points);
 		break;
+	}
 	case DETECT_PLATEAU:
 		sb_printf(&sb, "no sustained growth: live objects plateaued at ~%s after warm-up",
 			  report_human_count(a, sizeof(a), o->r.floor_last));

@@ -141,6 +141,7 @@ struct report_census {
 	uint64_t pause_us_max;
 	uint64_t pause_us_mean;
 	uint64_t objects_walked;
+	uint64_t skipped_mid_gc;	/* censuses left out: the collector ran at every try */
 	bool reachable;			/* the walk followed referents beyond the GC's lists */
 	uint64_t reach_us_mean;		/* leakd's time following them, target running */
 	uint64_t untracked_objects;	/* of the last census: objects the GC does not track */

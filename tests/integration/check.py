@@ -11,7 +11,7 @@ KIND is one of: leak, leak_fds, healthy, cycles_gc, observer, census, dead_pid,
 not_python, bad_flag, output_errors, newline_path, sigkill_cmd, messages, hostile_names,
 mid_census (--action exit|exec-other|exec-self|fork|sigkill|sigstop),
 exited, multi_pid, sigint, sigint_attached, container, unknown_layout, untracked
-(--truth FILE), reachable_exact (--truth FILE: the target's output, full first, then the
+(--truth FILE), gc_busy (--truth FILE), reachable_exact (--truth FILE: the target's output, full first, then the
 --empty baseline's; --pid full --pid empty), native, native_freed.
 Runs with the system python3 (3.6+); standard library only.
 """
@@ -451,6 +451,20 @@ def case_assertions(args, kind, samples, summaries):
                 "census Leaky=%r Slotted=%r, expected 12345 and 2345; %s"
                 % (got["Leaky"], got["Slotted"], growth_brief(s)))
         return "Leaky 12345, Slotted 2345"
+    if kind == "gc_busy":
+        kept = load_truth(args.truth)["kept"]
+        counts = [r["live_objects"] for r in samples]
+        first = next((i for i, c in enumerate(counts) if c >= kept), None)
+        require(first is not None, "no census counted the %d lists the program keeps: %s" % (kept, counts))
+        low = [(i, c) for i, c in enumerate(counts[first:], first) if c < kept]
+        require(not low, "censuses after the first full one counted fewer than the %d kept lists "
+                "(sample, count): %s" % (kept, low[:5]))
+        c = s["census"]
+        require(isinstance(c.get("skipped_mid_gc"), int), "census.skipped_mid_gc is %r" % c.get("skipped_mid_gc"))
+        require(c["runs"] >= 3, "only %d censuses ran (%d skipped mid-collection)" % (c["runs"], c["skipped_mid_gc"]))
+        require(g["leak"] is False, "a constant heap flagged as a leak: %s" % growth_brief(s))
+        return "%d samples, none below the %d kept lists after the first; %d censuses, %d skipped mid-collection" % (
+            len(counts), kept, c["runs"], c["skipped_mid_gc"])
     if kind == "untracked":
         truth = load_truth(args.truth)
         if not truth["leak"]:

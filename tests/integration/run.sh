@@ -284,6 +284,21 @@ case_untracked() { # NAME INTERP SECONDS WORKLOAD_KIND
 	verdict "$name" "$d/check"
 }
 
+# A collector that runs half the time (gc_busy.py): no census may count the
+# objects a collection has moved off the GC's lists for the moment.
+case_gc_busy() { # NAME INTERP
+	local name=$1 interp=$2
+	local d=$out/cases/${name//\//_}
+	mkdir -p "$d"
+	py_argv "$interp"
+	py_envargs "$interp"
+	leakd_run "$d" 80 "${PYENVARGS[@]}" --format json --duration 20 --interval 1 \
+		-- "${PYARGV[@]}" "$progs/gc_busy.py" --truth "$d/truth.json" --seconds 35
+	"${checker[@]}" gc_busy "$name" "$d" --rc 0 --truth "$d/truth.json" \
+		--python "$(py_version "$interp")" >"$d/check" 2>&1
+	verdict "$name" "$d/check"
+}
+
 # Exact counts and bytes of untracked objects: exact_reachable.py holds 54,321 str and
 # 4,321 bytes; the same program with --empty is the baseline to subtract.
 # What holds each of eight leaks (leak_holders.py): the first holder path of every
@@ -859,6 +874,7 @@ for interp in "${interp_spine[@]}"; do
 		enqueue case_untracked "$interp/untracked_$wk" "$interp" "$s" "$wk"
 	done
 	enqueue case_reachable_exact "$interp/reachable_exact" "$interp"
+	enqueue case_gc_busy "$interp/gc_busy" "$interp"
 	enqueue case_holders "$interp/holders" "$interp" "$s"
 	enqueue case_cmd "$interp/native_malloc" "$interp" native "$s" 0 leak_native.py
 	enqueue case_cmd "$interp/native_freed" "$interp" native_freed "$s" 0 leak_native.py --free
@@ -907,6 +923,7 @@ for interp in "${interp_extra[@]}"; do
 	enqueue case_cmd "$interp/healthy_sawtooth" "$interp" healthy "$s" 0 healthy_sawtooth.py
 	enqueue case_census "$interp/exact_census" "$interp"
 	enqueue case_reachable_exact "$interp/reachable_exact" "$interp"
+	enqueue case_gc_busy "$interp/gc_busy" "$interp"
 	enqueue case_holders "$interp/holders" "$interp" "$s"
 	# The five untracked leaks at once (one thread each), and the three healthy ones.
 	for wk in mixed healthy_mixed; do

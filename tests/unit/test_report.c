@@ -171,7 +171,7 @@ static void leak_summary(struct report_summary *s)
 	s->sites = sites;
 	s->n_sites = 6;
 	s->census = (struct report_census){ .runs = 30, .pause_us_max = 1200, .pause_us_mean = 800,
-					    .objects_walked = 1234567, .reachable = true, .reach_us_mean = 2100,
+					    .objects_walked = 1234567, .skipped_mid_gc = 2, .reachable = true, .reach_us_mean = 2100,
 					    .untracked_objects = 61000, .period_s = 1.25, .pause_share = 0.0042 };
 	snprintf(s->census.partial, sizeof(s->census.partial), "the dedup set reached its memory limit");
 	s->memory = (struct report_memory){ .python_objects = 12582912, .pymalloc_arenas = 8388608,
