@@ -375,13 +375,50 @@ def run_case(args):
     return note
 
 
+def holders_truth(args):
+    """{type: regular expression of its first holder path}, as the program wrote it."""
+    return json.loads(read(args.truth, "{}") or "{}").get("holders") if args.truth else None
+
+
+def check_holder_paths(s, want):
+    """The first (most reaching) holder path of each type in want matches the program's
+    regular expression, and holds at least 95% of the samples. Returns the short names."""
+    held = {}
+    for h in s.get("holders") or []:
+        held.setdefault(h["type"], []).append(h)
+    got = []
+    for typ, rx in sorted(want.items()):
+        paths = held.get(typ)
+        require(paths, "no holders for %s; holders given for %s" % (typ, sorted(held)))
+        first = max(paths, key=lambda h: h["reached"])
+        require(re.fullmatch(rx, first["text"]) is not None,
+                "%s: first path %r does not match %r" % (typ, first["text"], rx))
+        require(first["reached"] * 20 >= first["sampled"] * 19 and first["sampled"] > 0,
+                "%s: only %d of %d samples held that way" % (typ, first["reached"], first["sampled"]))
+        require(first["path"] and first["path"][-1]["via_type"] == typ,
+                "%s: the path's last step reaches %r" % (typ, first["path"][-1:]))
+        got.append(typ.split(".")[-1])
+    return got
+
+
+def held_note(s, args):
+    """For a flagged leak whose program named its holder (--truth): that it is found."""
+    want = holders_truth(args)
+    if not want:
+        return ""
+    check_holder_paths(s, want)
+    return "; held by %s" % "; ".join(max((h for h in s["holders"] if h["type"] == t),
+                                         key=lambda h: h["reached"])["text"] for t in sorted(want))
+
+
 def case_assertions(args, kind, samples, summaries):
     s = summaries[0]
     g = s["growth"]
 
     if kind == "leak":
         require(g["leak"] is True, "leak not flagged: " + growth_brief(s))
-        return "flagged, %.0f obj/s, confidence %s" % (g["objects_per_s"] or 0, g["confidence"])
+        return "flagged, %.0f obj/s, confidence %s%s" % (g["objects_per_s"] or 0, g["confidence"],
+                                                         held_note(s, args))
     if kind == "leak_gc_disabled":
         # cycles_collected.py --disable-gc: the Node pairs are garbage only their cycles keep
         require(g["leak"] is True, "leak not flagged: " + growth_brief(s))
@@ -402,7 +439,7 @@ def case_assertions(args, kind, samples, summaries):
         fds = [r["open_fds"] for r in samples if isinstance(r.get("open_fds"), int)]
         if len(fds) >= 2:
             require(fds[-1] > fds[0], "open_fds does not grow across samples: %d -> %d" % (fds[0], fds[-1]))
-        return "flagged, open_fds %d, reason %r" % (s["open_fds"], g["reason"])
+        return "flagged, open_fds %d, reason %r%s" % (s["open_fds"], g["reason"], held_note(s, args))
     if kind == "healthy":
         require(g["leak"] is False, "healthy program flagged as a leak: " + growth_brief(s))
         return "not flagged (%s)" % g["reason"]
@@ -410,7 +447,10 @@ def case_assertions(args, kind, samples, summaries):
         require(g["leak"] is False, "cycles reclaimed by the GC flagged as a leak: " + growth_brief(s))
         require(isinstance(s["gc"]["collected"], int) and s["gc"]["collected"] > 0,
                 "gc.collected is %r, expected > 0" % (s["gc"]["collected"],))
-        return "not flagged, gc collected %d" % s["gc"]["collected"]
+        # nothing leaks, so nothing is searched: reclaimed cycles have no holders
+        require(not s.get("holders"), "holders reported for reclaimed cycles: %s"
+                % [h["text"] for h in s["holders"]][:3])
+        return "not flagged, gc collected %d, no holders" % s["gc"]["collected"]
     if kind in ("observer", "container"):
         require(g["leak"] is True, "registry leak not flagged: " + growth_brief(s))
         top = s["top_types"]
@@ -481,22 +521,10 @@ def case_assertions(args, kind, samples, summaries):
                 "the reason names none of %s: %r" % (truth["types"] + [truth["container"]], reason))
         return "flagged, leaking types %s" % ", ".join(leaking[:5])
     if kind == "holders":
-        want = json.loads(read(args.truth, "{}") or "{}").get("holders")
+        want = holders_truth(args)
         require(want, "the program wrote no holders truth to %s" % args.truth)
-        held = {}
-        for h in s.get("holders") or []:
-            held.setdefault(h["type"], []).append(h)
-        got = []
-        for typ, rx in sorted(want.items()):
-            paths = held.get(typ)
-            require(paths, "no holders for %s; holders given for %s" % (typ, sorted(held)))
-            first = max(paths, key=lambda h: h["reached"])
-            require(re.fullmatch(rx, first["text"]) is not None,
-                    "%s: first path %r does not match %r" % (typ, first["text"], rx))
-            require(first["reached"] * 20 >= first["sampled"] * 19 and first["sampled"] > 0,
-                    "%s: only %d of %d samples held that way" % (typ, first["reached"], first["sampled"]))
-            require(first["path"] and first["path"][-1]["via_type"] == typ,
-                    "%s: the path's last step reaches %r" % (typ, first["path"][-1:]))
+        got = check_holder_paths(s, want)
+        for typ in want:
             row = [t for t in s["top_types"] if t.get("type") == typ]
             if row:
                 # every instance of a class is tracked: the lists account for each
@@ -504,7 +532,6 @@ def case_assertions(args, kind, samples, summaries):
                 require(isinstance(gens, list) and len(gens) == 4 and sum(gens) == row[0]["live_objects"],
                         "%s: generations %r do not add up to its %d live objects"
                         % (typ, gens, row[0]["live_objects"]))
-            got.append(typ.split(".")[-1])
         dot = read(args.graph)
         require(dot.startswith("digraph holders {") and dot.rstrip().endswith("}"),
                 "--graph wrote no dot graph: %r" % dot[:80])

@@ -197,15 +197,25 @@ case_cmd() {
 	local name=$1 interp=$2 kind=$3 secs=$4 rc=$5 prog=$6
 	shift 6
 	local d=$out/cases/${name//\//_}
-	local -a extra=()
+	local -a extra=() args=() truth=()
 	[ "$rc" = 3 ] && extra+=(--fail-on-leak)
 	[ "$kind" = healthy ] || [ "$kind" = cycles_gc ] && extra+=(--fail-on-leak)
+	# A program argument TRUTH is the file it writes its own truth to, for the checker.
+	for a in "$@"; do
+		if [ "$a" = TRUTH ]; then
+			args+=("$d/truth.json")
+			truth=(--truth "$d/truth.json")
+		else
+			args+=("$a")
+		fi
+	done
 	py_argv "$interp"
 	py_envargs "$interp"
 	# The program outlives the session by a margin, then exits on its own.
 	leakd_run "$d" $((secs + 60)) "${PYENVARGS[@]}" --format json --duration "$secs" --interval 1 \
-		"${extra[@]}" -- "${PYARGV[@]}" "$progs/$prog" --seconds $((secs + 15)) "$@"
-	"${checker[@]}" "$kind" "$name" "$d" --rc "$rc" --python "$(py_version "$interp")" >"$d/check" 2>&1
+		"${extra[@]}" -- "${PYARGV[@]}" "$progs/$prog" --seconds $((secs + 15)) "${args[@]}"
+	"${checker[@]}" "$kind" "$name" "$d" --rc "$rc" --python "$(py_version "$interp")" "${truth[@]}" \
+		>"$d/check" 2>&1
 	verdict "$name" "$d/check"
 }
 
@@ -861,8 +871,9 @@ for interp in "${interp_spine[@]}"; do
 	# Debian's leak cases also check --fail-on-leak (exit 3); pyenv's check exit 0 on a leak.
 	lrc=0
 	[ "$interp" = debian-3.11 ] && lrc=3
-	enqueue case_cmd "$interp/list_append" "$interp" leak "$s" $lrc leak_list_append.py
-	enqueue case_cmd "$interp/open_files" "$interp" leak_fds "$s" $lrc leak_open_files.py
+	# The seed's leaks, each with the holder path the program names for itself.
+	enqueue case_cmd "$interp/list_append" "$interp" leak "$s" $lrc leak_list_append.py --truth TRUTH
+	enqueue case_cmd "$interp/open_files" "$interp" leak_fds "$s" $lrc leak_open_files.py --truth TRUTH
 	enqueue case_cmd "$interp/cycles_gc" "$interp" cycles_gc "$s" 0 cycles_collected.py
 	enqueue case_cmd "$interp/cycles_disabled_gc" "$interp" leak_gc_disabled "$s" $lrc cycles_collected.py --disable-gc
 	enqueue case_cmd "$interp/observer_registry" "$interp" observer "$s" $lrc observer_registry.py
@@ -916,7 +927,8 @@ else
 fi
 for interp in "${interp_extra[@]}"; do
 	s=$EXTRA_S
-	enqueue case_cmd "$interp/list_append" "$interp" leak "$s" 0 leak_list_append.py
+	enqueue case_cmd "$interp/list_append" "$interp" leak "$s" 0 leak_list_append.py --truth TRUTH
+	enqueue case_cmd "$interp/open_files" "$interp" leak_fds "$s" 0 leak_open_files.py --rate 20 --truth TRUTH
 	enqueue case_cmd "$interp/cycles_gc" "$interp" cycles_gc "$s" 0 cycles_collected.py
 	enqueue case_cmd "$interp/cycles_disabled_gc" "$interp" leak_gc_disabled "$s" 0 cycles_collected.py --disable-gc
 	enqueue case_cmd "$interp/observer_registry" "$interp" observer "$s" 0 observer_registry.py
@@ -935,7 +947,6 @@ for interp in "${interp_extra[@]}"; do
 		for wk in tuples bytearrays thread_dicts str_cache int_set lru deque cleared; do
 			enqueue case_untracked "$interp/untracked_$wk" "$interp" "$s" "$wk"
 		done
-		enqueue case_cmd "$interp/open_files" "$interp" leak_fds "$s" 0 leak_open_files.py --rate 20
 		enqueue case_cmd "$interp/healthy_cache" "$interp" healthy "$s" 0 healthy_cache.py
 	fi
 done

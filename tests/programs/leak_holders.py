@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Seven leaks, each held a different way, for leakd's holder search (--holders):
+"""Ten leaks, each held a different way, for leakd's holder search (--holders):
 
   Subscriber  in a list attribute of an instance bound to a module global
   Entry       in a list that is a class attribute
@@ -9,6 +9,7 @@
   Thing       in a list held by a __slots__ member
   Orphan      held by nothing but a leaked reference (Py_IncRef through ctypes)
   Chunk       in a list, a local of a suspended generator bound to a module global
+  Buf         in a list, a local variable of worker(), running in a second thread
   Node        pairs in reference cycles, with the cyclic GC disabled (--no-gc)
 
 With --truth FILE the program writes its own truth as JSON once it runs: for each
@@ -22,6 +23,7 @@ import json
 import re
 import sys
 import threading
+import time
 
 import paced
 
@@ -77,6 +79,10 @@ class Chunk:
     pass
 
 
+class Buf:
+    pass
+
+
 def collector():
     chunks = []
     while True:
@@ -100,9 +106,24 @@ def make_adder():
 ADD = make_adder()
 COLLECT = collector()
 next(COLLECT)
+WORKER = {}     # what worker() says about itself: its thread id and its lines
 
 
-def truth(tid, line, no_gc):
+def thread_id():
+    """How leakd names a thread: 3.11+ by its native id, older ones by get_ident()."""
+    return threading.get_native_id() if sys.version_info >= (3, 11) else threading.get_ident()
+
+
+def worker():
+    buf = []
+    here = sys._getframe().f_lineno
+    WORKER.update(tid=thread_id(), lines=(here + 3, here + 4))
+    while True:
+        buf.extend(Buf() for _ in range(PER_TICK))      # here + 3
+        time.sleep(paced.TICK)                          # here + 4: where it mostly is
+
+
+def truth(tid, line, no_gc, worker):
     me = "__main__"
     paths = {
         "Subscriber": r"module %s \. BUS \(%s\.Bus\) \.subs \(list\) \[\*\] -> %s\.Subscriber",
@@ -119,6 +140,9 @@ def truth(tid, line, no_gc):
         "Chunk": r"module %s \. COLLECT \(generator\) " +
                  (r"local" if sys.version_info >= (3, 11) else r"\.gi_frame \(frame\) local") +
                  r" chunks \(list\) \[\*\] -> %s\.Chunk",
+        # the frame is read while the thread runs: either line of its loop
+        "Buf": r"thread %d frame worker \(leak_holders\.py:(%d|%d)\) local buf \(list\) \[\*\] -> %%s\.Buf"
+               % ((worker["tid"],) + worker["lines"]),
     }
     if no_gc:
         paths["Node"] = (r"unreachable reference cycle \(\d+ objects\): garbage in cycles; "
@@ -141,13 +165,16 @@ def main():
     incref = ctypes.pythonapi.Py_IncRef
     incref.argtypes = [ctypes.py_object]
 
+    threading.Thread(target=worker, daemon=True).start()
+    while not WORKER:
+        time.sleep(0.01)
+
     def step(tick):
         if tick == 0 and args.truth:
-            # main's line is the paced.run() call below; leakd names 3.11+ threads
-            # by their native id, older ones by threading.get_ident()
-            tid = threading.get_native_id() if sys.version_info >= (3, 11) else threading.get_ident()
+            # main's line is the paced.run() call below
             with open(args.truth, "w") as f:
-                json.dump({"holders": truth(tid, sys._getframe(2).f_lineno, args.no_gc)}, f)
+                json.dump({"holders": truth(thread_id(), sys._getframe(2).f_lineno, args.no_gc,
+                                            WORKER)}, f)
         for k in range(PER_TICK):
             one(tick * PER_TICK + k)
 
