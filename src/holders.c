@@ -180,19 +180,49 @@ int holdsearch_query_index(const struct holdsearch *hs, uint64_t type)
 	return -1;
 }
 
-/* Reservoir sampling: every instance met has the same chance to be kept. */
-static void hs_sample(struct holdsearch *hs, int qi, uint32_t node)
+static bool hs_is_older(const struct holders_query *q, uint64_t addr)
 {
-	uint64_t seen = ++hs->found[qi];
+	size_t lo = 0, hi = q->older ? q->nolder : 0;
 
-	if (hs->nsamp[qi] < HOLDERS_SAMPLES) {
-		hs->samples[qi][hs->nsamp[qi]++] = node;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (q->older[mid] < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < (q->older ? q->nolder : 0) && q->older[lo] == addr;
+}
+
+/* Reservoir sampling: every instance met has the same chance to be kept,
+ * within its class (new since the previous census, or older). */
+static void hs_reservoir(struct holdsearch *hs, uint32_t *res, uint32_t *n, uint64_t seen, uint32_t node)
+{
+	if (*n < HOLDERS_SAMPLES) {
+		res[(*n)++] = node;
 	} else {
 		uint64_t j = hs_rand(hs) % seen;
 
 		if (j < HOLDERS_SAMPLES)
-			hs->samples[qi][j] = node;
+			res[j] = node;
 	}
+}
+
+static void hs_sample(struct holdsearch *hs, int qi, uint32_t node)
+{
+	hs->found[qi]++;
+	if (hs_is_older(hs->q, hs->nodes[node].addr))
+		hs_reservoir(hs, hs->older[qi], &hs->nolder[qi], ++hs->found_older[qi], node);
+	else
+		hs_reservoir(hs, hs->samples[qi], &hs->nsamp[qi], hs->found[qi] - hs->found_older[qi], node);
+}
+
+static void holdsearch_take_older(struct holdsearch *hs)
+{
+	for (size_t qi = 0; qi < hs->q->ntypes; qi++)
+		for (uint32_t i = 0; i < hs->nolder[qi] && hs->nsamp[qi] < HOLDERS_SAMPLES; i++)
+			hs->samples[qi][hs->nsamp[qi]++] = hs->older[qi][i];
 }
 
 /* 1 if the referent p is met for the first time and can hold others or
@@ -308,8 +338,10 @@ int holders_find(const struct memreader *m, const struct pylayout *l, const stru
 		err = holdroots_unreached(hs, &out->roots_native);
 	if (!err)
 		err = holdsearch_run(hs);
-	if (!err)
+	if (!err) {
+		holdsearch_take_older(hs);
 		err = holdpath_collect(hs, out);
+	}
 	if (!err) {
 		out->nodes = hs->n;
 		out->garbage = hs->garbage;

@@ -114,6 +114,7 @@ void tracee__free(struct tracee *tr)
 	if (tr->memfd >= 0)
 		close(tr->memfd);
 	census_free(&tr->last);
+	free(tr->prev_tracked);
 	free(tr->types);
 	agg__free(tr->agg);
 	series__free(tr->series);

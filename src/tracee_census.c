@@ -283,6 +283,12 @@ int tracee__census(struct tracee *tr, double now)
 	tr->objects_walked += c.steps;
 	tr->last_objects = c.objects;
 	tr->last_bytes = c.bytes;
+	/* what the holder search samples first is what this census adds */
+	free(tr->prev_tracked);
+	tr->prev_tracked = tr->last.tracked;
+	tr->nprev_tracked = tr->last.ntracked;
+	tr->prev_sorted = false;
+	tr->last.tracked = NULL;
 	census_free(&tr->last);
 	tr->last = c;
 
@@ -312,6 +318,13 @@ int tracee__census(struct tracee *tr, double now)
 }
 
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 int tracee__holders(struct tracee *tr, const char *const *names, size_t n, struct holders_result *out)
 {
 	struct memreader rd = remote__reader(tr->mem);
@@ -330,6 +343,13 @@ int tracee__holders(struct tracee *tr, const char *const *names, size_t n, struc
 		return -ENOENT;
 	q.tracked = tr->last.tracked;
 	q.ntracked = tr->last.ntracked;
+	if (tr->prev_tracked && !tr->prev_sorted) {
+		/* sorted only when a search needs it, not at every census */
+		qsort(tr->prev_tracked, tr->nprev_tracked, sizeof(*tr->prev_tracked), cmp_u64);
+		tr->prev_sorted = true;
+	}
+	q.older = tr->prev_tracked;
+	q.nolder = tr->nprev_tracked;
 	q.runtime = tr->t.runtime_addr;
 	q.gc_enabled = !tr->gc_ok || tr->gc_now.enabled;
 	q.gc_threshold0 = tr->gc_ok ? tr->gc_now.threshold[0] : 0;

@@ -8,8 +8,10 @@
  * code (module globals, the locals of every thread's frames) over the same
  * referent decoders the heap walk uses (pyrefs.h) keeps, for every object it
  * reaches, the first parent and how it was held. Instances of the queried
- * types are sampled uniformly as the search meets them, and each sample's
- * parent chain is its path from a root.
+ * types are sampled as the search meets them, those the previous census did
+ * not have first (the newest are the leak; old ones may be a legitimate
+ * long-lived set), uniformly within each kind, and each sample's parent
+ * chain is its path from a root.
  *
  * The tracked objects no root reaches are then sorted the way the cyclic
  * GC does it (update_refs/subtract_refs): an object whose reference count
@@ -101,6 +103,10 @@ struct holders_query {
 	size_t ntypes;
 	const uint64_t *tracked;	/* the GC's tracked objects (census.h keep_tracked) */
 	size_t ntracked;
+	/* The previous census's tracked objects, sorted; NULL: none. Samples
+	 * prefer instances not among them: the newest, which are the leak. */
+	const uint64_t *older;
+	size_t nolder;
 	uint64_t runtime;		/* _PyRuntime: threads for the frame roots; 0 = none */
 	bool gc_enabled;		/* the collector's state, for the cycle roots' label */
 	int gc_threshold0;

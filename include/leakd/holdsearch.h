@@ -51,6 +51,11 @@ struct holdsearch {
 	uint32_t samples[HOLDERS_MAX_TYPES][HOLDERS_SAMPLES];
 	uint32_t nsamp[HOLDERS_MAX_TYPES];
 	uint64_t found[HOLDERS_MAX_TYPES];
+	/* instances the previous census already had: sampled apart, used only
+	 * to fill what the newer ones leave (holdsearch_take_older) */
+	uint32_t older[HOLDERS_MAX_TYPES][HOLDERS_SAMPLES];
+	uint32_t nolder[HOLDERS_MAX_TYPES];
+	uint64_t found_older[HOLDERS_MAX_TYPES];
 	uint64_t rng;
 	uint64_t rejected;
 	uint64_t garbage;

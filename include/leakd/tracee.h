@@ -72,6 +72,9 @@ struct tracee {
 
 	/* census statistics */
 	uint64_t census_runs, census_failures, pause_us_sum, pause_us_max, objects_walked;
+	uint64_t *prev_tracked;		/* the census before last's tracked objects (keep_tracked) */
+	size_t nprev_tracked;
+	bool prev_sorted;
 	uint64_t census_skipped_mid_gc;		/* censuses left out: the collector was running */
 	struct pause_budget budget;	/* when the next census may stop the target */
 	size_t warmed_for;		/* cache size the target's heap was last warmed for */

@@ -4,7 +4,8 @@
  * (a module global's instance attribute holding a list of instances, an
  * instance held only by a leaked reference, a cycle of two instances and
  * their dicts), and hostile variants (a parent chain through a self-loop, a
- * node limit) that must give a partial answer, never a crash.
+ * node limit) that must give a partial answer, never a crash; and that
+ * the samples prefer the instances the previous census did not have.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@
 struct heap {
 	struct fake *f;
 	uint64_t t_list, t_module, t_bus, t_sub, t_node;
-	uint64_t tracked[64];
+	uint64_t tracked[512];
 	size_t ntracked;
 };
 
@@ -178,6 +179,62 @@ Test(holders, names_globals_attributes_items_native_and_cycles)
 	p = path_with(&r->types[1], "unreachable reference cycle (4 objects): garbage the cyclic GC frees");
 	cr_assert_not_null(p, "%s", r->types[1].paths[0].text);
 	cr_assert_eq(p->reached, 2);
+	free(r);
+	fake_free(h.f);
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* A tracked list of n new Subscribers; their addresses into out. */
+static uint64_t sub_list(struct heap *h, size_t n, uint64_t *out)
+{
+	uint64_t l = track(h, h->t_list, (int64_t)n), arr = fake_alloc(h->f, 8 * n);
+
+	fake_w64(h->f, l + h->f->l.list_items, arr);
+	fake_w64(h->f, l + h->f->l.list_items + 8, n);
+	for (size_t i = 0; i < n; i++) {
+		out[i] = instance(h, h->t_sub, 0);
+		fake_w64(h->f, arr + 8 * i, out[i]);
+	}
+	return l;
+}
+
+Test(holders, samples_prefer_what_the_previous_census_did_not_have)
+{
+	struct heap h = heap_new();
+	uint64_t old[250], young[30], older[250];
+	const char *k_mod[] = { "__name__", "OLD", "NEW" };
+	uint64_t l_old = sub_list(&h, 250, old), l_new = sub_list(&h, 30, young), m;
+	struct memreader rd = fake_reader(h.f);
+	struct holders_result *r = calloc(1, sizeof(*r));
+	const struct holders_path *p;
+
+	m = track(&h, h.t_module, 0);
+	fake_w64(h.f, m + h.f->l.module_dict, dict(&h, k_mod, (uint64_t[]){ str(&h, "app"), l_old, l_new }, 3));
+	memcpy(older, old, sizeof(old));
+	qsort(older, 250, sizeof(*older), cmp_addr);
+	struct holders_query q = {
+		.types = { h.t_sub }, .names = { "app.Subscriber" }, .ntypes = 1,
+		.tracked = h.tracked, .ntracked = h.ntracked, .older = older, .nolder = 250,
+		.gc_enabled = true,
+	};
+	cr_assert_not_null(r);
+	cr_assert_eq(holders_find(&rd, &h.f->l, &q, r), 0);
+	cr_assert_eq(r->types[0].found, 280);
+	cr_assert_eq(r->types[0].sampled, HOLDERS_SAMPLES);
+	/* every new instance is sampled; the older ones fill the rest (uniform
+	 * sampling would have kept about 21 of the 30) */
+	p = path_with(&r->types[0], "module app . NEW (list) [*]");
+	cr_assert_not_null(p);
+	cr_assert_eq(p->reached, 30);
+	p = path_with(&r->types[0], "module app . OLD (list) [*]");
+	cr_assert_not_null(p);
+	cr_assert_eq(p->reached, HOLDERS_SAMPLES - 30);
 	free(r);
 	fake_free(h.f);
 }
