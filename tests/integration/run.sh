@@ -755,6 +755,14 @@ case_daemon() { # NAME
 	verdict "$1" "$d/check"
 }
 
+# The daemon's site window and its entry (tests/integration/daemon_sites.sh).
+case_daemon_sites() { # NAME
+	local d=$out/cases/${1//\//_}
+	mkdir -p "$d"
+	"$repo/tests/integration/daemon_sites.sh" "$leakd" "$d" /usr/bin/python3.11 "$progs" >"$d/check" 2>&1
+	verdict "$1" "$d/check"
+}
+
 # Hostile names through the daemon's /metrics and stderr (tests/integration/daemon_hostile.sh).
 case_daemon_hostile() { # NAME
 	local d=$out/cases/${1//\//_}
@@ -906,6 +914,7 @@ if [[ " ${interp_spine[*]} " == *" debian-3.11 "* ]]; then
 	enqueue case_messages "cli/messages" "$py2"
 	enqueue case_hostile_names "debian-3.11/hostile_names" debian-3.11
 	enqueue case_daemon_hostile "daemon/hostile_names_metrics"
+	enqueue case_daemon_sites "daemon/site_window_entry"
 	enqueue case_kill_mid_census "debian-3.11/kill_mid_census_20_times" debian-3.11
 	for a in exit exec-other exec-self fork sigkill sigstop; do
 		enqueue case_mid_census "debian-3.11/mid_census_${a//-/_}" debian-3.11 "$a"
