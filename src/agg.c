@@ -221,6 +221,13 @@ bool agg__set_type(struct agg *a, uint64_t addr, uint64_t type)
 	return true;
 }
 
+uint64_t agg__type_of(const struct agg *a, uint64_t addr)
+{
+	const struct agg_live *e = a && addr ? agg_find(a, addr) : NULL;
+
+	return e ? e->type : 0;
+}
+
 size_t agg__resolve_types(struct agg *a, agg_type_resolver resolve, void *ctx, size_t max)
 {
 	size_t done = 0;

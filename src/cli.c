@@ -39,6 +39,8 @@ static const char usage_text[] =
 	"                         SECS the Python stacks that allocate them (default 10, 0: never)\n"
 	"      --sites            open site windows from the start, for the classes that keep\n"
 	"                         growing, without waiting for the verdict\n"
+	"      --sample-bytes N   trace mode: record the Python stack of one allocation per N\n"
+	"                         bytes on average (default 512k, 0: never)\n"
 	"      --summary-only     print only the final summary per process\n"
 	"      --fail-on-leak     exit with status 3 when a leak is flagged\n"
 	"      --ringbuf-mb N     BPF ring buffer size in MiB (power of two, default 16)\n"
@@ -69,6 +71,7 @@ void cli_defaults(struct leakd_opts *o)
 	o->proc_root = "/proc";
 	o->ringbuf_bytes = 16u << 20;
 	o->site_window_s = 10.0;
+	o->sample_bytes = 512u << 10;
 }
 
 /* Longest time option: 10^7 s (~115 days), well inside what the loop's
@@ -117,6 +120,7 @@ enum {
 	OPT_TELEMETRY_PATH,
 	OPT_SITE_WINDOW,
 	OPT_SITES,
+	OPT_SAMPLE_BYTES,
 };
 
 /* Names the option as it was typed: "--pid" needs a value, not "-p". */
@@ -147,6 +151,7 @@ int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t err
 		{ "graph", required_argument, NULL, OPT_GRAPH },
 		{ "site-window", required_argument, NULL, OPT_SITE_WINDOW },
 		{ "sites", no_argument, NULL, OPT_SITES },
+		{ "sample-bytes", required_argument, NULL, OPT_SAMPLE_BYTES },
 		{ "summary-only", no_argument, NULL, OPT_SUMMARY_ONLY },
 		{ "fail-on-leak", no_argument, NULL, OPT_FAIL_ON_LEAK },
 		{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB },
@@ -229,6 +234,13 @@ int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t err
 			break;
 		case OPT_SITES:
 			o->sites_at_start = true;
+			break;
+		case OPT_SAMPLE_BYTES:
+			if (parse_bytes(optarg, 1ull << 30, &o->sample_bytes)) {
+				snprintf(err, errlen, "invalid --sample-bytes '%s' (bytes, e.g. 512k or 1M, at most 1G)",
+					 optarg);
+				return -EINVAL;
+			}
 			break;
 		case OPT_SUMMARY_ONLY:
 			o->quiet_samples = true;

@@ -51,3 +51,30 @@ int parse_seconds(const char *s, double min, double max, double *out)
 	*out = v;
 	return 0;
 }
+
+int parse_bytes(const char *s, uint64_t max, uint64_t *out)
+{
+	static const struct { const char *unit; unsigned shift; } units[] = {
+		{ "", 0 }, { "k", 10 }, { "K", 10 }, { "KiB", 10 }, { "m", 20 }, { "M", 20 }, { "MiB", 20 },
+		{ "G", 30 }, { "GiB", 30 },
+	};
+	unsigned long long v;
+	char *end;
+
+	/* strtoull takes a sign and blanks: a size has neither */
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit))
+			continue;
+		if (v > (max >> units[i].shift))
+			return -EINVAL;
+		*out = (uint64_t)v << units[i].shift;
+		return 0;
+	}
+	return -EINVAL;
+}

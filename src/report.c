@@ -310,6 +310,13 @@ static int json_summary(FILE *f, const struct report_summary *s)
 		jsonw_strn(&w, r->type, strnlen(r->type, sizeof(r->type)));
 		jsonw_kv_u64(&w, "live_objects", r->live_objects);
 		jsonw_kv_u64(&w, "live_bytes", r->live_bytes);
+		{
+			char t[REPORT_TYPE_NAME_MAX + 1];
+
+			memcpy(t, r->type, sizeof(r->type));
+			t[sizeof(r->type)] = '\0';
+			report_live_sites_json(&w, s, t);
+		}
 		jsonw_obj_end(&w);
 	}
 	jsonw_arr_end(&w);
@@ -521,6 +528,8 @@ static int table_summary(FILE *f, const struct report_summary *s)
 				   report_human_count(a, sizeof(a), (double)r->live_objects),
 				   report_human_bytes(b, sizeof(b), (double)r->live_bytes));
 		}
+		if (!o.err)
+			o.err = report_live_sites_table(f, s);
 	}
 	if (s->size_classes && s->n_size_classes) {
 		report_out_printf(&o, "  %-12s %12s %12s\n", "SIZE<=", "LIVE", "BYTES");

@@ -17,29 +17,73 @@ static void json_frame(struct jsonw *w, const struct report_frame *f)
 	jsonw_kv_str(w, "function", f->function ? f->function : "");
 }
 
+void report_site_from(struct report_site *out, struct report_frame *frames, const struct sites_site *s,
+		      const char *type)
+{
+	for (size_t f = 0; f < s->nframes && f < LEAKD_MAX_PYFRAMES; f++)
+		frames[f] = (struct report_frame){
+			.file = s->frames[f].filename,
+			.line = s->frames[f].line,
+			.function = s->frames[f].qualname,
+		};
+	*out = (struct report_site){
+		.type = type,
+		.frames = frames,
+		.n_frames = s->nframes < LEAKD_MAX_PYFRAMES ? s->nframes : LEAKD_MAX_PYFRAMES,
+		.truncated = s->truncated,
+		.sampled = s->sampled,
+		.surviving = s->surviving,
+	};
+}
+
+/* The allocating line itself, then the whole stack (it included). */
+static void json_stack(struct jsonw *w, const struct report_site *st)
+{
+	static const struct report_frame none = { "", 0, "" };
+
+	json_frame(w, st->n_frames ? &st->frames[0] : &none);
+	jsonw_key(w, "stack");
+	jsonw_arr_begin(w);
+	for (size_t j = 0; j < st->n_frames; j++) {
+		jsonw_obj_begin(w);
+		json_frame(w, &st->frames[j]);
+		jsonw_obj_end(w);
+	}
+	jsonw_arr_end(w);
+	jsonw_kv_bool(w, "truncated", st->truncated);
+}
+
 void report_sites_json(struct jsonw *w, const struct report_summary *s)
 {
 	jsonw_key(w, "sites");
 	jsonw_arr_begin(w);
 	for (size_t i = 0; s->sites && i < s->n_sites; i++) {
 		const struct report_site *st = &s->sites[i];
-		static const struct report_frame none = { "", 0, "" };
 
 		jsonw_obj_begin(w);
 		jsonw_kv_str(w, "type", st->type ? st->type : "");
-		/* The allocating line itself, then the whole stack (it included). */
-		json_frame(w, st->n_frames ? &st->frames[0] : &none);
-		jsonw_key(w, "stack");
-		jsonw_arr_begin(w);
-		for (size_t j = 0; j < st->n_frames; j++) {
-			jsonw_obj_begin(w);
-			json_frame(w, &st->frames[j]);
-			jsonw_obj_end(w);
-		}
-		jsonw_arr_end(w);
-		jsonw_kv_bool(w, "truncated", st->truncated);
+		json_stack(w, st);
 		jsonw_kv_u64(w, "sampled", st->sampled);
 		jsonw_kv_u64(w, "surviving", st->surviving);
+		jsonw_obj_end(w);
+	}
+	jsonw_arr_end(w);
+}
+
+void report_live_sites_json(struct jsonw *w, const struct report_summary *s, const char *type)
+{
+	jsonw_key(w, "sites");
+	jsonw_arr_begin(w);
+	for (size_t i = 0; s->live_sites && i < s->n_live_sites; i++) {
+		const struct report_site *st = &s->live_sites[i];
+
+		if (!st->type || strcmp(st->type, type))
+			continue;
+		jsonw_obj_begin(w);
+		json_stack(w, st);
+		jsonw_kv_u64(w, "samples", st->surviving);
+		jsonw_kv_u64(w, "live_bytes", (uint64_t)llround(st->live_bytes));
+		jsonw_kv_u64(w, "live_objects", (uint64_t)llround(st->live_objects));
 		jsonw_obj_end(w);
 	}
 	jsonw_arr_end(w);
@@ -115,6 +159,46 @@ static bool type_full(const struct report_site *sites, size_t i, const char *typ
 	return n >= REPORT_SITES_TABLE_PER_TYPE;
 }
 
+/* "FRAME  <- FRAME ...  <- ..." for the innermost REPORT_SITES_TABLE_FRAMES. */
+static void table_stack(struct report_out *o, const struct report_site *st)
+{
+	size_t n = st->n_frames < REPORT_SITES_TABLE_FRAMES ? st->n_frames : REPORT_SITES_TABLE_FRAMES;
+
+	for (size_t j = 0; j < n; j++) {
+		if (j)
+			report_out_printf(o, "  <- ");
+		put_frame(o, &st->frames[j]);
+	}
+	if (!n)
+		report_out_printf(o, "(no Python frame)");
+	if (n < st->n_frames || st->truncated)
+		report_out_printf(o, "  <- ...");
+}
+
+int report_live_sites_table(FILE *f, const struct report_summary *s)
+{
+	struct report_out o = { .f = f };
+	char b[32], c[32];
+
+	if (!s->live_sites || !s->n_live_sites)
+		return 0;
+	report_out_printf(&o, "  LIVE BYTES MADE AT (estimated from byte samples; innermost frame first)\n");
+	for (size_t i = 0; i < s->n_live_sites; i++) {
+		const struct report_site *st = &s->live_sites[i];
+
+		if (type_full(s->live_sites, i, st->type))
+			continue;
+		report_out_printf(&o, "  ");
+		put_esc(&o, st->type);
+		report_out_printf(&o, "  ~%s in ~%s objects made at ", report_human_bytes(b, sizeof(b), st->live_bytes),
+				  report_human_count(c, sizeof(c), st->live_objects));
+		table_stack(&o, st);
+		report_out_printf(&o, "  (%llu sample%s)\n", (unsigned long long)st->surviving,
+				  st->surviving == 1 ? "" : "s");
+	}
+	return o.err;
+}
+
 int report_sites_table(FILE *f, const struct report_summary *s)
 {
 	struct report_out o = { .f = f };
@@ -126,22 +210,13 @@ int report_sites_table(FILE *f, const struct report_summary *s)
 	report_out_printf(&o, "  MADE AT (surviving of sampled allocations; innermost frame first)\n");
 	for (size_t i = 0; i < s->n_sites; i++) {
 		const struct report_site *st = &s->sites[i];
-		size_t n = st->n_frames < REPORT_SITES_TABLE_FRAMES ? st->n_frames : REPORT_SITES_TABLE_FRAMES;
 
 		if (type_full(s->sites, i, st->type))
 			continue;
 		report_out_printf(&o, "  ");
 		put_esc(&o, st->type);
 		report_out_printf(&o, "  made at ");
-		for (size_t j = 0; j < n; j++) {
-			if (j)
-				report_out_printf(&o, "  <- ");
-			put_frame(&o, &st->frames[j]);
-		}
-		if (!n)
-			report_out_printf(&o, "(no Python frame)");
-		if (n < st->n_frames || st->truncated)
-			report_out_printf(&o, "  <- ...");
+		table_stack(&o, st);
 		report_out_printf(&o, "  (sampled %llu, surviving %llu)\n", (unsigned long long)st->sampled,
 		    (unsigned long long)st->surviving);
 	}

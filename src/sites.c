@@ -10,6 +10,7 @@
  * truncation); a hash hit is confirmed field by field.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@ enum sample_state { SAMPLE_EMPTY = 0, SAMPLE_LIVE, SAMPLE_GONE };
 
 struct sample {
 	uint64_t addr, type;
+	uint64_t bytes;		/* byte samples: the allocation's size */
 	uint32_t site;
 	uint32_t state;		/* enum sample_state */
 };
@@ -168,14 +170,14 @@ static struct sample *sample_find(struct sites *s, uint64_t addr, bool *found)
 	}
 }
 
-int sites__sample(struct sites *s, uint64_t addr, uint64_t type, const struct pystack_frame *frames,
-		  size_t n, bool truncated)
+static int sample_add(struct sites *s, uint64_t addr, uint64_t type, uint64_t bytes,
+		      const struct pystack_frame *frames, size_t n, bool truncated)
 {
 	struct sample *x;
 	bool found;
 	long site;
 
-	if (!s || !addr || !type || (n && !frames) || n > LEAKD_MAX_PYFRAMES)
+	if (!s || !addr || (n && !frames) || n > LEAKD_MAX_PYFRAMES)
 		return -EINVAL;
 	/* The table is twice max_samples, so a probe always ends on an empty slot. */
 	x = sample_find(s, addr, &found);
@@ -192,11 +194,109 @@ int sites__sample(struct sites *s, uint64_t addr, uint64_t type, const struct py
 		s->nsamples++;
 	x->addr = addr;
 	x->type = type;
+	x->bytes = bytes;
 	x->site = (uint32_t)site;
 	x->state = SAMPLE_LIVE;
 	s->sites[site].pub.sampled++;
 	s->stats.samples++;
 	return 0;
+}
+
+int sites__sample(struct sites *s, uint64_t addr, uint64_t type, const struct pystack_frame *frames,
+		  size_t n, bool truncated)
+{
+	return type ? sample_add(s, addr, type, 0, frames, n, truncated) : -EINVAL;
+}
+
+int sites__sample_bytes(struct sites *s, uint64_t addr, uint64_t bytes, const struct pystack_frame *frames,
+			size_t n, bool truncated)
+{
+	return bytes ? sample_add(s, addr, 0, bytes, frames, n, truncated) : -EINVAL;
+}
+
+void sites__each_live(const struct sites *s, sites_each_fn fn, void *ctx)
+{
+	for (size_t i = 0; s && fn && i <= s->samples_mask; i++) {
+		const struct sample *x = &s->samples[i];
+
+		if (x->state == SAMPLE_LIVE)
+			fn(ctx, x->addr, x->bytes, &s->sites[x->site].pub);
+	}
+}
+
+struct live_acc {
+	const struct sites *s;
+	uint64_t mean;
+	sites_type_fn type_of;
+	void *ctx;
+	struct sites_live *rows;	/* one per (type, site) met, unsorted */
+	size_t n, cap;
+	uint32_t *index;		/* row + 1 by hash of (type, site); 0 = empty */
+	size_t mask;
+	bool oom;
+};
+
+static void live_add(void *ctx, uint64_t addr, uint64_t bytes, const struct sites_site *site)
+{
+	struct live_acc *a = ctx;
+	uint64_t type = bytes ? a->type_of(a->ctx, addr) : 0;
+	double p;
+	size_t i;
+
+	if (!type || a->oom)
+		return;
+	i = (size_t)(mix(mix(0xcbf29ce484222325ull, type), (uint64_t)(uintptr_t)site) >> 7) & a->mask;
+	for (; a->index[i]; i = (i + 1) & a->mask)
+		if (a->rows[a->index[i] - 1].type == type && a->rows[a->index[i] - 1].site == site)
+			break;
+	if (!a->index[i]) {
+		if (a->n == a->cap) {
+			a->oom = true;	/* cannot happen: at most one row per sample */
+			return;
+		}
+		a->rows[a->n] = (struct sites_live){ .type = type, .site = site };
+		a->index[i] = (uint32_t)++a->n;
+	}
+	p = -expm1(-(double)bytes / (double)a->mean);
+	a->rows[a->index[i] - 1].samples++;
+	a->rows[a->index[i] - 1].objects += 1.0 / p;
+	a->rows[a->index[i] - 1].bytes += (double)bytes / p;
+}
+
+static int live_cmp(const void *x, const void *y)
+{
+	const struct sites_live *a = x, *b = y;
+
+	if (a->bytes != b->bytes)
+		return a->bytes < b->bytes ? 1 : -1;
+	return a->samples < b->samples ? 1 : a->samples > b->samples ? -1 : 0;
+}
+
+long sites__live_by_type(const struct sites *s, uint64_t mean, sites_type_fn type_of, void *ctx,
+			 struct sites_live *out, size_t cap)
+{
+	struct live_acc a = { .s = s, .mean = mean, .type_of = type_of, .ctx = ctx };
+
+	if (!s || !mean || !type_of || (!out && cap))
+		return -EINVAL;
+	a.cap = s->nsamples ? s->nsamples : 1;
+	a.mask = pow2_at_least(2 * a.cap) - 1;
+	a.rows = calloc(a.cap, sizeof(*a.rows));
+	a.index = calloc(a.mask + 1, sizeof(*a.index));
+	if (!a.rows || !a.index) {
+		free(a.rows);
+		free(a.index);
+		return -ENOMEM;
+	}
+	sites__each_live(s, live_add, &a);
+	qsort(a.rows, a.n, sizeof(*a.rows), live_cmp);
+	if (a.n > cap)
+		a.n = cap;
+	if (a.n)
+		memcpy(out, a.rows, a.n * sizeof(*out));
+	free(a.rows);
+	free(a.index);
+	return (long)a.n;
 }
 
 void sites__freed(struct sites *s, uint64_t addr)

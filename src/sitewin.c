@@ -13,6 +13,7 @@
 #include "leakd/probes.h"
 #include "leakd/pystack.h"
 #include "leakd/remote.h"
+#include "leakd/report_sites.h"
 #include "leakd/sites.h"
 #include "leakd/sitewin.h"
 #include "leakd/tracee.h"
@@ -95,7 +96,7 @@ int sitewin__new(struct tracee *tr, struct probes *p, double window_s, bool at_s
 	w->budget_s = tr->opts->site_window_budget_s;
 	w->hour_start = -1e9;
 	w->last_verdict = -1e9;
-	err = pystack_conf(&tr->layout, tr->t.runtime_addr, &w->conf);
+	err = tracee__pyconf(tr, &w->conf);
 	if (!err)
 		err = codeobj_cache__new(&tr->layout, 0, &w->codes);
 	if (!err)
@@ -551,24 +552,8 @@ void sitewin__summary(struct sitewin *w, struct report_summary *out)
 		if (!w->sites || !w->out_cov[i].attributable)
 			continue;
 		k = sites__ranked(w->sites, w->types[i].addr, &w->ranked[n], SITEWIN_SITES_PER_TYPE);
-		for (size_t j = n; j < n + k; j++) {
-			const struct sites_site *s = &w->ranked[j];
-
-			for (size_t f = 0; f < s->nframes && f < LEAKD_MAX_PYFRAMES; f++)
-				w->out_frames[j][f] = (struct report_frame){
-					.file = s->frames[f].filename,
-					.line = s->frames[f].line,
-					.function = s->frames[f].qualname,
-				};
-			w->out_sites[j] = (struct report_site){
-				.type = w->types[i].name,
-				.frames = w->out_frames[j],
-				.n_frames = s->nframes,
-				.truncated = s->truncated,
-				.sampled = s->sampled,
-				.surviving = s->surviving,
-			};
-		}
+		for (size_t j = n; j < n + k; j++)
+			report_site_from(&w->out_sites[j], w->out_frames[j], &w->ranked[j], w->types[i].name);
 		n += k;
 	}
 	out->sites = w->out_sites;

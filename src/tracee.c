@@ -19,11 +19,13 @@
 
 #include "leakd/clock.h"
 #include "leakd/agg.h"
+#include "leakd/bytesamp.h"
 #include "leakd/series.h"
 #include "leakd/elfimg.h"
 #include "leakd/freeze.h"
 #include "leakd/probes.h"
 #include "leakd/procstat.h"
+#include "leakd/pystack.h"
 #include "leakd/remote.h"
 #include "leakd/sitewin.h"
 #include "leakd/tracee.h"
@@ -108,6 +110,7 @@ void tracee__free(struct tracee *tr)
 {
 	if (!tr)
 		return;
+	bytesamp__free(tr->bs);
 	sitewin__free(tr->sw);
 	if (tr->pidfd >= 0)
 		close(tr->pidfd);
@@ -164,6 +167,11 @@ int tracee__attach(struct tracee *tr, struct probes *p)
 				return -ENOMEM;
 			flags |= LEAKD_WATCH_ALLOCS;
 		}
+		if (tr->tracing_allocs && tr->opts->sample_bytes && tr->layout_ok && !tr->bs) {
+			err = bytesamp__new(tr, p, tr->opts->sample_bytes, &tr->bs);
+			if (err && err != -ENOTSUP)
+				return err;
+		}
 	}
 	if (tr->opts->site_window_s > 0 && tr->layout_ok && !tr->sw) {
 		err = sitewin__new(tr, p, tr->opts->site_window_s, tr->opts->sites_at_start, &tr->sw);
@@ -203,6 +211,8 @@ void tracee__add_probe_name(struct tracee *tr, const char *name)
 
 void tracee__event(struct tracee *tr, const struct leakd_event *e)
 {
+	if (tr->bs && bytesamp__event(tr->bs, e))
+		return;
 	if (tr->sw && sitewin__event(tr->sw, e))
 		return;
 	switch (e->kind) {
@@ -388,6 +398,25 @@ void tracee__sample(struct tracee *tr, double now, struct report_sample *out)
 	tr->last_sample = now;
 }
 
+int tracee__pyconf(const struct tracee *tr, struct leakd_pyconf *out)
+{
+	int err = pystack_conf(&tr->layout, tr->t.runtime_addr, out);
+
+	if (!err && tr->tracing_allocs)
+		out->sample_bytes = tr->opts->sample_bytes;
+	return err;
+}
+
+const char *tracee__type_name(struct tracee *tr, uint64_t type)
+{
+	const struct tracee_type *ty;
+
+	if (type == AGG_TYPE_BUFFER)
+		return "(buffer)";
+	ty = type > AGG_TYPE_BUFFER && tr->types ? type_lookup(tr, type) : NULL;
+	return ty ? ty->name : NULL;
+}
+
 static void live_types_rows(struct tracee *tr, struct report_type_row *rows, struct report_summary *out)
 {
 	struct agg_type_total tot[TRACEE_LIVE_TYPES_MAX];
@@ -483,8 +512,10 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 			};
 		}
 	}
-	if (tr->tracing_allocs)
+	if (tr->tracing_allocs) {
 		live_types_rows(tr, live_types, out);
+		bytesamp__summary(tr->bs, out);
+	}
 	out->open_fds = tr->open_fds;
 	out->rss_bytes = tr->rss_bytes;
 
@@ -503,6 +534,8 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 		signals[ns++] = "pymalloc";
 	if (tr->sw)
 		signals[ns++] = "alloc-sites";
+	if (tr->bs)
+		signals[ns++] = "byte-samples";
 	if (tr->open_fds >= 0)
 		signals[ns++] = "open-fds";
 	if (tr->rss_bytes >= 0)

@@ -99,7 +99,8 @@ struct leakd_pyframe {
 };
 
 struct leakd_stack_event {
-	struct leakd_event ev;	/* kind LEAKD_EV_STACK, site, pid, ts, addr, aux = type */
+	struct leakd_event ev;	/* kind LEAKD_EV_STACK, site, pid, ts, addr, aux = type (0: not known),
+				 * size = the allocation's bytes (byte samples) */
 	__u32 tid;
 	__u8 nframes;		/* frames[0] is the innermost */
 	__u8 flags;		/* LEAKD_STACK_* */
@@ -110,6 +111,7 @@ struct leakd_stack_event {
 #define LEAKD_STACK_TRUNCATED	(1u << 0)	/* more frames than LEAKD_MAX_PYFRAMES */
 #define LEAKD_STACK_NO_TSTATE	(1u << 1)	/* the thread's state was not found */
 #define LEAKD_STACK_BAD_READ	(1u << 2)	/* a frame could not be read: stack cut there */
+#define LEAKD_STACK_BY_BYTES	(1u << 3)	/* a byte sample (pyconf.sample_bytes): size = its bytes */
 
 /* enum pylayout_instr_kind, repeated for the BPF side. */
 #define LEAKD_INSTR_LASTI_BYTES	1
@@ -135,6 +137,9 @@ struct leakd_pyconf {
 	__u8 instr_kind;		/* LEAKD_INSTR_* */
 	__u8 owner_skip;		/* owner >= this: not a Python frame */
 	__u8 __pad0[7];
+	/* Trace mode: also walk the stack of one allocation per this many bytes
+	 * on average (exponential intervals, as heap profilers sample); 0: off. */
+	__u64 sample_bytes;
 };
 
 /* Key of "site_types": a type whose allocations get a stack in that process. */
@@ -150,7 +155,7 @@ _Static_assert(sizeof(struct leakd_watch) == 8, "leakd_watch is part of the BPF 
 _Static_assert(sizeof(struct leakd_pyframe) == 16, "leakd_pyframe is part of the BPF ABI");
 _Static_assert(sizeof(struct leakd_stack_event) == 40 + 8 + 16 * LEAKD_MAX_PYFRAMES,
 	       "leakd_stack_event is part of the BPF ABI");
-_Static_assert(sizeof(struct leakd_pyconf) == 56, "leakd_pyconf is part of the BPF ABI");
+_Static_assert(sizeof(struct leakd_pyconf) == 64, "leakd_pyconf is part of the BPF ABI");
 _Static_assert(sizeof(struct leakd_site_type_key) == 16, "leakd_site_type_key is part of the BPF ABI");
 #endif
 

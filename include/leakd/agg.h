@@ -70,6 +70,9 @@ bool agg__is_live(const struct agg *a, uint64_t addr);
 
 /* Records the type object of the live entry at addr; false if not live. */
 bool agg__set_type(struct agg *a, uint64_t addr, uint64_t type);
+/* The live entry's type: a type object, AGG_TYPE_BUFFER, or 0 (not live, or
+ * not typed yet). */
+uint64_t agg__type_of(const struct agg *a, uint64_t addr);
 
 /* Returns the type object of the block at addr of size bytes, or 0 if it
  * holds none (the entry is then marked AGG_TYPE_BUFFER). */

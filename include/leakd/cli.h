@@ -7,6 +7,7 @@
 #define LEAKD_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -41,6 +42,7 @@ struct leakd_opts {
 	const char *graph_path;		/* --graph FILE: the holders' graph in dot; NULL: none */
 	double site_window_s;		/* --site-window: how long a site window records (10); 0: none */
 	bool sites_at_start;		/* --sites: a window at the start for the growing classes */
+	uint64_t sample_bytes;		/* --sample-bytes: trace mode's mean bytes per stack sample; 0: none */
 	double site_window_budget_s;	/* windows per process per hour at most, in seconds; 0: no bound */
 	bool quiet_samples;		/* only the summary */
 	bool help, version;

@@ -111,6 +111,7 @@ struct report_site {
 	bool truncated;				/* the stack had more frames than were walked */
 	uint64_t sampled;			/* allocations sampled at this stack */
 	uint64_t surviving;			/* of those, alive at the check */
+	double live_bytes, live_objects;	/* byte samples: what the live ones stand for */
 };
 
 /* Whether this build's typed allocation probes see a growing type's
@@ -191,6 +192,10 @@ struct report_summary {
 	 * appearance; not owned. */
 	const struct report_site *sites;
 	size_t n_sites;
+	/* Trace mode's byte samples: live bytes by allocating stack, largest
+	 * first, grouped by type in the order of live_types; not owned. */
+	const struct report_site *live_sites;
+	size_t n_live_sites;
 };
 
 /*

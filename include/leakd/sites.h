@@ -65,6 +65,40 @@ void sites__free(struct sites *s);
 int sites__sample(struct sites *s, uint64_t addr, uint64_t type, const struct pystack_frame *frames,
 		  size_t n, bool truncated);
 
+/*
+ * One byte sample (trace mode's --sample-bytes): a block of `bytes` bytes at
+ * addr, made by frames[0..n), its type not known yet (the site's type is 0).
+ * Same returns as sites__sample().
+ */
+int sites__sample_bytes(struct sites *s, uint64_t addr, uint64_t bytes, const struct pystack_frame *frames,
+			size_t n, bool truncated);
+
+/* Each sample not freed nor found dead: its address, its bytes (0 for a
+ * typed sample) and its site. */
+typedef void (*sites_each_fn)(void *ctx, uint64_t addr, uint64_t bytes, const struct sites_site *site);
+void sites__each_live(const struct sites *s, sites_each_fn fn, void *ctx);
+
+/* The live byte samples of one (type, site): what they stand for. */
+struct sites_live {
+	uint64_t type;			/* as type_of() gave it */
+	const struct sites_site *site;	/* its stack; valid until sites__free() */
+	uint64_t samples;
+	double bytes, objects;		/* estimates: each sample weighted as below */
+};
+
+/* Which type the live block at addr is now; 0 leaves the sample out. */
+typedef uint64_t (*sites_type_fn)(void *ctx, uint64_t addr);
+
+/*
+ * The live byte samples grouped by (type, site), largest estimated bytes
+ * first, into out[0..cap). With a mean interval of `mean` bytes a block of
+ * s bytes was sampled with probability p = 1 - exp(-s / mean), so each
+ * live sample stands for 1 / p blocks and s / p bytes (unbiased, as heap
+ * profilers weight). Returns how many were written, or -ENOMEM/-EINVAL.
+ */
+long sites__live_by_type(const struct sites *s, uint64_t mean, sites_type_fn type_of, void *ctx,
+			 struct sites_live *out, size_t cap);
+
 /* An object released while the window is open (a free probe hit). */
 void sites__freed(struct sites *s, uint64_t addr);
 

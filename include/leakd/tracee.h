@@ -105,12 +105,13 @@ struct tracee {
 	enum allocplan_gc_kind gc_hook;
 	struct allocplan plan;
 	bool tracing_allocs;
-	const char *signals[10];		/* the summary's coverage.signals */
+	const char *signals[11];		/* the summary's coverage.signals */
 	const char *probe_names[TRACEE_MAX_PROBE_NAMES];
 	char probe_name_buf[TRACEE_MAX_PROBE_NAMES][64];
 	size_t n_probe_names;
 
 	struct sitewin *sw;		/* site windows (--site-window), or NULL */
+	struct bytesamp *bs;		/* trace mode's byte samples (--sample-bytes), or NULL */
 };
 
 /* Resolves pid and prepares everything but the probes. Returns 0, or the
@@ -171,6 +172,15 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 /* Whether the live counts come from the probes (they see every allocation)
  * rather than the census. */
 bool tracee__live_from_probes(const struct tracee *tr);
+
+/* How the BPF stack walker reads this process (pystack_conf()), with trace
+ * mode's byte-sample interval: what every user of the pyconf map installs.
+ * Returns 0, -EINVAL or -ENOTSUP (stacks cannot be walked on this build). */
+int tracee__pyconf(const struct tracee *tr, struct leakd_pyconf *out);
+
+/* The name of a type the live table holds (a type object address, or
+ * AGG_TYPE_BUFFER: "(buffer)"); NULL when it is not a type leakd can name. */
+const char *tracee__type_name(struct tracee *tr, uint64_t type);
 
 /* The type object a live block of the target holds (agg_type_resolver;
  * ctx is the tracee): used by the census in trace mode. */

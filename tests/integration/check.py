@@ -11,7 +11,7 @@ KIND is one of: leak, leak_fds, healthy, cycles_gc, observer, census, dead_pid,
 not_python, bad_flag, output_errors, newline_path, sigkill_cmd, messages, hostile_names,
 mid_census (--action exit|exec-other|exec-self|fork|sigkill|sigstop),
 exited, multi_pid, sigint, sigint_attached, container, unknown_layout, untracked
-(--truth FILE), gc_busy (--truth FILE), reachable_exact (--truth FILE: the target's output, full first, then the
+(--truth FILE), gc_busy (--truth FILE), byte_samples (--truth FILE), reachable_exact (--truth FILE: the target's output, full first, then the
 --empty baseline's; --pid full --pid empty), native, native_freed.
 Runs with the system python3 (3.6+); standard library only.
 """
@@ -491,6 +491,27 @@ def case_assertions(args, kind, samples, summaries):
                 "census Leaky=%r Slotted=%r, expected 12345 and 2345; %s"
                 % (got["Leaky"], got["Slotted"], growth_brief(s)))
         return "Leaky 12345, Slotted 2345"
+    if kind == "byte_samples":
+        t = json.loads(read(args.truth, "{}") or "{}")
+        require(t.get("kept"), "the program wrote no truth to %s" % args.truth)
+        require("byte-samples" in s["coverage"]["signals"], "no byte samples: signals %s, warning %r"
+                % (s["coverage"]["signals"], s["coverage"].get("warning")))
+        row = [r for r in s["live_types"] if r["type"] == t["type"]]
+        require(row and row[0].get("sites"), "live_types has no sites for %s: %s"
+                % (t["type"], [(r["type"], len(r.get("sites", []))) for r in s["live_types"]][:8]))
+        first = row[0]["sites"][0]
+        require(first["file"] == t["file"] and first["line"] == t["line"] and first["function"] == t["function"],
+                "the first site of %s is %s:%s in %s, the program keeps them at %s:%s in %s"
+                % (t["type"], first["file"], first["line"], first["function"], t["file"], t["line"], t["function"]))
+        churn = [x for x in row[0]["sites"] if x["line"] == t["churn_line"] and x["file"] == t["file"]]
+        require(not churn or churn[0]["live_bytes"] < 0.1 * first["live_bytes"],
+                "the churn line holds %r of the live bytes" % churn[:1])
+        # ~190 samples (run.sh): 3 sigma is about 22%
+        ratio = first["live_bytes"] / float(t["kept_bytes"])
+        require(0.7 <= ratio <= 1.3, "estimated %d live bytes at the keeping line, the program keeps %d (%.2fx)"
+                % (first["live_bytes"], t["kept_bytes"], ratio))
+        return "%s kept at line %d: estimated %.1f MB from %d samples, kept %.1f MB (%.2fx)" % (
+            t["type"], t["line"], first["live_bytes"] / 1e6, first["samples"], t["kept_bytes"] / 1e6, ratio)
     if kind == "gc_busy":
         kept = load_truth(args.truth)["kept"]
         counts = [r["live_objects"] for r in samples]

@@ -49,3 +49,33 @@ Test(parse, share_as_fraction_or_percent)
 	cr_assert_eq(parse_share("5%%", &v), -EINVAL);
 	cr_assert_eq(parse_share("", &v), -EINVAL);
 }
+
+Test(parse, bytes_with_binary_units)
+{
+	uint64_t v = 7;
+
+	cr_assert_eq(parse_bytes("524288", 1ull << 30, &v), 0);
+	cr_assert_eq(v, 524288);
+	cr_assert_eq(parse_bytes("512k", 1ull << 30, &v), 0);
+	cr_assert_eq(v, 512 * 1024);
+	cr_assert_eq(parse_bytes("512KiB", 1ull << 30, &v), 0);
+	cr_assert_eq(v, 512 * 1024);
+	cr_assert_eq(parse_bytes("3M", 1ull << 30, &v), 0);
+	cr_assert_eq(v, 3u << 20);
+	cr_assert_eq(parse_bytes("1GiB", 1ull << 30, &v), 0);
+	cr_assert_eq(v, 1u << 30);
+	cr_assert_eq(parse_bytes("0", 1ull << 30, &v), 0);
+	cr_assert_eq(v, 0);
+}
+
+Test(parse, bytes_refuse_junk_signs_and_range_leaving_out_alone)
+{
+	const char *bad[] = { "", " 1", "-1", "+1", "1.5M", "12x", "1 M", "2G", "99999999999999999999",
+			      "18014398509481984k" };
+	uint64_t v = 7;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(parse_bytes(bad[i], 1ull << 30, &v), -EINVAL, "'%s'", bad[i]);
+	cr_assert_eq(parse_bytes(NULL, 1ull << 30, &v), -EINVAL);
+	cr_assert_eq(v, 7);
+}

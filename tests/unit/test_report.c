@@ -117,12 +117,22 @@ static const struct report_frame item_frames[] = {
 };
 static const struct report_frame dict_frames[] = { { "app/cfg.py", 3, "load" }, { "app/main.py", 8, "main" } };
 static const struct report_site sites[] = {
-	{ "__main__.Item", item_frames, 7, false, 640, 631 },
-	{ "__main__.Item", item_frames + 1, 2, false, 20, 3 },
-	{ "dict", dict_frames, 2, false, 50, 40 },
-	{ "dict", dict_frames, 1, true, 40, 30 },
-	{ "dict", dict_frames + 1, 1, false, 30, 20 },
-	{ "dict", dict_frames, 0, false, 20, 10 },
+	{ "__main__.Item", item_frames, 7, false, 640, 631, 0, 0 },
+	{ "__main__.Item", item_frames + 1, 2, false, 20, 3, 0, 0 },
+	{ "dict", dict_frames, 2, false, 50, 40, 0, 0 },
+	{ "dict", dict_frames, 1, true, 40, 30, 0, 0 },
+	{ "dict", dict_frames + 1, 1, false, 30, 20, 0, 0 },
+	{ "dict", dict_frames, 0, false, 20, 10, 0, 0 },
+};
+/* Byte samples: two sites of str (the first also in the stack), one of (buffer). */
+static const struct report_frame str_frames[] = { { "app/log.py", 7, "Log.add" }, { "app/srv.py", 40, "serve" } };
+static const struct report_site live_sites[] = {
+	{ .type = "(buffer)", .frames = dict_frames, .n_frames = 2, .sampled = 9, .surviving = 8,
+	  .live_bytes = 4194304.4, .live_objects = 512.6 },
+	{ .type = "str", .frames = str_frames, .n_frames = 2, .sampled = 4, .surviving = 3,
+	  .live_bytes = 1572864, .live_objects = 20480 },
+	{ .type = "str", .frames = str_frames + 1, .n_frames = 1, .truncated = true, .sampled = 1, .surviving = 1,
+	  .live_bytes = 524288, .live_objects = 6826.7 },
 };
 static const struct report_site_coverage site_cov[] = {
 	{ "__main__.Item", true, 1.0, 1400, 700, NULL },
@@ -170,6 +180,8 @@ static void leak_summary(struct report_summary *s)
 	s->coverage.n_site_types = 3;
 	s->sites = sites;
 	s->n_sites = 6;
+	s->live_sites = live_sites;
+	s->n_live_sites = 3;
 	s->census = (struct report_census){ .runs = 30, .pause_us_max = 1200, .pause_us_mean = 800,
 					    .objects_walked = 1234567, .skipped_mid_gc = 2, .reachable = true, .reach_us_mean = 2100,
 					    .untracked_objects = 61000, .period_s = 1.25, .pause_share = 0.0042 };
@@ -304,7 +316,7 @@ Test(report, hostile_names_are_escaped_in_table_and_json)
 Test(report, hostile_site_names_are_escaped)
 {
 	static const struct report_frame frames[] = { { "a\n  MADE AT forged.py:1\x1b[2J", 7, "f\r\xc2\x9b" } };
-	static const struct report_site evil[] = { { "T\x07", frames, 1, false, 2, 1 } };
+	static const struct report_site evil[] = { { "T\x07", frames, 1, false, 2, 1, 0, 0 } };
 	static const struct report_site_coverage cov[] = { { "T\x07", true, 1.0, 2, 2, "n\nx" } };
 	struct report_summary s;
 	char *out = NULL;
