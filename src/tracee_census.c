@@ -325,7 +325,8 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int tracee__holders(struct tracee *tr, const char *const *names, size_t n, struct holders_result *out)
+int tracee__holders(struct tracee *tr, const char *const *names, size_t n, bool key_shapes,
+		    struct holders_result *out)
 {
 	struct memreader rd = remote__reader(tr->mem);
 	struct holders_query q = { 0 };
@@ -354,6 +355,7 @@ int tracee__holders(struct tracee *tr, const char *const *names, size_t n, struc
 	q.gc_enabled = !tr->gc_ok || tr->gc_now.enabled;
 	q.gc_threshold0 = tr->gc_ok ? tr->gc_now.threshold[0] : 0;
 	q.seed = (uint64_t)tr->t.pid * 0x9e3779b97f4a7c15ull;
+	q.key_shapes = key_shapes;
 	/* the census's cache may hold pages of a heap that has moved on */
 	remote__invalidate(tr->mem);
 	return holders_find(&rd, &tr->layout, &q, out);
