@@ -325,6 +325,21 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+void tracee__keep_tracked(struct tracee *tr, bool on)
+{
+	tr->keep_tracked = on;
+	if (!on) {
+		/* 8 bytes per tracked object, twice: not kept past the search */
+		free(tr->last.tracked);
+		tr->last.tracked = NULL;
+		tr->last.ntracked = 0;
+		free(tr->prev_tracked);
+		tr->prev_tracked = NULL;
+		tr->nprev_tracked = 0;
+		tr->prev_sorted = false;
+	}
+}
+
 int tracee__holders(struct tracee *tr, const char *const *names, size_t n, bool key_shapes,
 		    struct holders_result *out)
 {

@@ -188,6 +188,10 @@ struct holders_result;
 int tracee__holders(struct tracee *tr, const char *const *names, size_t n, bool key_shapes,
 		    struct holders_result *out);
 
+/* Whether the next censuses keep the tracked objects' addresses for
+ * tracee__holders(); off also frees those the last census kept. */
+void tracee__keep_tracked(struct tracee *tr, bool on);
+
 /* Records the probe names this tracee is covered by (for the summary). */
 void tracee__add_probe_name(struct tracee *tr, const char *name);
 
