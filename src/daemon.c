@@ -234,8 +234,9 @@ static const char *known_site(struct watched *w, char *buf, size_t len)
 }
 
 /*
- * The armed search, right after the census that kept the tracked objects,
- * with the process running. It runs on the loop, so it delays the other
+ * The armed search, right after the second census that kept the tracked
+ * objects (the search samples what that census added first), with the
+ * process running. It runs on the loop, so it delays the other
  * processes' censuses by its own cost (docs/benchmarks.md), at most once per
  * holder_period per flagged process. A new top path is a leak entry of its
  * own, as a site window's answer is.
@@ -260,8 +261,8 @@ static void search_holders(struct daemon *d, struct watched *w, double now)
 		free(r);
 		return;
 	}
-	fprintf(stderr, "leakd: pid %d (%s): holders of %zu leaking types searched in %.0f ms (%llu objects%s)\n",
-		w->tr->t.pid, comm, n, (leakd_mono_now() - t0) * 1e3, (unsigned long long)r->nodes,
+	fprintf(stderr, "leakd: pid %d (%s): holders of %zu leaking type%s searched in %.0f ms (%llu objects%s)\n",
+		w->tr->t.pid, comm, n, n == 1 ? "" : "s", (leakd_mono_now() - t0) * 1e3, (unsigned long long)r->nodes,
 		r->partial ? ", partial" : "");
 	rows = malloc(HOLDSCHED_ROWS * sizeof(*rows));
 	if (rows)
@@ -465,13 +466,13 @@ static int on_scan(void *ctx, double now)
 }
 
 /* The per-census hook: @w's census ran; its verdict follows every
- * EVAL_PERIOD_S, and an armed holder search the census that kept the
- * tracked objects. */
+ * EVAL_PERIOD_S, and an armed holder search the second census that kept
+ * the tracked objects. */
 static void after_census(struct daemon *d, struct watched *w, double now)
 {
 	const char *names[1];
 
-	if (w->hold.armed && w->tr->last.tracked)
+	if (w->hold.armed && w->tr->last.tracked && w->tr->prev_tracked)
 		search_holders(d, w, now);
 	if (now - w->last_eval >= EVAL_PERIOD_S) {
 		evaluate(w);

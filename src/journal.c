@@ -41,6 +41,7 @@ int journal_leak_changed(const struct journal_leak *e)
 		memcpy(site, "; made at ", 10);
 		textesc(site + 10, sizeof(site) - 10, e->site);
 	}
+	/* the holder before the site: a site line ends with its survivors */
 	if (e->holder && *e->holder) {
 		memcpy(holder, "; held by ", 10);
 		textesc(holder + 10, sizeof(holder) - 10, e->holder);
@@ -48,14 +49,14 @@ int journal_leak_changed(const struct journal_leak *e)
 	if (!journal_available()) {
 		if (e->leak)
 			fprintf(stderr, "leakd: pid %d (%s, unit %s) is leaking: %s%s%s\n", e->pid, comm, unit,
-				reason, site, holder);
+				reason, holder, site);
 		else
 			fprintf(stderr, "leakd: pid %d (%s, unit %s) no longer leaks: %s\n", e->pid, comm, unit,
 				reason);
 		return 0;
 	}
 	r = sd_journal_send("MESSAGE=pid %d (%s, unit %s) %s: %s%s%s", e->pid, comm, unit,
-			    e->leak ? "is leaking" : "no longer leaks", reason, site, holder,
+			    e->leak ? "is leaking" : "no longer leaks", reason, holder, site,
 			    "MESSAGE_ID=%s", e->leak ? LEAKD_MSGID_LEAK : LEAKD_MSGID_LEAK_CLEARED,
 			    "PRIORITY=%d", e->leak ? LOG_WARNING : LOG_NOTICE,
 			    "LEAKD_PID=%d", e->pid,

@@ -6,8 +6,9 @@
  * A search needs the tracked objects' addresses from a census
  * (census_limits.keep_tracked: 8 bytes per tracked object), which the daemon
  * does not keep for hundreds of processes. When a flagged process is due, the
- * search is armed: its next census keeps them, the search runs right after
- * that census with the process running, and the addresses are freed. At most
+ * search is armed: its next two censuses keep them (the search samples first
+ * the instances the second one added: what leaks now), the search runs right
+ * after the second with the process running, and the addresses are freed. At most
  * one search per process per period; period 0 means none.
  *
  * What a search leaves is a few (type, path) rows for the journal and
@@ -29,7 +30,7 @@
 struct holdsched {
 	double last;		/* when the last search ran */
 	bool searched;		/* one has run */
-	bool armed;		/* the next census keeps the tracked objects for a search */
+	bool armed;		/* the next censuses keep the tracked objects for a search */
 };
 
 struct holdsched_row {
@@ -41,7 +42,7 @@ struct holdsched_row {
  * are on (period > 0), none is armed, and none ran within the period. */
 bool holdsched_due(const struct holdsched *s, double period, bool leak, double now);
 
-/* A search is armed (the next census keeps the tracked objects). */
+/* A search is armed (the next censuses keep the tracked objects). */
 void holdsched_arm(struct holdsched *s);
 
 /* The armed search ran (or failed: it is not retried before the period). */

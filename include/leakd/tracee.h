@@ -189,7 +189,7 @@ int tracee__holders(struct tracee *tr, const char *const *names, size_t n, bool 
 		    struct holders_result *out);
 
 /* Whether the next censuses keep the tracked objects' addresses for
- * tracee__holders(); off also frees those the last census kept. */
+ * tracee__holders(); off also frees those the last two censuses kept. */
 void tracee__keep_tracked(struct tracee *tr, bool on);
 
 /* Records the probe names this tracee is covered by (for the summary). */

@@ -102,7 +102,8 @@ for keys in ("shape", "show"):
     if not held:
         fail("holder_keys = %s: no leak line with 'held by' on the daemon's stderr: %r" % (keys, err[-400:]))
     # the entry's holder is the top path of the top leaking type: the first row
-    if not held[-1].endswith("; held by " + rows[0][1]) or rows[0][1] not in top:
+    named = held[-1].split("; held by ", 1)[1].split("; made at ", 1)[0]
+    if named != rows[0][1] or named not in top:
         fail("holder_keys = %s: the leak line names %r, want the path %r" % (keys, held[-1], top[0]))
     secret = truth["token"]
     seen = [what for what, text in (("/metrics", metrics), ("stderr", err)) if secret in text]
