@@ -36,6 +36,7 @@ enum config_kind {
 	KIND_GLOB,
 	KIND_CGROUP,
 	KIND_BOOL,
+	KIND_KEYS,	/* holder_keys: shape or show */
 };
 
 struct config_key {
@@ -59,6 +60,8 @@ static const struct config_key config_keys[] = {
 	SCALAR("top_types", KIND_UINT, top_types, 0, 1000),
 	SCALAR("site_windows", KIND_BOOL, site_windows, 0, 0),
 	SCALAR("site_window_budget", KIND_SECONDS, site_window_budget_s, 0, 3600),
+	SCALAR("holder_period", KIND_SECONDS, holder_period_s, 0, 1e7),
+	SCALAR("holder_keys", KIND_KEYS, holder_keys_show, 0, 0),
 	LIST("include_comm", KIND_COMM_GLOB, include_comm),
 	LIST("exclude_comm", KIND_COMM_GLOB, exclude_comm),
 	LIST("include_exe", KIND_GLOB, include_exe),
@@ -90,6 +93,7 @@ void config_defaults(struct leakd_config *c)
 	c->max_processes = 256;
 	c->top_types = 10;
 	c->site_window_budget_s = 60;
+	c->holder_period_s = 600;
 }
 
 static void list_clear(char ***list, size_t *n)
@@ -266,6 +270,13 @@ int config_set(struct leakd_config *c, const char *key, const char *value, char 
 		*(bool *)field = on;
 		return 0;
 	}
+	case KIND_KEYS:
+		if (strcmp(value, "shape") && strcmp(value, "show")) {
+			set_error(err, errlen, key, value, "shape or show");
+			return -EINVAL;
+		}
+		*(bool *)field = !strcmp(value, "show");
+		return 0;
 	case KIND_LISTEN: {
 		/* The server's own parser: what the config accepts, it can bind. */
 		char host[HTTPD_HOST_MAX];
@@ -497,6 +508,8 @@ int config_key_value(const struct leakd_config *c, size_t i, char *buf, size_t l
 		return snprintf(buf, len, "%u", *(const unsigned *)field);
 	case KIND_BOOL:
 		return snprintf(buf, len, "%s", *(const bool *)field ? "on" : "off");
+	case KIND_KEYS:
+		return snprintf(buf, len, "%s", *(const bool *)field ? "show" : "shape");
 	case KIND_LISTEN:
 	case KIND_URL_PATH:
 		return snprintf(buf, len, "%s", field);

@@ -5,6 +5,8 @@
  * config), watches each in the always-on gc mode (GC hooks shared per binary,
  * a census per period), publishes a metrics snapshot for Prometheus every
  * second, and logs to the journal when a process starts or stops leaking.
+ * What holds a flagged process's leaking types is searched once per
+ * holder_period (holdsched.h) and named in the journal and the metrics.
  * Tells systemd when it is ready and keeps its watchdog fed.
  */
 #include <errno.h>
@@ -22,6 +24,8 @@
 #include "leakd/daemon.h"
 #include "leakd/discover.h"
 #include "leakd/evloop.h"
+#include "leakd/holders.h"
+#include "leakd/holdsched.h"
 #include "leakd/httpd.h"
 #include "leakd/journal.h"
 #include "leakd/metrics.h"
@@ -55,6 +59,9 @@ struct watched {
 	bool have_verdict;
 	double last_eval;
 	unsigned site_checks;		/* site window checks already in the journal */
+	struct holdsched hold;		/* holder searches */
+	struct holdsched_row *holders;	/* the last search's rows while flagged (malloc'd), or NULL */
+	size_t nholders;
 };
 
 struct skip_entry {
@@ -179,6 +186,8 @@ static void scan(struct daemon *d)
 
 static void log_transition(struct watched *w, const char *site)
 {
+	/* a leak entry names its holder once a search found one */
+	const char *holder = w->v.growth.leak && w->nholders ? w->holders[0].holder : NULL;
 	const struct verdict *v = &w->v;
 	char types[256] = "";
 	size_t off = 0;
@@ -189,7 +198,90 @@ static void log_transition(struct watched *w, const char *site)
 		.pid = w->tr->t.pid, .comm = w->info.comm, .exe = w->info.exe, .unit = w->info.unit,
 		.container = w->info.container, .python = w->tr->t.py_version, .leak = v->growth.leak,
 		.objects_per_s = v->growth.objects_per_s, .bytes_per_s = v->growth.bytes_per_s,
-		.confidence = v->growth.confidence, .types = types, .reason = v->growth.reason, .site = site });
+		.confidence = v->growth.confidence, .types = types, .reason = v->growth.reason, .site = site,
+		.holder = holder });
+}
+
+/* The process is no longer flagged (or gone): its holders go with it. */
+static void forget_holders(struct watched *w)
+{
+	free(w->holders);
+	w->holders = NULL;
+	w->nholders = 0;
+	holdsched_disarm(&w->hold);
+	tracee__keep_tracked(w->tr, false);
+}
+
+/* The leaking types the verdict names, strongest first: what a holder
+ * search looks for. */
+static size_t leaking_types(const struct watched *w, const char **names, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; w->have_verdict && i < w->v.n_types && n < max; i++)
+		if (w->v.types[i].leak && strcmp(w->v.types[i].type, "(other)"))
+			names[n++] = w->v.types[i].type;
+	return n;
+}
+
+/* The top site a site window found, if one is in the journal already. */
+static const char *known_site(struct watched *w, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (w->tr->sw && w->site_checks)
+		sitewin__top_site(w->tr->sw, buf, len);
+	return buf[0] ? buf : NULL;
+}
+
+/*
+ * The armed search, right after the second census that kept the tracked
+ * objects (the search samples what that census added first), with the
+ * process running. It runs on the loop, so it delays the other
+ * processes' censuses by its own cost (docs/benchmarks.md), at most once per
+ * holder_period per flagged process. A new top path is a leak entry of its
+ * own, as a site window's answer is.
+ */
+static void search_holders(struct daemon *d, struct watched *w, double now)
+{
+	const char *names[HOLDERS_MAX_TYPES];
+	size_t n = leaking_types(w, names, HOLDERS_MAX_TYPES), nrows = 0;
+	struct holders_result *r = n ? malloc(sizeof(*r)) : NULL;
+	struct holdsched_row *rows = NULL;
+	double t0 = leakd_mono_now();
+	char comm[64];
+	int err = !n ? -ENOENT : r ? tracee__holders(w->tr, names, n, !d->cfg.holder_keys_show, r) : -ENOMEM;
+
+	holdsched_ran(&w->hold, now);
+	tracee__keep_tracked(w->tr, false);
+	textesc(comm, sizeof(comm), w->info.comm);
+	if (err) {
+		if (err != -ENOENT && err != -ESRCH)
+			fprintf(stderr, "leakd: pid %d (%s): the holder search failed: %s\n", w->tr->t.pid, comm,
+				strerror(-err));
+		free(r);
+		return;
+	}
+	fprintf(stderr, "leakd: pid %d (%s): holders of %zu leaking type%s searched in %.0f ms (%llu objects%s)\n",
+		w->tr->t.pid, comm, n, n == 1 ? "" : "s", (leakd_mono_now() - t0) * 1e3, (unsigned long long)r->nodes,
+		r->partial ? ", partial" : "");
+	rows = malloc(HOLDSCHED_ROWS * sizeof(*rows));
+	if (rows)
+		nrows = holdsched_rows(r, rows, HOLDSCHED_ROWS);
+	free(r);
+	if (!nrows) {
+		free(rows);
+		return;
+	}
+	{
+		bool changed = !w->nholders || strcmp(w->holders[0].holder, rows[0].holder);
+		char site[1024];
+
+		free(w->holders);
+		w->holders = rows;
+		w->nholders = nrows;
+		if (changed)
+			log_transition(w, known_site(w, site, sizeof(site)));
+	}
 }
 
 static void evaluate(struct watched *w)
@@ -203,6 +295,8 @@ static void evaluate(struct watched *w)
 	w->have_verdict = true;
 	if (v.growth.leak != w->leak) {
 		w->leak = v.growth.leak;
+		if (!w->leak)
+			forget_holders(w);
 		log_transition(w, NULL);
 	}
 	/* A site window's answer comes a window after the flag: a second leak
@@ -229,6 +323,7 @@ static void drop(struct daemon *d, size_t i)
 		w->v.growth.leak = false;
 		log_transition(w, NULL);
 	}
+	forget_holders(w);
 	verdict_clear(&w->v);
 	d->gone_census_runs += w->tr->census_runs;
 	d->gone_census_pause_s += w->tr->pause_us_sum / 1e6;
@@ -240,12 +335,13 @@ static void publish(struct daemon *d)
 {
 	struct metrics_proc *mp = calloc(d->n ? d->n : 1, sizeof(*mp));
 	struct metrics_type_row *types = calloc(d->n * d->cfg.top_types + 1, sizeof(*types));
+	struct metrics_holder_row *holders = calloc(d->n * HOLDSCHED_ROWS + 1, sizeof(*holders));
 	struct metrics_self self = { .census_total = d->gone_census_runs,
 				     .census_pause_seconds_sum = d->gone_census_pause_s };
 	char *buf = NULL;
-	size_t len = 0, nt = 0;
+	size_t len = 0, nt = 0, nh = 0;
 
-	if (!mp || !types)
+	if (!mp || !types || !holders)
 		goto out;
 	for (size_t i = 0; i < d->n; i++) {
 		const struct watched *w = &d->w[i];
@@ -287,6 +383,13 @@ static void publish(struct daemon *d)
 			nt++;
 			p->ntypes++;
 		}
+		p->holders = &holders[nh];
+		for (size_t k = 0; w->leak && k < w->nholders; k++) {
+			holders[nh].type = w->holders[k].type;
+			holders[nh].holder = w->holders[k].holder;
+			nh++;
+			p->nholders++;
+		}
 		self.census_total += tr->census_runs;
 		self.census_pause_seconds_sum += tr->pause_us_sum / 1e6;
 	}
@@ -309,6 +412,7 @@ static void publish(struct daemon *d)
 		httpd__publish(d->http, buf, len);
 out:
 	free(buf);
+	free(holders);
 	free(types);
 	free(mp);
 }
@@ -362,12 +466,21 @@ static int on_scan(void *ctx, double now)
 }
 
 /* The per-census hook: @w's census ran; its verdict follows every
- * EVAL_PERIOD_S. */
-static void after_census(struct watched *w, double now)
+ * EVAL_PERIOD_S, and an armed holder search the second census that kept
+ * the tracked objects. */
+static void after_census(struct daemon *d, struct watched *w, double now)
 {
+	const char *names[1];
+
+	if (w->hold.armed && w->tr->last.tracked && w->tr->prev_tracked)
+		search_holders(d, w, now);
 	if (now - w->last_eval >= EVAL_PERIOD_S) {
 		evaluate(w);
 		w->last_eval = now;
+	}
+	if (holdsched_due(&w->hold, d->cfg.holder_period_s, w->leak && leaking_types(w, names, 1), now)) {
+		holdsched_arm(&w->hold);
+		tracee__keep_tracked(w->tr, true);
 	}
 }
 
@@ -385,7 +498,7 @@ static int on_tick(void *ctx, double now)
 		}
 		if (tracee__census_due(tr, now)) {
 			tracee__census(tr, now);
-			after_census(&d->w[i], now);
+			after_census(d, &d->w[i], now);
 		}
 		i++;
 	}
@@ -465,6 +578,7 @@ int daemon_run(const struct leakd_opts *o)
 cleanup:
 	for (size_t i = 0; i < d.n; i++) {
 		probes__unwatch(d.probes, d.w[i].tr->t.pid);
+		free(d.w[i].holders);
 		verdict_clear(&d.w[i].v);
 		tracee__free(d.w[i].tr);
 	}

@@ -51,23 +51,38 @@ static void type_name_of(struct holdsearch *hs, uint64_t obj, char *buf, size_t 
 		snprintf(buf, len, "?");
 }
 
-/* A dict key as shown: 'text' (digits collapsed), <n> for ints, <type> else. */
+void holdpath_key_label(enum holdpath_key_class cls, const char *type_name, const char *text, bool shapes,
+			char *buf, size_t len)
+{
+	char pat[41];	/* key contents cut to 40 characters */
+
+	if (cls == HOLDPATH_KEY_STR && shapes)
+		snprintf(buf, len, "<str>");
+	else if (cls == HOLDPATH_KEY_STR) {
+		holdpath_pattern(text ? text : "", pat, sizeof(pat));
+		snprintf(buf, len, "'%s'", pat);
+	} else if (cls == HOLDPATH_KEY_INT)
+		snprintf(buf, len, shapes ? "<int>" : "<n>");
+	else
+		snprintf(buf, len, "<%s>", type_name && *type_name ? type_name : "?");
+}
+
+/* A dict key as shown (holdpath_key_label()); its text is only read when
+ * the query shows key contents. */
 static void key_text(struct holdsearch *hs, uint64_t key, char *buf, size_t len)
 {
 	uint64_t hdr[3];
 	struct typetab_entry *t = holdsearch_type(hs, key, hdr);
-	char raw[96], pat[41];	/* key contents cut to 40 characters */
+	char raw[96], tn[64];
+	bool shapes = hs->q->key_shapes;
 
-	if (t && t->kind == PYK_STR && pyname_str(hs->m, hs->l, key, raw, sizeof(raw)) >= 0) {
-		holdpath_pattern(raw, pat, sizeof(pat));
-		snprintf(buf, len, "'%s'", pat);
+	if (t && t->kind == PYK_STR && (shapes || pyname_str(hs->m, hs->l, key, raw, sizeof(raw)) >= 0)) {
+		holdpath_key_label(HOLDPATH_KEY_STR, "str", shapes ? NULL : raw, shapes, buf, len);
 	} else if (t && t->kind == PYK_INT) {
-		snprintf(buf, len, "<n>");
+		holdpath_key_label(HOLDPATH_KEY_INT, "int", NULL, shapes, buf, len);
 	} else {
-		char tn[64];
-
 		type_name_of(hs, key, tn, sizeof(tn));
-		snprintf(buf, len, "<%s>", tn);
+		holdpath_key_label(HOLDPATH_KEY_OTHER, tn, NULL, shapes, buf, len);
 	}
 }
 
@@ -138,10 +153,9 @@ static bool name_step(struct holdsearch *hs, const struct hnode *c, struct holde
 		else if (pyname_str(hs->m, hs->l, c->key, buf, sizeof(buf)) < 0)
 			snprintf(buf, sizeof(buf), "?");
 		if (st->kind == HOLDERS_KEY && c->ekind == PYREF_VALUES_SLOT) {
-			char q[41];	/* key contents cut to 40 characters */
-
-			holdpath_pattern(buf, q, sizeof(q));
-			snprintf(st->name, sizeof(st->name), "'%s'", q);
+			/* a split dict's keys are str */
+			holdpath_key_label(HOLDPATH_KEY_STR, "str", buf, hs->q->key_shapes, st->name,
+					   sizeof(st->name));
 		} else {
 			snprintf(st->name, sizeof(st->name), "%s", buf);
 		}

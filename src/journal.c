@@ -31,7 +31,7 @@ int journal_leak_changed(const struct journal_leak *e)
 	/* What people read (stderr, MESSAGE) is escaped: a process names
 	 * itself, and a newline in its name must not forge a second line. The
 	 * LEAKD_* fields keep the raw bytes: the journal stores them as data. */
-	char comm[64], unit[1024], reason[2048], site[1200] = "";
+	char comm[64], unit[1024], reason[2048], site[1200] = "", holder[2700] = "";
 	int r;
 
 	textesc(comm, sizeof(comm), e->comm);
@@ -41,17 +41,22 @@ int journal_leak_changed(const struct journal_leak *e)
 		memcpy(site, "; made at ", 10);
 		textesc(site + 10, sizeof(site) - 10, e->site);
 	}
+	/* the holder before the site: a site line ends with its survivors */
+	if (e->holder && *e->holder) {
+		memcpy(holder, "; held by ", 10);
+		textesc(holder + 10, sizeof(holder) - 10, e->holder);
+	}
 	if (!journal_available()) {
 		if (e->leak)
-			fprintf(stderr, "leakd: pid %d (%s, unit %s) is leaking: %s%s\n", e->pid, comm, unit, reason,
-				site);
+			fprintf(stderr, "leakd: pid %d (%s, unit %s) is leaking: %s%s%s\n", e->pid, comm, unit,
+				reason, holder, site);
 		else
 			fprintf(stderr, "leakd: pid %d (%s, unit %s) no longer leaks: %s\n", e->pid, comm, unit,
 				reason);
 		return 0;
 	}
-	r = sd_journal_send("MESSAGE=pid %d (%s, unit %s) %s: %s%s", e->pid, comm, unit,
-			    e->leak ? "is leaking" : "no longer leaks", reason, site,
+	r = sd_journal_send("MESSAGE=pid %d (%s, unit %s) %s: %s%s%s", e->pid, comm, unit,
+			    e->leak ? "is leaking" : "no longer leaks", reason, holder, site,
 			    "MESSAGE_ID=%s", e->leak ? LEAKD_MSGID_LEAK : LEAKD_MSGID_LEAK_CLEARED,
 			    "PRIORITY=%d", e->leak ? LOG_WARNING : LOG_NOTICE,
 			    "LEAKD_PID=%d", e->pid,
@@ -66,6 +71,7 @@ int journal_leak_changed(const struct journal_leak *e)
 			    "LEAKD_CONFIDENCE=%.3f", e->confidence,
 			    "LEAKD_TYPES=%s", e->types ? e->types : "",
 			    "LEAKD_SITE=%s", e->site ? e->site : "",
+			    "LEAKD_HOLDER=%s", e->holder ? e->holder : "",
 			    NULL);
 	return r < 0 ? r : 0;
 }

@@ -143,23 +143,32 @@ static void metrics_put_proc_labels(FILE *f, const struct metrics_proc *p)
 	fputc('"', f);
 }
 
-/* One per-process sample; extra is a further label ("generation") or NULL. */
-static void metrics_proc_sample(struct metrics_writer *w, const char *suffix_name,
-				const struct metrics_proc *p, const char *extra_key,
-				const char *extra_val, double v)
+/* One per-process sample with up to two further labels ("generation";
+ * "type" and "holder"); a NULL key ends them. */
+static void metrics_proc_sample2(struct metrics_writer *w, const struct metrics_proc *p, const char *key1,
+				 const char *val1, const char *key2, const char *val2, double v)
 {
+	const char *keys[2] = { key1, key1 ? key2 : NULL }, *vals[2] = { val1, val2 };
+
 	if (isnan(v))
 		return;
 	metrics_header(w);
-	fprintf(w->f, "%s{", suffix_name ? suffix_name : w->fam->name);
+	fprintf(w->f, "%s{", w->fam->name);
 	metrics_put_proc_labels(w->f, p);
-	if (extra_key) {
-		fprintf(w->f, ",%s=\"", extra_key);
-		metrics_put_label_value(w->f, extra_val);
+	for (int i = 0; i < 2 && keys[i]; i++) {
+		fprintf(w->f, ",%s=\"", keys[i]);
+		metrics_put_label_value(w->f, vals[i]);
 		fputc('"', w->f);
 	}
 	fputc('}', w->f);
 	metrics_put_value(w->f, v);
+}
+
+/* One per-process sample; extra is a further label ("generation") or NULL. */
+static void metrics_proc_sample(struct metrics_writer *w, const struct metrics_proc *p,
+				const char *extra_key, const char *extra_val, double v)
+{
+	metrics_proc_sample2(w, p, extra_key, extra_val, NULL, NULL, v);
 }
 
 static double metrics_signed(int64_t v)
@@ -251,12 +260,17 @@ static const struct metrics_family metrics_type_bytes_family = {
 	"Bytes of the live objects of one type at the last census (top types only).",
 };
 
+static const struct metrics_family metrics_holder_family = {
+	"leakd_leak_holder_info", "gauge",
+	"What holds a leaking type's instances: a path from a root, 1 per path (at most 5 per process).",
+};
+
 static void metrics_proc_family(struct metrics_writer *w, const struct metrics_proc_family *pf,
 				const struct metrics_proc *procs, size_t n)
 {
 	metrics_family_begin(w, &pf->fam);
 	for (size_t i = 0; i < n; i++)
-		metrics_proc_sample(w, NULL, &procs[i], NULL, NULL, pf->get(&procs[i]));
+		metrics_proc_sample(w, &procs[i], NULL, NULL, pf->get(&procs[i]));
 }
 
 /* Type rows, duplicates summed into the first: two names truncated to the
@@ -280,7 +294,7 @@ static void metrics_types(struct metrics_writer *w, const struct metrics_proc *p
 				continue;
 			sum = isnan(sum) ? v : sum + v;
 		}
-		metrics_proc_sample(w, NULL, p, "type", name, sum);
+		metrics_proc_sample(w, p, "type", name, sum);
 	}
 }
 
@@ -361,7 +375,7 @@ static void metrics_render_procs(struct metrics_writer *w, const struct metrics_
 		if (!procs[i].gc_known)
 			continue;
 		for (int g = 0; g < 3; g++)
-			metrics_proc_sample(w, NULL, &procs[i], "generation", gen[g],
+			metrics_proc_sample(w, &procs[i], "generation", gen[g],
 					    (double)procs[i].gc_collections[g]);
 	}
 
@@ -374,6 +388,12 @@ static void metrics_render_procs(struct metrics_writer *w, const struct metrics_
 	metrics_family_begin(w, &metrics_type_bytes_family);
 	for (size_t i = 0; i < n; i++)
 		metrics_types(w, &procs[i], true);
+	/* the caller's rows are distinct and bounded (holdsched_rows()) */
+	metrics_family_begin(w, &metrics_holder_family);
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < procs[i].nholders; k++)
+			metrics_proc_sample2(w, &procs[i], "type", procs[i].holders[k].type, "holder",
+					     procs[i].holders[k].holder, 1);
 }
 
 int metrics_render(char **buf, size_t *len, const struct metrics_self *self,
@@ -388,7 +408,7 @@ int metrics_render(char **buf, size_t *len, const struct metrics_self *self,
 	if (!buf || !len || !self || (!procs && n))
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
-		if (!procs[i].types && procs[i].ntypes)
+		if ((!procs[i].types && procs[i].ntypes) || (!procs[i].holders && procs[i].nholders))
 			return -EINVAL;
 	}
 

@@ -319,7 +319,8 @@ static struct holders_result *find_holders(const struct session *s, struct trace
 	r = malloc(sizeof(*r));
 	if (!r)
 		return NULL;
-	err = tracee__holders(tr, names, n, r);
+	/* the operator's own session: keys are shown (cut to 40 characters) */
+	err = tracee__holders(tr, names, n, false, r);
 	if (err) {
 		if (err != -ENOENT && err != -ESRCH)
 			fprintf(stderr, "leakd: pid %d: the holder search failed: %s\n", tr->t.pid, strerror(-err));

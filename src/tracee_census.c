@@ -325,7 +325,23 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int tracee__holders(struct tracee *tr, const char *const *names, size_t n, struct holders_result *out)
+void tracee__keep_tracked(struct tracee *tr, bool on)
+{
+	tr->keep_tracked = on;
+	if (!on) {
+		/* 8 bytes per tracked object, twice: not kept past the search */
+		free(tr->last.tracked);
+		tr->last.tracked = NULL;
+		tr->last.ntracked = 0;
+		free(tr->prev_tracked);
+		tr->prev_tracked = NULL;
+		tr->nprev_tracked = 0;
+		tr->prev_sorted = false;
+	}
+}
+
+int tracee__holders(struct tracee *tr, const char *const *names, size_t n, bool key_shapes,
+		    struct holders_result *out)
 {
 	struct memreader rd = remote__reader(tr->mem);
 	struct holders_query q = { 0 };
@@ -354,6 +370,7 @@ int tracee__holders(struct tracee *tr, const char *const *names, size_t n, struc
 	q.gc_enabled = !tr->gc_ok || tr->gc_now.enabled;
 	q.gc_threshold0 = tr->gc_ok ? tr->gc_now.threshold[0] : 0;
 	q.seed = (uint64_t)tr->t.pid * 0x9e3779b97f4a7c15ull;
+	q.key_shapes = key_shapes;
 	/* the census's cache may hold pages of a heap that has moved on */
 	remote__invalidate(tr->mem);
 	return holders_find(&rd, &tr->layout, &q, out);

@@ -31,6 +31,8 @@ struct leakd_config {
 	unsigned top_types;		/* 10: types exported per process, bounds cardinality (0..1000) */
 	bool site_windows;		/* off: site windows on leaking processes (sitewin.h) */
 	double site_window_budget_s;	/* 60: seconds of site windows per hour per process (0..3600) */
+	double holder_period_s;		/* 600: at most one holder search per leaking process per period; 0: none */
+	bool holder_keys_show;		/* holder_keys = show: dict keys' text in the journal and metrics (default: shape) */
 	/*
 	 * Filters. Per kind, a process passes if that kind has no include or it
 	 * matches one of them; it is watched if it passes every kind and matches

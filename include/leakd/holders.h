@@ -112,6 +112,7 @@ struct holders_query {
 	int gc_threshold0;
 	size_t max_nodes;		/* 0: HOLDERS_DEFAULT_MAX_NODES */
 	uint64_t seed;			/* sampling; any value */
+	bool key_shapes;		/* name dict keys by their type only ("[<str>]"), not their text */
 };
 
 /*

@@ -24,6 +24,7 @@ struct journal_leak {
 	const char *types;		/* "dict, __main__.Item" or "" */
 	const char *reason;
 	const char *site;		/* where the leaking objects are made (sitewin), or NULL */
+	const char *holder;		/* what holds the top leaking type (holdsched row 0), or NULL */
 };
 
 /* True when stderr is connected to the journal (systemd sets JOURNAL_STREAM). */

@@ -35,6 +35,13 @@ struct metrics_type_row {
 	double live_bytes;		/* NaN -> omitted */
 };
 
+/* One path of what holds a leaking type (holdsched.h's rows, already
+ * bounded by the caller): one leakd_leak_holder_info series. */
+struct metrics_holder_row {
+	const char *type;
+	const char *holder;		/* "module m . X (list) [*] -> m.C" */
+};
+
 /* One watched process. Strings are borrowed; NULL counts as "". */
 struct metrics_proc {
 	uint32_t pid;
@@ -66,6 +73,8 @@ struct metrics_proc {
 
 	const struct metrics_type_row *types;	/* not owned */
 	size_t ntypes;
+	const struct metrics_holder_row *holders;	/* not owned; none unless flagged */
+	size_t nholders;
 };
 
 /* leakd itself. Counters are totals since the daemon started, processes
@@ -90,7 +99,7 @@ struct metrics_self {
  * out entirely. Numbers are printed locale-independently, in the shortest
  * form that reads back exactly.
  * Returns 0, -EINVAL (NULL self or out-parameters, NULL procs with n > 0,
- * NULL types with ntypes > 0) or -ENOMEM; out-parameters are untouched on
+ * NULL types with ntypes > 0, NULL holders with nholders > 0) or -ENOMEM; out-parameters are untouched on
  * failure.
  */
 int metrics_render(char **buf, size_t *len, const struct metrics_self *self,

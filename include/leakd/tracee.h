@@ -191,10 +191,16 @@ uint64_t tracee__resolve_block_type(void *ctx, uint64_t addr, uint64_t size);
  * heap of the last census, which must have kept its tracked objects
  * (keep_tracked). Names the census does not know are ignored. Returns 0,
  * -ENOENT (no such type, or no census with tracked objects), or
- * holders_find()'s errors.
+ * holders_find()'s errors. key_shapes: dict keys by their type only
+ * (holders_query).
  */
 struct holders_result;
-int tracee__holders(struct tracee *tr, const char *const *names, size_t n, struct holders_result *out);
+int tracee__holders(struct tracee *tr, const char *const *names, size_t n, bool key_shapes,
+		    struct holders_result *out);
+
+/* Whether the next censuses keep the tracked objects' addresses for
+ * tracee__holders(); off also frees those the last two censuses kept. */
+void tracee__keep_tracked(struct tracee *tr, bool on);
 
 /* Records the probe names this tracee is covered by (for the summary). */
 void tracee__add_probe_name(struct tracee *tr, const char *name);

@@ -790,6 +790,16 @@ case_daemon_hostile() { # NAME
 	verdict "$1" "$d/check"
 }
 
+# The daemon's holder search with dict keys kept private, on interpreter $2
+# (tests/integration/daemon_holders.sh): run from a copy of its binary.
+case_daemon_holders() { # NAME INTERP
+	local d=$out/cases/${1//\//_}
+	mkdir -p "$d"
+	"$repo/tests/integration/daemon_holders.sh" "$leakd" "$d" "$(head -n1 "$out/py/$2/argv")" "$progs" "$1" \
+		>"$d/check" 2>&1
+	verdict "$1" "$d/check"
+}
+
 # systemd's notify protocol: READY=1, the watchdog fed by the event loop, STOPPING=1
 # (tests/integration/daemon_notify.py).
 case_daemon_notify() { # NAME
@@ -915,6 +925,7 @@ for interp in "${interp_spine[@]}"; do
 	enqueue case_gc_busy "$interp/gc_busy" "$interp"
 	[[ $interp == debian-* ]] || enqueue case_byte_samples "$interp/byte_samples" "$interp"
 	enqueue case_holders "$interp/holders" "$interp" "$s"
+	enqueue case_daemon_holders "$interp/daemon_holders" "$interp"
 	enqueue case_cmd "$interp/native_malloc" "$interp" native "$s" 0 leak_native.py
 	enqueue case_cmd "$interp/native_freed" "$interp" native_freed "$s" 0 leak_native.py --free
 	pystack_cases "$interp"

@@ -111,7 +111,7 @@ Test(config, shipped_default_file_matches_defaults_when_uncommented)
 	}
 	fclose(f);
 	fclose(out);
-	cr_assert_eq(keys, 17, "every key is documented once (found %zu)", keys);
+	cr_assert_eq(keys, 19, "every key is documented once (found %zu)", keys);
 	config_defaults(&c);
 	config_defaults(&d);
 	cr_assert_eq(config_parse(text, len, "leakd.conf", &c, err, sizeof(err)), 0, "%s", err);
@@ -124,6 +124,8 @@ Test(config, shipped_default_file_matches_defaults_when_uncommented)
 	cr_assert_eq(c.top_types, d.top_types);
 	cr_assert_eq(c.site_windows, d.site_windows);
 	cr_assert_float_eq(c.site_window_budget_s, d.site_window_budget_s, 1e-9);
+	cr_assert_float_eq(c.holder_period_s, d.holder_period_s, 1e-9);
+	cr_assert_eq(c.holder_keys_show, d.holder_keys_show);
 	cr_assert_eq(c.n_include_comm + c.n_include_exe + c.n_include_unit + c.n_include_cgroup, 0);
 	free(text);
 	config_free(&c);
@@ -144,6 +146,25 @@ Test(config, site_windows_are_off_by_default_and_take_on_or_off)
 	cr_assert_eq(parse_str(&c, "site_windows = maybe\n"), -EINVAL);
 	cr_assert(strstr(err, "on or off"), "%s", err);
 	cr_assert_eq(parse_str(&c, "site_window_budget = 3601\n"), -EINVAL);
+	config_free(&c);
+}
+
+Test(config, holder_searches_every_10_minutes_keys_by_shape_by_default)
+{
+	struct leakd_config c;
+
+	config_defaults(&c);
+	cr_assert_float_eq(c.holder_period_s, 600, 1e-9);
+	cr_assert_not(c.holder_keys_show);
+	cr_assert_eq(parse_str(&c, "holder_period = 0\nholder_keys = show\n"), 0, "%s", err);
+	cr_assert_float_eq(c.holder_period_s, 0, 1e-9, "0 turns the searches off");
+	cr_assert(c.holder_keys_show);
+	cr_assert_eq(parse_str(&c, "holder_period = 1m\nholder_keys = shape\n"), 0, "%s", err);
+	cr_assert_float_eq(c.holder_period_s, 60, 1e-9);
+	cr_assert_not(c.holder_keys_show);
+	cr_assert_eq(parse_str(&c, "holder_keys = yes\n"), -EINVAL);
+	cr_assert(strstr(err, "shape or show"), "%s", err);
+	cr_assert_eq(parse_str(&c, "holder_period = -1\n"), -EINVAL);
 	config_free(&c);
 }
 

@@ -272,12 +272,13 @@ Test(docs, every_metric_emitted_is_documented_and_every_documented_one_emitted)
 {
 	/* one process with every optional value known, so every family renders */
 	static const struct metrics_type_row types[] = { { "dict", 10, 1000 } };
+	static const struct metrics_holder_row holders[] = { { "dict", "module m . X (list) [*] -> dict" } };
 	struct metrics_proc p = {
 		.pid = 1, .comm = "p", .exe = "/usr/bin/python3", .python = "3.11.2", .unit = "", .container = "",
 		.live_objects = 1, .live_bytes = 1, .objects_growth_per_s = 1, .bytes_growth_per_s = 1,
 		.leak_suspected = true, .leak_confidence = 1, .gc_known = true, .open_fds = 3, .rss_bytes = 1,
 		.other_heap_bytes = 1, .census_runs = 1, .census_pause_seconds_max = 0.001,
-		.census_period_seconds = 1, .types = types, .ntypes = 1,
+		.census_period_seconds = 1, .types = types, .ntypes = 1, .holders = holders, .nholders = 1,
 	};
 	struct metrics_self s = { .version = "x", .bpf_run_time_seconds_total = 1, .bpf_runs_total = 1 };
 	char *out = NULL, *doc = slurp("docs/metrics.md");

@@ -117,19 +117,24 @@ static void build(struct heap *h, size_t nsubs)
 	fake_w64(h->f, b + 16, db);
 }
 
-static struct holders_result *find(struct heap *h, size_t max_nodes)
+static struct holders_result *find_keys(struct heap *h, size_t max_nodes, bool key_shapes)
 {
 	struct memreader m = fake_reader(h->f);
 	struct holders_query q = {
 		.types = { h->t_sub, h->t_node }, .names = { "app.Subscriber", "app.Node" }, .ntypes = 2,
 		.tracked = h->tracked, .ntracked = h->ntracked, .gc_enabled = true, .gc_threshold0 = 700,
-		.max_nodes = max_nodes,
+		.max_nodes = max_nodes, .key_shapes = key_shapes,
 	};
 	struct holders_result *r = calloc(1, sizeof(*r));
 
 	cr_assert_not_null(r);
 	cr_assert_eq(holders_find(&m, &h->f->l, &q, r), 0);
 	return r;
+}
+
+static struct holders_result *find(struct heap *h, size_t max_nodes)
+{
+	return find_keys(h, max_nodes, false);
 }
 
 static const struct holders_path *path_with(const struct holders_type *t, const char *prefix)
@@ -293,4 +298,61 @@ Test(holdpath, digit_runs_collapse_to_one_pattern)
 	holdpath_pattern("a-very-long-key-that-does-not-fit-at-all", buf, 16);
 	cr_assert_eq(strlen(buf), 15);
 	cr_assert_str_eq(buf + 12, "...");
+}
+
+Test(holdpath, key_labels_show_text_or_only_the_shape)
+{
+	char buf[64];
+
+	holdpath_key_label(HOLDPATH_KEY_STR, "str", "req-12345-token", false, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "'req-<n>-token'");
+	holdpath_key_label(HOLDPATH_KEY_STR, "str", "req-12345-token", true, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "<str>");
+	holdpath_key_label(HOLDPATH_KEY_STR, "str", NULL, true, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "<str>");
+	holdpath_key_label(HOLDPATH_KEY_INT, "int", NULL, false, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "<n>");
+	holdpath_key_label(HOLDPATH_KEY_INT, "int", NULL, true, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "<int>");
+	holdpath_key_label(HOLDPATH_KEY_OTHER, "bytes", NULL, true, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "<bytes>");
+	holdpath_key_label(HOLDPATH_KEY_OTHER, "tuple", NULL, false, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "<tuple>");
+	/* 41 characters of key: cut to 40 with "..." */
+	holdpath_key_label(HOLDPATH_KEY_STR, "str", "abcdefghijabcdefghijabcdefghijabcdefghijX", false, buf,
+			   sizeof(buf));
+	cr_assert_eq(strlen(buf), 42);
+	cr_assert(strstr(buf, "...'") != NULL, "%s", buf);
+}
+
+/* module app: CACHE = {"SECRET-...": Subscriber()}: the key's text is in the
+ * path only when keys are shown. */
+Test(holders, dict_keys_are_shown_by_shape_when_asked)
+{
+	static const char secret[] = "SECRET-9f3a1c";
+	const char *k_mod[] = { "__name__", "CACHE" }, *k_cache[] = { secret };
+	struct heap h = heap_new();
+	struct holders_result *r;
+	uint64_t sub, cache, m;
+
+	sub = instance(&h, h.t_sub, 0);
+	cache = dict(&h, k_cache, &sub, 1);
+	m = track(&h, h.t_module, 0);
+	fake_w64(h.f, m + h.f->l.module_dict, dict(&h, k_mod, (uint64_t[]){ str(&h, "app"), cache }, 2));
+	for (int shapes = 0; shapes < 2; shapes++) {
+		const struct holders_path *p;
+
+		r = find_keys(&h, 0, shapes);
+		cr_assert_eq(r->types[0].npaths, 1);
+		p = &r->types[0].paths[0];
+		cr_assert_eq(p->steps[2].kind, HOLDERS_KEY);
+		if (shapes) {
+			cr_assert_str_eq(p->text, "module app . CACHE (dict) [<str>] -> Subscriber");
+			cr_assert_null(strstr(p->text, "SECRET"));
+		} else {
+			cr_assert_str_eq(p->text, "module app . CACHE (dict) ['SECRET-<n>f<n>a<n>c'] -> Subscriber");
+		}
+		free(r);
+	}
+	fake_free(h.f);
 }

@@ -387,6 +387,39 @@ Test(metrics, label_values_are_escaped)
 	free(out);
 }
 
+Test(metrics, holder_info_is_one_series_per_row_with_type_and_holder_escaped)
+{
+	static const struct metrics_holder_row holders[] = {
+		{ "__main__.Subscriber", "module __main__ . BUS (__main__.Bus) .subs (list) [*] -> __main__.Subscriber" },
+		{ "bytes", "module __main__ . CACHE (dict) [<str>] -> bytes" },
+		{ "bytes", "module \"x\"\n . Y (dict) ['a\\b'] -> bytes" },
+	};
+	struct metrics_proc p = web_proc(), q = worker_proc();
+	struct metrics_self s = self_fixture();
+	char *out;
+	const char *why, *at;
+	size_t series = 0;
+
+	p.holders = holders;
+	p.nholders = 3;
+	out = render(&s, (struct metrics_proc[]){ p, q }, 2);
+	cr_assert(has_line(out, "leakd_leak_holder_info{pid=\"4242\",comm=\"gunicorn\",exe=\"/usr/bin/python3.11\","
+				"python=\"3.11.2\",unit=\"web.service\",container=\"\",type=\"bytes\","
+				"holder=\"module __main__ . CACHE (dict) [<str>] -> bytes\"} 1"), "%s", out);
+	cr_assert(has_line(out, "leakd_leak_holder_info{pid=\"4242\",comm=\"gunicorn\",exe=\"/usr/bin/python3.11\","
+				"python=\"3.11.2\",unit=\"web.service\",container=\"\",type=\"bytes\","
+				"holder=\"module \\\"x\\\"\\n . Y (dict) ['a\\\\b'] -> bytes\"} 1"), "%s", out);
+	for (at = out; (at = strstr(at, "\nleakd_leak_holder_info{")); at++)
+		series++;
+	cr_assert_eq(series, 3, "one series per row, none for the process without rows:\n%s", out);
+	why = check_exposition(out);
+	cr_assert_null(why, "%s\n%s", why, out);
+	assert_promtool_accepts(out);
+	free(out);
+	p.holders = NULL;
+	cr_assert_eq(metrics_render(&out, &(size_t){ 0 }, &s, &p, 1), -EINVAL, "rows counted but not given");
+}
+
 Test(metrics, invalid_utf8_is_replaced)
 {
 	struct metrics_proc p = web_proc();
