@@ -140,6 +140,16 @@ int census_locate(const struct memreader *m, const struct pylayout *l, uint64_t 
 	return -EPROTO;
 }
 
+/* What every entry point that reads the GC state does first: it needs an
+ * out to fill, then the GC state's place. Same returns as census_locate(). */
+static int census_begin(const struct memreader *m, const struct pylayout *l, uint64_t runtime_addr,
+			const void *out, struct census_gc_loc *loc)
+{
+	if (!out)
+		return -EINVAL;
+	return census_locate(m, l, runtime_addr, loc);
+}
+
 int census_gc_state(const struct memreader *m, const struct pylayout *l, uint64_t runtime_addr,
 		    struct pygc_state *out)
 {
@@ -148,9 +158,7 @@ int census_gc_state(const struct memreader *m, const struct pylayout *l, uint64_
 	int32_t v;
 	int err;
 
-	if (!out)
-		return -EINVAL;
-	err = census_locate(m, l, runtime_addr, &loc);
+	err = census_begin(m, l, runtime_addr, out, &loc);
 	if (err < 0)
 		return err;
 	err = memreader_read(m, loc.gc + l->gc_enabled, &v, sizeof(v));
@@ -426,9 +434,7 @@ int census_walk(const struct memreader *m, const struct pylayout *l, uint64_t ru
 	struct census_gc_loc loc;
 	int err;
 
-	if (!out)
-		return -EINVAL;
-	err = census_locate(m, l, runtime_addr, &loc);
+	err = census_begin(m, l, runtime_addr, out, &loc);
 	if (err < 0)
 		return err;
 	c = calloc(1, sizeof(*c));
