@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "leakd/census.h"
+#include "leakd/grow.h"
 #include "leakd/heapwalk.h"
 #include "leakd/pyname.h"
 
@@ -217,23 +218,15 @@ struct census_ctx {
 
 static int census_add_seed(struct census_ctx *c, uint64_t obj, struct typetab_entry *t, int64_t ob_size)
 {
-	if (c->nseeds == c->seeds_cap) {
-		size_t ncap = c->seeds_cap ? c->seeds_cap * 2 : 4096;
-		struct census_seed *ns;
+	int r = grow_room((void **)&c->seeds, c->nseeds, &c->seeds_cap, sizeof(*c->seeds), 4096, c->max_seeds);
 
-		if (ncap > c->max_seeds)
-			ncap = c->max_seeds;
-		if (c->nseeds >= ncap) {
-			if (!c->res.partial[0])
-				snprintf(c->res.partial, sizeof(c->res.partial),
-					 "more tracked objects than the reachable walk follows (%zu)", c->max_seeds);
-			return 0;
-		}
-		ns = realloc(c->seeds, ncap * sizeof(*ns));
-		if (!ns)
-			return -ENOMEM;
-		c->seeds = ns;
-		c->seeds_cap = ncap;
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		if (!c->res.partial[0])
+			snprintf(c->res.partial, sizeof(c->res.partial),
+				 "more tracked objects than the reachable walk follows (%zu)", c->max_seeds);
+		return 0;
 	}
 	c->seeds[c->nseeds++] = (struct census_seed){ obj, t, ob_size };
 	return 0;
