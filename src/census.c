@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "leakd/census.h"
+#include "leakd/grow.h"
 #include "leakd/heapwalk.h"
 #include "leakd/pyname.h"
 
@@ -140,6 +141,16 @@ int census_locate(const struct memreader *m, const struct pylayout *l, uint64_t 
 	return -EPROTO;
 }
 
+/* What every entry point that reads the GC state does first: it needs an
+ * out to fill, then the GC state's place. Same returns as census_locate(). */
+static int census_begin(const struct memreader *m, const struct pylayout *l, uint64_t runtime_addr,
+			const void *out, struct census_gc_loc *loc)
+{
+	if (!out)
+		return -EINVAL;
+	return census_locate(m, l, runtime_addr, loc);
+}
+
 int census_gc_state(const struct memreader *m, const struct pylayout *l, uint64_t runtime_addr,
 		    struct pygc_state *out)
 {
@@ -148,9 +159,7 @@ int census_gc_state(const struct memreader *m, const struct pylayout *l, uint64_
 	int32_t v;
 	int err;
 
-	if (!out)
-		return -EINVAL;
-	err = census_locate(m, l, runtime_addr, &loc);
+	err = census_begin(m, l, runtime_addr, out, &loc);
 	if (err < 0)
 		return err;
 	err = memreader_read(m, loc.gc + l->gc_enabled, &v, sizeof(v));
@@ -209,23 +218,15 @@ struct census_ctx {
 
 static int census_add_seed(struct census_ctx *c, uint64_t obj, struct typetab_entry *t, int64_t ob_size)
 {
-	if (c->nseeds == c->seeds_cap) {
-		size_t ncap = c->seeds_cap ? c->seeds_cap * 2 : 4096;
-		struct census_seed *ns;
+	int r = grow_room((void **)&c->seeds, c->nseeds, &c->seeds_cap, sizeof(*c->seeds), 4096, c->max_seeds);
 
-		if (ncap > c->max_seeds)
-			ncap = c->max_seeds;
-		if (c->nseeds >= ncap) {
-			if (!c->res.partial[0])
-				snprintf(c->res.partial, sizeof(c->res.partial),
-					 "more tracked objects than the reachable walk follows (%zu)", c->max_seeds);
-			return 0;
-		}
-		ns = realloc(c->seeds, ncap * sizeof(*ns));
-		if (!ns)
-			return -ENOMEM;
-		c->seeds = ns;
-		c->seeds_cap = ncap;
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		if (!c->res.partial[0])
+			snprintf(c->res.partial, sizeof(c->res.partial),
+				 "more tracked objects than the reachable walk follows (%zu)", c->max_seeds);
+		return 0;
 	}
 	c->seeds[c->nseeds++] = (struct census_seed){ obj, t, ob_size };
 	return 0;
@@ -426,9 +427,7 @@ int census_walk(const struct memreader *m, const struct pylayout *l, uint64_t ru
 	struct census_gc_loc loc;
 	int err;
 
-	if (!out)
-		return -EINVAL;
-	err = census_locate(m, l, runtime_addr, &loc);
+	err = census_begin(m, l, runtime_addr, out, &loc);
 	if (err < 0)
 		return err;
 	c = calloc(1, sizeof(*c));

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "leakd/addrset.h"
+#include "leakd/grow.h"
 #include "leakd/heapwalk.h"
 #include "leakd/pyrefs.h"
 
@@ -89,21 +90,14 @@ void heapwalk__free(struct heapwalk *hw)
 
 static int hw_push(struct heapwalk *hw, uint64_t addr, uint64_t type, int64_t ob_size)
 {
-	if (hw->sp == hw->stack_cap) {
-		size_t ncap = hw->stack_cap ? hw->stack_cap * 2 : 4096;
-		struct pending *ns;
+	int r = grow_room((void **)&hw->stack, hw->sp, &hw->stack_cap, sizeof(*hw->stack), 4096,
+			  hw->lim.max_stack);
 
-		if (ncap > hw->lim.max_stack)
-			ncap = hw->lim.max_stack;
-		if (hw->sp >= ncap) {
-			hw_partial(hw, "untracked containers nested deeper than the walk's stack");
-			return 0;
-		}
-		ns = realloc(hw->stack, ncap * sizeof(*ns));
-		if (!ns)
-			return -ENOMEM;
-		hw->stack = ns;
-		hw->stack_cap = ncap;
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		hw_partial(hw, "untracked containers nested deeper than the walk's stack");
+		return 0;
 	}
 	hw->stack[hw->sp++] = (struct pending){ addr, type, ob_size };
 	return 0;

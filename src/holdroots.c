@@ -29,9 +29,8 @@ struct name_match {
 static int match_str(void *ctx, uint64_t key)
 {
 	struct name_match *nm = ctx;
-	char buf[32];
 
-	return pyname_str(nm->m, nm->l, key, buf, sizeof(buf)) >= 0 && !strcmp(buf, nm->want);
+	return pyname_str_is(nm->m, nm->l, key, nm->want);
 }
 
 int holdroots_modules(struct holdsearch *hs, uint64_t *count)

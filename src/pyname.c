@@ -119,8 +119,7 @@ int pyname_str(const struct memreader *m, const struct pylayout *l, uint64_t add
 	return (int)pos;
 }
 
-
-static bool pyname_str_is(const struct memreader *m, const struct pylayout *l, uint64_t addr, const char *want)
+bool pyname_str_is(const struct memreader *m, const struct pylayout *l, uint64_t addr, const char *want)
 {
 	char tmp[32];
 	int n = pyname_str(m, l, addr, tmp, sizeof(tmp));

@@ -192,6 +192,17 @@ static void json_i64_or_null(struct jsonw *w, const char *key, int64_t v)
 		jsonw_kv_i64(w, key, v);
 }
 
+/* Opens a type row of "top_types" or "live_types": its name and live
+ * counts, the part both lists share; the caller adds the rest and closes. */
+static void json_type_row_begin(struct jsonw *w, const struct report_type_row *r)
+{
+	jsonw_obj_begin(w);
+	jsonw_key(w, "type");
+	jsonw_strn(w, r->type, strnlen(r->type, sizeof(r->type)));
+	jsonw_kv_u64(w, "live_objects", r->live_objects);
+	jsonw_kv_u64(w, "live_bytes", r->live_bytes);
+}
+
 static int json_sample(FILE *f, const struct report_sample *s)
 {
 	struct jsonw w;
@@ -279,11 +290,7 @@ static int json_summary(FILE *f, const struct report_summary *s)
 	for (size_t i = 0; s->top_types && i < s->n_top_types; i++) {
 		const struct report_type_row *r = &s->top_types[i];
 
-		jsonw_obj_begin(&w);
-		jsonw_key(&w, "type");
-		jsonw_strn(&w, r->type, strnlen(r->type, sizeof(r->type)));
-		jsonw_kv_u64(&w, "live_objects", r->live_objects);
-		jsonw_kv_u64(&w, "live_bytes", r->live_bytes);
+		json_type_row_begin(&w, r);
 		jsonw_kv_double(&w, "growth_per_s", r->growth_per_s);
 		jsonw_kv_double(&w, "bytes_per_s", r->bytes_per_s);
 		jsonw_kv_bool(&w, "leak", r->leak);
@@ -305,11 +312,7 @@ static int json_summary(FILE *f, const struct report_summary *s)
 	for (size_t i = 0; s->live_types && i < s->n_live_types; i++) {
 		const struct report_type_row *r = &s->live_types[i];
 
-		jsonw_obj_begin(&w);
-		jsonw_key(&w, "type");
-		jsonw_strn(&w, r->type, strnlen(r->type, sizeof(r->type)));
-		jsonw_kv_u64(&w, "live_objects", r->live_objects);
-		jsonw_kv_u64(&w, "live_bytes", r->live_bytes);
+		json_type_row_begin(&w, r);
 		{
 			char t[REPORT_TYPE_NAME_MAX + 1];
 

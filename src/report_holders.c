@@ -12,55 +12,63 @@
 
 #define TABLE_PATHS 3	/* paths shown per type in the table; JSON has them all */
 
+/* One sample path of a type, as one element of "holders". */
+static void holders_path_json(struct jsonw *w, const struct holders_type *ty, const struct holders_path *p)
+{
+	jsonw_obj_begin(w);
+	jsonw_kv_str(w, "type", ty->name);
+	jsonw_key(w, "path");
+	jsonw_arr_begin(w);
+	for (size_t k = 0; k < p->nsteps; k++) {
+		jsonw_obj_begin(w);
+		jsonw_kv_str(w, "kind", holders_kind_name(p->steps[k].kind));
+		jsonw_kv_str(w, "name", p->steps[k].name);
+		jsonw_kv_str(w, "via_type", p->steps[k].via_type);
+		jsonw_obj_end(w);
+	}
+	jsonw_arr_end(w);
+	jsonw_kv_bool(w, "cut", p->cut);
+	jsonw_kv_str(w, "text", p->text);
+	jsonw_kv_u64(w, "sampled", ty->sampled);
+	jsonw_kv_u64(w, "reached", p->reached);
+	jsonw_kv_u64(w, "found", ty->found);
+	jsonw_obj_end(w);
+}
+
+/* "holders_search": the search's counters under their JSON names
+ * (docs/json.md), its time and why it stopped early. */
+static void holders_search_json(struct jsonw *w, const struct holders_result *r)
+{
+	const struct {
+		const char *key;
+		uint64_t v;
+	} counts[] = {
+		{ "objects", r->nodes }, { "module_roots", r->roots_modules },
+		{ "local_roots", r->roots_locals }, { "native_roots", r->roots_native },
+		{ "garbage", r->garbage }, { "rejected", r->rejected },
+	};
+
+	jsonw_key(w, "holders_search");
+	jsonw_obj_begin(w);
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		jsonw_kv_u64(w, counts[i].key, counts[i].v);
+	jsonw_kv_fixed(w, "ms", r->walk_ms, 1);
+	jsonw_kv_str(w, "partial", r->partial ? r->partial_reason : NULL);	/* NULL: null */
+	jsonw_obj_end(w);
+}
+
 void report_holders_json(struct jsonw *w, const struct holders_result *r)
 {
 	jsonw_key(w, "holders");
 	jsonw_arr_begin(w);
-	for (size_t t = 0; r && t < r->ntypes; t++) {
-		const struct holders_type *ty = &r->types[t];
-
-		for (size_t i = 0; i < ty->npaths; i++) {
-			const struct holders_path *p = &ty->paths[i];
-
-			jsonw_obj_begin(w);
-			jsonw_kv_str(w, "type", ty->name);
-			jsonw_key(w, "path");
-			jsonw_arr_begin(w);
-			for (size_t k = 0; k < p->nsteps; k++) {
-				jsonw_obj_begin(w);
-				jsonw_kv_str(w, "kind", holders_kind_name(p->steps[k].kind));
-				jsonw_kv_str(w, "name", p->steps[k].name);
-				jsonw_kv_str(w, "via_type", p->steps[k].via_type);
-				jsonw_obj_end(w);
-			}
-			jsonw_arr_end(w);
-			jsonw_kv_bool(w, "cut", p->cut);
-			jsonw_kv_str(w, "text", p->text);
-			jsonw_kv_u64(w, "sampled", ty->sampled);
-			jsonw_kv_u64(w, "reached", p->reached);
-			jsonw_kv_u64(w, "found", ty->found);
-			jsonw_obj_end(w);
-		}
-	}
+	for (size_t t = 0; r && t < r->ntypes; t++)
+		for (size_t i = 0; i < r->types[t].npaths; i++)
+			holders_path_json(w, &r->types[t], &r->types[t].paths[i]);
 	jsonw_arr_end(w);
-	if (!r) {
-		jsonw_kv_null(w, "holders_search");
-		return;
-	}
-	jsonw_key(w, "holders_search");
-	jsonw_obj_begin(w);
-	jsonw_kv_u64(w, "objects", r->nodes);
-	jsonw_kv_u64(w, "module_roots", r->roots_modules);
-	jsonw_kv_u64(w, "local_roots", r->roots_locals);
-	jsonw_kv_u64(w, "native_roots", r->roots_native);
-	jsonw_kv_u64(w, "garbage", r->garbage);
-	jsonw_kv_u64(w, "rejected", r->rejected);
-	jsonw_kv_fixed(w, "ms", r->walk_ms, 1);
-	if (r->partial)
-		jsonw_kv_str(w, "partial", r->partial_reason);
+	if (r)
+		holders_search_json(w, r);
 	else
-		jsonw_kv_null(w, "partial");
-	jsonw_obj_end(w);
+		jsonw_kv_null(w, "holders_search");
 }
 
 int report_holders_table(FILE *f, const struct holders_result *r)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "leakd/grow.h"
 #include "leakd/series.h"
 
 #define SERIES_INIT		64u
@@ -113,36 +114,13 @@ _Static_assert(sizeof(struct series_type_point) == 3 * sizeof(double) &&
 	       "series_type_point must stay a run of doubles starting with t");
 #define SERIES_WIDTH(pt) (sizeof(pt) / sizeof(double))
 
-/* Ensures room for one more element in a series of elements of size esz:
- * grows geometrically up to max. Returns 1 if the caller must halve (full
- * at max), 0 if there is room, -ENOMEM. */
-static int series_room(void **buf, size_t n, size_t *cap, size_t esz, size_t max)
-{
-	size_t ncap;
-	void *nb;
-
-	if (n < *cap)
-		return 0;
-	if (*cap >= max)
-		return 1;
-	ncap = *cap ? *cap * 2 : SERIES_INIT;
-	if (ncap > max)
-		ncap = max;
-	nb = realloc(*buf, ncap * esz);
-	if (!nb)
-		return -ENOMEM;
-	*buf = nb;
-	*cap = ncap;
-	return 0;
-}
-
 void series__add_point(struct series *s, const struct series_point *p)
 {
 	int r;
 
 	if (!s || !p)
 		return;
-	r = series_room((void **)&s->pts, s->n_pts, &s->cap_pts, sizeof(*s->pts), s->cap);
+	r = grow_room((void **)&s->pts, s->n_pts, &s->cap_pts, sizeof(*s->pts), SERIES_INIT, s->cap);
 	if (r < 0)
 		return;
 	if (r > 0)
@@ -162,7 +140,7 @@ static int series_type_append(struct series *s, struct series_type *ty, double t
 {
 	int r;
 
-	r = series_room((void **)&ty->pts, ty->n, &ty->cap, sizeof(*ty->pts), s->cap);
+	r = grow_room((void **)&ty->pts, ty->n, &ty->cap, sizeof(*ty->pts), SERIES_INIT, s->cap);
 	if (r < 0)
 		return r;
 	if (r > 0)

@@ -109,8 +109,8 @@ struct pylayout {
 
 	/*
 	 * ---- Python stacks (issue 8, sites): thread states, frames, code ----
-	 * Kept together at the end of the struct. Filled by pylayout_stack()
-	 * from the table (pyenv 3.8-3.13 DWARF, Debian 3.11, sid 3.14.10's
+	 * Kept together at the end of the struct. Filled from the version table
+	 * (pyenv 3.8-3.13 DWARF, Debian 3.11, sid 3.14.10's
 	 * debug offsets) and, on 3.13+, overridden from _Py_DebugOffsets.
 	 * stack_known is false where no walker layout exists (3.7, free-threaded).
 	 */

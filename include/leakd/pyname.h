@@ -44,4 +44,8 @@ int pyname_type_cached(const struct memreader *m, const struct pylayout *l, uint
  */
 int pyname_str(const struct memreader *m, const struct pylayout *l, uint64_t addr, char *buf, size_t len);
 
+/* Whether the str at addr is want (a short identifier such as "__name__":
+ * only its first 31 bytes are read). False when addr is not a readable str. */
+bool pyname_str_is(const struct memreader *m, const struct pylayout *l, uint64_t addr, const char *want);
+
 #endif /* LEAKD_PYNAME_H */
