@@ -173,19 +173,32 @@ static int thread_roots(struct holdsearch *hs, struct codeobj_cache *cc, uint64_
 	if (l->ts_frame_via_cframe && (!typetab_ptr_ok(frame) ||
 				       memreader_read_u64(hs->m, frame + l->cframe_frame, &frame) < 0))
 		return 0;
-	for (int depth = 0; depth < MAX_FRAMES && typetab_ptr_ok(frame); depth++) {
+	uint64_t frames[MAX_FRAMES];
+	int n = 0;
+
+	for (; n < MAX_FRAMES && typetab_ptr_ok(frame); n++) {
+		frames[n] = frame;
+		if (memreader_read_u64(hs->m, frame + l->frame_back, &frame) < 0) {
+			n++;
+			break;
+		}
+	}
+	/* Outermost first: what a frame defines and the frames it calls use
+	 * (a cell a closure shares, an argument passed down) is named where it
+	 * is defined, by the frame that lives longest, not by whichever frame
+	 * the thread happened to be running at the search (measured: main()'s
+	 * cell was named by its closure one() when the search caught one()). */
+	while (n-- > 0) {
 		uint8_t owner = 0;
 		int err;
 
-		if (l->frame_owner && memreader_read(hs->m, frame + l->frame_owner, &owner, 1) < 0)
-			break;
+		if (l->frame_owner && memreader_read(hs->m, frames[n] + l->frame_owner, &owner, 1) < 0)
+			continue;
 		if (!l->frame_owner || owner < l->frame_owner_skip) {
-			err = frame_roots(hs, cc, tid, frame, count);
+			err = frame_roots(hs, cc, tid, frames[n], count);
 			if (err < 0)
 				return err;
 		}
-		if (memreader_read_u64(hs->m, frame + l->frame_back, &frame) < 0)
-			break;
 	}
 	return 0;
 }

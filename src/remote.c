@@ -263,9 +263,14 @@ static int remote_reader_read(void *ctx, uint64_t addr, void *buf, size_t len)
 	return remote__read(ctx, addr, buf, len);
 }
 
+static int remote_reader_fresh(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	return remote_exact(ctx, addr, buf, len);
+}
+
 struct memreader remote__reader(struct remote *r)
 {
-	return (struct memreader){ .read = remote_reader_read, .ctx = r };
+	return (struct memreader){ .read = remote_reader_read, .ctx = r, .read_fresh = remote_reader_fresh };
 }
 
 int remote__warm(struct remote *r, uint64_t addr, uint64_t len)

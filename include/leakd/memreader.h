@@ -22,6 +22,10 @@
 struct memreader {
 	int (*read)(void *ctx, uint64_t addr, void *buf, size_t len);
 	void *ctx;
+	/* Optional: the bytes as they are now, past any cache. A reader that
+	 * caches a running target serves a header read a second ago; a walker
+	 * that finds it stale (a list's item array moved) asks again here. */
+	int (*read_fresh)(void *ctx, uint64_t addr, void *buf, size_t len);
 };
 
 /* Returns 0 when all `len` bytes were read, -errno otherwise. */
@@ -34,6 +38,18 @@ static inline int memreader_read(const struct memreader *m, uint64_t addr, void 
 	if (addr + len < addr)
 		return -EFAULT;
 	return m->read(m->ctx, addr, buf, len);
+}
+
+/* As memreader_read(), past the reader's cache if it has one. */
+static inline int memreader_read_fresh(const struct memreader *m, uint64_t addr, void *buf, size_t len)
+{
+	if (!m || !m->read_fresh)
+		return memreader_read(m, addr, buf, len);
+	if (len == 0)
+		return 0;
+	if (addr + len < addr)
+		return -EFAULT;
+	return m->read_fresh(m->ctx, addr, buf, len);
 }
 
 /* Convenience: one little-endian pointer-sized word. */

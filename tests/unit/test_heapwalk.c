@@ -327,3 +327,59 @@ Test(heapwalk, a_pending_census_is_released_by_census_free)
 	cr_assert_eq(census_reach(&m, &c), -EINVAL);
 	fake_free(h.f);
 }
+
+/* A cached reader that still serves a list's old header: its item array
+ * has moved (the list grew while leakd read) and the old one is unmapped. */
+struct stale {
+	struct fake *f;
+	uint64_t list;
+};
+
+static int stale_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	struct stale *s = ctx;
+	struct memreader m = fake_reader(s->f);
+	int r = memreader_read(&m, addr, buf, len);
+
+	if (!r && addr <= s->list + 24 && addr + len >= s->list + 32) {
+		uint64_t gone = 0x6000000000ull;	/* unmapped */
+
+		memcpy((uint8_t *)buf + (s->list + 24 - addr), &gone, 8);
+	}
+	return r;
+}
+
+static int fresh_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	struct memreader m = fake_reader(((struct stale *)ctx)->f);
+
+	return memreader_read(&m, addr, buf, len);
+}
+
+Test(heapwalk, a_list_whose_items_moved_is_read_again_past_the_cache)
+{
+	for (int with_fresh = 0; with_fresh < 2; with_fresh++) {
+		struct heap h = heap_new();
+		uint64_t items[300];
+		struct census c;
+		struct census_limits lim = { .reachable = true };
+		struct stale st = { .f = h.f };
+		struct memreader m = fake_reader(h.f);
+		struct memreader cached = { .read = stale_read, .ctx = &st,
+					    .read_fresh = with_fresh ? fresh_read : NULL };
+		const struct census_type *t;
+
+		for (size_t i = 0; i < 300; i++)
+			items[i] = a_float(&h);
+		st.list = a_list(&h, items, 300, 320);
+		cr_assert_eq(census_walk(&m, &h.f->l, h.f->rt, &lim, &c), 0);
+		cr_assert_eq(census_reach(&cached, &c), 0);
+		t = row(&c, "float");
+		if (with_fresh)
+			cr_assert(t && t->objects == 300, "floats %llu", t ? (unsigned long long)t->objects : 0ull);
+		else	/* the cached header alone: the items are lost, and counted as rejected */
+			cr_assert(!t && c.rejected >= 1, "floats %llu", t ? (unsigned long long)t->objects : 0ull);
+		census_free(&c);
+		fake_free(h.f);
+	}
+}
