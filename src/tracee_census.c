@@ -126,9 +126,13 @@ static void fit_cache(struct tracee *tr)
  * the heap. So the target runs on a little and is stopped again; -EBUSY when
  * it is collecting at every try (a gc.collect() loop), -ESRCH when it is gone. */
 static int freeze_outside_gc(struct tracee *tr, const struct memreader *rd, struct freeze **fz,
-			     struct pygc_state *gs, int *gerr)
+			     struct pygc_state *gs, int *gerr, double *t1, double *cpu1)
 {
 	for (int try = 0;; try++) {
+		/* the pause counted is the last stop: between tries the target
+		 * runs, and a busy try stops it only to read the flag */
+		*t1 = leakd_mono_now();
+		*cpu1 = leakd_thread_cpu_now();
 		if (!tr->opts->no_freeze && !tr->freeze_denied) {
 			int err = freeze__stop(tr->t.pid, fz);
 
@@ -211,9 +215,7 @@ int tracee__census(struct tracee *tr, double now)
 	}
 
 	fit_cache(tr);
-	t1 = leakd_mono_now();
-	cpu1 = leakd_thread_cpu_now();
-	err = freeze_outside_gc(tr, &rd, &fz, &gs, &gerr);
+	err = freeze_outside_gc(tr, &rd, &fz, &gs, &gerr, &t1, &cpu1);
 	if (err == -ESRCH)
 		return err;
 	if (err == -EBUSY) {
