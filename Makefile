@@ -171,7 +171,10 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(LIB_OBJS) | $(BUILD
 
 fuzz-bins: $(FUZZ_BINS)
 
+# clang prints the runtime's full path only when the file is there.
+FUZZ_RT = $(shell $(CLANG) -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null)
 fuzz:
+	$(Q)test -e "$(FUZZ_RT)" || { echo "make fuzz: clang's libFuzzer runtime is missing (libclang-rt-dev; scripts/install-deps.sh test)" >&2; exit 1; }
 	$(Q)CFLAGS='$(FUZZ_CFLAGS)' $(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(CLANG) fuzz-bins
 	$(Q)scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_S)
 

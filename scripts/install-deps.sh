@@ -18,8 +18,10 @@ if [ "$mode" = test ]; then
 	# Debian's python3.11 debug information with libdw.
 	# systemd-container, debootstrap, procps: the systemd case boots a Debian root in
 	# systemd-nspawn (tests/integration/systemd_nspawn.sh).
+	# libclang-rt-dev: clang's libFuzzer and ASan runtimes for `make fuzz` (clang only
+	# recommends them, and recommends are not installed here).
 	want+=(libcriterion-dev util-linux prometheus python3 curl libssl-dev libffi-dev libdw-dev python3.11-dbg
-		systemd-container debootstrap procps)
+		systemd-container debootstrap procps libclang-rt-dev)
 fi
 missing=()
 for p in "${want[@]}"; do
