@@ -8,8 +8,9 @@ want=(clang llvm make gcc pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev li
 mode=${1:-build}
 if [ "$mode" = deb ] || [ "$mode" = test ]; then
 	# debhelper builds the package (fakeroot is unused: Rules-Requires-Root: no);
-	# lintian checks it.
-	want+=(debhelper dpkg-dev lintian)
+	# lintian checks it; dpkg-buildpackage refuses to start without build-essential,
+	# an implicit build dependency of every Debian package.
+	want+=(debhelper dpkg-dev lintian build-essential)
 fi
 if [ "$mode" = test ]; then
 	# python3: the integration checker; curl: the daemon case's scrapes and queries.
