@@ -24,13 +24,22 @@ cat >"$d/leakd.conf" <<CONF
 listen_address = 127.0.0.1:$port
 include_exe = $d/python-hostile
 CONF
-NOTIFY_SOCKET= "$leakd" --daemon --config "$d/leakd.conf" >"$d/leakd.out" 2>"$d/leakd.err" &
-pids+=($!)
 # The copy finds its standard library through PYTHONHOME, not its own location.
 PYTHONHOME=$(dirname "$(dirname "$py")") "$d/python-hostile" "$progs/hostile_names.py" --seconds 90 \
 	>"$d/target.log" 2>&1 &
 tpid=$!
 pids+=("$tpid")
+# The daemon starts once the target has renamed itself ("ready"): it keeps the comm it
+# discovered, and a scan between the exec and the prctl would label it python-hostile.
+for _ in $(seq 300); do
+	grep -qsx ready "$d/target.log" && break
+	kill -0 "$tpid" 2>/dev/null || break
+	sleep 0.1
+done
+grep -qsx ready "$d/target.log" ||
+	{ say FAIL "hostile_names.py never said ready in 30 s: $(tail -n1 "$d/target.log")"; exit 0; }
+NOTIFY_SOCKET= "$leakd" --daemon --config "$d/leakd.conf" >"$d/leakd.out" 2>"$d/leakd.err" &
+pids+=($!)
 for _ in $(seq 300); do
 	curl -fs "http://127.0.0.1:$port/metrics" >"$d/metrics.txt" 2>/dev/null &&
 		grep -q "^leakd_type_live_objects{.*pid=\"$tpid\".*Evil" "$d/metrics.txt" && break
