@@ -71,11 +71,14 @@ if [ -z "$leader" ]; then
 	say SKIP "step 'boot under systemd-nspawn' refused by this machine: $(grep -v -e '^Spawning' -e '^Press' "$d/nspawn.log" | tail -n1)"
 	exit 0
 fi
-in_ct() { nsenter -t "$leader" -a "$@"; }
+# -r -w: the container's root, not its mount namespace's: nspawn moves the root mount
+# and chroots, so from a machine that is itself a chroot the namespace's root is the
+# outer one, where systemctl finds no booted systemd.
+in_ct() { nsenter -t "$leader" -a -r -w "$@"; }
 # Until the container's systemd listens on its private socket, systemctl cannot ask it.
 state=
 for _ in $(seq 120); do
-	state=$(timeout 60 nsenter -t "$leader" -a systemctl is-system-running --wait 2>&1)
+	state=$(timeout 60 nsenter -t "$leader" -a -r -w systemctl is-system-running --wait 2>&1)
 	case $state in *"Failed to connect to bus"*) sleep 0.5 ;; *) break ;; esac
 done
 case $state in
