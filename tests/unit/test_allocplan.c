@@ -47,7 +47,7 @@ static const struct probe_spec *find_spec(const struct allocplan *p, const char 
 Test(allocplan, debian_lto_build_uses_usdt_and_out_of_line_entry_points)
 {
 	struct elfimg *img = open_or_skip(DEBIAN_PY);
-	struct memreader m = { file_read, img };
+	struct memreader m = { .read = file_read, .ctx = img };
 	struct allocplan_gc g;
 	struct allocplan p;
 	const struct probe_spec *s;
@@ -79,7 +79,7 @@ Test(allocplan, debian_lto_build_uses_usdt_and_out_of_line_entry_points)
 Test(allocplan, pyenv_build_follows_the_allocator_table_once_for_both_families)
 {
 	struct elfimg *img = open_or_skip(PYENV_LIB311);
-	struct memreader m = { file_read, img };
+	struct memreader m = { .read = file_read, .ctx = img };
 	struct allocplan_gc g;
 	struct allocplan p;
 	struct elfimg_sym impl;
@@ -125,7 +125,7 @@ Test(allocplan, unrelocated_tables_are_counted_and_planned_on_the_stubs)
 {
 	/* What ld.so leaves right after mapping libpython: slots still zero. */
 	struct elfimg *img = open_or_skip(PYENV_LIB311);
-	struct memreader m = { zero_read, NULL };
+	struct memreader m = { .read = zero_read };
 	struct allocplan p;
 
 	cr_assert_eq(allocplan_allocs(img, 0x7f0000000000ull, &m, &p), 0);
