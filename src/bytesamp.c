@@ -18,7 +18,9 @@
 #include "leakd/tracee.h"
 
 /* Live samples kept at once: at the default 512 KiB mean, 32 GiB of live
- * allocations; past it new samples reuse the slots of freed ones. */
+ * allocations (freed ones make room again). Distinct stacks are kept for
+ * the session: past BYTESAMP_MAX_STACKS a sample at a new stack is dropped
+ * and counted (sites.h). */
 #define BYTESAMP_MAX_SAMPLES 65536
 #define BYTESAMP_MAX_STACKS 4096
 #define BYTESAMP_ROWS (BYTESAMP_MAX_TYPES * 16)

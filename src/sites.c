@@ -37,6 +37,7 @@ struct site {
 struct sites {
 	struct sample *samples;
 	size_t samples_mask, nsamples, max_samples;
+	size_t gone;		/* of nsamples, freed or found dead: room a compaction frees */
 	struct site *sites;
 	size_t nsites, max_sites;
 	uint32_t *site_index;	/* site number + 1; 0 = empty */
@@ -170,6 +171,33 @@ static struct sample *sample_find(struct sites *s, uint64_t addr, bool *found)
 	}
 }
 
+/* Drops the samples that are gone, rehashing the live ones into a new
+ * table: a long trace session frees most of what it sampled, and without
+ * this its table filled once and took no sample after. Returns 0 or -ENOMEM
+ * (the table is unchanged). */
+static int samples_compact(struct sites *s)
+{
+	struct sample *old = s->samples, *fresh = calloc(s->samples_mask + 1, sizeof(*fresh));
+	size_t live = 0;
+
+	if (!fresh)
+		return -ENOMEM;
+	s->samples = fresh;
+	for (size_t i = 0; i <= s->samples_mask; i++) {
+		bool found;
+		struct sample *x;
+
+		if (old[i].state != SAMPLE_LIVE)
+			continue;
+		x = sample_find(s, old[i].addr, &found);
+		*x = old[i];
+		live++;
+	}
+	free(old);
+	s->nsamples = live;
+	return 0;
+}
+
 static int sample_add(struct sites *s, uint64_t addr, uint64_t type, uint64_t bytes,
 		      const struct pystack_frame *frames, size_t n, bool truncated)
 {
@@ -181,6 +209,10 @@ static int sample_add(struct sites *s, uint64_t addr, uint64_t type, uint64_t by
 		return -EINVAL;
 	/* The table is twice max_samples, so a probe always ends on an empty slot. */
 	x = sample_find(s, addr, &found);
+	if (!found && s->nsamples == s->max_samples && s->gone && !samples_compact(s)) {
+		s->gone = 0;
+		x = sample_find(s, addr, &found);
+	}
 	if (!found && s->nsamples == s->max_samples) {
 		s->stats.dropped++;
 		return -ENOSPC;
@@ -192,6 +224,8 @@ static int sample_add(struct sites *s, uint64_t addr, uint64_t type, uint64_t by
 	}
 	if (!found)
 		s->nsamples++;
+	else if (x->state == SAMPLE_GONE)
+		s->gone--;
 	x->addr = addr;
 	x->type = type;
 	x->bytes = bytes;
@@ -310,6 +344,7 @@ void sites__freed(struct sites *s, uint64_t addr)
 	if (found && x->state == SAMPLE_LIVE) {
 		x->state = SAMPLE_GONE;
 		s->stats.freed++;
+		s->gone++;
 	}
 }
 
@@ -335,6 +370,7 @@ long sites__check(struct sites *s, sites_alive_fn alive, void *ctx)
 			survivors++;
 		} else {
 			x->state = SAMPLE_GONE;
+			s->gone++;
 		}
 	}
 	return survivors;

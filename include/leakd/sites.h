@@ -24,6 +24,7 @@
  * how to read the target (sites_alive() is the one over a memreader).
  * Memory is bounded: at most max_samples sampled objects and max_sites
  * distinct stacks; beyond, samples are counted as dropped, not stored.
+ * Samples freed or found dead make room again when the table is full.
  */
 #ifndef LEAKD_SITES_H
 #define LEAKD_SITES_H

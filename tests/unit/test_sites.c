@@ -293,3 +293,27 @@ Test(sites, byte_samples_estimate_the_live_bytes_of_each_stack)
 	}
 	sites__free(s);
 }
+
+Test(sites, a_full_table_makes_room_from_the_samples_that_are_gone)
+{
+	struct pystack_frame f[2];
+	struct sites_live rows[4];
+	struct sites *s;
+
+	cr_assert_eq(sites__new(8, 0, &s), 0);
+	stack(f, 2, 11);
+	for (uint64_t i = 0; i < 8; i++)
+		cr_assert_eq(sites__sample_bytes(s, 0x100000000ull + 64 * i, 100, f, 2, false), 0);
+	/* full of live samples: a new one is dropped */
+	cr_assert_eq(sites__sample_bytes(s, 0x100001000ull, 100, f, 2, false), -ENOSPC);
+	/* six are freed: their room takes new samples, the two live ones stay */
+	for (uint64_t i = 0; i < 6; i++)
+		sites__freed(s, 0x100000000ull + 64 * i);
+	for (uint64_t i = 0; i < 6; i++)
+		cr_assert_eq(sites__sample_bytes(s, 0x100002000ull + 64 * i, 100, f, 2, false), 0, "sample %llu",
+			     (unsigned long long)i);
+	cr_assert_eq(sites__sample_bytes(s, 0x100003000ull, 100, f, 2, false), -ENOSPC);
+	cr_assert_eq(sites__live_by_type(s, 4096, type_by_range, NULL, rows, 4), 1);
+	cr_assert_eq(rows[0].samples, 8);
+	sites__free(s);
+}
