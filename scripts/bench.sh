@@ -14,6 +14,8 @@
 # (bench_alloc.py --warmup), under `leakd --mode gc --site-window 0` (no window) and under
 # `leakd --mode gc --sites --site-window 3600` (the window opens during the warm-up and stays
 # open through the timed loop: every GC allocation traps, every Point is walked).
+# `leakd-trace-nosample` is trace mode with `--sample-bytes 0`: next to `leakd-trace` (byte
+# samples at the default 512k) it shows what the byte sampler costs.
 # Environment: BENCH_ROUNDS (3), BENCH_ITERATIONS (1000000), BENCH_TIMEOUT (600 s per run),
 #   BENCH_OUT (build/bench.json), PYENV_ROOT (/root/.pyenv), BENCH_VARIANTS (all: a
 #   space-separated subset of the variants below, to measure only those).
@@ -37,7 +39,7 @@ if [ ${#interps[@]} -eq 0 ]; then
 	echo "bench: neither /usr/bin/python3.11 nor pyenv 3.11.7 is installed" >&2
 	exit 1
 fi
-variants=(untraced leakd-daemon leakd-gc leakd-trace tracemalloc leakd-nowindow leakd-window)
+variants=(untraced leakd-daemon leakd-gc leakd-trace leakd-trace-nosample tracemalloc leakd-nowindow leakd-window)
 [ -n "${BENCH_VARIANTS:-}" ] && read -r -a variants <<<"$BENCH_VARIANTS"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "bench: not root, so leakd cannot load BPF: measuring untraced and tracemalloc only" >&2
@@ -135,6 +137,7 @@ for ((r = 1; r <= rounds; r++)); do
 			tracemalloc) timeout -k 10 "$per_run_timeout" "$py" -X tracemalloc=1 "$prog" --iterations "$iterations" >"$so" 2>"$se" </dev/null ;;
 			leakd-gc) hwm=$(run_leakd gc "$py" "$rec" "$so" "$se") ;;
 			leakd-trace) hwm=$(run_leakd trace "$py" "$rec" "$so" "$se") ;;
+			leakd-trace-nosample) hwm=$(run_leakd trace "$py" "$rec" "$so" "$se" --sample-bytes 0 --) ;;
 			leakd-daemon) hwm=$(run_daemon "$py" "$so" "$se") ;;
 			leakd-nowindow) hwm=$(run_leakd gc "$py" "$rec" "$so" "$se" --site-window 0 -- --warmup 4) ;;
 			leakd-window) hwm=$(run_leakd gc "$py" "$rec" "$so" "$se" --sites --site-window 3600 -- --warmup 4) ;;

@@ -90,6 +90,16 @@ static void local_name(struct holdsearch *hs, const struct pyrefs_names *fn, uin
 		snprintf(buf, len, "#%llu", (unsigned long long)i);
 }
 
+/* A running thread's frames change under the search: they are read past
+ * the reader's cache, as they are now, so that a chain is not pieced
+ * together from blocks cached at different times. (Suspected, not proven,
+ * cause of a second thread's worker() local being named "held from C"
+ * once in a full run on pyenv 3.13.0.) */
+static int frame_u64(struct holdsearch *hs, uint64_t addr, uint64_t *out)
+{
+	return memreader_read_fresh(hs->m, addr, out, sizeof(*out));
+}
+
 /* The line a frame is at, as the BPF walker computes its offset. */
 static int frame_line(struct holdsearch *hs, const struct codeobj *co, uint64_t frame, uint64_t code)
 {
@@ -100,14 +110,14 @@ static int frame_line(struct holdsearch *hs, const struct codeobj *co, uint64_t 
 	if (l->frame_instr_kind == PYLAYOUT_INSTR_PTR) {
 		uint64_t ip, first = code + l->co_code_adaptive;
 
-		if (memreader_read_u64(hs->m, frame + l->frame_instr, &ip) < 0 || ip < first ||
+		if (frame_u64(hs, frame + l->frame_instr, &ip) < 0 || ip < first ||
 		    ip - first >= (1ull << 31))
 			return co->firstlineno;
 		off = (uint32_t)(ip - first);
 	} else {
 		int32_t lasti = -1;
 
-		if (memreader_read(hs->m, frame + l->frame_instr, &lasti, sizeof(lasti)) < 0 || lasti < 0)
+		if (memreader_read_fresh(hs->m, frame + l->frame_instr, &lasti, sizeof(lasti)) < 0 || lasti < 0)
 			return co->firstlineno;
 		off = l->frame_instr_kind == PYLAYOUT_INSTR_LASTI_UNITS ? (uint32_t)lasti * 2 : (uint32_t)lasti;
 	}
@@ -131,7 +141,7 @@ static int frame_roots(struct holdsearch *hs, struct codeobj_cache *cc, uint64_t
 	uint64_t code;
 	int line;
 
-	if (memreader_read_u64(hs->m, frame + l->frame_code, &code) < 0)
+	if (frame_u64(hs, frame + l->frame_code, &code) < 0)
 		return 0;
 	code &= l->frame_code_mask;
 	if (!typetab_ptr_ok(code) || codeobj_cache__get(cc, hs->m, code, &co) < 0 || read_names(hs, code, &fn) < 0)
@@ -142,7 +152,7 @@ static int frame_roots(struct holdsearch *hs, struct codeobj_cache *cc, uint64_t
 		uint64_t v;
 		int err;
 
-		if (memreader_read_u64(hs->m, frame + l->frame_localsplus + 8 * i, &v) < 0)
+		if (frame_u64(hs, frame + l->frame_localsplus + 8 * i, &v) < 0)
 			break;
 		v &= l->frame_code_mask;	/* 3.14: tagged stack references */
 		if (!typetab_ptr_ok(v))
@@ -168,17 +178,17 @@ static int thread_roots(struct holdsearch *hs, struct codeobj_cache *cc, uint64_
 	else
 		memreader_read_u64(hs->m, ts + l->ts_thread_id, &tid);
 	/* 3.11+: the native TID (ps, top); before: threading.get_ident() */
-	if (memreader_read_u64(hs->m, ts + l->ts_frame, &frame) < 0)
+	if (frame_u64(hs, ts + l->ts_frame, &frame) < 0)
 		return 0;
 	if (l->ts_frame_via_cframe && (!typetab_ptr_ok(frame) ||
-				       memreader_read_u64(hs->m, frame + l->cframe_frame, &frame) < 0))
+				       frame_u64(hs, frame + l->cframe_frame, &frame) < 0))
 		return 0;
 	uint64_t frames[MAX_FRAMES];
 	int n = 0;
 
 	for (; n < MAX_FRAMES && typetab_ptr_ok(frame); n++) {
 		frames[n] = frame;
-		if (memreader_read_u64(hs->m, frame + l->frame_back, &frame) < 0) {
+		if (frame_u64(hs, frame + l->frame_back, &frame) < 0) {
 			n++;
 			break;
 		}
@@ -192,7 +202,7 @@ static int thread_roots(struct holdsearch *hs, struct codeobj_cache *cc, uint64_
 		uint8_t owner = 0;
 		int err;
 
-		if (l->frame_owner && memreader_read(hs->m, frames[n] + l->frame_owner, &owner, 1) < 0)
+		if (l->frame_owner && memreader_read_fresh(hs->m, frames[n] + l->frame_owner, &owner, 1) < 0)
 			continue;
 		if (!l->frame_owner || owner < l->frame_owner_skip) {
 			err = frame_roots(hs, cc, tid, frames[n], count);
