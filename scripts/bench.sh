@@ -179,7 +179,7 @@ for ((r = 1; r <= rounds; r++)); do
 				    row["untimed_seconds"], row["seconds"] = row["seconds"], None
 				with open(runs, "a") as f:
 				    f.write(json.dumps(row) + "\n")
-				print("  round %d %-13s %-12s %s" % (row["round"], name, variant,
+				print("  round %d %-13s %-20s %s" % (row["round"], name, variant,
 				      "%.2fs" % row["seconds"] if row["seconds"] is not None else "failed: " + row.get("error", "")))
 			EOF
 		done
@@ -243,10 +243,10 @@ for py in pythons:
 def f(x, fmt):
     return fmt % x if x is not None else "-"
 print()
-print("%-13s %-12s %9s %8s %12s %10s %9s %10s" % ("python", "variant", "median s", "slowdown",
+print("%-13s %-20s %9s %8s %12s %10s %9s %10s" % ("python", "variant", "median s", "slowdown",
       "events", "events/s", "dropped", "leakd RSS"))
 for r in results:
-    print("%-13s %-12s %9s %8s %12s %10s %9s %10s" % (
+    print("%-13s %-20s %9s %8s %12s %10s %9s %10s" % (
         r["python"], r["variant"], f(r["median_s"], "%.2f"), f(r["slowdown"], "%.2fx"),
         f(r.get("events"), "%d"), f(r.get("events_per_s"), "%d"), f(r.get("dropped_events"), "%d"),
         f(r.get("leakd_peak_rss_kib"), "%d KiB")))
