@@ -92,6 +92,7 @@ static int pr_list(struct pyrefs_ctx *c, uint64_t obj, uint64_t n, uint64_t *byt
 {
 	const struct pylayout *l = c->l;
 	uint64_t la[2], done = 0;	/* ob_item, allocated; items passed on */
+	bool sized = false;
 	int r = 0;
 
 	for (int attempt = 0; attempt < 3; attempt++) {
@@ -112,9 +113,10 @@ static int pr_list(struct pyrefs_ctx *c, uint64_t obj, uint64_t n, uint64_t *byt
 			continue;	/* a stale header: ask again */
 		if (r < 0)
 			break;
-		if (!attempt) {
+		if (!sized) {
 			*bytes = la[1] * 8;
 			c->s->items = n;
+			sized = true;
 		}
 		if (done >= n)
 			return 0;
