@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pyrefs_locals: the names of a code object's local slots (pyrefs.h), kept
+ * apart from the referent decoders: a frame's slots are decoded there, and
+ * named here for the holder paths (holdroots, holdpath). Before 3.11 the
+ * names are co_varnames, then cellvars, then freevars; from 3.11 one tuple,
+ * co_localsplusnames.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "leakd/pyrefs.h"
+#include "leakd/typetab.h"
+
+int pyrefs_frame_names(const struct memreader *m, const struct pylayout *l, uint64_t code,
+		       struct pyrefs_names *out)
+{
+	const uint32_t offs[3] = { l->co_localsnames, l->co_cellvars, l->co_freevars };
+
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < 3; i++) {
+		uint64_t n;
+		int r;
+
+		if (!offs[i])
+			continue;
+		r = memreader_read_u64(m, code + offs[i], &out->tuples[i]);
+		if (!r && !typetab_ptr_ok(out->tuples[i]))
+			r = -EFAULT;
+		if (!r)
+			r = memreader_read_u64(m, out->tuples[i] + l->ob_size, &n);
+		if (!r && n > PYREFS_MAX_LOCALS)
+			r = -EFAULT;
+		if (r < 0)
+			return r;
+		out->len[i] = n;
+		out->total += n;
+	}
+	return out->total <= PYREFS_MAX_LOCALS ? 0 : -EFAULT;
+}
+
+int pyrefs_frame_name(const struct memreader *m, const struct pylayout *l, const struct pyrefs_names *nm,
+		      uint64_t i, uint64_t *str)
+{
+	for (int k = 0; k < 3; k++) {
+		if (i < nm->len[k])
+			return memreader_read_u64(m, nm->tuples[k] + l->tuple_items + 8 * i, str);
+		i -= nm->len[k];
+	}
+	return -ENOENT;
+}
