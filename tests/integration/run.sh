@@ -775,27 +775,13 @@ case_sigint_attached() { # NAME INTERP
 	verdict "$name" "$d/check"
 }
 
-# The fleet service under a real Prometheus (tests/integration/daemon_prometheus.sh).
-case_daemon() { # NAME
+# The fleet service in a script of its own, run on Debian's python3.11:
+# daemon_prometheus.sh (a real Prometheus), daemon_sites.sh (a site window and its
+# entry), daemon_hostile.sh (hostile names through /metrics and stderr).
+case_daemon() { # NAME SCRIPT
 	local d=$out/cases/${1//\//_}
 	mkdir -p "$d"
-	"$repo/tests/integration/daemon_prometheus.sh" "$leakd" "$d" /usr/bin/python3.11 "$progs" >"$d/check" 2>&1
-	verdict "$1" "$d/check"
-}
-
-# The daemon's site window and its entry (tests/integration/daemon_sites.sh).
-case_daemon_sites() { # NAME
-	local d=$out/cases/${1//\//_}
-	mkdir -p "$d"
-	"$repo/tests/integration/daemon_sites.sh" "$leakd" "$d" /usr/bin/python3.11 "$progs" >"$d/check" 2>&1
-	verdict "$1" "$d/check"
-}
-
-# Hostile names through the daemon's /metrics and stderr (tests/integration/daemon_hostile.sh).
-case_daemon_hostile() { # NAME
-	local d=$out/cases/${1//\//_}
-	mkdir -p "$d"
-	"$repo/tests/integration/daemon_hostile.sh" "$leakd" "$d" /usr/bin/python3.11 "$progs" >"$d/check" 2>&1
+	"$repo/tests/integration/$2" "$leakd" "$d" /usr/bin/python3.11 "$progs" >"$d/check" 2>&1
 	verdict "$1" "$d/check"
 }
 
@@ -953,8 +939,8 @@ if [[ " ${interp_spine[*]} " == *" debian-3.11 "* ]]; then
 	[ -n "$py2" ] && [ -x "$py2/bin/python2.7" ] && py2=$py2/bin/python2.7 || py2=
 	enqueue case_messages "cli/messages" "$py2"
 	enqueue case_hostile_names "debian-3.11/hostile_names" debian-3.11
-	enqueue case_daemon_hostile "daemon/hostile_names_metrics"
-	enqueue case_daemon_sites "daemon/site_window_entry"
+	enqueue case_daemon "daemon/hostile_names_metrics" daemon_hostile.sh
+	enqueue case_daemon "daemon/site_window_entry" daemon_sites.sh
 	enqueue case_kill_mid_census "debian-3.11/kill_mid_census_20_times" debian-3.11
 	for a in exit exec-other exec-self fork sigkill sigstop; do
 		enqueue case_mid_census "debian-3.11/mid_census_${a//-/_}" debian-3.11 "$a"
@@ -962,7 +948,7 @@ if [[ " ${interp_spine[*]} " == *" debian-3.11 "* ]]; then
 	enqueue case_sigint "debian-3.11/sigint" debian-3.11
 	enqueue case_sigint_attached "debian-3.11/sigint_attached" debian-3.11
 	enqueue case_container "debian-3.11/container_namespaces" debian-3.11
-	enqueue case_daemon "daemon/prometheus"
+	enqueue case_daemon "daemon/prometheus" daemon_prometheus.sh
 	enqueue case_daemon_notify "daemon/sd_notify"
 fi
 enqueue case_deb "deb/package"
