@@ -94,7 +94,7 @@ bool bytesamp__event(struct bytesamp *b, const struct leakd_event *e)
 	}
 	if (e->kind != LEAKD_EV_STACK || !(se->flags & LEAKD_STACK_BY_BYTES))
 		return false;
-	rd = remote__reader(b->tr->mem);
+	rd = remote__reader_uncached(b->tr->mem);	/* as sitewin's stacks: past the census's cache */
 	n = pystack_symbolize(b->codes, &rd, se, frames, LEAKD_MAX_PYFRAMES, &cut);
 	if (n < 0) {
 		b->stack_errors++;

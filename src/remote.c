@@ -273,6 +273,11 @@ struct memreader remote__reader(struct remote *r)
 	return (struct memreader){ .read = remote_reader_read, .ctx = r, .read_fresh = remote_reader_fresh };
 }
 
+struct memreader remote__reader_uncached(struct remote *r)
+{
+	return (struct memreader){ .read = remote_reader_fresh, .ctx = r, .read_fresh = remote_reader_fresh };
+}
+
 int remote__warm(struct remote *r, uint64_t addr, uint64_t len)
 {
 	static uint8_t sink[REMOTE_BLOCK_SIZE];

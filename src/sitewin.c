@@ -150,7 +150,9 @@ static struct wtype *wtype_of(struct sitewin *w, uint64_t addr)
 static void on_stack(struct sitewin *w, const struct leakd_stack_event *e)
 {
 	struct pystack_frame frames[LEAKD_MAX_PYFRAMES];
-	struct memreader rd = remote__reader(w->tr->mem);
+	/* code objects made since the last census sit where the cache holds
+	 * free memory of then */
+	struct memreader rd = remote__reader_uncached(w->tr->mem);
 	bool cut = false;
 	int n;
 

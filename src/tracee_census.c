@@ -260,9 +260,13 @@ int tracee__census(struct tracee *tr, double now)
 		err = -ESRCH;
 	}
 	/* Blocks the census cannot see (str, int, buffers) get their type from
-	 * their own header. */
-	if (!err && tr->types)
+	 * their own header, read as it is now: the cache holds pages the reach
+	 * walk read while the target ran on, and a block allocated in one of
+	 * them since would read as a buffer for good. */
+	if (!err && tr->types) {
+		remote__invalidate(tr->mem);
 		agg__resolve_types(tr->agg, tracee__resolve_block_type, tr, RESOLVE_PER_CENSUS);
+	}
 
 	if (!gerr) {
 		if (!tr->gc_ok)

@@ -65,6 +65,11 @@ int remote__warm(struct remote *r, uint64_t addr, uint64_t len);
 /* A reader bound to r; valid as long as r is. */
 struct memreader remote__reader(struct remote *r);
 
+/* A reader bound to r that never uses the cache: for reads between
+ * censuses (an event's code objects), when the cache holds pages from the
+ * last census that the running target may have reused since. */
+struct memreader remote__reader_uncached(struct remote *r);
+
 /*
  * Reads exactly len bytes at addr. Returns 0, -EFAULT (not mapped), -ESRCH
  * (process gone), -EPERM, or another -errno from process_vm_readv.

@@ -319,13 +319,6 @@ case_untracked() { # NAME INTERP SECONDS WORKLOAD_KIND
 # interpreter's start alone costs seconds on a loaded machine: a long session, and a
 # shorter mean interval for ~190 samples of the 24 MB kept (3 sigma ~22%).
 case_byte_samples() { # NAME INTERP
-	# A known defect, not yet understood: on pyenv's 3.11.7 a third to all of the
-	# samples taken in leak_bytes.py's burst come with no stack or with line 0 for
-	# the innermost frame (the self-built 3.11.2 and 3.8-3.13 are right).
-	if [[ $2 == pyenv-3.11.* ]]; then
-		skip_case "$1" "$out/cases/${1//\//_}" "byte samples' stacks are wrong on pyenv 3.11.7 (known defect, issue 8)"
-		return
-	fi
 	case_truth "$1" "$2" byte_samples 150 --mode trace --sample-bytes 128k --format json --duration 40 \
 		--interval 5 -- "$progs/leak_bytes.py" --kept 6000 --truth TRUTH --seconds 60
 }

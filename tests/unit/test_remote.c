@@ -151,6 +151,42 @@ Test(remote, uncached_reader_reads_exactly)
 	remote__free(r);
 }
 
+/* A page both processes share: what the parent writes after a cached read is
+ * what a target does between two censuses. */
+Test(remote, uncached_reader_sees_a_change_the_cache_does_not)
+{
+	uint64_t *shared = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct remote *r;
+	struct memreader cached, uncached;
+	uint64_t v = 0;
+	pid_t pid;
+
+	cr_assert_neq(shared, MAP_FAILED);
+	shared[3] = 0x1111;
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		child_sleep();
+	}
+	cr_assert_eq(remote__new(pid, REMOTE_DEFAULT_CACHE, &r), 0);
+	cached = remote__reader(r);
+	uncached = remote__reader_uncached(r);
+	cr_assert_eq(memreader_read_u64(&cached, (uintptr_t)&shared[3], &v), 0);
+	cr_assert_eq(v, 0x1111);
+	shared[3] = 0x2222;
+	cr_assert_eq(memreader_read_u64(&cached, (uintptr_t)&shared[3], &v), 0);
+	cr_assert_eq(v, 0x1111, "the cache serves the block it read");
+	cr_assert_eq(memreader_read_u64(&uncached, (uintptr_t)&shared[3], &v), 0);
+	cr_assert_eq(v, 0x2222, "the uncached reader reads the memory as it is now");
+	cr_assert_eq(memreader_read_fresh(&uncached, (uintptr_t)&shared[4], &v, sizeof(v)), 0);
+	cr_assert_eq(v, 0);
+	remote__free(r);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	munmap(shared, PAGE);
+}
+
 Test(remote, gone_process_is_esrch)
 {
 	struct remote *r;
