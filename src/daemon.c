@@ -32,6 +32,7 @@
 #include "leakd/procfilter.h"
 #include "leakd/probes.h"
 #include "leakd/procmaps.h"
+#include "leakd/series.h"
 #include "leakd/sitewin.h"
 #include "leakd/textesc.h"
 #include "leakd/tracee.h"
@@ -62,6 +63,7 @@ struct watched {
 	struct holdsched hold;		/* holder searches */
 	struct holdsched_row *holders;	/* the last search's rows while flagged (malloc'd), or NULL */
 	size_t nholders;
+	uint64_t folds, live_cap_hits;	/* already counted in d->type_cap_hits, d->live_cap_hits */
 };
 
 struct skip_entry {
@@ -80,6 +82,8 @@ struct daemon {
 	struct skip_entry *skip;
 	size_t nskip;
 	uint64_t cap_hits;
+	uint64_t type_cap_hits;		/* censuses that folded a type into "(other)", all processes */
+	uint64_t live_cap_hits;		/* allocations the live tables had no room for, all processes */
 	bool ready;			/* READY=1 sent */
 	size_t status_n;		/* the process count in the last STATUS= */
 	/* censuses of processes no longer watched: the exported counters
@@ -340,6 +344,8 @@ static void publish(struct daemon *d)
 				     .census_pause_seconds_sum = d->gone_census_pause_s };
 	char *buf = NULL;
 	size_t len = 0, nt = 0, nh = 0;
+	uint64_t run_ns = 0, run_cnt = 0;
+	bool run_known;
 
 	if (!mp || !types || !holders)
 		goto out;
@@ -395,19 +401,14 @@ static void publish(struct daemon *d)
 	}
 	self.version = LEAKD_VERSION;
 	self.attached_processes = d->n;
-	self.bpf_run_time_seconds_total = NAN;
-	self.bpf_runs_total = NAN;
-	{
-		uint64_t run_ns, run_cnt;
-
-		if (!probes__run_stats(d->probes, &run_ns, &run_cnt)) {
-			self.bpf_run_time_seconds_total = run_ns / 1e9;
-			self.bpf_runs_total = (double)run_cnt;
-		}
-	}
+	run_known = !probes__run_stats(d->probes, &run_ns, &run_cnt);
+	self.bpf_run_time_seconds_total = run_known ? run_ns / 1e9 : NAN;
+	self.bpf_runs_total = run_known ? (double)run_cnt : NAN;
 	self.events_total = probes__counter(d->probes, LEAKD_CNT_EVENTS);
 	self.dropped_events_total = probes__counter(d->probes, LEAKD_CNT_DROPS);
 	self.processes_cap_hits_total = d->cap_hits;
+	self.types_cap_hits_total = d->type_cap_hits;
+	self.live_entries_cap_hits_total = d->live_cap_hits;
 	if (!metrics_render(&buf, &len, &self, mp, d->n))
 		httpd__publish(d->http, buf, len);
 out:
@@ -471,7 +472,13 @@ static int on_scan(void *ctx, double now)
 static void after_census(struct daemon *d, struct watched *w, double now)
 {
 	const char *names[1];
+	struct agg_stats st;
 
+	agg__stats(w->tr->agg, &st);
+	d->type_cap_hits += series__folds(w->tr->series) - w->folds;
+	w->folds = series__folds(w->tr->series);
+	d->live_cap_hits += st.live_cap_hits - w->live_cap_hits;
+	w->live_cap_hits = st.live_cap_hits;
 	if (w->hold.armed && w->tr->last.tracked && w->tr->prev_tracked)
 		search_holders(d, w, now);
 	if (now - w->last_eval >= EVAL_PERIOD_S) {

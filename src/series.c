@@ -21,6 +21,8 @@ struct series_type {
 	char name[REPORT_TYPE_NAME_MAX];
 	uint64_t last_objects, last_bytes;
 	double cur_objects, cur_bytes;	/* accumulated during one census */
+	double peak_objects;		/* the most it ever had at a census */
+	uint64_t named_at;		/* the census (series.censuses) it got its slot */
 	struct series_type_point *pts;
 	size_t n, cap;
 };
@@ -37,6 +39,8 @@ struct series {
 	ssize_t other;		/* index of "(other)", -1 until needed */
 	uint32_t *type_index;	/* name hash -> index + 1; 0 = empty */
 	size_t n_type_index;	/* power of two */
+	uint64_t censuses;	/* series__add_type_counts() calls */
+	uint64_t folds;		/* of them, those that folded a type into "(other)" */
 };
 
 static size_t series_pow2_at_least(size_t v)
@@ -147,6 +151,8 @@ static int series_type_append(struct series *s, struct series_type *ty, double t
 		series_halve((double *)ty->pts, SERIES_WIDTH(*ty->pts), &ty->n);
 	ty->pts[ty->n++] = (struct series_type_point){ .t = t, .objects = ty->cur_objects,
 						   .bytes = ty->cur_bytes };
+	if (ty->cur_objects > ty->peak_objects)
+		ty->peak_objects = ty->cur_objects;
 	return 0;
 }
 
@@ -172,6 +178,59 @@ static ssize_t series_type_lookup(const struct series *s, const char *name)
 	return -1;
 }
 
+/* Puts slot k under the hash of its (new) name; open addressing without
+ * deletion, so a renamed slot rebuilds the index (type_cap is small). */
+static void series_index_rebuild(struct series *s)
+{
+	size_t mask = s->n_type_index - 1;
+
+	memset(s->type_index, 0, s->n_type_index * sizeof(*s->type_index));
+	for (size_t k = 0; k < s->n_types; k++) {
+		size_t i;
+
+		for (i = series_hash_name(s->types[k].name) & mask; s->type_index[i]; i = (i + 1) & mask)
+			;
+		s->type_index[i] = (uint32_t)(k + 1);
+	}
+}
+
+/*
+ * The table is full and a type ranks among this census's top type_cap: the
+ * named type that never held more than half of it gives up its slot, the
+ * least ever first. Without this a class that starts leaking after the
+ * imports filled the table (a daemon's first census sees every import-time
+ * type) would stay in "(other)" for good and never be named. Types already
+ * counted in this census, or named in it, keep theirs: their points are
+ * being written. The one evicted folds into "(other)" from now on, with its
+ * history: a fold of something smaller than what leaves "(other)" cannot
+ * look like a rise there.
+ */
+static ssize_t series_type_evict(struct series *s, const char *name, double objects)
+{
+	ssize_t victim = -1;
+
+	for (size_t k = 0; k < s->n_types; k++) {
+		const struct series_type *ty = &s->types[k];
+
+		if ((ssize_t)k == s->other || ty->cur_objects > 0 || ty->named_at == s->censuses ||
+		    !(ty->peak_objects * 2 < objects))
+			continue;
+		if (victim < 0 || ty->peak_objects < s->types[victim].peak_objects)
+			victim = (ssize_t)k;
+	}
+	if (victim >= 0) {
+		struct series_type *ty = &s->types[victim];
+		struct series_type_point *pts = ty->pts;
+		size_t cap = ty->cap;
+
+		*ty = (struct series_type){ .pts = pts, .cap = cap, .named_at = s->censuses,
+					    .cur_bytes = ty->cur_bytes };
+		snprintf(ty->name, sizeof(ty->name), "%s", name);
+		series_index_rebuild(s);
+	}
+	return victim;
+}
+
 static ssize_t series_type_create(struct series *s, const char *name)
 {
 	struct series_type *ty;
@@ -195,6 +254,7 @@ static ssize_t series_type_create(struct series *s, const char *name)
 		return -ENOSPC;
 	ty = &s->types[s->n_types];
 	snprintf(ty->name, sizeof(ty->name), "%s", name);
+	ty->named_at = s->censuses;
 	mask = s->n_type_index - 1;
 	for (i = series_hash_name(ty->name) & mask; s->type_index[i]; i = (i + 1) & mask)
 		;
@@ -221,7 +281,7 @@ int series__add_type_counts(struct series *s, double t, const char *const *names
 {
 	struct series_rank *rank = NULL;
 	double other_obj = 0, other_bytes = 0;
-	bool other_seen = false;
+	bool other_seen = false, folded = false;
 	char name[REPORT_TYPE_NAME_MAX];
 	int ret = 0;
 
@@ -235,6 +295,7 @@ int series__add_type_counts(struct series *s, double t, const char *const *names
 	for (size_t i = 0; i < n; i++)
 		rank[i] = (struct series_rank){ .objects = objects[i], .i = i };
 	qsort(rank, n, sizeof(*rank), series_rank_cmp);
+	s->censuses++;
 
 	for (size_t k = 0; k < s->n_types; k++) {
 		s->types[k].cur_objects = 0;
@@ -256,8 +317,11 @@ int series__add_type_counts(struct series *s, double t, const char *const *names
 			}
 			if (k >= 0)
 				s->n_named++;
+		} else if (k < 0 && r < s->type_cap && strcmp(name, SERIES_OTHER_TYPE)) {
+			k = series_type_evict(s, name, ob);
 		}
 		if (k < 0) {
+			folded |= strcmp(name, SERIES_OTHER_TYPE) != 0;
 			other_obj += ob;
 			other_bytes += by;
 			other_seen = true;
@@ -287,9 +351,15 @@ int series__add_type_counts(struct series *s, double t, const char *const *names
 		if (series_type_append(s, ty, t) < 0)
 			ret = -ENOMEM;
 	}
+	s->folds += folded;
 cleanup:
 	free(rank);
 	return ret;
+}
+
+uint64_t series__folds(const struct series *s)
+{
+	return s ? s->folds : 0;
 }
 
 size_t series__n_types(const struct series *s)

@@ -10,7 +10,8 @@
  * of each field and the earlier t. Minima because the detector looks at
  * floors: an average would lift the floor of a sawtooth and could hide a
  * slow leak or fake one. The number of distinct types is bounded too; types
- * that arrive once the table is full fold into "(other)".
+ * that arrive once the table is full fold into "(other)", unless one grows
+ * past twice the most a named type ever held, which then gives up its slot.
  *
  * Not thread-safe: one consumer thread owns a series.
  */
@@ -70,12 +71,18 @@ size_t series__points(const struct series *s, const struct series_point **pts);
  * One census: n types with their live object and byte counts (bytes may be
  * NULL). Pass every type the census saw, not only a top-N: a known type that
  * is absent from a call gets a 0 point. Types in this census's top type_cap
- * by objects get their own series while slots remain; the rest are summed
+ * by objects get their own series while slots remain, or else the slot of
+ * the named type that never held half as many (the least ever first; not one
+ * counted or named in this call, and its history goes); the rest are summed
  * into "(other)". Names longer than REPORT_TYPE_NAME_MAX-1 are truncated.
  * Returns 0 or -ENOMEM (the census is then partly recorded).
  */
 int series__add_type_counts(struct series *s, double t, const char *const *names,
 			 const uint64_t *objects, const uint64_t *bytes, size_t n);
+
+/* Censuses (series__add_type_counts() calls) that folded a type into
+ * "(other)" because the table was full: leakd_cap_hits_total{cap="types"}. */
+uint64_t series__folds(const struct series *s);
 
 /* Tracked types, "(other)" included once it exists, in first-seen order. */
 size_t series__n_types(const struct series *s);

@@ -11,6 +11,17 @@
 
 #include "leakd/series.h"
 
+static size_t other_index(const struct series *s)
+{
+	struct series_type_info ti;
+
+	for (size_t i = 0; i < series__n_types(s); i++)
+		if (!series__type(s, i, &ti) && !strcmp(ti.name, SERIES_OTHER_TYPE))
+			return i;
+	cr_assert_fail("no \"(other)\" series");
+	return 0;
+}
+
 static struct series *new_series(size_t cap, size_t type_cap)
 {
 	struct series *s = NULL;
@@ -126,8 +137,8 @@ Test(series, types_beyond_the_cap_fold_into_other)
 	struct series *a = new_series(0, 2);
 	const char *names[] = { "small", "big", "mid", "tiny" };
 	uint64_t ob[] = { 5, 100, 50, 1 };
-	const char *names2[] = { "newcomer", "big", "mid" };
-	uint64_t ob2[] = { 1000, 90, 40 };
+	const char *names2[] = { "big", "mid", "newcomer" };
+	uint64_t ob2[] = { 90, 40, 60 };
 	struct series_type_info ti;
 
 	cr_assert_eq(series__add_type_counts(a, 1.0, names, ob, NULL, 4), 0);
@@ -140,16 +151,81 @@ Test(series, types_beyond_the_cap_fold_into_other)
 	series__type(a, 2, &ti);
 	cr_assert_str_eq(ti.name, SERIES_OTHER_TYPE);
 	cr_assert_eq(ti.last_objects, 6);
+	cr_assert_eq(series__folds(a), 1);
 
-	/* full: a new top type folds too, known types keep their series */
+	/* full: a new type that is not twice what a named one ever held folds,
+	 * known types keep their series */
 	cr_assert_eq(series__add_type_counts(a, 2.0, names2, ob2, NULL, 3), 0);
 	cr_assert_eq(series__n_types(a), 3);
 	series__type(a, 0, &ti);
 	cr_assert_eq(ti.last_objects, 90);
 	cr_assert_eq(ti.n, 2);
 	series__type(a, 2, &ti);
-	cr_assert_eq(ti.last_objects, 1000);
+	cr_assert_eq(ti.last_objects, 60);
 	cr_assert_eq(ti.n, 2);
+	cr_assert_eq(series__folds(a), 2);
+	series__free(a);
+}
+
+/* A class that starts to leak once the imports have filled the table gets a
+ * series of its own: the smallest named type gives up its slot. */
+Test(series, a_type_that_outgrows_a_named_one_takes_its_slot)
+{
+	struct series *a = new_series(0, 2);
+	const char *names[] = { "big", "mid", "Leak" };
+	uint64_t first[] = { 100, 50, 2 };
+	struct series_type_info ti;
+	ssize_t leak = -1;
+
+	cr_assert_eq(series__add_type_counts(a, 1.0, names, first, NULL, 3), 0);
+	for (int t = 2; t <= 6; t++) {
+		uint64_t ob[] = { 100, 50, (uint64_t)t * 40 };
+
+		cr_assert_eq(series__add_type_counts(a, t, names, ob, NULL, 3), 0);
+	}
+	cr_assert_eq(series__n_types(a), 3, "no new slot: one was given up");
+	for (size_t i = 0; i < series__n_types(a); i++) {
+		series__type(a, i, &ti);
+		cr_assert_str_neq(ti.name, "mid", "mid (never over 50) gave its slot to Leak");
+		if (!strcmp(ti.name, "Leak"))
+			leak = (ssize_t)i;
+	}
+	cr_assert_geq(leak, 0);
+	series__type(a, (size_t)leak, &ti);
+	/* 120 at t=3 is the first count over twice mid's 50: named from then on */
+	cr_assert_eq(ti.n, 4);
+	cr_assert_eq(ti.pts[0].t, 3.0);
+	cr_assert_eq(ti.pts[0].objects, 120);
+	cr_assert_eq(ti.last_objects, 240);
+	series__type(a, other_index(a), &ti);
+	cr_assert_eq(ti.last_objects, 50, "mid folds into (other) once evicted");
+	series__free(a);
+}
+
+/* Types counted in the same census keep their slot whatever their past:
+ * only one not yet seen in it, and never the one just named, can go. */
+Test(series, a_type_counted_in_this_census_keeps_its_slot)
+{
+	struct series *a = new_series(0, 2);
+	const char *names[] = { "a", "b" };
+	uint64_t ob[] = { 10, 5 };
+	const char *names2[] = { "x", "y", "a", "b" };
+	uint64_t ob2[] = { 1000, 900, 10, 5 };
+	struct series_type_info ti;
+
+	cr_assert_eq(series__add_type_counts(a, 1.0, names, ob, NULL, 2), 0);
+	cr_assert_eq(series__add_type_counts(a, 2.0, names2, ob2, NULL, 4), 0);
+	/* x takes b's slot (the least ever), y takes a's; a and b fold */
+	cr_assert_eq(series__n_types(a), 3);
+	series__type(a, 0, &ti);
+	cr_assert_str_eq(ti.name, "y");
+	cr_assert_eq(ti.n, 1);
+	series__type(a, 1, &ti);
+	cr_assert_str_eq(ti.name, "x");
+	cr_assert_eq(ti.last_objects, 1000);
+	series__type(a, 2, &ti);
+	cr_assert_str_eq(ti.name, SERIES_OTHER_TYPE);
+	cr_assert_eq(ti.last_objects, 15);
 	series__free(a);
 }
 
