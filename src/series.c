@@ -20,7 +20,7 @@
 struct series_type {
 	char name[REPORT_TYPE_NAME_MAX];
 	uint64_t last_objects, last_bytes;
-	double cur_objects, cur_bytes;	/* accumulated during one census */
+	double cur_objects, cur_bytes, cur_settled;	/* accumulated during one census */
 	double peak_objects;		/* the most it ever had at a census */
 	uint64_t named_at;		/* the census (series.censuses) it got its slot */
 	struct series_type_point *pts;
@@ -113,7 +113,7 @@ static void series_halve(double *p, size_t width, size_t *n)
 _Static_assert(sizeof(struct series_point) == 6 * sizeof(double) &&
 		       offsetof(struct series_point, t) == 0,
 	       "series_point must stay a run of doubles starting with t");
-_Static_assert(sizeof(struct series_type_point) == 3 * sizeof(double) &&
+_Static_assert(sizeof(struct series_type_point) == 4 * sizeof(double) &&
 		       offsetof(struct series_type_point, t) == 0,
 	       "series_type_point must stay a run of doubles starting with t");
 #define SERIES_WIDTH(pt) (sizeof(pt) / sizeof(double))
@@ -150,7 +150,7 @@ static int series_type_append(struct series *s, struct series_type *ty, double t
 	if (r > 0)
 		series_halve((double *)ty->pts, SERIES_WIDTH(*ty->pts), &ty->n);
 	ty->pts[ty->n++] = (struct series_type_point){ .t = t, .objects = ty->cur_objects,
-						   .bytes = ty->cur_bytes };
+						   .bytes = ty->cur_bytes, .settled = ty->cur_settled };
 	if (ty->cur_objects > ty->peak_objects)
 		ty->peak_objects = ty->cur_objects;
 	return 0;
@@ -277,10 +277,10 @@ static int series_rank_cmp(const void *x, const void *y)
 }
 
 int series__add_type_counts(struct series *s, double t, const char *const *names,
-			 const uint64_t *objects, const uint64_t *bytes, size_t n)
+			     const uint64_t *objects, const uint64_t *bytes, const uint64_t *settled, size_t n)
 {
 	struct series_rank *rank = NULL;
-	double other_obj = 0, other_bytes = 0;
+	double other_obj = 0, other_bytes = 0, other_settled = 0;
 	bool other_seen = false, folded = false;
 	char name[REPORT_TYPE_NAME_MAX];
 	int ret = 0;
@@ -299,11 +299,13 @@ int series__add_type_counts(struct series *s, double t, const char *const *names
 
 	for (size_t k = 0; k < s->n_types; k++) {
 		s->types[k].cur_objects = 0;
+		s->types[k].cur_settled = 0;
 		s->types[k].cur_bytes = bytes ? 0 : NAN;
 	}
 	for (size_t r = 0; r < n; r++) {
 		size_t i = rank[r].i;
 		double ob = (double)objects[i], by = bytes ? (double)bytes[i] : NAN;
+		double se = settled && settled[i] < objects[i] ? (double)settled[i] : ob;
 		ssize_t k;
 
 		snprintf(name, sizeof(name), "%s", names[i] ? names[i] : "?");
@@ -324,11 +326,13 @@ int series__add_type_counts(struct series *s, double t, const char *const *names
 			folded |= strcmp(name, SERIES_OTHER_TYPE) != 0;
 			other_obj += ob;
 			other_bytes += by;
+			other_settled += se;
 			other_seen = true;
 			continue;
 		}
 		/* same name twice (e.g. two modules' "Item"): one series */
 		s->types[k].cur_objects += ob;
+		s->types[k].cur_settled += se;
 		s->types[k].cur_bytes = bytes ? s->types[k].cur_bytes + by : NAN;
 	}
 	if (other_seen && s->other < 0) {
@@ -341,6 +345,7 @@ int series__add_type_counts(struct series *s, double t, const char *const *names
 	}
 	if (s->other >= 0) {
 		s->types[s->other].cur_objects = other_obj;
+		s->types[s->other].cur_settled = other_settled;
 		s->types[s->other].cur_bytes = bytes ? other_bytes : NAN;
 	}
 	for (size_t k = 0; k < s->n_types; k++) {

@@ -310,14 +310,20 @@ int tracee__census(struct tracee *tr, double now)
 
 	if (c.ntypes) {
 		const char *names[c.ntypes];
-		uint64_t objs[c.ntypes], bytes[c.ntypes];
+		uint64_t objs[c.ntypes], bytes[c.ntypes], settled[c.ntypes];
+		/* the young generations: 0 and 1 up to 3.13, 3.14's one young
+		 * list (its old spaces sit where generations 1 and 2 were) */
+		bool one_young = tr->layout.major == 3 && tr->layout.minor >= 14;
 
 		for (size_t i = 0; i < c.ntypes; i++) {
+			const uint64_t *g = c.types[i].gens;
+
 			names[i] = c.types[i].name;
 			objs[i] = c.types[i].objects;
 			bytes[i] = c.types[i].bytes;
+			settled[i] = objs[i] - (g[0] + (one_young ? 0 : g[1]));
 		}
-		series__add_type_counts(tr->series, now, names, objs, bytes, c.ntypes);
+		series__add_type_counts(tr->series, now, names, objs, bytes, settled, c.ntypes);
 	}
 	sitewin__census(tr->sw, now);
 	return 0;

@@ -321,6 +321,7 @@ int verdict_compute(const struct series *ser, const struct detect_params *p, str
 	struct detect_point *buf = NULL;
 	size_t n, cap, n_types;
 	double span_all = 0, best_conf = -1;
+	bool total_leak;
 	int err = 0;
 
 	if (!ser || !out)
@@ -383,9 +384,17 @@ int verdict_compute(const struct series *ser, const struct detect_params *p, str
 	if (err)
 		goto cleanup;
 
+	/*
+	 * When no process total grows, a type's rise alone makes the verdict,
+	 * and its count must then grow past the young generations: garbage
+	 * waits there for the next collection (cycles made faster than a young
+	 * collection reclaims them lift a type's floor for as long as the run),
+	 * and a leak's objects leave them within a collection or two.
+	 */
+	total_leak = v.objects.r.leak || v.bytes.r.leak || v.fds.r.leak || v.native.r.leak;
 	for (size_t i = 0; i < n_types; i++) {
 		struct report_type_row *row = &v.types[v.n_types];
-		struct verdict_signal s, sb;
+		struct verdict_signal s, sb, so;
 		struct detect_params bp = *p;
 		struct series_type_info ti;
 
@@ -394,6 +403,13 @@ int verdict_compute(const struct series *ser, const struct detect_params *p, str
 		for (size_t k = 0; k < ti.n; k++)
 			buf[k] = (struct detect_point){ .t = ti.pts[k].t, .v = ti.pts[k].objects };
 		err = verdict_signal_run(buf, ti.n, p, &s);
+		if (!err && !total_leak && s.r.leak) {
+			for (size_t k = 0; k < ti.n; k++)
+				buf[k].v = ti.pts[k].settled;
+			err = verdict_signal_run(buf, ti.n, p, &so);
+			s.r.leak = so.r.leak;
+			s.r.confidence = so.r.confidence;
+		}
 		if (err)
 			goto cleanup;
 		/* and on its bytes: one list of ten million entries stays one object */

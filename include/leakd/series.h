@@ -43,6 +43,7 @@ struct series_type_point {
 	double t;
 	double objects;
 	double bytes;
+	double settled;	/* objects past the young generations (series__add_type_counts) */
 };
 
 /* Read-only view of one tracked type; pointers valid until the next series__ call
@@ -69,8 +70,11 @@ size_t series__points(const struct series *s, const struct series_point **pts);
 
 /*
  * One census: n types with their live object and byte counts (bytes may be
- * NULL). Pass every type the census saw, not only a top-N: a known type that
- * is absent from a call gets a 0 point. Types in this census's top type_cap
+ * NULL) and, of the objects, those that are settled (settled may be NULL: all
+ * are): not in the GC's young generations, where garbage waits for the next
+ * young collection and traffic passes through. Pass every type the census
+ * saw, not only a top-N: a known type that is absent from a call gets a 0
+ * point. Types in this census's top type_cap
  * by objects get their own series while slots remain, or else the slot of
  * the named type that never held half as many (the least ever first; not one
  * counted or named in this call, and its history goes); the rest are summed
@@ -78,7 +82,7 @@ size_t series__points(const struct series *s, const struct series_point **pts);
  * Returns 0 or -ENOMEM (the census is then partly recorded).
  */
 int series__add_type_counts(struct series *s, double t, const char *const *names,
-			 const uint64_t *objects, const uint64_t *bytes, size_t n);
+			     const uint64_t *objects, const uint64_t *bytes, const uint64_t *settled, size_t n);
 
 /* Censuses (series__add_type_counts() calls) that folded a type into
  * "(other)" because the table was full: leakd_cap_hits_total{cap="types"}. */

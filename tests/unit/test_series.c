@@ -53,7 +53,7 @@ Test(series, empty_series_has_no_points_and_no_types)
 	cr_assert_null(p);
 	cr_assert_eq(series__n_types(s), 0);
 	cr_assert_eq(series__type(s, 0, &ti), -ENOENT);
-	cr_assert_eq(series__add_type_counts(s, 1.0, NULL, NULL, NULL, 1), -EINVAL);
+	cr_assert_eq(series__add_type_counts(s, 1.0, NULL, NULL, NULL, NULL, 1), -EINVAL);
 	series__free(s);
 }
 
@@ -106,8 +106,8 @@ Test(series, type_series_record_census_points_and_zero_for_absent_types)
 	uint64_t ob2[] = { 310, 20, 5 };
 	struct series_type_info ti;
 
-	cr_assert_eq(series__add_type_counts(a, 1.0, names1, ob1, by1, 3), 0);
-	cr_assert_eq(series__add_type_counts(a, 2.0, names2, ob2, NULL, 3), 0);
+	cr_assert_eq(series__add_type_counts(a, 1.0, names1, ob1, by1, NULL, 3), 0);
+	cr_assert_eq(series__add_type_counts(a, 2.0, names2, ob2, NULL, NULL, 3), 0);
 	cr_assert_eq(series__n_types(a), 3);
 
 	cr_assert_eq(series__type(a, 0, &ti), 0);
@@ -141,7 +141,7 @@ Test(series, types_beyond_the_cap_fold_into_other)
 	uint64_t ob2[] = { 90, 40, 60 };
 	struct series_type_info ti;
 
-	cr_assert_eq(series__add_type_counts(a, 1.0, names, ob, NULL, 4), 0);
+	cr_assert_eq(series__add_type_counts(a, 1.0, names, ob, NULL, NULL, 4), 0);
 	/* the census's top 2 get series, the rest are "(other)" */
 	cr_assert_eq(series__n_types(a), 3);
 	series__type(a, 0, &ti);
@@ -155,7 +155,7 @@ Test(series, types_beyond_the_cap_fold_into_other)
 
 	/* full: a new type that is not twice what a named one ever held folds,
 	 * known types keep their series */
-	cr_assert_eq(series__add_type_counts(a, 2.0, names2, ob2, NULL, 3), 0);
+	cr_assert_eq(series__add_type_counts(a, 2.0, names2, ob2, NULL, NULL, 3), 0);
 	cr_assert_eq(series__n_types(a), 3);
 	series__type(a, 0, &ti);
 	cr_assert_eq(ti.last_objects, 90);
@@ -177,11 +177,11 @@ Test(series, a_type_that_outgrows_a_named_one_takes_its_slot)
 	struct series_type_info ti;
 	ssize_t leak = -1;
 
-	cr_assert_eq(series__add_type_counts(a, 1.0, names, first, NULL, 3), 0);
+	cr_assert_eq(series__add_type_counts(a, 1.0, names, first, NULL, NULL, 3), 0);
 	for (int t = 2; t <= 6; t++) {
 		uint64_t ob[] = { 100, 50, (uint64_t)t * 40 };
 
-		cr_assert_eq(series__add_type_counts(a, t, names, ob, NULL, 3), 0);
+		cr_assert_eq(series__add_type_counts(a, t, names, ob, NULL, NULL, 3), 0);
 	}
 	cr_assert_eq(series__n_types(a), 3, "no new slot: one was given up");
 	for (size_t i = 0; i < series__n_types(a); i++) {
@@ -213,8 +213,8 @@ Test(series, a_type_counted_in_this_census_keeps_its_slot)
 	uint64_t ob2[] = { 1000, 900, 10, 5 };
 	struct series_type_info ti;
 
-	cr_assert_eq(series__add_type_counts(a, 1.0, names, ob, NULL, 2), 0);
-	cr_assert_eq(series__add_type_counts(a, 2.0, names2, ob2, NULL, 4), 0);
+	cr_assert_eq(series__add_type_counts(a, 1.0, names, ob, NULL, NULL, 2), 0);
+	cr_assert_eq(series__add_type_counts(a, 2.0, names2, ob2, NULL, NULL, 4), 0);
 	/* x takes b's slot (the least ever), y takes a's; a and b fold */
 	cr_assert_eq(series__n_types(a), 3);
 	series__type(a, 0, &ti);
@@ -238,7 +238,7 @@ Test(series, type_series_halve_like_the_process_series)
 	for (int i = 0; i < 100; i++) {
 		uint64_t ob = (uint64_t)(i % 2 ? 10 + i : 1000);
 
-		series__add_type_counts(a, i, names, &ob, NULL, 1);
+		series__add_type_counts(a, i, names, &ob, NULL, NULL, 1);
 	}
 	series__type(a, 0, &ti);
 	cr_assert_leq(ti.n, 4);
@@ -257,8 +257,28 @@ Test(series, long_type_names_are_truncated_not_overflowed)
 
 	memset(longname, 'x', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
-	cr_assert_eq(series__add_type_counts(a, 0, names, &ob, NULL, 1), 0);
+	cr_assert_eq(series__add_type_counts(a, 0, names, &ob, NULL, NULL, 1), 0);
 	series__type(a, 0, &ti);
 	cr_assert_eq(strlen(ti.name), REPORT_TYPE_NAME_MAX - 1);
+	series__free(a);
+}
+
+/* Settled counts ride along: NULL means all settled, "(other)" sums them. */
+Test(series, settled_counts_are_recorded_and_summed_into_other)
+{
+	struct series *a = new_series(0, 1);
+	const char *names[] = { "Node", "dict", "list" };
+	uint64_t ob[] = { 300, 20, 10 }, settled[] = { 40, 15, 10 };
+	struct series_type_info ti;
+
+	cr_assert_eq(series__add_type_counts(a, 1.0, names, ob, NULL, settled, 3), 0);
+	cr_assert_eq(series__add_type_counts(a, 2.0, names, ob, NULL, NULL, 3), 0);
+	series__type(a, 0, &ti);
+	cr_assert_str_eq(ti.name, "Node");
+	cr_assert_eq(ti.pts[0].settled, 40);
+	cr_assert_eq(ti.pts[1].settled, 300, "without settled counts every object is settled");
+	series__type(a, other_index(a), &ti);
+	cr_assert_eq(ti.pts[0].objects, 30);
+	cr_assert_eq(ti.pts[0].settled, 25);
 	series__free(a);
 }
