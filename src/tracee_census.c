@@ -311,9 +311,10 @@ int tracee__census(struct tracee *tr, double now)
 	if (c.ntypes) {
 		const char *names[c.ntypes];
 		uint64_t objs[c.ntypes], bytes[c.ntypes], settled[c.ntypes];
-		/* the young generations: 0 and 1 up to 3.13, 3.14's one young
-		 * list (its old spaces sit where generations 1 and 2 were) */
-		bool one_young = tr->layout.major == 3 && tr->layout.minor >= 14;
+		/* the young generations: 0 and 1, or the incremental collector's
+		 * one young list (3.14.0-3.14.4: its old spaces sit where
+		 * generations 1 and 2 are) */
+		bool one_young = tr->layout.incremental;
 
 		for (size_t i = 0; i < c.ntypes; i++) {
 			const uint64_t *g = c.types[i].gens;
