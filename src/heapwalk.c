@@ -170,7 +170,7 @@ static bool hw_is_container(const struct typetab_entry *t)
 	switch (t->kind) {
 	case PYK_STR: case PYK_BYTES: case PYK_BYTEARRAY: case PYK_INT: case PYK_FLOAT:
 		return (t->flags & PYLAYOUT_TPFLAGS_HEAPTYPE) != 0;	/* subclass instances may have attributes */
-	case PYK_OTHER:
+	case PYK_OTHER: case PYK_WEAKREF:
 		return (t->flags & PYLAYOUT_TPFLAGS_HEAPTYPE) != 0;
 	default:
 		return true;

@@ -167,6 +167,8 @@ bool holdsearch_holds(const struct typetab_entry *t)
 	case PYK_CELL: case PYK_FUNCTION: case PYK_METHOD: case PYK_MODULE: case PYK_TYPE:
 	case PYK_GEN: case PYK_FRAME:
 		return true;
+	case PYK_OTHER:	/* a class's instances; a C type's fields (pyrefs native_fields) */
+		return (t->flags & (PYLAYOUT_TPFLAGS_HEAPTYPE | PYLAYOUT_TPFLAGS_HAVE_GC)) != 0;
 	default:
 		return (t->flags & PYLAYOUT_TPFLAGS_HEAPTYPE) != 0;
 	}
@@ -277,7 +279,7 @@ static int hs_sink_first(void *ctx, uint64_t addr)
 
 int holdsearch_run(struct holdsearch *hs)
 {
-	struct hs_sink k = { .s = { .ref = hs_sink_ref, .first = hs_sink_first }, .hs = hs };
+	struct hs_sink k = { .s = { .ref = hs_sink_ref, .first = hs_sink_first, .native_fields = true }, .hs = hs };
 
 	k.s.ctx = &k;
 	for (; hs->next < hs->n; hs->next++) {

@@ -187,13 +187,16 @@ static bool name_step(struct holdsearch *hs, const struct hnode *c, struct holde
 		snprintf(st->name, sizeof(st->name), "local %s", buf);
 		return true;
 	}
+	case PYREF_NATIVE_FIELD:
 	case PYREF_SLOT: {
 		uint64_t hdr[3];
 		struct typetab_entry *t = holdsearch_type(hs, p->addr, hdr);
 
 		st->kind = HOLDERS_ATTR;
+		/* a C type names its fields as members when it exposes them */
 		if (!t || typetab_slot_name(hs->m, hs->l, t->addr, c->key, st->name, sizeof(st->name)) < 0)
-			snprintf(st->name, sizeof(st->name), "<slot @%llu>", (unsigned long long)c->key);
+			snprintf(st->name, sizeof(st->name), c->ekind == PYREF_SLOT ? "<slot @%llu>" : "<C field +%llu>",
+				 (unsigned long long)c->key);
 		return true;
 	}
 	default:

@@ -320,7 +320,7 @@ static int u_first(void *ctx, uint64_t addr)
 /* Passes object i's referents to u_ref. Returns 0 or a hard -errno. */
 static int u_decode(struct uset *s, uint32_t i)
 {
-	struct pyrefs_sink k = { .ref = u_ref, .first = u_first, .ctx = s };
+	struct pyrefs_sink k = { .ref = u_ref, .first = u_first, .ctx = s, .native_fields = true };
 	uint64_t hdr[3];
 	struct typetab_entry *t = holdsearch_type(s->hs, s->u[i].addr, hdr);
 	int64_t r;

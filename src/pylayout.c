@@ -66,6 +66,7 @@ static const struct pylayout_row pylayout_table[] = {
 	SAME(tp_members, 240),
 	SAME(tp_base, 256),
 	SAME(tp_dictoffset, 288),
+	SAME(tp_weaklistoffset, 208),
 	SAME(str_length, 16),
 	SAME(str_state, 32),
 	SAME(list_items, 24),

@@ -21,6 +21,7 @@
 #define DEQUE_LEFT 24			/* leftblock, rightblock, leftindex, rightindex */
 #define MANAGED_DICT_AT 24		/* bytes before the object: managed dict (3.11+) */
 #define MANAGED_VALUES_AT 32		/* 3.11: the values pointer */
+#define NATIVE_FIELDS_MAX 512		/* bytes of a C object's fixed part scanned for references */
 
 struct pyrefs_ctx {
 	const struct memreader *m;
@@ -454,6 +455,38 @@ static int pr_instance(struct pyrefs_ctx *c, uint64_t obj, const struct typetab_
 	return r < 0 ? pr_reject(c, r) : 0;
 }
 
+/* The fields of an object of a C type no decoder knows, as pointers: every
+ * non-zero word after the header but the __slots__ words the instance
+ * decoder passes with their names; the word at tp_dictoffset is the
+ * instance's __dict__ (passed by the instance decoder for heap types). */
+static int pr_native_fields(struct pyrefs_ctx *c, uint64_t obj, const struct typetab_entry *t)
+{
+	uint64_t words[NATIVE_FIELDS_MAX / 8];
+	uint64_t size = t->basicsize < NATIVE_FIELDS_MAX ? t->basicsize & ~7ull : NATIVE_FIELDS_MAX;
+	int r;
+
+	if (size <= 16)
+		return 0;
+	r = memreader_read(c->m, obj + 16, words, size - 16);
+	if (r < 0)
+		return pr_reject(c, r);
+	for (uint64_t off = 16; off < size; off += 8) {
+		bool dict = t->dictoffset == (int64_t)off, named = dict && (t->flags & PYLAYOUT_TPFLAGS_HEAPTYPE);
+
+		/* the weakrefs to it are not held by it */
+		named |= t->weaklistoffset == (int64_t)off;
+		for (unsigned i = 0; !named && i < t->nslots; i++)
+			named = t->slot_off[i] == off;
+		if (named || !words[off / 8 - 2])
+			continue;
+		pr_edge(c, dict ? PYREF_INST_DICT : PYREF_NATIVE_FIELD, 0, dict ? 0 : off);
+		r = c->s->ref(c->s->ctx, words[off / 8 - 2]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* The locals of the frame at frame: as many as its code names. */
 static int pr_frame_locals(struct pyrefs_ctx *c, uint64_t frame)
 {
@@ -553,6 +586,10 @@ int64_t pyrefs_decode(const struct memreader *m, const struct pylayout *l, uint6
 		r = memreader_read_u64(c->m, obj + l->tp_flags, &p);
 		if (!r && (p & PYLAYOUT_TPFLAGS_HEAPTYPE))
 			r = pr_at(c, obj + l->tp_dict, PYREF_TYPE_DICT, 0);
+		break;
+	case PYK_OTHER:
+		if (s->native_fields && (t->flags & PYLAYOUT_TPFLAGS_HAVE_GC))
+			r = pr_native_fields(c, obj, t);
 		break;
 	default:
 		break;

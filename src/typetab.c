@@ -156,7 +156,10 @@ int typetab_slot_name(const struct memreader *m, const struct pylayout *l, uint6
 
 		if (!memreader_read_u64(m, type + l->tp_members, &mem) && typetab_ptr_ok(mem))
 			for (int i = 0; typetab_member(m, mem, i, &name, &mtype, &moff); i++) {
-				if (moff != off || !typetab_ptr_ok(name & ~7ull))
+				/* object members only: "__weaklistoffset__" and the like
+				 * describe a field, they are not one */
+				if (moff != off || (mtype != T_OBJECT && mtype != T_OBJECT_EX) ||
+				    !typetab_ptr_ok(name & ~7ull))
 					continue;
 				memset(buf, 0, len);
 				for (size_t want = len - 1; want >= 4; want /= 2)
@@ -188,6 +191,12 @@ static void typetab_classify(const struct typetab *tt, uint64_t type, struct typ
 			char name[24];
 
 			typetab_static_name(tt, t, name, sizeof(name));
+			/* "weakref", "weakproxy", "weakcallableproxy" up to 3.11,
+			 * "weakref.ReferenceType" and "weakref.*ProxyType" from 3.12 */
+			if (!strncmp(name, "weak", 4)) {
+				e->kind = PYK_WEAKREF;
+				return;
+			}
 			for (size_t i = 0; i < sizeof(typetab_builtins) / sizeof(typetab_builtins[0]); i++)
 				if (!strcmp(name, typetab_builtins[i].name)) {
 					e->kind = typetab_builtins[i].kind;
@@ -236,6 +245,8 @@ static int typetab_validate(const struct typetab *tt, uint64_t addr, struct type
 	e->flags = v[2];
 	if (memreader_read(tt->m, addr + l->tp_dictoffset, &e->dictoffset, 8))
 		e->dictoffset = 0;
+	if (memreader_read(tt->m, addr + l->tp_weaklistoffset, &e->weaklistoffset, 8))
+		e->weaklistoffset = 0;
 	typetab_classify(tt, addr, e);
 	e->valid = true;
 	return 0;

@@ -98,7 +98,7 @@ struct pylayout {
 	uint32_t func_globals, func_defaults, func_kwdefaults, func_closure, func_dict;
 	uint32_t method_func, method_self;
 	uint32_t module_dict;
-	uint32_t tp_members, tp_base, tp_dictoffset;
+	uint32_t tp_members, tp_base, tp_dictoffset, tp_weaklistoffset;
 	enum pylayout_managed {
 		PYLAYOUT_MANAGED_NONE,	/* <=3.10: __dict__ at tp_dictoffset */
 		PYLAYOUT_MANAGED_311,	/* dict at obj-24, values at obj-32 */

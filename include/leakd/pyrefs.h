@@ -12,6 +12,10 @@
  * __dict__ at tp_dictoffset, 3.11/3.12 managed dicts and values, 3.13+
  * inline values, and __slots__; and the locals of suspended generators and
  * coroutines (their embedded frame on 3.11+, the gi_frame object before).
+ * On request, the fields of objects of other C types the collector tracks
+ * (an asyncio Task's coroutine, an lru_cache's dict, a partial's function):
+ * every word of their fixed part that the sink finds to be an object, since
+ * no version's header describes those structs.
  */
 #ifndef LEAKD_PYREFS_H
 #define LEAKD_PYREFS_H
@@ -41,6 +45,7 @@ enum pyrefs_edge_kind {
 	PYREF_SLOT,		/* __slots__ member; index: the member's offset */
 	PYREF_GEN_FRAME,	/* <= 3.10: a generator's frame object */
 	PYREF_FRAME_LOCAL,	/* a suspended frame's local; index: its slot (pyrefs_frame_names) */
+	PYREF_NATIVE_FIELD,	/* a C type's field (native_fields); index: its byte offset */
 };
 
 enum pyrefs_func_field { PYREF_FUNC_GLOBALS, PYREF_FUNC_DEFAULTS, PYREF_FUNC_KWDEFAULTS, PYREF_FUNC_CLOSURE,
@@ -60,6 +65,11 @@ struct pyrefs_sink {
 	 * walk (count it and follow its keys), 0 if not, or -errno. */
 	int (*first)(void *ctx, uint64_t addr);
 	void *ctx;
+	/* Also pass every non-zero word of the fixed part of objects of C types
+	 * the collector tracks and no decoder knows (not weakrefs): the sink
+	 * checks that each is an object. For the holder search, where a missed
+	 * reference is a wrong answer; the census does not need them. */
+	bool native_fields;
 	uint64_t rejected;	/* inconsistent or unreadable fields met */
 	uint64_t items;		/* len() of the container last decoded */
 	struct pyrefs_edge edge;	/* how the referent being passed to ref is held */

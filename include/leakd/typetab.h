@@ -33,6 +33,7 @@ enum pykind {
 	PYK_CELL, PYK_FUNCTION, PYK_METHOD, PYK_DEQUE, PYK_MODULE, PYK_TYPE,
 	PYK_GEN,	/* generator, coroutine, async generator: a suspended frame's locals */
 	PYK_FRAME,	/* <= 3.10 frame object (a generator's frame) */
+	PYK_WEAKREF,	/* weakref.ref and its proxies: they hold nothing */
 };
 
 struct typetab_entry {
@@ -41,6 +42,7 @@ struct typetab_entry {
 	uint64_t gens[4];		/* of objects, on generation 0-2's and the permanent list */
 	uint64_t basicsize, itemsize, flags;
 	int64_t dictoffset;		/* tp_dictoffset (-1 for managed dicts on 3.11+) */
+	int64_t weaklistoffset;		/* tp_weaklistoffset: a list of weakrefs, not held */
 	uint16_t slot_off[TYPETAB_MAX_SLOTS];	/* __slots__ object members, from the base chain */
 	uint8_t nslots;
 	uint8_t kind;			/* enum pykind */

@@ -332,17 +332,19 @@ case_gc_busy() { # NAME INTERP
 
 # Exact counts and bytes of untracked objects: exact_reachable.py holds 54,321 str and
 # 4,321 bytes; the same program with --empty is the baseline to subtract.
-# What holds each of eight leaks (leak_holders.py): the first holder path of every
-# class, matched against the path the program names for itself; and --graph. With
-# --holders, so that the answer does not wait for the detector (tested elsewhere).
-case_holders() { # NAME INTERP SECONDS
-	local name=$1 interp=$2 secs=$3
+# What holds each of the leaks of a program that names their holders (leak_holders.py:
+# ten ways; leak_native_holders.py: through C objects' fields): the first holder path
+# of every class, matched against the path the program names for itself; and --graph.
+# With --holders, so that the answer does not wait for the detector (tested elsewhere).
+case_holders() { # NAME INTERP SECONDS PROGRAM [ARGS...]
+	local name=$1 interp=$2 secs=$3 prog=$4
 	local d=$out/cases/${name//\//_}
+	shift 4
 	mkdir -p "$d"
 	py_argv "$interp"
 	py_envargs "$interp"
 	leakd_run "$d" $((secs + 60)) "${PYENVARGS[@]}" --format json --duration "$secs" --interval 1 \
-		--holders --graph "$d/holders.dot" -- "${PYARGV[@]}" "$progs/leak_holders.py" --no-gc \
+		--holders --graph "$d/holders.dot" -- "${PYARGV[@]}" "$progs/$prog" "$@" \
 		--truth "$d/truth.json" --seconds $((secs + 15))
 	"${checker[@]}" holders "$name" "$d" --rc 0 --truth "$d/truth.json" --graph "$d/holders.dot" \
 		--python "$(py_version "$interp")" >"$d/check" 2>&1
@@ -912,7 +914,8 @@ for interp in "${interp_spine[@]}"; do
 	enqueue case_reachable_exact "$interp/reachable_exact" "$interp"
 	enqueue case_gc_busy "$interp/gc_busy" "$interp"
 	[[ $interp == debian-* ]] || enqueue case_byte_samples "$interp/byte_samples" "$interp"
-	enqueue case_holders "$interp/holders" "$interp" "$s"
+	enqueue case_holders "$interp/holders" "$interp" "$s" leak_holders.py --no-gc
+	enqueue case_holders "$interp/native_holders" "$interp" "$s" leak_native_holders.py
 	enqueue case_daemon_holders "$interp/daemon_holders" "$interp"
 	enqueue case_cmd "$interp/native_malloc" "$interp" native "$s" 0 leak_native.py
 	enqueue case_cmd "$interp/native_freed" "$interp" native_freed "$s" 0 leak_native.py --free
@@ -968,7 +971,8 @@ for interp in "${interp_extra[@]}"; do
 	enqueue case_reachable_exact "$interp/reachable_exact" "$interp"
 	enqueue case_gc_busy "$interp/gc_busy" "$interp"
 	[[ $interp == debian-* ]] || enqueue case_byte_samples "$interp/byte_samples" "$interp"
-	enqueue case_holders "$interp/holders" "$interp" "$s"
+	enqueue case_holders "$interp/holders" "$interp" "$s" leak_holders.py --no-gc
+	enqueue case_holders "$interp/native_holders" "$interp" "$s" leak_native_holders.py
 	# The five untracked leaks at once (one thread each), and the three healthy ones.
 	for wk in mixed healthy_mixed; do
 		enqueue case_untracked "$interp/untracked_$wk" "$interp" "$s" "$wk"

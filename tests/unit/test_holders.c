@@ -285,6 +285,49 @@ Test(holders, a_list_that_holds_itself_and_torn_pointers_end_cleanly)
 	fake_free(h.f);
 }
 
+/*
+ * A C type's fields (an asyncio Task: no header describes its struct) are
+ * followed word by word: an object there holds, a number does not, the
+ * word at tp_dictoffset is the instance's __dict__, and the weakrefs on the
+ * list at tp_weaklistoffset are not held by it, nor what they refer to.
+ */
+Test(holders, the_fields_of_a_c_object_hold_but_its_weakrefs_do_not)
+{
+	struct heap h = heap_new();
+	uint64_t t_task = fake_type(h.f, "_asyncio.Task", GC, 64, 0);
+	uint64_t t_weak = fake_type(h.f, "weakref.ReferenceType", GC, 40, 0);
+	uint64_t task = track(&h, t_task, 0), coro = instance(&h, h.t_sub, 0), attr = instance(&h, h.t_sub, 0);
+	uint64_t weakly = instance(&h, h.t_sub, 0), wr = track(&h, t_weak, 0);
+	const char *k_mod[] = { "__name__", "TASK" }, *k_attr[] = { "name" };
+	struct holders_result *r;
+	const struct holders_path *p;
+
+	fake_w64(h.f, t_task + h.f->l.tp_dictoffset, 48);
+	fake_w64(h.f, t_task + h.f->l.tp_weaklistoffset, 24);
+	fake_w64(h.f, task + 16, str(&h, "loop"));
+	fake_w64(h.f, task + 24, wr);			/* the weakref list */
+	fake_w64(h.f, task + 32, coro);			/* a C field */
+	fake_w64(h.f, task + 40, 0x1234);		/* a number */
+	fake_w64(h.f, task + 48, dict(&h, k_attr, &attr, 1));
+	fake_w64(h.f, wr + 16, weakly);			/* wr_object */
+	fake_w64(h.f, track(&h, h.t_module, 0) + h.f->l.module_dict,
+		 dict(&h, k_mod, (uint64_t[]){ str(&h, "app"), task }, 2));
+	r = find(&h, 0);
+	cr_assert_eq(r->types[0].found, 3);
+	p = path_with(&r->types[0], "module app . TASK (_asyncio.Task) .<C field +32> -> Subscriber");
+	cr_assert_not_null(p, "%s", r->types[0].paths[0].text);
+	cr_assert_eq(p->reached, 1);
+	cr_assert_eq(p->steps[2].kind, HOLDERS_ATTR);
+	p = path_with(&r->types[0], "module app . TASK (_asyncio.Task) .name -> Subscriber");
+	cr_assert_not_null(p, "the __dict__ at tp_dictoffset names its keys");
+	p = path_with(&r->types[0], "held from C (refcount 1, 0 references found) -> Subscriber");
+	cr_assert_not_null(p, "only a weakref refers to it");
+	cr_assert_eq(p->reached, 1);
+	cr_assert_eq(r->types[0].npaths, 3);
+	free(r);
+	fake_free(h.f);
+}
+
 Test(holdpath, digit_runs_collapse_to_one_pattern)
 {
 	char buf[64];

@@ -57,6 +57,7 @@ static const struct row rows[] = {
 	{ 8, 13, "_typeobject", "tp_members", F(tp_members), OFF },
 	{ 8, 13, "_typeobject", "tp_base", F(tp_base), OFF },
 	{ 8, 13, "_typeobject", "tp_dictoffset", F(tp_dictoffset), OFF },
+	{ 8, 13, "_typeobject", "tp_weaklistoffset", F(tp_weaklistoffset), OFF },
 	{ 8, 13, "_heaptypeobject", "ht_name", F(ht_name), OFF },
 	{ 8, 13, "_heaptypeobject", "ht_qualname", F(ht_qualname), OFF },
 	{ 8, 13, "PyASCIIObject", "length", F(str_length), OFF },
