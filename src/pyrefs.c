@@ -463,18 +463,14 @@ static int pr_native_fields(struct pyrefs_ctx *c, uint64_t obj, const struct typ
 {
 	uint64_t words[NATIVE_FIELDS_MAX / 8];
 	uint64_t size = t->basicsize < NATIVE_FIELDS_MAX ? t->basicsize & ~7ull : NATIVE_FIELDS_MAX;
-	int r;
+	int r = size > 16 ? memreader_read(c->m, obj + 16, words, size - 16) : 0;
 
-	if (size <= 16)
-		return 0;
-	r = memreader_read(c->m, obj + 16, words, size - 16);
 	if (r < 0)
 		return pr_reject(c, r);
 	for (uint64_t off = 16; off < size; off += 8) {
 		bool dict = t->dictoffset == (int64_t)off, named = dict && (t->flags & PYLAYOUT_TPFLAGS_HEAPTYPE);
 
-		/* the weakrefs to it are not held by it */
-		named |= t->weaklistoffset == (int64_t)off;
+		named |= t->weaklistoffset == (int64_t)off;	/* the weakrefs to it are not held by it */
 		for (unsigned i = 0; !named && i < t->nslots; i++)
 			named = t->slot_off[i] == off;
 		if (named || !words[off / 8 - 2])
