@@ -486,9 +486,17 @@ case_sigkill_cmd() { # NAME INTERP
 	kill -KILL "$lpid"
 	wait "$lpid" 2>/dev/null
 	echo "${cpid:-none}" >"$d/command_pid"
-	sleep 1
+	# The kernel's SIGKILL to it is immediate, its exit is not: a loaded machine can take
+	# more than a second to tear down a process. Up to 10 s; a stat that vanishes while it
+	# is read means it is gone.
 	local state=gone
-	[ -n "$cpid" ] && [ -e "/proc/$cpid" ] && state=$(awk '{print $3}' "/proc/$cpid/stat" 2>/dev/null)
+	for ((i = 0; i < 50; i++)); do
+		state=gone
+		[ -n "$cpid" ] && [ -e "/proc/$cpid" ] && state=$(awk '{print $3}' "/proc/$cpid/stat" 2>/dev/null)
+		state=${state:-gone}
+		[[ $state == gone || $state == Z ]] && break
+		sleep 0.2
+	done
 	echo "$state" >"$d/command_state"
 	[ -n "$cpid" ] && kill -KILL "$cpid" 2>/dev/null
 	"${checker[@]}" sigkill_cmd "$name" "$d" >"$d/check" 2>&1

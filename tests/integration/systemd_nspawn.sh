@@ -9,7 +9,8 @@
 #     as BPF ring-buffer records (leakd_events_total);
 #   - that service is flagged in /metrics with the unit name systemd reports for its pid,
 #     and in the journal (MESSAGE_ID from include/leakd/journal.h) with pid, unit, types
-#     and rates;
+#     and rates, then in a second entry with what holds the leak (LEAKD_HOLDER=, the
+#     path the program names);
 #   - the watchdog is fed (no restart over more than WatchdogSec) and a SIGSTOPped
 #     daemon is killed and restarted by systemd, and finds the service again.
 # Why nspawn: it boots an unmodified Debian userland under its own systemd on this
@@ -128,7 +129,7 @@ capeff=$(in_ct awk '/^CapEff:/{print $2}' "/proc/$mainpid/status")
 # 4. A leaking Python service, another unit.
 lunit=leakd-it-leak.service
 in_ct systemd-run --unit="$lunit" -p Type=exec /usr/bin/python3 /mnt/leakd-programs/leak_list_append.py --seconds 300 --rate 500 \
-	>"$d/run.log" 2>&1 || fail "systemd-run $lunit: $(tail -n1 "$d/run.log")"
+	--truth /run/leakd-it-truth.json >"$d/run.log" 2>&1 || fail "systemd-run $lunit: $(tail -n1 "$d/run.log")"
 lpid=$(show "$lunit" MainPID)
 # The unit systemd reports for that pid (the manager's answer, as systemctl status PID).
 sd_unit=$(in_ct systemctl status "$lpid" --no-pager 2>/dev/null | head -n1 | sed 's/^[^a-zA-Z0-9]* //; s/ .*//')
@@ -174,6 +175,32 @@ j_bps=$(field LEAKD_BYTES_PER_S) j_from=$(field _SYSTEMD_UNIT)
 awk -v o="$j_ops" -v b="$j_bps" 'BEGIN { exit !(o > 0 && b > 0) }' ||
 	fail "journal rates LEAKD_OBJECTS_PER_S '$j_ops', LEAKD_BYTES_PER_S '$j_bps', want > 0"
 
+# 5b. What holds it: once flagged, the daemon searches and logs a second entry whose
+# LEAKD_HOLDER= (and MESSAGE's "held by") is the path the program names for its Records.
+in_ct cat /run/leakd-it-truth.json >"$d/truth.json" 2>/dev/null || fail "the target wrote no truth to /run/leakd-it-truth.json"
+holder=
+for _ in $(seq 90); do
+	in_ct journalctl --no-pager -o json "MESSAGE_ID=$msgid" "LEAKD_PID=$lpid" >"$d/entries.json" 2>/dev/null
+	holder=$(/usr/bin/python3 - "$d/entries.json" "$d/truth.json" <<'PY'
+import json, re, sys
+want = list(json.load(open(sys.argv[2]))["holders"].values())[0]
+for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
+    e = json.loads(line)
+    h = e.get("LEAKD_HOLDER") or ""
+    if h:
+        ok = re.fullmatch(want, h) and ("; held by " + h) in (e.get("MESSAGE") or "")
+        print(("ok " if ok else "bad ") + h)
+        break
+PY
+)
+	[ -n "$holder" ] && break
+	sleep 1
+done
+holder_s=$((SECONDS - start_t))
+[ -n "$holder" ] || fail "no journal entry with LEAKD_HOLDER= for pid $lpid within 90 s of the first"
+[[ $holder == "ok "* ]] ||
+	fail "the journal's holder '${holder#* }' (or its MESSAGE) is not the program's $(cat "$d/truth.json")"
+
 # 6. The watchdog: fed for longer than WatchdogSec with no restart, then a SIGSTOPped
 # daemon is killed and restarted.
 # systemd prints durations ("30s", "1min 30s"); systemd-analyze turns them into seconds.
@@ -208,7 +235,7 @@ for _ in $(seq 20); do
 done
 [ "$attached" = 1 ] || fail "after the watchdog restart leakd_attached_processes is '$attached', want 1"
 
-say PASS "Debian 12 under systemd $(in_ct systemctl --version | awk 'NR==1{print $2}') in nspawn (root $root_s s, boot $boot_s s): package installed inactive+disabled; enabled: active via READY ('$status_text'), uid $uid, CapEff $capeff; $lunit (pid $lpid) flagged in /metrics after ${flag_s} s with $censuses censuses, $gcs collections and $events BPF events; journal entry found; no restart over WatchdogSec=$wd_us, SIGSTOP -> restarted after ${restart_s} s and watching again"
+say PASS "Debian 12 under systemd $(in_ct systemctl --version | awk 'NR==1{print $2}') in nspawn (root $root_s s, boot $boot_s s): package installed inactive+disabled; enabled: active via READY ('$status_text'), uid $uid, CapEff $capeff; $lunit (pid $lpid) flagged in /metrics after ${flag_s} s with $censuses censuses, $gcs collections and $events BPF events; journal entry found, then one held by '${holder#ok }' after ${holder_s} s; no restart over WatchdogSec=$wd_us, SIGSTOP -> restarted after ${restart_s} s and watching again"
 echo "metrics line: $flag_line"
 echo "journal entry (journalctl MESSAGE_ID=$msgid LEAKD_PID=$lpid -o export):"
 printf '%s\n' "$entry" | grep -E '^(MESSAGE|MESSAGE_ID|PRIORITY|LEAKD_[A-Z_]+|_SYSTEMD_UNIT|_PID|_UID)=' | sed 's/^/  /'
