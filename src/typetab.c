@@ -174,8 +174,26 @@ int typetab_slot_name(const struct memreader *m, const struct pylayout *l, uint6
 	return -ENOENT;
 }
 
-/* Kind from the first static type in the base chain; slots from the heap
- * types before it. */
+/* The builtin kind a type's own tp_name names, or -1. */
+static int typetab_builtin_kind(const struct typetab *tt, uint64_t type)
+{
+	char name[24];
+
+	typetab_static_name(tt, type, name, sizeof(name));
+	/* "weakref", "weakproxy", "weakcallableproxy" up to 3.11,
+	 * "weakref.ReferenceType" and "weakref.*ProxyType" from 3.12 */
+	if (!strncmp(name, "weak", 4))
+		return PYK_WEAKREF;
+	for (size_t i = 0; i < sizeof(typetab_builtins) / sizeof(typetab_builtins[0]); i++)
+		if (!strcmp(name, typetab_builtins[i].name))
+			return typetab_builtins[i].kind;
+	return !strcmp(name, "object") ? PYK_OTHER : -1;
+}
+
+/* Kind from the first builtin in the base chain; slots from the heap types
+ * before it. A builtin is a static type, or (3.12+: collections.deque) an
+ * immutable heap type built from a C spec, named with its module: a class
+ * statement makes neither. */
 static void typetab_classify(const struct typetab *tt, uint64_t type, struct typetab_entry *e)
 {
 	uint64_t t = type;
@@ -185,26 +203,16 @@ static void typetab_classify(const struct typetab *tt, uint64_t type, struct typ
 
 		if (memreader_read_u64(tt->m, t + tt->l->tp_flags, &flags))
 			return;
-		if (flags & PYLAYOUT_TPFLAGS_HEAPTYPE) {
-			typetab_members(tt, t, e);
-		} else {
-			char name[24];
+		if (!(flags & PYLAYOUT_TPFLAGS_HEAPTYPE) || (flags & PYLAYOUT_TPFLAGS_IMMUTABLETYPE)) {
+			int kind = typetab_builtin_kind(tt, t);
 
-			typetab_static_name(tt, t, name, sizeof(name));
-			/* "weakref", "weakproxy", "weakcallableproxy" up to 3.11,
-			 * "weakref.ReferenceType" and "weakref.*ProxyType" from 3.12 */
-			if (!strncmp(name, "weak", 4)) {
-				e->kind = PYK_WEAKREF;
+			if (kind >= 0) {
+				e->kind = (uint8_t)kind;
 				return;
 			}
-			for (size_t i = 0; i < sizeof(typetab_builtins) / sizeof(typetab_builtins[0]); i++)
-				if (!strcmp(name, typetab_builtins[i].name)) {
-					e->kind = typetab_builtins[i].kind;
-					return;
-				}
-			if (!strcmp(name, "object"))
-				return;
 		}
+		if (flags & PYLAYOUT_TPFLAGS_HEAPTYPE)
+			typetab_members(tt, t, e);
 		if (memreader_read_u64(tt->m, t + tt->l->tp_base, &t))
 			return;
 	}

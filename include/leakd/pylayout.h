@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 /* tp_flags bits that are the same in every supported version. */
+#define PYLAYOUT_TPFLAGS_IMMUTABLETYPE (1ull << 8)	/* 3.10+ */
 #define PYLAYOUT_TPFLAGS_HEAPTYPE (1ull << 9)
 #define PYLAYOUT_TPFLAGS_READY (1ull << 12)
 #define PYLAYOUT_TPFLAGS_HAVE_GC (1ull << 14)

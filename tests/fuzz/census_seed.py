@@ -4,8 +4,12 @@ interpreter made at start-up goes to the permanent generation (gc.freeze()), the
 objects of each kind the census and the reach decode are made and kept: 5 Seed instances
 (a dict or managed dict holding a str, an int and a tuple of a float and a str), 3
 Slotted (__slots__: a str and bytes), a dict of str to float, a set of ints, a list
-holding a bytearray and a frozenset, a deque of str. Prints {"Seed": 5, "Slotted": 3},
-then "ready", then sleeps until killed. Runs on Python 3.8 and later.
+holding a bytearray and a frozenset, a deque of str, all in the list KEEP. Prints
+{"Seed": 5, "Slotted": 3, "keep": [...], "containers": [...]}, then "ready", then sleeps
+until killed. "keep" names the types of KEEP's items in order; "containers" says, for
+each of them and each container they hold, its type and the sorted types of what it
+holds (an instance: its attributes' values; a dict: its keys and values), as leakd names
+types: the per-decoder truth test_pyrefs_images checks. Runs on Python 3.8 and later.
 """
 import collections
 import gc
@@ -38,7 +42,34 @@ KEEP.append(dict(("key-%d" % i, i * 1.5) for i in range(4)))
 KEEP.append(set(range(10 ** 6, 10 ** 6 + 4)))
 KEEP.append([bytearray(16), frozenset(["a", "b"])])
 KEEP.append(collections.deque(["d1", "d2"]))
-sys.stdout.write(json.dumps({"Seed": 5, "Slotted": 3}) + "\nready\n")
+
+
+def leakd_name(t):
+    """A type as leakd names it: builtins by their name, the rest with their module."""
+    return t.__qualname__ if t.__module__ == "builtins" else t.__module__ + "." + t.__qualname__
+
+
+def holds(x):
+    if isinstance(x, dict):
+        return list(x.keys()) + list(x.values())
+    if isinstance(x, (Seed,)):
+        return list(vars(x).values())
+    if isinstance(x, Slotted):
+        return [getattr(x, a) for a in Slotted.__slots__]
+    return list(x)
+
+
+def entry(x):
+    return {"type": leakd_name(type(x)), "holds": sorted(leakd_name(type(v)) for v in holds(x))}
+
+
+CONTAINERS = (Seed, Slotted, dict, set, frozenset, list, tuple, collections.deque)
+containers = []
+for item in KEEP:
+    containers.append(entry(item))
+    containers.extend(entry(v) for v in holds(item) if isinstance(v, CONTAINERS))
+sys.stdout.write(json.dumps({"Seed": 5, "Slotted": 3, "keep": [leakd_name(type(x)) for x in KEEP],
+                             "containers": containers}) + "\nready\n")
 sys.stdout.flush()
 while True:
     time.sleep(1)

@@ -5,8 +5,11 @@
 # runs tests/fuzz/census_seed.py, images what a census of it reads
 # (BUILD/make_census_seed) into tests/fuzz/corpus/census/python-VERSION.img and writes
 # the counts by type that census gave to tests/fixtures/census_images/python-VERSION.expect
-# (test_census_images replays the image and must find them). Fails when the census of a
-# live process does not find the Seed and Slotted objects the program says it holds.
+# (test_census_images replays the image and must find them), and the program's own
+# account of what each of its containers holds to python-VERSION.truth
+# (test_pyrefs_images decodes them in the image and must find the same). Fails when the
+# census of a live process does not find the Seed and Slotted objects the program says
+# it holds.
 # Usage: tests/fuzz/make_census_seeds.sh [BUILD]   (after make BUILD/make_census_seed)
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -31,6 +34,13 @@ seed() {
 	done
 	name=$name-$("$@" -c 'import platform; print(platform.python_version())')
 	truth=$(head -n1 "$log")
+	# the per-decoder truth test_pyrefs_images checks, one line each: the types of
+	# KEEP's items, then per container its type and the sorted types it holds
+	/usr/bin/python3 -c 'import json, sys
+t = json.loads(sys.argv[1])
+print("keep " + " ".join(t["keep"]))
+for c in t["containers"]:
+    print(" ".join(["holds", c["type"]] + c["holds"]))' "$truth" >"$expect/$name.truth" || fail=1
 	if "$maker" "$pid" "$corpus/$name.img" >"$expect/$name.expect"; then
 		for cls in Seed Slotted; do
 			want=$(/usr/bin/python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$truth" "$cls")
