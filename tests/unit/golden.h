@@ -8,8 +8,29 @@
 #define LEAKD_TEST_GOLDEN_H
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+/* The fixtures' root: LEAKD_FIXTURES, else tests/fixtures (from the repository). */
+static inline const char *golden_root(void)
+{
+	const char *root = getenv("LEAKD_FIXTURES");
+
+	return root && *root ? root : "tests/fixtures";
+}
+
+/* The real-process census images (tests/fuzz/make_census_seeds.sh), opened;
+ * their directory into dir. */
+static inline DIR *golden_census_images(char *dir, size_t len)
+{
+	DIR *d;
+
+	snprintf(dir, len, "%s/../fuzz/corpus/census", golden_root());
+	d = opendir(dir);
+	cr_assert(d, "no %s", dir);
+	return d;
+}
 
 static inline char *golden_read_all(const char *path)
 {
@@ -31,11 +52,10 @@ static inline char *golden_read_all(const char *path)
 
 static inline void golden_assert(const char *dir, const char *name, const char *got)
 {
-	const char *root = getenv("LEAKD_FIXTURES");
 	char path[1024];
 	char *want;
 
-	snprintf(path, sizeof(path), "%s/%s/%s", root && *root ? root : "tests/fixtures", dir, name);
+	snprintf(path, sizeof(path), "%s/%s/%s", golden_root(), dir, name);
 	if (getenv("LEAKD_UPDATE_GOLDEN")) {
 		FILE *f = fopen(path, "w");
 

@@ -16,13 +16,6 @@
 #include "../fuzz/memimage.h"
 #include "golden.h"
 
-static const char *fixtures(void)
-{
-	const char *fx = getenv("LEAKD_FIXTURES");
-
-	return fx && *fx ? fx : "tests/fixtures";
-}
-
 static int census_file(const char *path, char **counts, const char **violation)
 {
 	char *data = golden_read_all(path);
@@ -48,9 +41,7 @@ Test(census_images, each_real_image_gives_the_census_of_its_process_and_every_in
 	int images = 0, expected = 0;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "%s/../fuzz/corpus/census", fixtures());
-	d = opendir(dir);
-	cr_assert(d, "no %s", dir);
+	d = golden_census_images(dir, sizeof(dir));
 	while ((de = readdir(d))) {
 		size_t n = strlen(de->d_name);
 		const char *violation = NULL;
@@ -65,7 +56,7 @@ Test(census_images, each_real_image_gives_the_census_of_its_process_and_every_in
 		cr_expect_geq(r, 0, "%s: %s", de->d_name, violation ? violation : "");
 		images++;
 		/* a real image: exactly the counts its live process gave */
-		snprintf(expect, sizeof(expect), "%s/census_images/%.*s.expect", fixtures(),
+		snprintf(expect, sizeof(expect), "%s/census_images/%.*s.expect", golden_root(),
 			 (int)(n > 4 ? n - 4 : n), de->d_name);
 		e = n > 4 && !strcmp(de->d_name + n - 4, ".img") ? fopen(expect, "r") : NULL;
 		if (e) {

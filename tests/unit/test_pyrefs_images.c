@@ -42,13 +42,6 @@ struct refs {
 	size_t n;
 };
 
-static const char *fixtures(void)
-{
-	const char *fx = getenv("LEAKD_FIXTURES");
-
-	return fx && *fx ? fx : "tests/fixtures";
-}
-
 static int refs_ref(void *ctx, uint64_t p)
 {
 	struct refs *r = ctx;
@@ -255,17 +248,15 @@ Test(pyrefs_images, each_decoder_finds_what_the_real_program_holds)
 	int checked = 0;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "%s/../fuzz/corpus/census", fixtures());
-	d = opendir(dir);
-	cr_assert(d, "no %s", dir);
+	d = golden_census_images(dir, sizeof(dir));
 	while ((de = readdir(d))) {
 		size_t n = strlen(de->d_name);
 
 		if (n < 5 || strcmp(de->d_name + n - 4, ".img"))
 			continue;
 		snprintf(img, sizeof(img), "%s/%s", dir, de->d_name);
-		snprintf(truth, sizeof(truth), "%s/census_images/%.*s.truth", fixtures(), (int)(n - 4), de->d_name);
-		snprintf(expect, sizeof(expect), "%s/census_images/%.*s.expect", fixtures(), (int)(n - 4), de->d_name);
+		snprintf(truth, sizeof(truth), "%s/census_images/%.*s.truth", golden_root(), (int)(n - 4), de->d_name);
+		snprintf(expect, sizeof(expect), "%s/census_images/%.*s.expect", golden_root(), (int)(n - 4), de->d_name);
 		if (access(expect, R_OK))
 			continue;	/* a regression input, not a real process */
 		cr_assert_eq(access(truth, R_OK), 0, "no %s (make_census_seeds.sh writes it with the image)", truth);
