@@ -178,8 +178,8 @@ static ssize_t series_type_lookup(const struct series *s, const char *name)
 	return -1;
 }
 
-/* Puts slot k under the hash of its (new) name; open addressing without
- * deletion, so a renamed slot rebuilds the index (type_cap is small). */
+/* The name index anew: it is open addressing without deletion, so a slot
+ * that changes its name rebuilds it (type_cap is small). */
 static void series_index_rebuild(struct series *s)
 {
 	size_t mask = s->n_type_index - 1;
