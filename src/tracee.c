@@ -267,18 +267,10 @@ static const struct tracee_type *type_lookup(struct tracee *tr, uint64_t t)
 	for (h = (t >> 4) * 0x9e3779b97f4a7c15ull >> 52 & mask; tr->types[h].addr; h = (h + 1) & mask)
 		if (tr->types[h].addr == t)
 			return &tr->types[h];
-	/* Cheap rejection first: a type's own type is a known type, or `type`
-	 * (its own type), learned here the first time: whether a class's block
-	 * or a str's comes first must not decide whether str can be named.
-	 * Random words read from a buffer rarely pass. */
-	if (memreader_read_u64(&rd, t + 8, &flags))
+	/* Cheap rejection first: a type's own type is a known type (or itself,
+	 * for `type`); random words read from a buffer rarely pass. */
+	if (memreader_read_u64(&rd, t + 8, &flags) || (flags != t && !type_known(tr, flags)))
 		return NULL;
-	if (flags != t && !type_known(tr, flags)) {
-		uint64_t meta;
-
-		if (memreader_read_u64(&rd, flags + 8, &meta) || meta != flags || !type_lookup(tr, flags))
-			return NULL;
-	}
 	/* Only real types are cached: candidates read from buffers are mostly
 	 * garbage, and remembering them would crowd the real ones out. */
 	if (pyname_type(&rd, &tr->layout, t, e.name, sizeof(e.name)) <= 0 ||
