@@ -15,14 +15,6 @@
 #include "leakd/holdsearch.h"
 #include "leakd/pyrefs.h"
 
-static uint64_t hs_hash(uint64_t a)
-{
-	a ^= a >> 33;
-	a *= 0xff51afd7ed558ccdull;
-	a ^= a >> 33;
-	return a;
-}
-
 /* splitmix64: the reservoir's choices, reproducible from the query's seed */
 static uint64_t hs_rand(struct holdsearch *hs)
 {
@@ -52,61 +44,37 @@ int holdsearch_init(struct holdsearch *hs, const struct memreader *m, const stru
 		hs->max = HNODE_ROOT - 1;
 	hs->rng = q->seed;
 	typetab_init(&hs->tt, m, l);
-	return 0;
+	return addrset__new(HOLDERS_SEEN_MAX_BYTES, &hs->seen);
 }
 
 void holdsearch_release(struct holdsearch *hs)
 {
 	typetab_release(&hs->tt);
 	free(hs->nodes);
-	free(hs->hash);
+	addrset__free(hs->seen);
 	free(hs->roots);
 	memset(hs, 0, sizeof(*hs));
 }
 
-long holdsearch_lookup(const struct holdsearch *hs, uint64_t addr)
+bool holdsearch_seen(const struct holdsearch *hs, uint64_t addr)
 {
-	if (!hs->hash)
-		return -1;
-	for (size_t j = hs_hash(addr) & hs->hmask; hs->hash[j]; j = (j + 1) & hs->hmask)
-		if (hs->nodes[hs->hash[j] - 1].addr == addr)
-			return (long)hs->hash[j] - 1;
-	return -1;
+	return hs->seen && addrset__has(hs->seen, addr);
 }
 
-static int hs_grow(struct holdsearch *hs)
+/* Marks addr met. Returns 1 the first time, 0 after, -ENOSPC when the set is
+ * at its limit (the search is then partial). */
+static int hs_meet(struct holdsearch *hs, uint64_t addr)
 {
-	size_t ncap = hs->cap ? hs->cap * 2 : 4096, hcap = ncap * 2;
-	struct hnode *nn;
-	uint32_t *nh;
+	int r = addrset__add(hs->seen, addr);
 
-	nn = realloc(hs->nodes, ncap * sizeof(*nn));
-	if (!nn)
-		return -ENOMEM;
-	hs->nodes = nn;
-	nh = calloc(hcap, sizeof(*nh));
-	if (!nh)
-		return -ENOMEM;
-	free(hs->hash);
-	hs->hash = nh;
-	hs->hmask = hcap - 1;
-	hs->cap = ncap;
-	for (size_t i = 0; i < hs->n; i++) {
-		size_t j = hs_hash(hs->nodes[i].addr) & hs->hmask;
-
-		while (hs->hash[j])
-			j = (j + 1) & hs->hmask;
-		hs->hash[j] = (uint32_t)i + 1;
-	}
-	return 0;
+	if (r == -ENOSPC)
+		holdsearch_partial(hs, "the holder search's set of met objects reached its memory limit");
+	return r == -EINVAL ? 0 : r;
 }
 
-/* Adds a node the search has not met. Returns 0, -ENOSPC (full), -ENOMEM. */
-static int hs_add(struct holdsearch *hs, uint64_t addr, uint32_t parent, uint8_t ekind, uint64_t key)
+/* Appends a node. Returns its index, -ENOSPC (full), -ENOMEM. */
+static long hs_add(struct holdsearch *hs, uint64_t addr, uint32_t parent, uint8_t ekind, uint64_t key)
 {
-	size_t j;
-	int err;
-
 	if (hs->n >= hs->max) {
 		char why[96];
 
@@ -114,20 +82,30 @@ static int hs_add(struct holdsearch *hs, uint64_t addr, uint32_t parent, uint8_t
 		holdsearch_partial(hs, why);
 		return -ENOSPC;
 	}
-	if (hs->n == hs->cap && (err = hs_grow(hs)) < 0)
-		return err;
-	for (j = hs_hash(addr) & hs->hmask; hs->hash[j]; j = (j + 1) & hs->hmask)
-		;
-	hs->hash[j] = (uint32_t)hs->n + 1;
-	hs->nodes[hs->n++] = (struct hnode){ .addr = addr, .key = key, .parent = parent, .ekind = ekind };
-	return 0;
+	if (hs->n == hs->cap) {
+		size_t ncap = hs->cap ? hs->cap * 2 : 4096;
+		struct hnode *nn = realloc(hs->nodes, ncap * sizeof(*nn));
+
+		if (!nn)
+			return -ENOMEM;
+		hs->nodes = nn;
+		hs->cap = ncap;
+	}
+	hs->nodes[hs->n] = (struct hnode){ .addr = addr, .key = key, .parent = parent, .ekind = ekind };
+	return (long)hs->n++;
 }
+
+/* Meets the object p, held by node `parent` through (ekind, key): a node
+ * when it can hold others, offered to its type's samples when queried.
+ * Returns 0, -ENOSPC when the search is full (partial), or a hard -errno. */
+static int hs_visit(struct holdsearch *hs, uint64_t p, uint32_t parent, uint8_t ekind, uint64_t key);
 
 int holdsearch_root(struct holdsearch *hs, uint64_t obj, uint8_t kind, const char *label)
 {
+	size_t before = hs->n;
 	int err;
 
-	if (!typetab_ptr_ok(obj) || holdsearch_lookup(hs, obj) >= 0)
+	if (!typetab_ptr_ok(obj) || holdsearch_seen(hs, obj))
 		return 0;
 	if (hs->nroots == hs->rcap) {
 		size_t ncap = hs->rcap ? hs->rcap * 2 : 256;
@@ -138,13 +116,12 @@ int holdsearch_root(struct holdsearch *hs, uint64_t obj, uint8_t kind, const cha
 		hs->roots = nr;
 		hs->rcap = ncap;
 	}
-	err = hs_add(hs, obj, HNODE_ROOT, 0, hs->nroots);
-	if (err < 0)
-		return err;
 	hs->roots[hs->nroots].kind = kind;
 	snprintf(hs->roots[hs->nroots].label, sizeof(hs->roots[0].label), "%s", label);
-	hs->nroots++;
-	return 0;
+	err = hs_visit(hs, obj, HNODE_ROOT, 0, hs->nroots);
+	if (hs->n > before)
+		hs->nroots++;	/* the root's node names it by this index */
+	return err;
 }
 
 struct typetab_entry *holdsearch_type(struct holdsearch *hs, uint64_t obj, uint64_t hdr[3])
@@ -198,26 +175,42 @@ static bool hs_is_older(const struct holders_query *q, uint64_t addr)
 }
 
 /* Reservoir sampling: every instance met has the same chance to be kept,
- * within its class (new since the previous census, or older). */
-static void hs_reservoir(struct holdsearch *hs, uint32_t *res, uint32_t *n, uint64_t seen, uint32_t node)
+ * within its class (new since the previous census, or older). The slot the
+ * n+1th candidate of `seen` takes, or -1. */
+static int hs_reservoir(struct holdsearch *hs, uint32_t n, uint64_t seen)
 {
-	if (*n < HOLDERS_SAMPLES) {
-		res[(*n)++] = node;
-	} else {
-		uint64_t j = hs_rand(hs) % seen;
+	uint64_t j;
 
-		if (j < HOLDERS_SAMPLES)
-			res[j] = node;
-	}
+	if (n < HOLDERS_SAMPLES)
+		return (int)n;
+	j = hs_rand(hs) % seen;
+	return j < HOLDERS_SAMPLES ? (int)j : -1;
 }
 
-static void hs_sample(struct holdsearch *hs, int qi, uint32_t node)
+/* Offers an instance of queried type qi to its samples. node: its node, or
+ * -1 for an atom, which gets one (never expanded) only if a sample takes
+ * it. Returns 0 or -ENOMEM. */
+static int hs_sample(struct holdsearch *hs, const struct typetab_entry *t, int qi, uint64_t addr, long node,
+		     uint32_t parent, uint8_t ekind, uint64_t key)
 {
+	/* only tracked objects can be told older: atoms all count as new */
+	bool older = (t->flags & PYLAYOUT_TPFLAGS_HAVE_GC) && hs_is_older(hs->q, addr);
+	uint32_t *res = older ? hs->older[qi] : hs->samples[qi];
+	uint32_t *n = older ? &hs->nolder[qi] : &hs->nsamp[qi];
+	uint64_t seen;
+	int slot;
+
 	hs->found[qi]++;
-	if (hs_is_older(hs->q, hs->nodes[node].addr))
-		hs_reservoir(hs, hs->older[qi], &hs->nolder[qi], ++hs->found_older[qi], node);
-	else
-		hs_reservoir(hs, hs->samples[qi], &hs->nsamp[qi], hs->found[qi] - hs->found_older[qi], node);
+	seen = older ? ++hs->found_older[qi] : hs->found[qi] - hs->found_older[qi];
+	slot = hs_reservoir(hs, *n, seen);
+	if (slot < 0)
+		return 0;
+	if (node < 0 && (node = hs_add(hs, addr, parent, ekind, key)) < 0)
+		return node == -ENOSPC ? 0 : (int)node;
+	res[slot] = (uint32_t)node;
+	if ((uint32_t)slot == *n)
+		(*n)++;
+	return 0;
 }
 
 static void holdsearch_take_older(struct holdsearch *hs)
@@ -227,15 +220,14 @@ static void holdsearch_take_older(struct holdsearch *hs)
 			hs->samples[qi][hs->nsamp[qi]++] = hs->older[qi][i];
 }
 
-/* 1 if the referent p is met for the first time and can hold others or
- * is queried (the search keeps it), 0 if not, or a hard -errno. */
-static int hs_wanted(struct holdsearch *hs, uint64_t p)
+static int hs_visit(struct holdsearch *hs, uint64_t p, uint32_t parent, uint8_t ekind, uint64_t key)
 {
 	uint64_t type;
 	struct typetab_entry *t;
-	int err;
+	long node = -1;
+	int qi, err = 0;
 
-	if (!typetab_ptr_ok(p) || holdsearch_lookup(hs, p) >= 0)
+	if (!typetab_ptr_ok(p) || holdsearch_seen(hs, p))
 		return 0;
 	if (memreader_read_u64(hs->m, p + hs->l->ob_type, &type) < 0 || !typetab_ptr_ok(type)) {
 		hs->rejected++;
@@ -248,9 +240,13 @@ static int hs_wanted(struct holdsearch *hs, uint64_t p)
 		hs->rejected++;
 		return 0;
 	}
-	if (!holdsearch_holds(t) && holdsearch_query_index(hs, type) < 0)
-		return 0;
-	return 1;
+	err = hs_meet(hs, p);
+	if (err <= 0)
+		return err;
+	if (holdsearch_holds(t) && (node = hs_add(hs, p, parent, ekind, key)) < 0)
+		return (int)node;
+	qi = holdsearch_query_index(hs, type);
+	return qi < 0 ? 0 : hs_sample(hs, t, qi, p, node, parent, ekind, key);
 }
 
 struct hs_sink {
@@ -262,12 +258,9 @@ struct hs_sink {
 static int hs_sink_ref(void *ctx, uint64_t p)
 {
 	struct hs_sink *k = ctx;
-	int r = hs_wanted(k->hs, p);
 
-	if (r <= 0)
-		return r;
-	return hs_add(k->hs, p, k->hs->cur, k->s.edge.kind,
-		      k->s.edge.kind == PYREF_DICT_VALUE ? k->s.edge.key : k->s.edge.index);
+	return hs_visit(k->hs, p, k->hs->cur, k->s.edge.kind,
+			k->s.edge.kind == PYREF_DICT_VALUE ? k->s.edge.key : k->s.edge.index);
 }
 
 /* Shared keys are strings: nothing to hold. */
@@ -285,18 +278,14 @@ int holdsearch_run(struct holdsearch *hs)
 	for (; hs->next < hs->n; hs->next++) {
 		uint64_t hdr[3];
 		struct typetab_entry *t = holdsearch_type(hs, hs->nodes[hs->next].addr, hdr);
-		int qi;
 		int64_t r;
 
 		if (!t) {
 			hs->rejected++;
 			continue;
 		}
-		qi = holdsearch_query_index(hs, t->addr);
-		if (qi >= 0)
-			hs_sample(hs, qi, (uint32_t)hs->next);
 		if (!holdsearch_holds(t))
-			continue;
+			continue;	/* an atom a sample took */
 		hs->cur = (uint32_t)hs->next;
 		r = pyrefs_decode(hs->m, hs->l, hs->nodes[hs->next].addr, t, (int64_t)hdr[2], &k.s);
 		if (r == -ENOSPC)
@@ -351,6 +340,9 @@ int holders_find(const struct memreader *m, const struct pylayout *l, const stru
 		out->partial = hs->partial;
 		snprintf(out->partial_reason, sizeof(out->partial_reason), "%s", hs->reason);
 		out->walk_ms = hs_now_ms() - t0;
+		/* the peak: the sort of unreached objects lives beside the nodes */
+		out->bytes = hs->cap * sizeof(*hs->nodes) + addrset__bytes(hs->seen) +
+			     hs->rcap * sizeof(*hs->roots) + hs->aux_bytes + sizeof(*hs);
 	}
 	holdsearch_release(hs);
 	free(hs);

@@ -367,7 +367,7 @@ static int u_build(struct uset *s)
 	size_t cap = 0;
 
 	for (size_t i = 0; i < q->ntracked; i++)
-		cap += holdsearch_lookup(hs, q->tracked[i]) < 0;
+		cap += !holdsearch_seen(hs, q->tracked[i]);
 	if (cap > hs->max) {
 		holdsearch_partial(hs, "too many objects no root reaches to sort them");
 		cap = hs->max;
@@ -380,12 +380,13 @@ static int u_build(struct uset *s)
 	s->hmask--;
 	if (!s->u || !s->hash || !s->stack)
 		return -ENOMEM;
+	hs->aux_bytes = cap * (sizeof(*s->u) + sizeof(*s->stack)) + (s->hmask + 1) * sizeof(*s->hash);
 	for (size_t i = 0; i < q->ntracked && s->n < cap; i++) {
 		uint64_t hdr[3], a = q->tracked[i];
 		struct unreached *u = &s->u[s->n];
 		size_t j;
 
-		if (holdsearch_lookup(hs, a) >= 0 || !holdsearch_type(hs, a, hdr))
+		if (holdsearch_seen(hs, a) || !holdsearch_type(hs, a, hdr))
 			continue;
 		u->addr = a;
 		/* 3.12+: the count is the low 32 bits; immortal objects saturate it */

@@ -53,6 +53,7 @@ static void holders_search_json(struct jsonw *w, const struct holders_result *r)
 	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
 		jsonw_kv_u64(w, counts[i].key, counts[i].v);
 	jsonw_kv_fixed(w, "ms", r->walk_ms, 1);
+	jsonw_kv_u64(w, "bytes", r->bytes);
 	jsonw_kv_str(w, "partial", r->partial ? r->partial_reason : NULL);	/* NULL: null */
 	jsonw_obj_end(w);
 }

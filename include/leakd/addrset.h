@@ -7,7 +7,7 @@
  * heap walk asks about tens of millions. Objects sit densely in pymalloc
  * arenas and malloc chunks, so a sparse bitmap (one bit per 8 bytes, in
  * 1 MiB chunks allocated on first use and found through a small hash table)
- * costs ~2 KiB per touched MiB of the target's heap instead, and a lookup is
+ * costs 16 KiB per touched MiB of the target's heap instead (1/64), and a lookup is
  * a hash probe plus a bit test. Memory is bounded: past max_bytes, adding
  * fails with -ENOSPC and the caller reports a partial answer.
  */

@@ -41,7 +41,10 @@
 #define HOLDERS_STEPS 16		/* steps of a path kept (the innermost) */
 #define HOLDERS_NAME_MAX 160
 #define HOLDERS_TEXT_MAX 640
-#define HOLDERS_DEFAULT_MAX_NODES (4u << 20)
+/* The search's memory, at most: 24 bytes per node (containers and
+ * instances), and the bitmap of objects met (1/64 of the heap span it covers). */
+#define HOLDERS_DEFAULT_MAX_NODES (2u << 20)
+#define HOLDERS_SEEN_MAX_BYTES (16u << 20)
 #define HOLDERS_TOP_TYPES HOLDERS_MAX_TYPES	/* --holders: the top types searched, leaking or not */
 
 /* How one step of a path is held (JSON "kind"). */
@@ -93,6 +96,7 @@ struct holders_result {
 	uint64_t garbage;		/* tracked objects only cycles keep */
 	uint64_t rejected;		/* referents that were not valid objects */
 	double walk_ms;
+	uint64_t bytes;			/* the search's own memory at its peak */
 	bool partial;
 	char partial_reason[96];
 };

@@ -6,8 +6,11 @@
  *
  * Each object the search keeps is a node: its address, its first parent
  * and how that parent holds it (a pyrefs edge), 24 bytes. Atoms (str, int,
- * bytes...) that are not queried have no referents and are not kept, so the
- * node count follows the containers and instances, not the whole heap.
+ * bytes...) have no referents: one becomes a node only when a queried
+ * type's sample takes it, so the node count follows the containers and
+ * instances, not the whole heap. Which objects the search has met is a
+ * sparse bitmap over the target's heap (addrset.h), not a hash of nodes: a
+ * lookup per referent is the search's hottest step.
  */
 #ifndef LEAKD_HOLDSEARCH_H
 #define LEAKD_HOLDSEARCH_H
@@ -16,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "leakd/addrset.h"
 #include "leakd/holders.h"
 #include "leakd/memreader.h"
 #include "leakd/pylayout.h"
@@ -42,8 +46,7 @@ struct holdsearch {
 	struct typetab tt;
 	struct hnode *nodes;
 	size_t n, cap, max;
-	uint32_t *hash;		/* node index + 1 by address; 0 = empty */
-	size_t hmask;
+	struct addrset *seen;	/* every valid object met, kept or not */
 	struct hroot *roots;
 	size_t nroots, rcap;
 	size_t next;		/* BFS cursor: nodes before it are expanded */
@@ -56,6 +59,7 @@ struct holdsearch {
 	uint32_t older[HOLDERS_MAX_TYPES][HOLDERS_SAMPLES];
 	uint32_t nolder[HOLDERS_MAX_TYPES];
 	uint64_t found_older[HOLDERS_MAX_TYPES];
+	uint64_t aux_bytes;	/* the unreached objects' sort (holdroots.c) */
 	uint64_t rng;
 	uint64_t rejected;
 	uint64_t garbage;
@@ -67,8 +71,8 @@ int holdsearch_init(struct holdsearch *hs, const struct memreader *m, const stru
 		    const struct holders_query *q);
 void holdsearch_release(struct holdsearch *hs);
 
-/* Index of the node for addr, or -1. */
-long holdsearch_lookup(const struct holdsearch *hs, uint64_t addr);
+/* Whether the search has met the object at addr. */
+bool holdsearch_seen(const struct holdsearch *hs, uint64_t addr);
 
 /* Adds obj as a root (unless the search already holds it). Returns 0,
  * -ENOSPC when the search is full (partial set), or -ENOMEM. */

@@ -244,6 +244,53 @@ Test(holders, samples_prefer_what_the_previous_census_did_not_have)
 	fake_free(h.f);
 }
 
+/* Atoms hold nothing: a string becomes a node of the search only when its
+ * type's samples take it, so a heap of strings costs the samples, not the heap. */
+Test(holders, atoms_are_kept_only_when_a_sample_takes_them)
+{
+	enum { N = 3000 };
+	struct heap h = heap_new();
+	const char *k_mod[] = { "__name__", "NAMES" };
+	uint64_t l = track(&h, h.t_list, N), arr = fake_alloc(h.f, 8 * N), m;
+	struct memreader rd = fake_reader(h.f);
+	struct holders_result *r0 = calloc(1, sizeof(*r0)), *r1 = calloc(1, sizeof(*r1));
+	const struct holders_path *p;
+
+	fake_w64(h.f, l + h.f->l.list_items, arr);
+	fake_w64(h.f, l + h.f->l.list_items + 8, N);
+	for (int i = 0; i < N; i++) {
+		char name[24];
+
+		snprintf(name, sizeof(name), "user-%d", i);
+		fake_w64(h.f, arr + 8 * (uint64_t)i, str(&h, name));
+	}
+	m = track(&h, h.t_module, 0);
+	fake_w64(h.f, m + h.f->l.module_dict, dict(&h, k_mod, (uint64_t[]){ str(&h, "app"), l }, 2));
+	struct holders_query q = {
+		.types = { h.t_sub }, .names = { "app.Subscriber" }, .ntypes = 1,
+		.tracked = h.tracked, .ntracked = h.ntracked, .gc_enabled = true,
+	};
+	cr_assert(r0 && r1);
+	cr_assert_eq(holders_find(&rd, &h.f->l, &q, r0), 0);
+	q.types[0] = h.f->str_type;
+	q.names[0] = "str";
+	cr_assert_eq(holders_find(&rd, &h.f->l, &q, r1), 0);
+	cr_assert(!r1->partial, "%s", r1->partial_reason);
+	/* the list's strings, and the module dict's keys and its __name__ */
+	cr_assert_eq(r1->types[0].found, N + 3);
+	cr_assert_eq(r1->types[0].sampled, HOLDERS_SAMPLES);
+	p = path_with(&r1->types[0], "module app . NAMES (list) [*] -> str");
+	cr_assert_not_null(p, "%s", r1->types[0].paths[0].text);
+	cr_assert_geq(p->reached, HOLDERS_SAMPLES - 3);
+	/* a node per sample taken (some are replaced on the way), not per string */
+	cr_assert_geq(r1->nodes, r0->nodes + HOLDERS_SAMPLES);
+	cr_assert_lt(r1->nodes, r0->nodes + N / 2, "%llu nodes", (unsigned long long)r1->nodes);
+	cr_assert_gt(r1->bytes, 0);
+	free(r0);
+	free(r1);
+	fake_free(h.f);
+}
+
 Test(holders, a_full_search_is_partial_and_says_why)
 {
 	struct heap h = heap_new();

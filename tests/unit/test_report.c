@@ -39,6 +39,7 @@ static struct holders_result *holders_example(void)
 	r.roots_locals = 7;
 	r.roots_native = 310;
 	r.walk_ms = 42.5;
+	r.bytes = 5242880;
 	snprintf(t->name, sizeof(t->name), "__main__.Item");
 	t->found = 20000;
 	t->sampled = 200;
