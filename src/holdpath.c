@@ -187,6 +187,11 @@ static bool name_step(struct holdsearch *hs, const struct hnode *c, struct holde
 		snprintf(st->name, sizeof(st->name), "local %s", buf);
 		return true;
 	}
+	case PYREF_FRAME_STACK:
+		/* a suspended frame's temporary: what it awaits, or a loop's iterator */
+		st->kind = HOLDERS_LOCAL;
+		snprintf(st->name, sizeof(st->name), "<value stack>");
+		return true;
 	case PYREF_NATIVE_FIELD:
 	case PYREF_SLOT: {
 		uint64_t hdr[3];

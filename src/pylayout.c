@@ -50,6 +50,9 @@ struct pylayout_row {
 #define MD (1ull << 4)			/* Py_TPFLAGS_MANAGED_DICT */
 #define MDW ((1ull << 4) | (1ull << 3))	/* ... | Py_TPFLAGS_MANAGED_WEAKREF */
 #define ALL1 (~0ull)
+#define S_PTR PYLAYOUT_STACK_TOP_PTR
+#define S_DEPTH PYLAYOUT_STACK_DEPTH
+#define S_INDEX PYLAYOUT_STACK_TOP_INDEX
 #define TAG3 (~3ull)			/* 3.14: f_executable is a _PyStackRef, Py_TAG_BITS */
 
 static const struct pylayout_row pylayout_table[] = {
@@ -166,6 +169,11 @@ static const struct pylayout_row pylayout_table[] = {
 	 * with gi_frame_state 5 bytes before it. */
 	ROW(gen_frame,            0,   16,   16,   16,   80,   72,   72,   72),
 	ROW(gen_frame_state,      0,    0,    0,    0,   75,   67,   67,   67),
+	/* f_stacktop / f_stackdepth / stacktop / stackpointer (pyenv DWARF;
+	 * 3.14: before return_offset and owner) */
+	ROW(frame_stack,          0,   72,   72,   80,   64,   64,   64,   64),
+	ROW(frame_valuestack,     0,   64,   64,   64,    0,    0,    0,    0),
+	ROW(frame_state,          0,    0,    0,  108,    0,    0,    0,    0),
 
 	/* Kinds and flag masks rather than offsets (see pylayout.h). */
 	ROW(preheader_flags,  0,    0,    0,    0,   MD,  MDW,  MDW,  MDW),
@@ -173,6 +181,7 @@ static const struct pylayout_row pylayout_table[] = {
 	ROW(managed,          0,    0,    0,    0, M_311, M_312, M_313, M_313),
 	ROW(frame_code_mask,  0, ALL1, ALL1, ALL1, ALL1, ALL1, ALL1, TAG3),
 	ROW(frame_instr_kind, 0, I_BYTES, I_BYTES, I_UNITS, I_PTR, I_PTR, I_PTR, I_PTR),
+	ROW(frame_stack_kind, 0, S_PTR, S_PTR, S_DEPTH, S_INDEX, S_INDEX, S_INDEX, S_PTR),
 };
 
 /* Stores v in the field at offset off of *l, as wide (size) as that field is. */

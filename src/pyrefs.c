@@ -483,23 +483,29 @@ static int pr_native_fields(struct pyrefs_ctx *c, uint64_t obj, const struct typ
 	return 0;
 }
 
-/* The locals of the frame at frame: as many as its code names. */
+/* The locals of the frame at frame (as many as its code names), then what
+ * its value stack holds while it is suspended: an awaited coroutine, a for
+ * loop's iterator. */
 static int pr_frame_locals(struct pyrefs_ctx *c, uint64_t frame)
 {
 	const struct pylayout *l = c->l;
 	struct pyrefs_names nm;
-	uint64_t code;
+	uint64_t code, base = 0, depth = 0;
 	int r = memreader_read_u64(c->m, frame + l->frame_code, &code);
 
 	if (!r)
 		r = pyrefs_frame_names(c->m, l, code & l->frame_code_mask, &nm);
-	for (uint64_t i = 0; !r && i < nm.total; i++) {
+	if (!r && pyrefs_frame_stack(c->m, l, frame, nm.total, &base, &depth) < 0)
+		depth = 0;	/* a torn top: the locals still count */
+	for (uint64_t i = 0; !r && i < nm.total + depth; i++) {
+		bool local = i < nm.total;
 		uint64_t v;
 
-		r = memreader_read_u64(c->m, frame + l->frame_localsplus + 8 * i, &v);
+		r = memreader_read_u64(c->m, local ? frame + l->frame_localsplus + 8 * i : base + 8 * (i - nm.total),
+				       &v);
 		if (r)
 			break;
-		pr_edge(c, PYREF_FRAME_LOCAL, 0, i);
+		pr_edge(c, local ? PYREF_FRAME_LOCAL : PYREF_FRAME_STACK, 0, local ? i : i - nm.total);
 		r = c->s->ref(c->s->ctx, v & l->frame_code_mask);	/* 3.14: tagged references */
 	}
 	return r < 0 ? pr_reject(c, r) : 0;

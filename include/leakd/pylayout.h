@@ -145,6 +145,19 @@ struct pylayout {
 	 * the frame embedded at gen_frame, live while the int8 at gen_frame_state
 	 * is negative (created or suspended). 0 = not known. */
 	uint32_t gen_frame, gen_frame_state;
+	/* A suspended frame's value stack (what it awaits or iterates): how its
+	 * top is kept (frame_stack_kind) at frame_stack; <= 3.10 its base is the
+	 * pointer at frame_valuestack, 3.11+ right after the locals; 3.10 holds it
+	 * only while the int8 at frame_state says suspended (-1). */
+	uint8_t frame_stack_kind;	/* enum pylayout_stack_kind; 0 = not known */
+	uint32_t frame_stack, frame_valuestack, frame_state;
+};
+
+/* How a frame keeps the top of its value stack (frame_stack). */
+enum pylayout_stack_kind {
+	PYLAYOUT_STACK_TOP_PTR = 1,	/* a pointer past the top: f_stacktop (<= 3.9, NULL while running), stackpointer (3.14) */
+	PYLAYOUT_STACK_DEPTH,		/* int f_stackdepth, items above f_valuestack (3.10) */
+	PYLAYOUT_STACK_TOP_INDEX,	/* int stacktop, an index into localsplus (3.11-3.13) */
 };
 
 /* How a frame records its instruction (frame_instr). */

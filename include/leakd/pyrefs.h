@@ -46,6 +46,7 @@ enum pyrefs_edge_kind {
 	PYREF_GEN_FRAME,	/* <= 3.10: a generator's frame object */
 	PYREF_FRAME_LOCAL,	/* a suspended frame's local; index: its slot (pyrefs_frame_names) */
 	PYREF_NATIVE_FIELD,	/* a C type's field (native_fields); index: its byte offset */
+	PYREF_FRAME_STACK,	/* on a suspended frame's value stack (what it awaits); index: depth */
 };
 
 enum pyrefs_func_field { PYREF_FUNC_GLOBALS, PYREF_FUNC_DEFAULTS, PYREF_FUNC_KWDEFAULTS, PYREF_FUNC_CLOSURE,
@@ -117,6 +118,15 @@ struct pyrefs_names {
  * or a reader -errno. The tuples are not validated: check their type. */
 int pyrefs_frame_names(const struct memreader *m, const struct pylayout *l, uint64_t code,
 		       struct pyrefs_names *out);
+
+#define PYREFS_MAX_STACK 1024	/* a value stack deeper than this is not one */
+
+/* Where a suspended frame keeps its value stack, the frame having nlocals
+ * local slots: *count words from *base (0 while it runs, or before 3.8).
+ * Returns 0, -EFAULT (a top that cannot be, or deeper than
+ * PYREFS_MAX_STACK), or a reader -errno. */
+int pyrefs_frame_stack(const struct memreader *m, const struct pylayout *l, uint64_t frame, uint64_t nlocals,
+		       uint64_t *base, uint64_t *count);
 
 /* The str naming slot i of a frame with those names: 0 with *str set, -ENOENT
  * past them, or a reader -errno. */

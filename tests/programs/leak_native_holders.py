@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Two leaks held through the fields of C objects, which no Python-level decoder
+"""Three leaks held through the fields of C objects, which no Python-level decoder
 names, for leakd's holder search (--holders):
 
   Cached   values of a functools.lru_cache(maxsize=None), called with a new
@@ -8,6 +8,8 @@ names, for leakd's holder search (--holders):
            tasks kept in a module-level set (the "keep a reference to background
            tasks" idiom without the done-callback that discards them): each
            task holds its coroutine in a C field
+  Awaited  arguments of coroutines awaited by such tasks' coroutines: the awaited
+           coroutine is held only by the awaiting frame's value stack
 
 With --truth FILE the program writes its own truth as JSON once it runs: for each
 type, the holder path leakd must print (as a regular expression over its "text"),
@@ -33,6 +35,10 @@ class Pending:
     pass
 
 
+class Awaited:
+    pass
+
+
 @functools.lru_cache(maxsize=None)
 def lookup(n):
     return Cached()
@@ -40,6 +46,10 @@ def lookup(n):
 
 async def wait_forever(pending):
     await asyncio.sleep(3600)
+
+
+async def serve():
+    await wait_forever(Awaited())
 
 
 TASKS = set()
@@ -58,12 +68,15 @@ def truth():
     # a C field is named by its offset (neither type names these fields as members)
     field = r"\.<C field \+\d+>"
     # before 3.11 the coroutine's frame is an object of its own
-    frame = r"local" if sys.version_info >= (3, 11) else r"\.gi_frame \(frame\) local"
+    in_frame = "" if sys.version_info >= (3, 11) else r"\.gi_frame \(frame\) "
+    frame = in_frame + "local"
+    task = r"module %s \. TASKS \(set\) \{\*\} \(%s\) %s \(coroutine\)" % (me, c_type(asyncio.Task), field)
     return {
         me + ".Cached": r"module %s \. lookup \(%s\) %s \(dict\) \[<n>\] -> %s\.Cached"
                         % (me, c_type(type(lookup)), field, me),
-        me + ".Pending": r"module %s \. TASKS \(set\) \{\*\} \(%s\) %s \(coroutine\) %s pending -> %s\.Pending"
-                         % (me, c_type(asyncio.Task), field, frame, me),
+        me + ".Pending": r"%s %s pending -> %s\.Pending" % (task, frame, me),
+        me + ".Awaited": r"%s %s<value stack> \(coroutine\) %s pending -> %s\.Awaited"
+                         % (task, in_frame, frame, me),
     }
 
 
@@ -80,6 +93,7 @@ def main():
             n = tick * PER_TICK + k
             lookup(n)
             TASKS.add(LOOP.create_task(wait_forever(Pending())))
+            TASKS.add(LOOP.create_task(serve()))
         # each new task runs up to its sleep, and waits there
         LOOP.run_until_complete(asyncio.sleep(0))
 

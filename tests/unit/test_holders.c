@@ -14,6 +14,7 @@
 #include "fake_target.h"
 #include "leakd/holdpath.h"
 #include "leakd/holders.h"
+#include "leakd/pyrefs.h"
 
 #define GC PYLAYOUT_TPFLAGS_HAVE_GC
 #define HEAP PYLAYOUT_TPFLAGS_HEAPTYPE
@@ -289,6 +290,64 @@ Test(holders, atoms_are_kept_only_when_a_sample_takes_them)
 	free(r0);
 	free(r1);
 	fake_free(h.f);
+}
+
+/* A suspended 3.11 coroutine (not on a GC list: the search does not walk
+ * them) whose frame has one local, name = local, and a value stack of
+ * `depth` words holding `stack`. */
+static uint64_t coroutine(struct heap *h, uint64_t t_coro, uint64_t t_tuple, const char *name, uint64_t local,
+			  uint64_t stack, int32_t depth)
+{
+	struct fake *f = h->f;
+	const struct pylayout *l = &f->l;
+	uint64_t o = fake_alloc(f, 256), fr = o + l->gen_frame, names = fake_alloc(f, 64), code = fake_alloc(f, 256);
+
+	fake_w64(f, o, 1);
+	fake_w64(f, o + l->ob_type, t_coro);
+	fake_w64(f, names, 1);
+	fake_w64(f, names + l->ob_type, t_tuple);
+	fake_w64(f, names + l->ob_size, 1);
+	fake_w64(f, names + l->tuple_items, str(h, name));
+	fake_w64(f, code + l->co_localsnames, names);
+	f->mem[o + l->gen_frame_state - FAKE_BASE] = 0xff;	/* -1: suspended */
+	fake_w64(f, fr + l->frame_code, code);
+	fake_w32(f, fr + l->frame_stack, (uint32_t)(1 + depth));	/* an index past the locals */
+	fake_w64(f, fr + l->frame_localsplus, local);
+	fake_w64(f, fr + l->frame_localsplus + 8, stack);
+	h->tracked[h->ntracked++] = o;
+	return o;
+}
+
+/* async def outer(): await inner(Subscriber()): only outer's value stack
+ * holds inner; a torn stack top loses that edge, never the locals. */
+Test(holders, an_awaited_coroutine_is_held_by_the_awaiting_frames_value_stack)
+{
+	for (int torn = 0; torn < 2; torn++) {
+		struct heap h = heap_new();
+		uint64_t t_coro = fake_type(h.f, "coroutine", GC, 256, 0), t_tuple = fake_type(h.f, "tuple", GC, 24, 8);
+		uint64_t sub = instance(&h, h.t_sub, 0), inner, outer, m;
+		const char *k_mod[] = { "__name__", "TASK" };
+		struct holders_result *r;
+		const struct holders_path *p;
+
+		inner = coroutine(&h, t_coro, t_tuple, "pending", sub, 0, 0);
+		outer = coroutine(&h, t_coro, t_tuple, "req", 0, inner, torn ? PYREFS_MAX_STACK + 1 : 1);
+		m = track(&h, h.t_module, 0);
+		fake_w64(h.f, m + h.f->l.module_dict, dict(&h, k_mod, (uint64_t[]){ str(&h, "app"), outer }, 2));
+		r = find(&h, 0);
+		cr_assert_eq(r->types[0].found, 1);
+		p = &r->types[0].paths[0];
+		if (!torn) {
+			cr_assert_str_eq(p->text, "module app . TASK (coroutine) <value stack> (coroutine) local pending "
+						  "-> Subscriber");
+			cr_assert_eq(p->steps[2].kind, HOLDERS_LOCAL);
+		} else {
+			/* inner's one reference is not found: held from C, as before */
+			cr_assert(!strncmp(p->text, "held from C (refcount 1, 0 references found)", 44), "%s", p->text);
+		}
+		free(r);
+		fake_free(h.f);
+	}
 }
 
 Test(holders, a_full_search_is_partial_and_says_why)
