@@ -72,9 +72,26 @@ static int hs_meet(struct holdsearch *hs, uint64_t addr)
 	return r == -EINVAL ? 0 : r;
 }
 
+/* The array arr (capacity *cap, `first` at first) with room for element
+ * n, or NULL when out of memory (arr is then still valid). */
+static void *hs_reserve(void *arr, size_t *cap, size_t n, size_t elem, size_t first)
+{
+	size_t ncap = *cap ? *cap * 2 : first;
+	void *na;
+
+	if (n < *cap)
+		return arr;
+	na = realloc(arr, ncap * elem);
+	if (na)
+		*cap = ncap;
+	return na;
+}
+
 /* Appends a node. Returns its index, -ENOSPC (full), -ENOMEM. */
 static long hs_add(struct holdsearch *hs, uint64_t addr, uint32_t parent, uint8_t ekind, uint64_t key)
 {
+	struct hnode *nn;
+
 	if (hs->n >= hs->max) {
 		char why[96];
 
@@ -82,15 +99,10 @@ static long hs_add(struct holdsearch *hs, uint64_t addr, uint32_t parent, uint8_
 		holdsearch_partial(hs, why);
 		return -ENOSPC;
 	}
-	if (hs->n == hs->cap) {
-		size_t ncap = hs->cap ? hs->cap * 2 : 4096;
-		struct hnode *nn = realloc(hs->nodes, ncap * sizeof(*nn));
-
-		if (!nn)
-			return -ENOMEM;
-		hs->nodes = nn;
-		hs->cap = ncap;
-	}
+	nn = hs_reserve(hs->nodes, &hs->cap, hs->n, sizeof(*nn), 4096);
+	if (!nn)
+		return -ENOMEM;
+	hs->nodes = nn;
 	hs->nodes[hs->n] = (struct hnode){ .addr = addr, .key = key, .parent = parent, .ekind = ekind };
 	return (long)hs->n++;
 }
@@ -102,20 +114,16 @@ static int hs_visit(struct holdsearch *hs, uint64_t p, uint32_t parent, uint8_t 
 
 int holdsearch_root(struct holdsearch *hs, uint64_t obj, uint8_t kind, const char *label)
 {
+	struct hroot *nr;
 	size_t before = hs->n;
 	int err;
 
 	if (!typetab_ptr_ok(obj) || holdsearch_seen(hs, obj))
 		return 0;
-	if (hs->nroots == hs->rcap) {
-		size_t ncap = hs->rcap ? hs->rcap * 2 : 256;
-		struct hroot *nr = realloc(hs->roots, ncap * sizeof(*nr));
-
-		if (!nr)
-			return -ENOMEM;
-		hs->roots = nr;
-		hs->rcap = ncap;
-	}
+	nr = hs_reserve(hs->roots, &hs->rcap, hs->nroots, sizeof(*nr), 256);
+	if (!nr)
+		return -ENOMEM;
+	hs->roots = nr;
 	hs->roots[hs->nroots].kind = kind;
 	snprintf(hs->roots[hs->nroots].label, sizeof(hs->roots[0].label), "%s", label);
 	err = hs_visit(hs, obj, HNODE_ROOT, 0, hs->nroots);
