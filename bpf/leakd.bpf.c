@@ -488,7 +488,12 @@ int alloc_return(struct pt_regs *ctx)
 	f = s->frames[d & (STASH_DEPTH - 1)];
 	s->depth = d;
 
-	if (f.site == LEAKD_SITE_REALLOC && f.ptr && ret && ret != f.ptr)
+	/* A realloc frees its old block and allocates the new one, also when it
+	 * grows in place: a byte sample of the old size then ends, and the new
+	 * size is offered afresh. Kept as one block, a buffer grown in steps was
+	 * offered to the sampler at every step with its whole size and sampled
+	 * ~2x too often (measured on bytearrays grown 64 B at a time). */
+	if (f.site == LEAKD_SITE_REALLOC && f.ptr && ret)
 		emit(tgid, LEAKD_EV_FREE, LEAKD_SITE_REALLOC, 0, f.ptr, 0, 0);
 	if (ret)
 		emit(tgid, LEAKD_EV_ALLOC, f.site, 0, ret, f.size, f.type);

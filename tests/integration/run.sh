@@ -317,10 +317,11 @@ case_untracked() { # NAME INTERP SECONDS WORKLOAD_KIND
 # bytes, with about the bytes it keeps. Builds whose probes see every allocation only
 # (not LTO: there pymalloc is inlined and the probes see a fraction). Under trace the
 # interpreter's start alone costs seconds on a loaded machine: a long session, and a
-# shorter mean interval for ~190 samples of the 24 MB kept (3 sigma ~22%).
-case_byte_samples() { # NAME INTERP
+# shorter mean interval for ~190 samples of the 24 MB kept (3 sigma ~22%). With
+# --grow 64 the kept buffers are bytearrays grown by realloc, mostly in place.
+case_byte_samples() { # NAME INTERP [LEAK_BYTES_ARGS...]
 	case_truth "$1" "$2" byte_samples 150 --mode trace --sample-bytes 128k --format json --duration 40 \
-		--interval 5 -- "$progs/leak_bytes.py" --kept 6000 --truth TRUTH --seconds 60
+		--interval 5 -- "$progs/leak_bytes.py" --kept 6000 --truth TRUTH --seconds 60 "${@:3}"
 }
 
 # A collector that runs half the time (gc_busy.py): no census may count the
@@ -922,6 +923,7 @@ for interp in "${interp_spine[@]}"; do
 	enqueue case_reachable_exact "$interp/reachable_exact" "$interp"
 	enqueue case_gc_busy "$interp/gc_busy" "$interp"
 	[[ $interp == debian-* ]] || enqueue case_byte_samples "$interp/byte_samples" "$interp"
+	[[ $interp == debian-* ]] || enqueue case_byte_samples "$interp/byte_samples_grown" "$interp" --grow 64
 	enqueue case_holders "$interp/holders" "$interp" "$s" leak_holders.py --no-gc
 	enqueue case_holders "$interp/native_holders" "$interp" "$s" leak_native_holders.py
 	enqueue case_daemon_holders "$interp/daemon_holders" "$interp"
@@ -979,6 +981,7 @@ for interp in "${interp_extra[@]}"; do
 	enqueue case_reachable_exact "$interp/reachable_exact" "$interp"
 	enqueue case_gc_busy "$interp/gc_busy" "$interp"
 	[[ $interp == debian-* ]] || enqueue case_byte_samples "$interp/byte_samples" "$interp"
+	[[ $interp == debian-* ]] || enqueue case_byte_samples "$interp/byte_samples_grown" "$interp" --grow 64
 	enqueue case_holders "$interp/holders" "$interp" "$s" leak_holders.py --no-gc
 	enqueue case_holders "$interp/native_holders" "$interp" "$s" leak_native_holders.py
 	# The five untracked leaks at once (one thread each), and the three healthy ones.
