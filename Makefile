@@ -6,7 +6,7 @@
 #                   fuzz target for 10 s (make fuzz FUZZ_S=10), and leakd under
 #                   ASan+UBSan on three integration cases (make asan-integration)
 #   make fuzz       libFuzzer targets in tests/fuzz/, FUZZ_S seconds each (60)
-#   make bench      overhead ratios: untraced vs leakd modes vs tracemalloc; census cost by heap size
+#   make bench      overhead ratios (alloc loop, server): untraced vs leakd modes vs tracemalloc; census and holder search by heap size
 #   make install    DESTDIR/PREFIX honoured
 #   make deb        the Debian package build/deb/leakd_VERSION_ARCH.deb (debian/, debhelper)
 # V=1 shows the commands.

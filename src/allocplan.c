@@ -142,27 +142,30 @@ struct entry_point {
 	unsigned site;
 	bool retprobe;
 	unsigned nargs;		/* arguments the probe reads: 1 or 2 */
+	bool classes;		/* sees (allocates or frees) instances of classes defined in Python */
 };
 
 /* The PyObject_ and PyMem_ families: stubs through a table on self-built
  * Pythons, inlined pymalloc with a guard on LTO builds. */
 static const struct entry_point table_family[] = {
-	{ "PyObject_Malloc", LEAKD_SITE_MALLOC, true, 1 },
-	{ "PyObject_Calloc", LEAKD_SITE_CALLOC, true, 2 },
-	{ "PyObject_Realloc", LEAKD_SITE_REALLOC, true, 2 },
-	{ "PyObject_Free", LEAKD_SITE_FREE, false, 1 },
-	{ "PyMem_Malloc", LEAKD_SITE_MALLOC, true, 1 },
-	{ "PyMem_Calloc", LEAKD_SITE_CALLOC, true, 2 },
-	{ "PyMem_Realloc", LEAKD_SITE_REALLOC, true, 2 },
-	{ "PyMem_Free", LEAKD_SITE_FREE, false, 1 },
+	{ "PyObject_Malloc", LEAKD_SITE_MALLOC, true, 1, false },
+	{ "PyObject_Calloc", LEAKD_SITE_CALLOC, true, 2, false },
+	{ "PyObject_Realloc", LEAKD_SITE_REALLOC, true, 2, false },
+	{ "PyObject_Free", LEAKD_SITE_FREE, false, 1, false },
+	{ "PyMem_Malloc", LEAKD_SITE_MALLOC, true, 1, false },
+	{ "PyMem_Calloc", LEAKD_SITE_CALLOC, true, 2, false },
+	{ "PyMem_Realloc", LEAKD_SITE_REALLOC, true, 2, false },
+	{ "PyMem_Free", LEAKD_SITE_FREE, false, 1, false },
 };
 
-/* Kept out of line on LTO builds because extension modules call them. */
+/* Kept out of line on LTO builds because extension modules call them.
+ * C code makes its objects with the first two; a class's instances come
+ * from its tp_alloc, PyType_GenericAlloc, and go to PyObject_GC_Del. */
 static const struct entry_point gc_family[] = {
-	{ "_PyObject_GC_New", LEAKD_SITE_GC_NEW, true, 1 },
-	{ "_PyObject_GC_NewVar", LEAKD_SITE_GC_NEW, true, 2 },
-	{ "PyType_GenericAlloc", LEAKD_SITE_GC_NEW, true, 2 },
-	{ "PyObject_GC_Del", LEAKD_SITE_GC_DEL, false, 1 },
+	{ "_PyObject_GC_New", LEAKD_SITE_GC_NEW, true, 1, false },
+	{ "_PyObject_GC_NewVar", LEAKD_SITE_GC_NEW, true, 2, false },
+	{ "PyType_GenericAlloc", LEAKD_SITE_GC_NEW, true, 2, true },
+	{ "PyObject_GC_Del", LEAKD_SITE_GC_DEL, false, 1, true },
 };
 
 /* Follows a table stub to the function its slot holds in the live process.
@@ -214,7 +217,7 @@ static int plan_through_table(const struct elfimg *img, uint64_t bias, const str
 }
 
 /* Plans the GC family's entry points. */
-static int plan_gc_family(const struct elfimg *img, struct allocplan *p)
+static int plan_gc_family(const struct elfimg *img, bool classes_only, struct allocplan *p)
 {
 	struct elfimg_sym sym;
 	int err;
@@ -222,7 +225,7 @@ static int plan_gc_family(const struct elfimg *img, struct allocplan *p)
 	for (size_t i = 0; i < sizeof(gc_family) / sizeof(gc_family[0]); i++) {
 		const struct entry_point *ep = &gc_family[i];
 
-		if (elfimg__find_symbol(img, ep->name, &sym))
+		if ((classes_only && !ep->classes) || elfimg__find_symbol(img, ep->name, &sym))
 			continue;
 		err = plan_one(img, ep->name, sym.vaddr, sym.size, ep->site, 1, ep->nargs > 1 ? 2 : 0,
 			       ep->retprobe, p);
@@ -235,7 +238,8 @@ static int plan_gc_family(const struct elfimg *img, struct allocplan *p)
 int allocplan_typed(const struct elfimg *img, struct allocplan *out)
 {
 	struct allocplan p = { 0 };
-	int err = plan_gc_family(img, &p);
+	/* windows sample classes only: C code's allocations would only trap */
+	int err = plan_gc_family(img, true, &p);
 
 	if (err < 0)
 		return err;
@@ -276,7 +280,7 @@ int allocplan_allocs(const struct elfimg *img, uint64_t bias, const struct memre
 			return err;
 	}
 	if (p.lto) {
-		err = plan_gc_family(img, &p);
+		err = plan_gc_family(img, false, &p);
 		if (err < 0)
 			return err;
 	}

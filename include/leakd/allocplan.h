@@ -61,13 +61,16 @@ int allocplan_gc(const struct elfimg *img, bool has_usdt_gc, int py_minor, struc
 int allocplan_allocs(const struct elfimg *img, uint64_t bias, const struct memreader *m, struct allocplan *out);
 
 /*
- * Sites: the entry points that receive the type of the object they
- * allocate (_PyObject_GC_New, _PyObject_GC_NewVar, PyType_GenericAlloc), on
- * every build, LTO or not: the stack walker filters on that type; and
- * PyObject_GC_Del, every GC object's tp_free, for the frees that tell churn
- * from survivors. Which types each allocation point sees differs per build
- * (an LTO build may inline tp_alloc). Returns 0, or -ENOENT when the build
- * has none of them.
+ * Sites: the entry point that receives the type of the class instance it
+ * allocates (PyType_GenericAlloc, every class's tp_alloc), on every build,
+ * LTO or not: the stack walker filters on that type; and PyObject_GC_Del,
+ * every GC object's tp_free, for the frees that tell churn from survivors.
+ * Windows sample classes only, so the entry points of C code's own objects
+ * (_PyObject_GC_New, _PyObject_GC_NewVar: dicts, lists, tuples...) are left
+ * out: they never see a class's instance, and each call would trap twice.
+ * Whether tp_alloc sees every instance differs per build (an LTO build may
+ * inline it): coverage measures it. Returns 0, or -ENOENT when the build has
+ * neither.
  */
 int allocplan_typed(const struct elfimg *img, struct allocplan *out);
 
