@@ -268,9 +268,15 @@ static int remote_reader_fresh(void *ctx, uint64_t addr, void *buf, size_t len)
 	return remote_exact(ctx, addr, buf, len);
 }
 
+static void remote_reader_invalidate(void *ctx)
+{
+	remote__invalidate(ctx);
+}
+
 struct memreader remote__reader(struct remote *r)
 {
-	return (struct memreader){ .read = remote_reader_read, .ctx = r, .read_fresh = remote_reader_fresh };
+	return (struct memreader){ .read = remote_reader_read, .ctx = r, .read_fresh = remote_reader_fresh,
+				   .invalidate = remote_reader_invalidate };
 }
 
 struct memreader remote__reader_uncached(struct remote *r)

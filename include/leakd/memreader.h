@@ -26,6 +26,9 @@ struct memreader {
 	 * caches a running target serves a header read a second ago; a walker
 	 * that finds it stale (a list's item array moved) asks again here. */
 	int (*read_fresh)(void *ctx, uint64_t addr, void *buf, size_t len);
+	/* Optional: drop what the reader caches, for a walker that goes on
+	 * reading after the target has run on (memreader_invalidate). */
+	void (*invalidate)(void *ctx);
 };
 
 /* Returns 0 when all `len` bytes were read, -errno otherwise. */
@@ -50,6 +53,13 @@ static inline int memreader_read_fresh(const struct memreader *m, uint64_t addr,
 	if (addr + len < addr)
 		return -EFAULT;
 	return m->read_fresh(m->ctx, addr, buf, len);
+}
+
+/* Drops the reader's cache, if it has one: later reads see the target now. */
+static inline void memreader_invalidate(const struct memreader *m)
+{
+	if (m && m->invalidate)
+		m->invalidate(m->ctx);
 }
 
 /* Convenience: one little-endian pointer-sized word. */

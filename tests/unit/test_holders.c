@@ -350,6 +350,59 @@ Test(holders, an_awaited_coroutine_is_held_by_the_awaiting_frames_value_stack)
 	}
 }
 
+/* A reader that serves a snapshot (a cache filled before the target ran
+ * on) until it is told to drop it. */
+struct stale_reader {
+	struct fake *live, snap;
+	bool dropped;
+};
+
+static int stale_read(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	struct stale_reader *s = ctx;
+
+	return fake_read(s->dropped ? s->live : &s->snap, addr, buf, len);
+}
+
+static void stale_drop(void *ctx)
+{
+	((struct stale_reader *)ctx)->dropped = true;
+}
+
+/* A dict key made after its block was cached: the search reaches the value
+ * through the dict, and the path is named from the target as it is now. */
+Test(holders, a_key_made_after_the_cache_filled_is_named_from_the_target)
+{
+	struct heap h = heap_new();
+	const char *k_mod[] = { "__name__", "SESSIONS" }, *k_sess[] = { "SECRET-abc" };
+	uint64_t sub = instance(&h, h.t_sub, 0), sessions = dict(&h, k_sess, &sub, 1), key, m;
+	struct stale_reader sr = { .live = h.f };
+	struct memreader rd = { .read = stale_read, .ctx = &sr, .invalidate = stale_drop };
+	struct holders_result *r = calloc(1, sizeof(*r));
+
+	m = track(&h, h.t_module, 0);
+	fake_w64(h.f, m + h.f->l.module_dict, dict(&h, k_mod, (uint64_t[]){ str(&h, "app"), sessions }, 2));
+	sr.snap = *h.f;
+	sr.snap.mem = malloc(FAKE_SIZE);
+	cr_assert(r && sr.snap.mem);
+	memcpy(sr.snap.mem, h.f->mem, FAKE_SIZE);
+	/* in the cached copy the key's block is still free */
+	key = fake_r64(h.f, fake_r64(h.f, sessions + h.f->l.dict_keys) + 40);	/* entry 0's key */
+	memset(sr.snap.mem + (key - FAKE_BASE), 0, 24);
+
+	struct holders_query q = {
+		.types = { h.t_sub }, .names = { "app.Subscriber" }, .ntypes = 1,
+		.tracked = h.tracked, .ntracked = h.ntracked, .gc_enabled = true,
+	};
+	cr_assert_eq(holders_find(&rd, &h.f->l, &q, r), 0);
+	cr_assert(sr.dropped, "the reader's cache was not dropped before the paths were named");
+	cr_assert_eq(r->types[0].found, 1);
+	cr_assert_str_eq(r->types[0].paths[0].text, "module app . SESSIONS (dict) ['SECRET-abc'] -> Subscriber");
+	free(sr.snap.mem);
+	free(r);
+	fake_free(h.f);
+}
+
 Test(holders, a_full_search_is_partial_and_says_why)
 {
 	struct heap h = heap_new();
