@@ -235,11 +235,10 @@ static int plan_gc_family(const struct elfimg *img, bool classes_only, struct al
 	return 0;
 }
 
-int allocplan_typed(const struct elfimg *img, struct allocplan *out)
+int allocplan_typed(const struct elfimg *img, bool classes_only, struct allocplan *out)
 {
 	struct allocplan p = { 0 };
-	/* windows sample classes only: C code's allocations would only trap */
-	int err = plan_gc_family(img, true, &p);
+	int err = plan_gc_family(img, classes_only, &p);
 
 	if (err < 0)
 		return err;

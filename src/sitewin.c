@@ -338,7 +338,7 @@ static int attach(struct sitewin *w)
 		for (size_t i = 0; tr->tracing_allocs && i < tr->plan.n; i++)
 			if (tr->plan.specs[i].site == LEAKD_SITE_GC_NEW)
 				w->use_own = false;
-		if (w->use_own && allocplan_typed(tr->img, &w->typed)) {
+		if (w->use_own && allocplan_typed(tr->img, true, &w->typed)) {
 			snprintf(w->why, sizeof(w->why), "no typed allocation entry point in %.120s",
 				 tr->t.interp_path);
 			return -ENOENT;

@@ -61,17 +61,17 @@ int allocplan_gc(const struct elfimg *img, bool has_usdt_gc, int py_minor, struc
 int allocplan_allocs(const struct elfimg *img, uint64_t bias, const struct memreader *m, struct allocplan *out);
 
 /*
- * Sites: the entry point that receives the type of the class instance it
- * allocates (PyType_GenericAlloc, every class's tp_alloc), on every build,
+ * Sites: the entry points that receive the type of the object they allocate
+ * (_PyObject_GC_New, _PyObject_GC_NewVar: C code's objects, dicts, lists,
+ * tuples...; PyType_GenericAlloc, every class's tp_alloc), on every build,
  * LTO or not: the stack walker filters on that type; and PyObject_GC_Del,
  * every GC object's tp_free, for the frees that tell churn from survivors.
- * Windows sample classes only, so the entry points of C code's own objects
- * (_PyObject_GC_New, _PyObject_GC_NewVar: dicts, lists, tuples...) are left
- * out: they never see a class's instance, and each call would trap twice.
- * Whether tp_alloc sees every instance differs per build (an LTO build may
- * inline it): coverage measures it. Returns 0, or -ENOENT when the build has
- * neither.
+ * classes_only: just PyType_GenericAlloc and PyObject_GC_Del, for site
+ * windows, which sample classes: the other two never see a class's instance
+ * and each call would trap twice for nothing. Whether tp_alloc sees every
+ * instance differs per build (an LTO build may inline it): coverage
+ * measures it. Returns 0, or -ENOENT when the build has none of them.
  */
-int allocplan_typed(const struct elfimg *img, struct allocplan *out);
+int allocplan_typed(const struct elfimg *img, bool classes_only, struct allocplan *out);
 
 #endif

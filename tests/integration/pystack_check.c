@@ -177,7 +177,7 @@ int main(int argc, char **argv)
 	if (err)
 		return 1;
 	c.m = remote__reader(c.mem);
-	err = allocplan_typed(img, &plan);
+	err = allocplan_typed(img, false, &plan);	/* any type: dicts too, which C code makes */
 	if (!err)
 		err = probes__new(16u << 20, on_event, &c, &p);
 	if (!err)

@@ -146,34 +146,37 @@ Test(allocplan, python39_collect_takes_the_generation_second)
 	elfimg__free(img);
 }
 
-/* Sites: a class's tp_alloc and the GC free are planned on LTO and
- * self-built Pythons alike, and only those: C code's own allocations never
- * make a class's instance. */
+/* Sites: the typed entry points and the GC free are planned on LTO and
+ * self-built Pythons alike, and only those; for classes only (site
+ * windows), C code's own entry points are left out. */
 static void check_typed(const char *path)
 {
 	struct elfimg *img = open_or_skip(path);
-	struct allocplan p;
-	const struct probe_spec *s;
 
-	size_t typed = 0;
+	for (int classes_only = 0; classes_only < 2; classes_only++) {
+		struct allocplan p;
+		const struct probe_spec *s;
+		size_t typed = 0;
 
-	cr_assert_eq(allocplan_typed(img, &p), 0, "%s", path);
-	cr_assert_eq(p.n, 2, "%s: %zu probes", path, p.n);
-	for (size_t i = 0; i < p.n; i++) {
-		cr_assert_eq(p.specs[i].reg0, 1, "type or object in rdi");
-		if (p.specs[i].site != LEAKD_SITE_GC_NEW)
-			continue;
-		cr_assert(p.specs[i].retprobe);
-		typed++;
+		cr_assert_eq(allocplan_typed(img, classes_only, &p), 0, "%s", path);
+		cr_assert_eq(p.n, classes_only ? 2 : 4, "%s: %zu probes", path, p.n);
+		for (size_t i = 0; i < p.n; i++) {
+			cr_assert_eq(p.specs[i].reg0, 1, "type or object in rdi");
+			if (p.specs[i].site != LEAKD_SITE_GC_NEW)
+				continue;
+			cr_assert(p.specs[i].retprobe);
+			typed++;
+		}
+		cr_assert_eq(typed, classes_only ? 1 : 3);
+		cr_assert_eq(find_spec(&p, "_PyObject_GC_New+") == NULL, classes_only);
+		s = find_spec(&p, "PyObject_GC_Del+");
+		cr_assert_not_null(s);
+		cr_assert_eq(s->site, LEAKD_SITE_GC_DEL);
+		cr_assert_not(s->retprobe);
+		s = find_spec(&p, "PyType_GenericAlloc+");
+		cr_assert_not_null(s);
+		cr_assert_eq(s->reg1, 2, "nitems in rsi");
 	}
-	cr_assert_eq(typed, 1);
-	s = find_spec(&p, "PyObject_GC_Del+");
-	cr_assert_not_null(s);
-	cr_assert_eq(s->site, LEAKD_SITE_GC_DEL);
-	cr_assert_not(s->retprobe);
-	s = find_spec(&p, "PyType_GenericAlloc+");
-	cr_assert_not_null(s);
-	cr_assert_eq(s->reg1, 2, "nitems in rsi");
 	elfimg__free(img);
 }
 
