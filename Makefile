@@ -33,8 +33,10 @@ LDLIBS   := -lbpf -lelf -lz -lcapstone -lsystemd -lmicrohttpd -lpthread -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(BUILD) \
 	      -I/usr/include/x86_64-linux-gnu -Wall -Wno-unused-function
 
-SRCS      := $(wildcard src/*.c)
-LIB_OBJS  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter-out src/main.c,$(SRCS)))
+# src/LAYER/MODULE.c, one folder per layer (docs/architecture.md); main.c is the program.
+SRCS      := $(wildcard src/*/*.c)
+HDRS      := $(wildcard include/leakd/*.h include/leakd/*/*.h)
+LIB_OBJS  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter-out src/app/main.c,$(SRCS)))
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
@@ -71,11 +73,12 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
 # Skeletons first: the attach module includes them.
-$(BUILD)/obj/%.o: src/%.c $(wildcard include/leakd/*.h) $(SKELS) | $(BUILD)/obj
+$(BUILD)/obj/%.o: src/%.c $(HDRS) $(SKELS) | $(BUILD)/obj
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/leakd: $(BUILD)/obj/main.o $(LIB_OBJS)
+$(BUILD)/leakd: $(BUILD)/obj/app/main.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 

@@ -19,9 +19,9 @@
 #include <unistd.h>
 
 #include "leakd/abi.h"
-#include "leakd/elfimg.h"
-#include "leakd/probeplan.h"
-#include "leakd/probes.h"
+#include "leakd/target/elfimg.h"
+#include "leakd/probes/probeplan.h"
+#include "leakd/probes/probes.h"
 
 #define CALLS 2000000
 

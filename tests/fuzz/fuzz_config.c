@@ -2,8 +2,8 @@
 /* The config file: any bytes parse or fail with a message, and the filters
  * it sets can be matched. */
 #include "fuzz.h"
-#include "leakd/config.h"
-#include "leakd/procfilter.h"
+#include "leakd/app/config.h"
+#include "leakd/target/procfilter.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

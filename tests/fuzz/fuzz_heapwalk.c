@@ -13,9 +13,9 @@
 #include <errno.h>
 
 #include "fuzz.h"
-#include "leakd/heapwalk.h"
-#include "leakd/pylayout.h"
-#include "leakd/typetab.h"
+#include "leakd/census/heapwalk.h"
+#include "leakd/python/pylayout.h"
+#include "leakd/python/typetab.h"
 
 #define IMAGE_BASE FUZZ_IMAGE_BASE
 #define MAX_OBJECTS 4096

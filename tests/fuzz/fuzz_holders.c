@@ -13,8 +13,8 @@
 #include <stdlib.h>
 
 #include "fuzz.h"
-#include "leakd/holders.h"
-#include "leakd/pylayout.h"
+#include "leakd/holders/holders.h"
+#include "leakd/python/pylayout.h"
 
 #define IMAGE_BASE FUZZ_IMAGE_BASE
 #define MAX_NODES 2048

@@ -4,7 +4,7 @@
 #include <errno.h>
 
 #include "fuzz.h"
-#include "leakd/pylayout.h"
+#include "leakd/python/pylayout.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -4,7 +4,7 @@
  * escapes, an exposition label value only \\ \" \n; the buffer form is
  * NUL-terminated within its size and a prefix of the stream form. */
 #include "fuzz.h"
-#include "leakd/textesc.h"
+#include "leakd/base/textesc.h"
 
 static void check(const char *out, size_t n, enum textesc_style style)
 {

@@ -18,12 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "leakd/census.h"
-#include "leakd/elfimg.h"
-#include "leakd/freeze.h"
-#include "leakd/pylayout.h"
-#include "leakd/remote.h"
-#include "leakd/target.h"
+#include "leakd/census/census.h"
+#include "leakd/target/elfimg.h"
+#include "leakd/target/freeze.h"
+#include "leakd/python/pylayout.h"
+#include "leakd/target/remote.h"
+#include "leakd/target/target.h"
 #include "memimage.h"
 
 struct rec_range {

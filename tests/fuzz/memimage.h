@@ -24,9 +24,9 @@
 
 #include <stdio.h>
 
-#include "leakd/census.h"
-#include "leakd/memreader.h"
-#include "leakd/pylayout.h"
+#include "leakd/census/census.h"
+#include "leakd/target/memreader.h"
+#include "leakd/python/pylayout.h"
 
 #define MEMIMAGE_HDR 16
 #define MEMIMAGE_SEG_HDR 12

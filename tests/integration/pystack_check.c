@@ -35,15 +35,15 @@
 
 #include <bpf/bpf.h>
 
-#include "leakd/allocplan.h"
-#include "leakd/codeobj.h"
-#include "leakd/elfimg.h"
-#include "leakd/probes.h"
-#include "leakd/pylayout.h"
-#include "leakd/pystack.h"
-#include "leakd/remote.h"
-#include "leakd/sites.h"
-#include "leakd/target.h"
+#include "leakd/probes/allocplan.h"
+#include "leakd/python/codeobj.h"
+#include "leakd/target/elfimg.h"
+#include "leakd/probes/probes.h"
+#include "leakd/python/pylayout.h"
+#include "leakd/python/pystack.h"
+#include "leakd/target/remote.h"
+#include "leakd/sites/sites.h"
+#include "leakd/target/target.h"
 
 struct ctx {
 	struct codeobj_cache *codes;

@@ -8,7 +8,7 @@
 #     started as another unit gets censuses (freezes), and its collections reach leakd
 #     as BPF ring-buffer records (leakd_events_total);
 #   - that service is flagged in /metrics with the unit name systemd reports for its pid,
-#     and in the journal (MESSAGE_ID from include/leakd/journal.h) with pid, unit, types
+#     and in the journal (MESSAGE_ID from include/leakd/output/journal.h) with pid, unit, types
 #     and rates, then in a second entry with what holds the leak (LEAKD_HOLDER=, the
 #     path the program names);
 #   - the watchdog is fed (no restart over more than WatchdogSec) and a SIGSTOPped
@@ -33,8 +33,8 @@ say() { echo "$1 $name: $2"; }
 for tool in systemd-nspawn debootstrap nsenter flock; do
 	command -v "$tool" >/dev/null || { say FAIL "$tool is missing (scripts/install-deps.sh test)"; exit 0; }
 done
-msgid=$(sed -n 's/^#define LEAKD_MSGID_LEAK[[:space:]]*"\([0-9a-f]*\)"$/\1/p' "$repo/include/leakd/journal.h")
-[ -n "$msgid" ] || { say FAIL "no LEAKD_MSGID_LEAK in include/leakd/journal.h"; exit 0; }
+msgid=$(sed -n 's/^#define LEAKD_MSGID_LEAK[[:space:]]*"\([0-9a-f]*\)"$/\1/p' "$repo/include/leakd/output/journal.h")
+[ -n "$msgid" ] || { say FAIL "no LEAKD_MSGID_LEAK in include/leakd/output/journal.h"; exit 0; }
 
 t0=$SECONDS
 root=$("$repo/scripts/nspawn-root.sh" "$deb" 2>"$d/root.err" | tail -n1)

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "leakd/memreader.h"
-#include "leakd/pylayout.h"
+#include "leakd/target/memreader.h"
+#include "leakd/python/pylayout.h"
 
 #define FAKE_BASE 0x10000000ull
 #ifndef FAKE_SIZE

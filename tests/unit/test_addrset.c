@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "leakd/addrset.h"
+#include "leakd/base/addrset.h"
 
 Test(addrset, adds_once_and_answers_membership_across_chunks)
 {

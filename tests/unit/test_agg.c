@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "leakd/agg.h"
+#include "leakd/verdict/agg.h"
 
 static struct agg_stats stats_of(const struct agg *a)
 {

@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "leakd/abi.h"
-#include "leakd/allocplan.h"
-#include "leakd/elfimg.h"
+#include "leakd/probes/allocplan.h"
+#include "leakd/target/elfimg.h"
 
 #define DEBIAN_PY "/usr/bin/python3.11"
 #define PYENV_LIB311 "/root/.pyenv/versions/3.11.7/lib/libpython3.11.so.1.0"

@@ -3,7 +3,7 @@
  * asks for, with pauses of a given shape. */
 #include <criterion/criterion.h>
 
-#include "leakd/budget.h"
+#include "leakd/census/budget.h"
 
 /* Runs a session of `secs` seconds where census i stops the process for
  * pause(i); returns the share of the time stopped and the census count. */

@@ -16,10 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "leakd/census.h"
-#include "leakd/freeze.h"
-#include "leakd/pylayout.h"
-#include "leakd/remote.h"
+#include "leakd/census/census.h"
+#include "leakd/target/freeze.h"
+#include "leakd/python/pylayout.h"
+#include "leakd/target/remote.h"
 
 #include "fake_target.h"
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "leakd/cli.h"
+#include "leakd/app/cli.h"
 
 /* cli_parse keeps pointers into argv (o->cmd): the array must outlive the
  * call, while ARGV's compound literal dies with the block of the assertion

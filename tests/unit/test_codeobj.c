@@ -18,8 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "leakd/codeobj.h"
-#include "leakd/remote.h"
+#include "leakd/python/codeobj.h"
+#include "leakd/target/remote.h"
 
 static const char child_py[] =
 	"import sys\n"

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "leakd/config.h"
+#include "leakd/app/config.h"
 
 static char err[512];
 

@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 
-#include "leakd/contrack.h"
+#include "leakd/verdict/contrack.h"
 
 static int namer(void *ctx, uint64_t type, char *buf, size_t len)
 {

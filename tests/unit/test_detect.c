@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit tests for the growth detector (src/detect.c). Series are synthesized
+ * Unit tests for the growth detector (src/verdict/detect.c). Series are synthesized
  * with a fixed-seed LCG so every run sees the same noise; a few are recorded
  * from real CPython processes (tests/fixtures/detect/, see the README there).
  * Shapes that must be flagged: steady leaks, slow leaks under churn, leaks
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "leakd/detect.h"
+#include "leakd/verdict/detect.h"
 
 #define MAXPTS 4096
 

@@ -15,9 +15,9 @@
 #include <string.h>
 
 #include "golden.h"
-#include "leakd/cli.h"
-#include "leakd/config.h"
-#include "leakd/metrics.h"
+#include "leakd/app/cli.h"
+#include "leakd/app/config.h"
+#include "leakd/output/metrics.h"
 
 #define MAX_NAMES 128
 #define NOT_STATED "(synopsis)"	/* named in a synopsis line, which states no defaults */

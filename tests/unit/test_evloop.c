@@ -13,8 +13,8 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "leakd/clock.h"
-#include "leakd/evloop.h"
+#include "leakd/base/clock.h"
+#include "leakd/app/evloop.h"
 
 struct rec {
 	double t[64];

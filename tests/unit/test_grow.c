@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "leakd/grow.h"
+#include "leakd/base/grow.h"
 
 Test(grow, doubles_from_first_and_stops_at_max)
 {

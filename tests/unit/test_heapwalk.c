@@ -12,8 +12,8 @@
 
 #define FAKE_SIZE (8u << 20)
 #include "fake_target.h"
-#include "leakd/census.h"
-#include "leakd/heapwalk.h"
+#include "leakd/census/census.h"
+#include "leakd/census/heapwalk.h"
 
 #define GC PYLAYOUT_TPFLAGS_HAVE_GC
 

@@ -12,9 +12,9 @@
 
 #define FAKE_SIZE (4u << 20)
 #include "fake_target.h"
-#include "leakd/holdpath.h"
-#include "leakd/holders.h"
-#include "leakd/pyrefs.h"
+#include "leakd/holders/holdpath.h"
+#include "leakd/holders/holders.h"
+#include "leakd/python/pyrefs.h"
 
 #define GC PYLAYOUT_TPFLAGS_HAVE_GC
 #define HEAP PYLAYOUT_TPFLAGS_HEAPTYPE

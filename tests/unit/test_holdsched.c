@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "leakd/holdsched.h"
+#include "leakd/holders/holdsched.h"
 
 Test(holdsched, a_flagged_process_is_due_once_per_period)
 {

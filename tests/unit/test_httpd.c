@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "leakd/httpd.h"
-#include "leakd/metrics.h"
+#include "leakd/app/httpd.h"
+#include "leakd/output/metrics.h"
 
 /* ---- a raw HTTP/1.1 client ---- */
 

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "leakd/linetable.h"
+#include "leakd/python/linetable.h"
 
 #define MAX_TABLE 8192
 #define MAX_UNITS 4096

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "golden.h"
-#include "leakd/metrics.h"
+#include "leakd/output/metrics.h"
 
 /* ---- helpers ---- */
 

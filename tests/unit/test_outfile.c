@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "leakd/outfile.h"
+#include "leakd/output/outfile.h"
 
 static char dir[] = "/tmp/leakd-outfile-XXXXXX";
 

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <math.h>
 
-#include "leakd/parse.h"
+#include "leakd/base/parse.h"
 
 Test(parse, seconds_with_and_without_units)
 {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests for ppinsn (src/ppinsn.c), the probe planner's view of one
+ * Tests for ppinsn (src/probes/ppinsn.c), the probe planner's view of one
  * instruction: the kernel-emulation classifier on hand-written encodings,
  * register families, the registers an instruction writes, how control leaves
  * it and where a direct branch goes. Encodings are written out by hand; the
@@ -12,7 +12,7 @@
 
 #include <criterion/criterion.h>
 
-#include "leakd/ppinsn.h"
+#include "leakd/probes/ppinsn.h"
 
 static bool emulated(const uint8_t *b, size_t n)
 {

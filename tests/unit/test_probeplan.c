@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tests for the probe planner (src/probeplan.c): spot placement on hand-written
+ * Tests for the probe planner (src/probes/probeplan.c): spot placement on hand-written
  * prefixes and on allocator entry points dumped from the real Debian and
  * pyenv Pythons (tests/fixtures/probeplan/README.md), and the table-dispatch
  * and devirtualization-guard detectors on those same fixtures.
@@ -13,8 +13,8 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
-#include "leakd/ppinsn.h"
-#include "leakd/probeplan.h"
+#include "leakd/probes/ppinsn.h"
+#include "leakd/probes/probeplan.h"
 
 #define N_RDI PROBEPLAN_NEED_RDI
 #define N_RSI PROBEPLAN_NEED_RSI

@@ -6,9 +6,9 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "leakd/config.h"
-#include "leakd/procfilter.h"
-#include "leakd/procmaps.h"
+#include "leakd/app/config.h"
+#include "leakd/target/procfilter.h"
+#include "leakd/target/procmaps.h"
 
 static char err[512];
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "leakd/pylayout.h"
+#include "leakd/python/pylayout.h"
 
 static size_t load_fixture(const char *name, void *buf, size_t cap)
 {

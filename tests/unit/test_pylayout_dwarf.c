@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The layout table (src/pylayout.c) checked against DWARF: for every field
+ * The layout table (src/python/pylayout.c) checked against DWARF: for every field
  * leakd reads, the member offset (or struct size) is read with libdw from the
  * debug information of real interpreters and compared with what
  * pylayout_for_version() says for that minor version. Expected values come
@@ -26,8 +26,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "leakd/elfimg.h"
-#include "leakd/pylayout.h"
+#include "leakd/target/elfimg.h"
+#include "leakd/python/pylayout.h"
 
 #define DEBIAN_PY "/usr/bin/python3.11"
 #define DEBUG_ROOT "/usr/lib/debug/.build-id"

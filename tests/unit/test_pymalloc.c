@@ -8,7 +8,7 @@
 #include <criterion/criterion.h>
 
 #include "fake_target.h"
-#include "leakd/pymalloc.h"
+#include "leakd/python/pymalloc.h"
 
 /* maxarenas arena_objects, the first `used` of them mapped, each with
  * ntotal pools of which nfree are free. Returns the array's address. */

@@ -3,7 +3,7 @@
  * with the census, tests/unit/test_census.c). */
 #include <criterion/criterion.h>
 
-#include "leakd/pyname.h"
+#include "leakd/python/pyname.h"
 
 #include "fake_target.h"
 

@@ -18,9 +18,9 @@
 
 #include "../fuzz/memimage.h"
 #include "golden.h"
-#include "leakd/pyname.h"
-#include "leakd/pyrefs.h"
-#include "leakd/typetab.h"
+#include "leakd/python/pyname.h"
+#include "leakd/python/pyrefs.h"
+#include "leakd/python/typetab.h"
 
 #define MAX_REFS 64
 #define MAX_LINES 64

@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "leakd/pystack.h"
+#include "leakd/python/pystack.h"
 
 Test(pystack, conf_per_version)
 {

@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "leakd/freeze.h"
-#include "leakd/remote.h"
+#include "leakd/target/freeze.h"
+#include "leakd/target/remote.h"
 
 #define PAGE 4096u
 

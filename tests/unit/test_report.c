@@ -16,8 +16,8 @@
 #include <time.h>
 
 #include "golden.h"
-#include "leakd/jsonw.h"
-#include "leakd/report.h"
+#include "leakd/base/jsonw.h"
+#include "leakd/output/report.h"
 
 static void assert_golden(const char *name, const char *got)
 {

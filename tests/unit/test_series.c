@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "leakd/series.h"
+#include "leakd/verdict/series.h"
 
 static size_t other_index(const struct series *s)
 {

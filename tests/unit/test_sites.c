@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "leakd/sites.h"
+#include "leakd/sites/sites.h"
 
 #define TYPE_A 0x7f0000010000ull
 #define TYPE_B 0x7f0000020000ull

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "leakd/journal.h"
-#include "leakd/textesc.h"
+#include "leakd/output/journal.h"
+#include "leakd/base/textesc.h"
 
 static char *esc_write(const char *s, size_t len, enum textesc_style style)
 {

@@ -9,8 +9,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "leakd/series.h"
-#include "leakd/verdict.h"
+#include "leakd/verdict/series.h"
+#include "leakd/verdict/verdict.h"
 
 static uint32_t lcg_state;
 

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sitewin: site windows on one traced process, in an ad hoc session.
+ *
+ * When the verdict flags instances of a Python class as growing (or, with
+ * --sites, from the start, when a class's count rose over two census
+ * intervals in a row), a window
+ * opens: the typed allocation probes (allocplan_typed) are attached to the
+ * process, the classes go into the BPF "site_types" map, and every
+ * allocation of them arrives with its Python stack (LEAKD_EV_STACK). The
+ * window closes at the first census after --site-window seconds; at the
+ * census after that, the sampled objects still alive with their type rank
+ * their stacks (sites.h). A window runs once per class.
+ *
+ * Only heap types (classes defined in Python) get windows: builtin types
+ * keep free lists that reuse addresses without passing the probed entry
+ * points, so survival by address cannot be judged for them (sites.h). The
+ * coverage rows say so, and for each windowed class how many of its new
+ * instances (the census's count at the window's end minus at its start) the
+ * probes saw: a build that inlines tp_alloc shows the class as not
+ * attributable with that measured share.
+ *
+ * opts->site_window_budget_s bounds the window seconds per hour (the
+ * daemon's site_window_budget); 0 leaves them unbounded (one window per
+ * class anyway).
+ */
+#ifndef LEAKD_SITEWIN_H
+#define LEAKD_SITEWIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "leakd/abi.h"
+#include "leakd/output/report.h"
+
+struct tracee;
+struct probes;
+struct sitewin;
+
+/* Growing types a process's windows look at, at most (coverage rows too). */
+#define SITEWIN_MAX_TYPES 8
+/* Sites kept per type for the summary. */
+#define SITEWIN_SITES_PER_TYPE 8
+
+/* For tr (which must outlive it), windows of window_s seconds through the
+ * probes p; at_start: --sites. Returns 0, -EINVAL, -ENOMEM, or -ENOTSUP when
+ * the layout has no stack offsets (the summary then says why). */
+int sitewin__new(struct tracee *tr, struct probes *p, double window_s, bool at_start, struct sitewin **out);
+/* Detaches whatever the window attached. */
+void sitewin__free(struct sitewin *w);
+
+/* One ring-buffer record of this process. Returns true when the record is
+ * the window's alone (stacks; allocations and frees the window's own probes
+ * reported), false when the tracee must account it as well. */
+bool sitewin__event(struct sitewin *w, const struct leakd_event *e);
+
+/* After every successful census of the tracee: opens, closes and checks
+ * windows. Errors are kept for the summary, never fatal. */
+void sitewin__census(struct sitewin *w, double now);
+
+/* The session ends: a window still open is closed, a pending check runs
+ * now. Then fills out->sites and out->coverage.site_types (pointing into w,
+ * valid until the next call on w). */
+void sitewin__summary(struct sitewin *w, struct report_summary *out);
+
+/* The top surviving site of an attributable type (its three innermost
+ * frames, its type and counts) into buf, "" when none; raw bytes from the
+ * target, for the caller to escape. Returns how many survival checks have
+ * run, so a caller can tell a new answer from one it has seen. */
+unsigned sitewin__top_site(struct sitewin *w, char *buf, size_t len);
+
+#endif /* LEAKD_SITEWIN_H */

@@ -1,0 +1,588 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tracee: per-process state and the census schedule's work (see tracee.h).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "leakd/base/clock.h"
+#include "leakd/verdict/agg.h"
+#include "leakd/sites/bytesamp.h"
+#include "leakd/verdict/series.h"
+#include "leakd/target/elfimg.h"
+#include "leakd/target/freeze.h"
+#include "leakd/probes/probes.h"
+#include "leakd/target/procstat.h"
+#include "leakd/python/pystack.h"
+#include "leakd/target/remote.h"
+#include "leakd/sites/sitewin.h"
+#include "leakd/app/tracee.h"
+#include "leakd/verdict/verdict.h"
+
+#define TOP_TYPES_MAX 20
+
+/* Layout: _Py_DebugOffsets where the build has it (3.13+), else the
+ * version table. The debug offsets are static data in the file, so this
+ * works before the interpreter has started. */
+static void choose_layout(struct tracee *tr)
+{
+	uint8_t buf[PYLAYOUT_DEBUG_OFFSETS_MIN + 64];
+	int err = -ENOTSUP;
+
+	if (tr->t.py_major == 3 && tr->t.py_minor >= 13 && tr->t.runtime_addr &&
+	    !elfimg__read(tr->img, tr->t.runtime_addr - tr->t.load_bias, buf, sizeof(buf)))
+		err = pylayout_from_debug_offsets(buf, sizeof(buf), &tr->layout);
+	if (err)
+		err = pylayout_for_version(tr->t.py_major, tr->t.py_minor, tr->t.py_micro, &tr->layout);
+	tr->layout_ok = !err && tr->layout.known && tr->t.runtime_addr;
+	if (!tr->layout_ok)
+		snprintf(tr->note, sizeof(tr->note),
+			 "python %s: layout unknown, reporting totals only (GC events, RSS, open fds)",
+			 tr->t.py_version);
+}
+
+int tracee__new(const struct leakd_opts *o, pid_t pid, bool spawned, struct tracee **out)
+{
+	struct tracee *tr;
+	int err;
+
+	tr = calloc(1, sizeof(*tr));
+	if (!tr)
+		return -ENOMEM;
+	tr->opts = o;
+	/* ad hoc sessions answer "what holds it" at the end: keep what it needs */
+	tr->keep_tracked = !o->daemon;
+	tr->spawned = spawned;
+	tr->pidfd = -1;
+	tr->memfd = -1;
+	tr->gc_gen = -1;
+	err = target_resolve(o->proc_root, pid, &tr->t, &tr->img);
+	if (err)
+		goto cleanup;
+	choose_layout(tr);
+	err = remote__new(pid, REMOTE_DEFAULT_CACHE, &tr->mem);
+	if (err)
+		goto cleanup;
+	err = agg__new(0, &tr->agg);
+	if (!err)
+		err = series__new(o->series_cap, o->type_cap, &tr->series);
+	if (err)
+		goto cleanup;
+	tr->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	{
+		char path[PATH_MAX];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/%d/mem", o->proc_root, (int)pid);
+		tr->memfd = open(path, O_RDONLY | O_CLOEXEC);	/* -1: the exe check only */
+		if (tr->memfd >= 0 && fstat(tr->memfd, &st) == 0) {
+			tr->memfd_dev = st.st_dev;
+			tr->memfd_ino = st.st_ino;
+		}
+	}
+	tr->t0 = leakd_mono_now();
+	tr->last_sample = tr->t0;
+	tr->last_census = tr->t0 - 1e9;
+	tr->census_due = true;
+	budget_init(&tr->budget, o->max_pause_share, o->census_period_s);
+	tr->rss_bytes = procstat_rss(o->proc_root, pid);
+	tr->open_fds = procstat_open_fds(o->proc_root, pid);
+	*out = tr;
+	return 0;
+cleanup:
+	tracee__free(tr);
+	return err;
+}
+
+void tracee__free(struct tracee *tr)
+{
+	if (!tr)
+		return;
+	bytesamp__free(tr->bs);
+	sitewin__free(tr->sw);
+	if (tr->pidfd >= 0)
+		close(tr->pidfd);
+	if (tr->memfd >= 0)
+		close(tr->memfd);
+	census_free(&tr->last);
+	free(tr->prev_tracked);
+	free(tr->types);
+	agg__free(tr->agg);
+	series__free(tr->series);
+	remote__free(tr->mem);
+	elfimg__free(tr->img);
+	free(tr);
+}
+
+/* Attaches the GC hook (shared per binary) and, in trace mode, this pid's
+ * allocation probes. GC hook failures degrade to timer censuses. */
+int tracee__attach(struct tracee *tr, struct probes *p)
+{
+	struct allocplan_gc g;
+	unsigned flags = LEAKD_WATCH_GC;
+	int err;
+
+	allocplan_gc(tr->img, tr->t.has_usdt_gc, tr->t.py_minor, &g);
+	err = 0;
+	if (g.kind == ALLOCPLAN_GC_USDT)
+		err = probes__attach_gc_usdt(p, tr->t.open_path);
+	else if (g.kind == ALLOCPLAN_GC_UPROBE)
+		err = probes__attach_gc_uprobes(p, tr->t.open_path, g.offsets, g.gen_regs, g.n);
+	if (err) {
+		fprintf(stderr, "leakd: pid %d: GC hook %s not attached (%s), censuses run on the timer only\n",
+			tr->t.pid, g.names[0], strerror(-err));
+		g.kind = ALLOCPLAN_GC_NONE;
+	}
+	tr->gc_hook = g.kind;
+	for (size_t i = 0; g.kind != ALLOCPLAN_GC_NONE && i < (g.kind == ALLOCPLAN_GC_USDT ? 1 : g.n); i++)
+		tracee__add_probe_name(tr, g.names[i]);
+
+	if (tr->opts->mode == LEAKD_MODE_TRACE) {
+		for (size_t i = 0; i < tr->plan.n; i++) {
+			err = probes__attach_alloc(p, tr->t.open_path, tr->t.pid, &tr->plan.specs[i]);
+			if (err) {
+				fprintf(stderr, "leakd: pid %d: failed to attach probe %s: %s\n", tr->t.pid,
+					tr->plan.specs[i].name, strerror(-err));
+				probes__detach_pid(p, tr->t.pid);
+				return err;
+			}
+			tracee__add_probe_name(tr, tr->plan.specs[i].name);
+		}
+		tr->tracing_allocs = tr->plan.n > 0;
+		if (tr->tracing_allocs) {
+			tr->types = calloc(TRACEE_TYPE_SLOTS, sizeof(*tr->types));
+			if (!tr->types)
+				return -ENOMEM;
+			flags |= LEAKD_WATCH_ALLOCS;
+		}
+		if (tr->tracing_allocs && tr->opts->sample_bytes && tr->layout_ok && !tr->bs) {
+			err = bytesamp__new(tr, p, tr->opts->sample_bytes, &tr->bs);
+			if (err && err != -ENOTSUP)
+				return err;
+		}
+	}
+	if (tr->opts->site_window_s > 0 && tr->layout_ok && !tr->sw) {
+		err = sitewin__new(tr, p, tr->opts->site_window_s, tr->opts->sites_at_start, &tr->sw);
+		if (err)
+			return err;
+	}
+	return probes__watch(p, tr->t.pid, flags);
+}
+
+int tracee__plan_allocs(struct tracee *tr)
+{
+	struct memreader rd = remote__reader(tr->mem);
+	int err;
+
+	if (tr->opts->mode != LEAKD_MODE_TRACE)
+		return 0;
+	remote__invalidate(tr->mem);
+	err = allocplan_allocs(tr->img, tr->t.load_bias, &rd, &tr->plan);
+	if (err == -ENOENT) {
+		snprintf(tr->note, sizeof(tr->note), "no allocation entry point found in %.180s: census only",
+			 tr->t.interp_path);
+		return 0;
+	}
+	return err;
+}
+
+void tracee__add_probe_name(struct tracee *tr, const char *name)
+{
+	size_t i = tr->n_probe_names;
+
+	if (i == TRACEE_MAX_PROBE_NAMES)
+		return;
+	snprintf(tr->probe_name_buf[i], sizeof(tr->probe_name_buf[i]), "%s", name);
+	tr->probe_names[i] = tr->probe_name_buf[i];
+	tr->n_probe_names++;
+}
+
+void tracee__event(struct tracee *tr, const struct leakd_event *e)
+{
+	if (tr->bs && bytesamp__event(tr->bs, e))
+		return;
+	if (tr->sw && sitewin__event(tr->sw, e))
+		return;
+	switch (e->kind) {
+	case LEAKD_EV_ALLOC:
+		agg__alloc(tr->agg, e->ts_ns, e->addr, e->size, e->aux);
+		break;
+	case LEAKD_EV_FREE:
+		agg__free_addr(tr->agg, e->ts_ns, e->addr);
+		break;
+	case LEAKD_EV_GC_START:
+		tr->gc_gen = e->gen;
+		break;
+	case LEAKD_EV_GC_DONE:
+		tr->gc_events++;
+		tr->census_due = true;
+		/* The done probe does not know the generation; its start did. */
+		agg__gc_done(tr->agg, e->ts_ns, tr->gc_gen, e->size);
+		tr->gc_gen = -1;
+		break;
+	default:
+		break;
+	}
+}
+
+/* The live counts a sample and the detector use: the live table when the
+ * probes see every allocation, else the census (exact for GC-tracked
+ * objects on every build). */
+bool tracee__live_from_probes(const struct tracee *tr)
+{
+	return tr->tracing_allocs && tr->plan.complete;
+}
+
+/* The type object at t, named and checked once per target. NULL when the
+ * cache is full or t is not a type. */
+static bool type_known(const struct tracee *tr, uint64_t t)
+{
+	size_t mask = TRACEE_TYPE_SLOTS - 1, h;
+
+	for (h = (t >> 4) * 0x9e3779b97f4a7c15ull >> 52 & mask; tr->types[h].addr; h = (h + 1) & mask)
+		if (tr->types[h].addr == t)
+			return true;
+	return false;
+}
+
+static const struct tracee_type *type_lookup(struct tracee *tr, uint64_t t)
+{
+	struct memreader rd = remote__reader(tr->mem);
+	size_t mask = TRACEE_TYPE_SLOTS - 1, h;
+	struct tracee_type e = { .addr = t };
+	uint64_t flags;
+
+	for (h = (t >> 4) * 0x9e3779b97f4a7c15ull >> 52 & mask; tr->types[h].addr; h = (h + 1) & mask)
+		if (tr->types[h].addr == t)
+			return &tr->types[h];
+	/* Cheap rejection first: a type's own type is a known type (or itself,
+	 * for `type`); random words read from a buffer rarely pass. */
+	if (memreader_read_u64(&rd, t + 8, &flags) || (flags != t && !type_known(tr, flags)))
+		return NULL;
+	/* Only real types are cached: candidates read from buffers are mostly
+	 * garbage, and remembering them would crowd the real ones out. */
+	if (pyname_type(&rd, &tr->layout, t, e.name, sizeof(e.name)) <= 0 ||
+	    memreader_read_u64(&rd, t + tr->layout.tp_flags, &flags))
+		return NULL;
+	e.valid = true;
+	e.presize = (flags & PYLAYOUT_TPFLAGS_HAVE_GC ? tr->layout.gc_head_size : 0) +
+		    (flags & tr->layout.preheader_flags ? 16 : 0);
+	if (tr->ntypes >= TRACEE_TYPE_SLOTS / 2)
+		return NULL;
+	tr->types[h] = e;
+	tr->ntypes++;
+	return &tr->types[h];
+}
+
+/* What object a live block holds: the allocator returns the block, and the
+ * object starts after its pre-header (0, 16 or 32 bytes), so try each and
+ * keep the one whose type agrees with that pre-header size. */
+uint64_t tracee__resolve_block_type(void *ctx, uint64_t addr, uint64_t size)
+{
+	struct tracee *tr = ctx;
+	struct memreader rd = remote__reader(tr->mem);
+
+	for (uint64_t off = 0; off <= 32; off += 16) {
+		const struct tracee_type *ty;
+		uint64_t hdr[2];
+
+		if (size < off + sizeof(hdr) || memreader_read(&rd, addr + off, hdr, sizeof(hdr)))
+			break;
+		/* ob_refcnt of a live object: positive, and not a pointer */
+		if (!hdr[0] || hdr[0] >> 40 || (hdr[1] & 7) || hdr[1] < 4096)
+			continue;
+		ty = type_lookup(tr, hdr[1]);
+		if (ty && ty->presize == off)
+			return hdr[1];
+	}
+	return 0;
+}
+
+/* tr->memfd keeps the mm it was opened on: once the process execs or exits
+ * that mm has no users left and a read returns 0 bytes, while a live one
+ * answers the byte (or -EIO for an unmapped page). Any other file would
+ * answer 0 bytes that far in too: the descriptor must still be the one
+ * opened. */
+bool tracee__image_replaced(const struct tracee *tr)
+{
+	struct stat st;
+	uint8_t b;
+
+	return tr->memfd >= 0 && tr->t.runtime_addr &&
+	       pread(tr->memfd, &b, 1, (off_t)tr->t.runtime_addr) == 0 && fstat(tr->memfd, &st) == 0 &&
+	       st.st_dev == tr->memfd_dev && st.st_ino == tr->memfd_ino;
+}
+
+static bool exe_changed(struct tracee *tr)
+{
+	char path[PATH_MAX], exe[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%d/exe", tr->opts->proc_root, tr->t.pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n < 0)
+		return false;	/* gone: the exit check reports it */
+	exe[n] = '\0';
+	return strcmp(exe, tr->t.exe) != 0;
+}
+
+/* Whether the process has exited (and, for our own child, reaps it). */
+static bool process_gone(struct tracee *tr)
+{
+	struct pollfd pfd = { .fd = tr->pidfd, .events = POLLIN };
+	int st;
+
+	if (tr->spawned && waitpid(tr->t.pid, &st, WNOHANG) == tr->t.pid)
+		return true;
+	if (tr->pidfd >= 0)
+		return poll(&pfd, 1, 0) > 0;
+	return kill(tr->t.pid, 0) && errno == ESRCH;
+}
+
+bool tracee__check_alive(struct tracee *tr, double now)
+{
+	if (tr->finished)
+		return true;
+	if (process_gone(tr)) {
+		tr->finished = tr->exited = true;
+		tr->t_end = now;
+		return true;
+	}
+	if (exe_changed(tr) || tracee__image_replaced(tr)) {
+		/* A new program image: the interpreter we resolved is gone. An
+		 * exit also empties the old address space: look again. */
+		tr->finished = tr->exited = true;
+		tr->t_end = now;
+		if (!process_gone(tr))
+			snprintf(tr->note, sizeof(tr->note),
+				 "the process exec'd a new program image; its session ended there");
+		return true;
+	}
+	return false;
+}
+
+void tracee__sample(struct tracee *tr, double now, struct report_sample *out)
+{
+	struct agg_stats st;
+	uint64_t coll = 0;
+
+	agg__stats(tr->agg, &st);
+	memset(out, 0, sizeof(*out));
+	out->ts = leakd_wall_now();
+	out->pid = (uint32_t)tr->t.pid;
+	out->source = tracee__live_from_probes(tr) ? REPORT_SOURCE_PROBES : REPORT_SOURCE_CENSUS;
+	out->live_objects = tracee__live_from_probes(tr) ? st.live_objects : tr->last_objects;
+	out->live_bytes = tracee__live_from_probes(tr) ? st.live_bytes : tr->last_bytes;
+	out->allocs = st.allocs;
+	out->frees = st.frees + st.frees_unmatched;
+	out->rss_bytes = tr->rss_bytes;
+	out->open_fds = tr->open_fds;
+	if (tr->gc_ok)
+		for (int g = 0; g < 3; g++)
+			coll += tr->gc_now.collections[g] - tr->gc_first.collections[g];
+	if (!tr->gc_ok)	/* no layout to read the interpreter's counters: count the hook's events */
+		coll = st.gc_collections[0] + st.gc_collections[1] + st.gc_collections[2];
+	out->gc_collections = coll;
+	tr->last_sample = now;
+}
+
+int tracee__pyconf(const struct tracee *tr, struct leakd_pyconf *out)
+{
+	int err = pystack_conf(&tr->layout, tr->t.runtime_addr, out);
+
+	if (!err && tr->tracing_allocs)
+		out->sample_bytes = tr->opts->sample_bytes;
+	return err;
+}
+
+const char *tracee__type_name(struct tracee *tr, uint64_t type)
+{
+	const struct tracee_type *ty;
+
+	if (type == AGG_TYPE_BUFFER)
+		return "(buffer)";
+	ty = type > AGG_TYPE_BUFFER && tr->types ? type_lookup(tr, type) : NULL;
+	return ty ? ty->name : NULL;
+}
+
+static void live_types_rows(struct tracee *tr, struct report_type_row *rows, struct report_summary *out)
+{
+	struct agg_type_total tot[TRACEE_LIVE_TYPES_MAX];
+	size_t n = agg__live_by_type(tr->agg, tot, TRACEE_LIVE_TYPES_MAX);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct tracee_type *ty = tot[i].type > AGG_TYPE_BUFFER && tr->types ?
+			type_lookup(tr, tot[i].type) : NULL;
+
+		memset(&rows[i], 0, sizeof(rows[i]));
+		if (ty)
+			snprintf(rows[i].type, sizeof(rows[i].type), "%s", ty->name);
+		else if (tot[i].type == AGG_TYPE_BUFFER)
+			snprintf(rows[i].type, sizeof(rows[i].type), "(buffer)");
+		else
+			snprintf(rows[i].type, sizeof(rows[i].type), "(not yet typed)");
+		rows[i].live_objects = tot[i].objects;
+		rows[i].live_bytes = tot[i].bytes;
+		rows[i].growth_per_s = NAN;
+	}
+	out->live_types = rows;
+	out->n_live_types = n;
+}
+
+int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verdict *v,
+		    struct report_size_row *sizes, size_t max_sizes,
+		    struct report_type_row live_types[TRACEE_LIVE_TYPES_MAX], struct report_summary *out)
+{
+	const char **signals = tr->signals;
+	struct agg_stats st;
+	size_t ns = 0;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = verdict_compute(tr->series, NULL, v);
+	if (err)
+		return err;
+	{
+		struct verdict_container vc[CONTRACK_SLOTS];
+
+		verdict_add_containers(v, vc, contrack_growing(&tr->containers, vc, CONTRACK_SLOTS));
+	}
+	agg__stats(tr->agg, &st);
+	out->pid = (uint32_t)tr->t.pid;
+	snprintf(out->comm, sizeof(out->comm), "%s", tr->t.comm);
+	snprintf(out->exe, sizeof(out->exe), "%s", tr->t.exe);
+	snprintf(out->python, sizeof(out->python), "%s", tr->t.py_version);
+	out->duration_s = (tr->finished ? tr->t_end : now) - tr->t0;
+	out->exited = tr->exited;
+	out->allocs = st.allocs;
+	out->frees = st.frees + st.frees_unmatched;
+	out->live_objects = tracee__live_from_probes(tr) ? st.live_objects : tr->last_objects;
+	out->live_bytes = tracee__live_from_probes(tr) ? st.live_bytes : tr->last_bytes;
+	out->dropped_events = dropped;
+	if (tr->gc_ok) {
+		for (int g = 0; g < 3; g++) {
+			out->gc.collections[g] = tr->gc_now.collections[g];
+			out->gc.collected += tr->gc_now.collected[g];
+			out->gc.uncollectable += tr->gc_now.uncollectable[g];
+		}
+	} else {
+		/* From the GC hook alone: collections since attach, and what the
+		 * collector reported freeing (collected plus uncollectable). */
+		for (int g = 0; g < 3; g++)
+			out->gc.collections[g] = st.gc_collections[g];
+		out->gc.collected = st.gc_collected;
+	}
+	out->growth = v->growth;
+	out->top_types = v->types;
+	out->n_top_types = v->n_types < TOP_TYPES_MAX ? v->n_types : TOP_TYPES_MAX;
+	/* Old instances that keep growing are the leak; young ones are traffic. */
+	for (size_t i = 0; i < out->n_top_types; i++)
+		for (size_t j = 0; j < tr->last.ntypes; j++)
+			if (!strcmp(tr->last.types[j].name, v->types[i].type)) {
+				const uint64_t *g = tr->last.types[j].gens;
+
+				v->types[i].has_generations = g[0] + g[1] + g[2] + g[3] > 0;
+				memcpy(v->types[i].generations, g, sizeof(v->types[i].generations));
+				break;
+			}
+	out->size_classes = sizes;
+	if (tracee__live_from_probes(tr)) {
+		out->n_size_classes = agg__size_classes(tr->agg, sizes, max_sizes);
+	} else {
+		/* The census measured every tracked object's shallow size. */
+		for (unsigned c = 0; c < AGG_N_SIZE_CLASSES && out->n_size_classes < max_sizes; c++) {
+			if (!tr->last.size_objects[c])
+				continue;
+			sizes[out->n_size_classes++] = (struct report_size_row){
+				.size = agg_size_class_bound(c),
+				.live_objects = tr->last.size_objects[c],
+				.live_bytes = tr->last.size_bytes[c],
+			};
+		}
+	}
+	if (tr->tracing_allocs) {
+		live_types_rows(tr, live_types, out);
+		bytesamp__summary(tr->bs, out);
+	}
+	out->open_fds = tr->open_fds;
+	out->rss_bytes = tr->rss_bytes;
+
+	out->coverage.mode = tr->tracing_allocs ? REPORT_MODE_TRACE : REPORT_MODE_GC;
+	if (tr->gc_hook == ALLOCPLAN_GC_USDT)
+		signals[ns++] = "gc-usdt";
+	else if (tr->gc_hook == ALLOCPLAN_GC_UPROBE)
+		signals[ns++] = "gc-uprobe";
+	if (tr->census_runs)
+		signals[ns++] = "gc-census";
+	if (tr->gc_ok)
+		signals[ns++] = "gc-stats";
+	if (tr->tracing_allocs)
+		signals[ns++] = "alloc-probes";
+	if (tr->pym_ok)
+		signals[ns++] = "pymalloc";
+	if (tr->sw)
+		signals[ns++] = "alloc-sites";
+	if (tr->bs)
+		signals[ns++] = "byte-samples";
+	if (tr->open_fds >= 0)
+		signals[ns++] = "open-fds";
+	if (tr->rss_bytes >= 0)
+		signals[ns++] = "rss";
+	out->coverage.signals = signals;
+	out->coverage.n_signals = ns;
+	out->coverage.probes = tr->probe_names;
+	out->coverage.n_probes = tr->n_probe_names;
+	out->coverage.tracked_seen_by_probes = tr->tracing_allocs && tr->last_objects ?
+		(double)tr->last_seen_by_probes / (double)tr->last_objects : NAN;
+	if (tr->note[0])
+		snprintf(out->coverage.warning, sizeof(out->coverage.warning), "%s", tr->note);
+	else if (tr->tracing_allocs && !tr->plan.complete)
+		snprintf(out->coverage.warning, sizeof(out->coverage.warning),
+			 "LTO build: pymalloc is inlined into its callers, so allocation probes see only out-of-line "
+			 "calls; live objects come from the GC census");
+	else if (tr->plan.single_stepped)
+		snprintf(out->coverage.warning, sizeof(out->coverage.warning),
+			 "%zu allocation probe(s) sit on single-stepped instructions (~10 us per hit)",
+			 tr->plan.single_stepped);
+	else if (!tr->census_runs && tr->layout_ok)
+		snprintf(out->coverage.warning, sizeof(out->coverage.warning),
+			 "no census completed (%s)", tr->last_census_err == -EBUSY ?
+			 "the collector was running at every try" : tr->last_census_err ?
+			 strerror(-tr->last_census_err) : "the interpreter was not initialised yet");
+	else if (tr->census_skipped_mid_gc > tr->census_runs)
+		snprintf(out->coverage.warning, sizeof(out->coverage.warning),
+			 "%llu of %llu censuses were skipped: the collector was running at every try, so few counts",
+			 (unsigned long long)tr->census_skipped_mid_gc,
+			 (unsigned long long)(tr->census_skipped_mid_gc + tr->census_runs));
+	out->census.runs = tr->census_runs;
+	out->census.pause_us_max = tr->pause_us_max;
+	out->census.pause_us_mean = tr->census_runs ? tr->pause_us_sum / tr->census_runs : 0;
+	out->census.objects_walked = tr->objects_walked;
+	out->census.skipped_mid_gc = tr->census_skipped_mid_gc;
+	out->census.reachable = tr->last.reachable;
+	out->census.reach_us_mean = tr->census_runs ? tr->reach_us_sum / tr->census_runs : 0;
+	out->census.untracked_objects = tr->last.untracked_objects;
+	out->census.period_s = tr->budget.period;
+	out->census.pause_share = out->duration_s > 0 ? tr->pause_us_sum / 1e6 / out->duration_s : 0;
+	snprintf(out->census.partial, sizeof(out->census.partial), "%s", tr->last.partial);
+	out->memory.python_objects = tr->census_runs ? (int64_t)tr->last.bytes : REPORT_UNKNOWN;
+	out->memory.pymalloc_arenas = tr->pym_ok ? (int64_t)tr->pym_now.arena_bytes : REPORT_UNKNOWN;
+	out->memory.pymalloc_used = tr->pym_ok ? (int64_t)tr->pym_now.used_bytes : REPORT_UNKNOWN;
+	out->memory.other_heap = tr->census_runs && tr->rss_anon >= 0 ?
+		tr->rss_anon - (int64_t)tr->last.bytes : REPORT_UNKNOWN;
+	out->memory.rss = tr->rss_bytes;
+	sitewin__summary(tr->sw, out);
+	return 0;
+}

@@ -1,0 +1,592 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report: the JSON-lines and table writers (see include/leakd/output/report.h).
+ *
+ * Responsible for turning plain report structs into text. The JSON field
+ * names and their order are a contract scripts depend on; they are spelled
+ * out once, here, in the order the records document them. The table is for
+ * people: aligned columns, human-readable sizes, and a summary block that
+ * leads with the verdict. Strings that come from the target (comm, exe, type
+ * names) are escaped by textesc in both formats (its JSON and text styles),
+ * so a hostile process name cannot forge lines or drive the terminal.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "leakd/base/jsonw.h"
+#include "leakd/output/report.h"
+#include "leakd/output/report_holders.h"
+#include "leakd/output/report_sites.h"
+#include "leakd/base/textesc.h"
+
+#define REPORT_TYPE_COL	32	/* width of the type column in the table */
+
+/* ---- number formatting ---- */
+
+const char *report_human_bytes(char *buf, size_t len, double bytes)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double v = fabs(bytes);
+	size_t u = 0;
+
+	if (!buf || !len)
+		return buf;
+	if (!isfinite(bytes)) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	if (v < 1024) {
+		snprintf(buf, len, "%.0f B", bytes);
+		return buf;
+	}
+	v /= 1024;
+	/* switch unit before "1024.0 KiB" would be printed */
+	while (v >= 1023.95 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%s%.1f %s", bytes < 0 ? "-" : "", v, units[u]);
+	return buf;
+}
+
+/* Thousands-separated digits of an unsigned integer into buf. */
+static void report_group_digits(char *buf, size_t len, unsigned long long n)
+{
+	char digits[32], out[48];
+	int nd = snprintf(digits, sizeof(digits), "%llu", n);
+	int k = 0;
+
+	for (int i = 0; i < nd; i++) {
+		if (i && (nd - i) % 3 == 0)
+			out[k++] = ',';
+		out[k++] = digits[i];
+	}
+	out[k] = '\0';
+	snprintf(buf, len, "%s", out);
+}
+
+const char *report_human_count(char *buf, size_t len, double v)
+{
+	char d[48];
+
+	if (!buf || !len)
+		return buf;
+	if (!isfinite(v) || fabs(v) >= 1e19) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	report_group_digits(d, sizeof(d), (unsigned long long)llround(fabs(v)));
+	snprintf(buf, len, "%s%s", v < 0 && llround(fabs(v)) ? "-" : "", d);
+	return buf;
+}
+
+const char *report_human_rate(char *buf, size_t len, double v)
+{
+	char d[48];
+	double a = fabs(v);
+	const char *sign = v < 0 ? "-" : "+";
+
+	if (!buf || !len)
+		return buf;
+	if (!isfinite(v) || a >= 1e19) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	if (a >= 99.5) {
+		report_group_digits(d, sizeof(d), (unsigned long long)llround(a));
+		snprintf(buf, len, "%s%s", sign, d);
+	} else if (a >= 0.995) {
+		snprintf(buf, len, "%s%.1f", sign, a);
+	} else if (a == 0) {
+		snprintf(buf, len, "0");
+	} else {
+		snprintf(buf, len, "%s%.2f", sign, a);
+	}
+	return buf;
+}
+
+int report_format_parse(const char *s)
+{
+	if (!s)
+		return -EINVAL;
+	if (!strcasecmp(s, "table"))
+		return REPORT_FORMAT_TABLE;
+	if (!strcasecmp(s, "json"))
+		return REPORT_FORMAT_JSON;
+	return -EINVAL;
+}
+
+/* ---- sticky-error printf for the table ---- */
+
+void report_out_printf(struct report_out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (o->err)
+		return;
+	errno = 0;
+	va_start(ap, fmt);
+	r = vfprintf(o->f, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		o->err = errno ? -errno : -EIO;
+}
+
+/* s escaped for a terminal (textesc), "-" when empty. */
+static const char *report_printable(char *buf, size_t len, const char *s)
+{
+	if (!s || !*s)
+		s = "-";
+	return textesc(buf, len, s);
+}
+
+static int report_flush_err(FILE *f, int err)
+{
+	if (err)
+		return err;
+	return ferror(f) ? -EIO : 0;
+}
+
+/* The newline after a JSON record; with a line-buffered stream this is the
+ * write that reaches the file, so its errno (ENOSPC, EPIPE) is the one to say. */
+static int json_end_line(FILE *f, int err)
+{
+	if (err)
+		return err;
+	errno = 0;
+	if (fputc('\n', f) == EOF)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+static const char *report_source_str(enum report_source s)
+{
+	return s == REPORT_SOURCE_PROBES ? "probes" : "census";
+}
+
+static const char *report_mode_str(enum report_mode m)
+{
+	return m == REPORT_MODE_TRACE ? "trace" : "gc";
+}
+
+/* ---- JSON ---- */
+
+static void json_str_or_null(struct jsonw *w, const char *key, const char *s)
+{
+	if (s && *s)
+		jsonw_kv_str(w, key, s);
+	else
+		jsonw_kv_null(w, key);
+}
+
+static void json_i64_or_null(struct jsonw *w, const char *key, int64_t v)
+{
+	if (v < 0)
+		jsonw_kv_null(w, key);
+	else
+		jsonw_kv_i64(w, key, v);
+}
+
+/* Opens a type row of "top_types" or "live_types": its name and live
+ * counts, the part both lists share; the caller adds the rest and closes. */
+static void json_type_row_begin(struct jsonw *w, const struct report_type_row *r)
+{
+	jsonw_obj_begin(w);
+	jsonw_key(w, "type");
+	jsonw_strn(w, r->type, strnlen(r->type, sizeof(r->type)));
+	jsonw_kv_u64(w, "live_objects", r->live_objects);
+	jsonw_kv_u64(w, "live_bytes", r->live_bytes);
+}
+
+static int json_sample(FILE *f, const struct report_sample *s)
+{
+	struct jsonw w;
+
+	jsonw_init(&w, f);
+	jsonw_obj_begin(&w);
+	jsonw_kv_str(&w, "kind", "sample");
+	jsonw_kv_fixed(&w, "ts", s->ts, 3);
+	jsonw_kv_u64(&w, "pid", s->pid);
+	jsonw_kv_u64(&w, "live_objects", s->live_objects);
+	jsonw_kv_u64(&w, "live_bytes", s->live_bytes);
+	jsonw_kv_u64(&w, "allocs", s->allocs);
+	jsonw_kv_u64(&w, "frees", s->frees);
+	json_i64_or_null(&w, "rss_bytes", s->rss_bytes);
+	json_i64_or_null(&w, "open_fds", s->open_fds);
+	jsonw_kv_u64(&w, "gc_collections", s->gc_collections);
+	jsonw_kv_str(&w, "source", report_source_str(s->source));
+	jsonw_obj_end(&w);
+	return json_end_line(f, jsonw_finish(&w));
+}
+
+static void json_str_list(struct jsonw *w, const char *key, const char *const *v, size_t n)
+{
+	jsonw_key(w, key);
+	jsonw_arr_begin(w);
+	for (size_t i = 0; v && i < n; i++)
+		jsonw_str(w, v[i]);
+	jsonw_arr_end(w);
+}
+
+static int json_summary(FILE *f, const struct report_summary *s)
+{
+	struct jsonw w;
+
+	jsonw_init(&w, f);
+	jsonw_obj_begin(&w);
+	jsonw_kv_str(&w, "kind", "summary");
+	jsonw_kv_u64(&w, "pid", s->pid);
+	json_str_or_null(&w, "comm", s->comm);
+	json_str_or_null(&w, "exe", s->exe);
+	json_str_or_null(&w, "python", s->python);
+	jsonw_kv_double(&w, "duration_s", s->duration_s);
+	jsonw_kv_bool(&w, "exited", s->exited);
+	jsonw_kv_u64(&w, "allocs", s->allocs);
+	jsonw_kv_u64(&w, "frees", s->frees);
+	jsonw_kv_u64(&w, "live_objects", s->live_objects);
+	jsonw_kv_u64(&w, "live_bytes", s->live_bytes);
+	jsonw_kv_u64(&w, "dropped_events", s->dropped_events);
+
+	jsonw_key(&w, "gc");
+	jsonw_obj_begin(&w);
+	jsonw_key(&w, "collections");
+	jsonw_arr_begin(&w);
+	for (int g = 0; g < 3; g++)
+		jsonw_u64(&w, s->gc.collections[g]);
+	jsonw_arr_end(&w);
+	jsonw_kv_u64(&w, "collected", s->gc.collected);
+	jsonw_kv_u64(&w, "uncollectable", s->gc.uncollectable);
+	jsonw_obj_end(&w);
+
+	jsonw_key(&w, "growth");
+	jsonw_obj_begin(&w);
+	jsonw_kv_bool(&w, "leak", s->growth.leak);
+	jsonw_kv_double(&w, "bytes_per_s", s->growth.bytes_per_s);
+	jsonw_kv_double(&w, "objects_per_s", s->growth.objects_per_s);
+	jsonw_kv_double(&w, "confidence", s->growth.confidence);
+	jsonw_kv_str(&w, "reason", s->growth.reason);
+	jsonw_obj_end(&w);
+
+	jsonw_key(&w, "size_classes");
+	jsonw_arr_begin(&w);
+	for (size_t i = 0; s->size_classes && i < s->n_size_classes; i++) {
+		const struct report_size_row *r = &s->size_classes[i];
+
+		jsonw_obj_begin(&w);
+		jsonw_kv_u64(&w, "size", r->size);
+		jsonw_kv_u64(&w, "live_objects", r->live_objects);
+		jsonw_kv_u64(&w, "live_bytes", r->live_bytes);
+		jsonw_obj_end(&w);
+	}
+	jsonw_arr_end(&w);
+
+	jsonw_key(&w, "top_types");
+	jsonw_arr_begin(&w);
+	for (size_t i = 0; s->top_types && i < s->n_top_types; i++) {
+		const struct report_type_row *r = &s->top_types[i];
+
+		json_type_row_begin(&w, r);
+		jsonw_kv_double(&w, "growth_per_s", r->growth_per_s);
+		jsonw_kv_double(&w, "bytes_per_s", r->bytes_per_s);
+		jsonw_kv_bool(&w, "leak", r->leak);
+		jsonw_key(&w, "generations");
+		if (r->has_generations) {
+			jsonw_arr_begin(&w);
+			for (int g = 0; g < 4; g++)
+				jsonw_u64(&w, r->generations[g]);
+			jsonw_arr_end(&w);
+		} else {
+			jsonw_null(&w);
+		}
+		jsonw_obj_end(&w);
+	}
+	jsonw_arr_end(&w);
+
+	jsonw_key(&w, "live_types");
+	jsonw_arr_begin(&w);
+	for (size_t i = 0; s->live_types && i < s->n_live_types; i++) {
+		const struct report_type_row *r = &s->live_types[i];
+
+		json_type_row_begin(&w, r);
+		{
+			char t[REPORT_TYPE_NAME_MAX + 1];
+
+			memcpy(t, r->type, sizeof(r->type));
+			t[sizeof(r->type)] = '\0';
+			report_live_sites_json(&w, s, t);
+		}
+		jsonw_obj_end(&w);
+	}
+	jsonw_arr_end(&w);
+
+	json_i64_or_null(&w, "open_fds", s->open_fds);
+	json_i64_or_null(&w, "rss_bytes", s->rss_bytes);
+
+	jsonw_key(&w, "coverage");
+	jsonw_obj_begin(&w);
+	jsonw_kv_str(&w, "mode", report_mode_str(s->coverage.mode));
+	json_str_list(&w, "signals", s->coverage.signals, s->coverage.n_signals);
+	json_str_list(&w, "probes", s->coverage.probes, s->coverage.n_probes);
+	jsonw_kv_double(&w, "tracked_seen_by_probes", s->coverage.tracked_seen_by_probes);
+	json_str_or_null(&w, "warning", s->coverage.warning);
+	report_sites_json_coverage(&w, &s->coverage);
+	jsonw_obj_end(&w);
+
+	jsonw_key(&w, "census");
+	jsonw_obj_begin(&w);
+	jsonw_kv_u64(&w, "runs", s->census.runs);
+	jsonw_kv_u64(&w, "pause_us_max", s->census.pause_us_max);
+	jsonw_kv_u64(&w, "pause_us_mean", s->census.pause_us_mean);
+	jsonw_kv_u64(&w, "objects_walked", s->census.objects_walked);
+	jsonw_kv_u64(&w, "skipped_mid_gc", s->census.skipped_mid_gc);
+	jsonw_kv_bool(&w, "reachable", s->census.reachable);
+	jsonw_kv_u64(&w, "reach_us_mean", s->census.reach_us_mean);
+	jsonw_kv_u64(&w, "untracked_objects", s->census.untracked_objects);
+	jsonw_kv_double(&w, "period_s", s->census.period_s);
+	jsonw_kv_double(&w, "pause_share", s->census.pause_share);
+	json_str_or_null(&w, "partial", s->census.partial);
+	jsonw_obj_end(&w);
+
+	jsonw_key(&w, "memory");
+	jsonw_obj_begin(&w);
+	json_i64_or_null(&w, "python_objects", s->memory.python_objects);
+	json_i64_or_null(&w, "pymalloc_arenas", s->memory.pymalloc_arenas);
+	json_i64_or_null(&w, "pymalloc_used", s->memory.pymalloc_used);
+	json_i64_or_null(&w, "other_heap", s->memory.other_heap);
+	json_i64_or_null(&w, "rss", s->memory.rss);
+	jsonw_obj_end(&w);
+
+	report_holders_json(&w, s->holders);
+	report_sites_json(&w, s);
+
+	jsonw_obj_end(&w);
+	return json_end_line(f, jsonw_finish(&w));
+}
+
+/* ---- table ---- */
+
+#define TABLE_SAMPLE_FMT "%-8s %7s %12s %11s %12s %12s %6s %11s  %s\n"
+
+static int table_header(FILE *f)
+{
+	struct report_out o = { .f = f };
+
+	report_out_printf(&o, TABLE_SAMPLE_FMT, "TIME", "PID", "LIVE_OBJS", "LIVE_BYTES",
+		   "ALLOCS", "FREES", "FDS", "RSS", "SOURCE");
+	return report_flush_err(f, o.err);
+}
+
+static int table_sample(FILE *f, const struct report_sample *s)
+{
+	struct report_out o = { .f = f };
+	char tbuf[16] = "-", pid[16], lo[32], lb[32], al[32], fr[32], fds[32], rss[32];
+	time_t t = (time_t)s->ts;
+	struct tm tm;
+
+	if (isfinite(s->ts) && localtime_r(&t, &tm))
+		strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
+	snprintf(pid, sizeof(pid), "%u", s->pid);
+	report_human_count(lo, sizeof(lo), (double)s->live_objects);
+	report_human_bytes(lb, sizeof(lb), (double)s->live_bytes);
+	report_human_count(al, sizeof(al), (double)s->allocs);
+	report_human_count(fr, sizeof(fr), (double)s->frees);
+	report_human_count(fds, sizeof(fds), s->open_fds < 0 ? NAN : (double)s->open_fds);
+	report_human_bytes(rss, sizeof(rss), s->rss_bytes < 0 ? NAN : (double)s->rss_bytes);
+	report_out_printf(&o, TABLE_SAMPLE_FMT, tbuf, pid, lo, lb, al, fr, fds, rss,
+		   report_source_str(s->source));
+	return report_flush_err(f, o.err);
+}
+
+static void table_list(struct report_out *o, const char *const *v, size_t n)
+{
+	char buf[1024];
+
+	if (!v || !n) {
+		report_out_printf(o, "-");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		report_out_printf(o, "%s%s", i ? ", " : "", report_printable(buf, sizeof(buf), v[i]));
+}
+
+static int table_summary(FILE *f, const struct report_summary *s)
+{
+	struct report_out o = { .f = f };
+	/* room for the escapes: a control byte takes 4 characters, "\xHH" */
+	char comm[4 * REPORT_COMM_MAX], exe[4 * REPORT_PATH_MAX], py[4 * REPORT_PYVER_MAX];
+	char reason[4 * REPORT_REASON_MAX], warn[4 * REPORT_WARNING_MAX];
+	char name[4 * REPORT_TYPE_NAME_MAX];
+	char a[32], b[32], c[32], d[32];
+
+	report_printable(comm, sizeof(comm), s->comm);
+	report_printable(exe, sizeof(exe), s->exe);
+	report_printable(py, sizeof(py), s->python);
+	report_printable(reason, sizeof(reason), s->growth.reason);
+
+	if (isfinite(s->duration_s))
+		snprintf(a, sizeof(a), "%.1f s", s->duration_s);
+	else
+		snprintf(a, sizeof(a), "- s");
+	report_out_printf(&o, "== pid %u (%s) python %s, %s%s ==\n", s->pid, comm, py, a,
+		   s->exited ? ", exited" : "");
+	report_out_printf(&o, "  exe: %s\n", exe);
+	report_out_printf(&o, "  %s: %s\n", s->growth.leak ? "LEAK SUSPECTED" : "no leak", reason);
+	report_human_bytes(b + 1, sizeof(b) - 1, s->growth.bytes_per_s);
+	b[0] = '+';
+	report_out_printf(&o, "  growth: objects %s/s, bytes %s/s, confidence %.2f\n",
+		   report_human_rate(a, sizeof(a), s->growth.objects_per_s),
+		   s->growth.bytes_per_s > 0 ? b : b + 1,
+		   isfinite(s->growth.confidence) ? s->growth.confidence : 0.0);
+	report_out_printf(&o, "  live: %s objects, %s; allocs %s, frees %s, dropped events %llu\n",
+		   report_human_count(a, sizeof(a), (double)s->live_objects),
+		   report_human_bytes(b, sizeof(b), (double)s->live_bytes),
+		   report_human_count(c, sizeof(c), (double)s->allocs),
+		   report_human_count(d, sizeof(d), (double)s->frees),
+		   (unsigned long long)s->dropped_events);
+	report_out_printf(&o, "  process: %s open fds, rss %s\n",
+		   report_human_count(a, sizeof(a), s->open_fds < 0 ? NAN : (double)s->open_fds),
+		   report_human_bytes(b, sizeof(b), s->rss_bytes < 0 ? NAN : (double)s->rss_bytes));
+	report_out_printf(&o, "  gc: collections %llu/%llu/%llu (gen0/1/2), collected %s, uncollectable %s\n",
+		   (unsigned long long)s->gc.collections[0], (unsigned long long)s->gc.collections[1],
+		   (unsigned long long)s->gc.collections[2],
+		   report_human_count(a, sizeof(a), (double)s->gc.collected),
+		   report_human_count(b, sizeof(b), (double)s->gc.uncollectable));
+	report_out_printf(&o, "  coverage: %s mode; signals: ", report_mode_str(s->coverage.mode));
+	table_list(&o, s->coverage.signals, s->coverage.n_signals);
+	report_out_printf(&o, "; probes: ");
+	table_list(&o, s->coverage.probes, s->coverage.n_probes);
+	if (isfinite(s->coverage.tracked_seen_by_probes))
+		report_out_printf(&o, "; probes saw %.1f%% of live tracked objects", 100.0 * s->coverage.tracked_seen_by_probes);
+	report_out_printf(&o, "\n");
+	if (s->coverage.warning[0])
+		report_out_printf(&o, "  warning: %s\n",
+			   report_printable(warn, sizeof(warn), s->coverage.warning));
+	report_out_printf(&o, "  census: %llu runs, pause max %llu us, mean %llu us, %s objects walked",
+		   (unsigned long long)s->census.runs, (unsigned long long)s->census.pause_us_max,
+		   (unsigned long long)s->census.pause_us_mean,
+		   report_human_count(a, sizeof(a), (double)s->census.objects_walked));
+	if (s->census.runs)
+		report_out_printf(&o, ", stopped %.2f%% of the time, period %.1f s", 100.0 * s->census.pause_share,
+			   s->census.period_s);
+	if (s->census.reachable)
+		report_out_printf(&o, "; %s untracked objects reached in %llu us after the thaw",
+			   report_human_count(b, sizeof(b), (double)s->census.untracked_objects),
+			   (unsigned long long)s->census.reach_us_mean);
+	if (s->census.skipped_mid_gc)
+		report_out_printf(&o, "; %llu skipped (the collector was running)",
+				  (unsigned long long)s->census.skipped_mid_gc);
+	report_out_printf(&o, "\n");
+	if (s->census.partial[0])
+		report_out_printf(&o, "  partial census: %s\n", report_printable(warn, sizeof(warn), s->census.partial));
+	if (s->memory.python_objects >= 0) {
+		report_out_printf(&o, "  memory: python objects %s, other heap %s, rss %s",
+			   report_human_bytes(a, sizeof(a), (double)s->memory.python_objects),
+			   report_human_bytes(b, sizeof(b), s->memory.other_heap < 0 ? NAN :
+					      (double)s->memory.other_heap),
+			   report_human_bytes(c, sizeof(c), s->memory.rss < 0 ? NAN : (double)s->memory.rss));
+		if (s->memory.pymalloc_arenas >= 0)
+			report_out_printf(&o, "; pymalloc arenas %s, %s of pools in use",
+				   report_human_bytes(a, sizeof(a), (double)s->memory.pymalloc_arenas),
+				   report_human_bytes(b, sizeof(b), (double)s->memory.pymalloc_used));
+		report_out_printf(&o, "\n");
+	}
+
+	if (s->top_types && s->n_top_types) {
+		report_out_printf(&o, "  %-*s %12s %10s %10s %10s\n", REPORT_TYPE_COL, "TYPE", "LIVE", "GROWTH/S", "BYTES",
+			   "BYTES/S");
+		for (size_t i = 0; i < s->n_top_types; i++) {
+			const struct report_type_row *r = &s->top_types[i];
+			char t[REPORT_TYPE_NAME_MAX + 1];
+
+			memcpy(t, r->type, sizeof(r->type));
+			t[sizeof(r->type)] = '\0';
+			char bs[32];
+
+			report_out_printf(&o, "  %-*s %12s %10s %10s %10s%s\n", REPORT_TYPE_COL,
+				   report_printable(name, sizeof(name), t),
+				   report_human_count(a, sizeof(a), (double)r->live_objects),
+				   report_human_rate(b, sizeof(b), r->growth_per_s),
+				   report_human_bytes(c, sizeof(c), (double)r->live_bytes),
+				   report_human_bytes(bs, sizeof(bs), r->bytes_per_s),
+				   r->leak ? "  LEAK" : "");
+		}
+	}
+	if (!o.err)
+		o.err = report_sites_table(f, s);
+	if (s->live_types && s->n_live_types) {
+		report_out_printf(&o, "  %-*s %12s %12s\n", REPORT_TYPE_COL, "LIVE ALLOCATIONS BY TYPE", "LIVE", "BYTES");
+		for (size_t i = 0; i < s->n_live_types; i++) {
+			const struct report_type_row *r = &s->live_types[i];
+			char t[REPORT_TYPE_NAME_MAX + 1];
+
+			memcpy(t, r->type, sizeof(r->type));
+			t[sizeof(r->type)] = '\0';
+			report_out_printf(&o, "  %-*s %12s %12s\n", REPORT_TYPE_COL,
+				   report_printable(name, sizeof(name), t),
+				   report_human_count(a, sizeof(a), (double)r->live_objects),
+				   report_human_bytes(b, sizeof(b), (double)r->live_bytes));
+		}
+		if (!o.err)
+			o.err = report_live_sites_table(f, s);
+	}
+	if (s->size_classes && s->n_size_classes) {
+		report_out_printf(&o, "  %-12s %12s %12s\n", "SIZE<=", "LIVE", "BYTES");
+		for (size_t i = 0; i < s->n_size_classes; i++) {
+			const struct report_size_row *r = &s->size_classes[i];
+
+			report_out_printf(&o, "  %-12s %12s %12s\n",
+				   report_human_bytes(a, sizeof(a), (double)r->size),
+				   report_human_count(b, sizeof(b), (double)r->live_objects),
+				   report_human_bytes(c, sizeof(c), (double)r->live_bytes));
+		}
+	}
+	if (!o.err)
+		o.err = report_holders_table(f, s->holders);
+	return report_flush_err(f, o.err);
+}
+
+/* ---- entry points ---- */
+
+int report_write_header(FILE *f, enum report_format fmt)
+{
+	if (!f)
+		return -EINVAL;
+	switch (fmt) {
+	case REPORT_FORMAT_TABLE:
+		return table_header(f);
+	case REPORT_FORMAT_JSON:
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int report_write_sample(FILE *f, enum report_format fmt, const struct report_sample *s)
+{
+	if (!f || !s)
+		return -EINVAL;
+	switch (fmt) {
+	case REPORT_FORMAT_TABLE:
+		return table_sample(f, s);
+	case REPORT_FORMAT_JSON:
+		return json_sample(f, s);
+	}
+	return -EINVAL;
+}
+
+int report_write_summary(FILE *f, enum report_format fmt, const struct report_summary *s)
+{
+	if (!f || !s)
+		return -EINVAL;
+	switch (fmt) {
+	case REPORT_FORMAT_TABLE:
+		return table_summary(f, s);
+	case REPORT_FORMAT_JSON:
+		return json_summary(f, s);
+	}
+	return -EINVAL;
+}

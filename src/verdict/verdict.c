@@ -1,0 +1,503 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * verdict: from an agg's series to the summary's "growth" object (see
+ * include/leakd/verdict/verdict.h).
+ *
+ * Responsible for choosing which detector results matter and saying so in
+ * one sentence. The process total leads (live objects, then live bytes);
+ * open fds are a separate kind of leak with a separate remedy, so they get
+ * their own clause; per-type results name the culprit. When nothing leaks,
+ * the sentence says why not in the detector's terms (plateau, no trend, too
+ * small, too few samples), so a person knows whether to wait or to relax.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "leakd/verdict/series.h"
+#include "leakd/verdict/verdict.h"
+
+/* Smallest sustained rise of open descriptors that counts as a leak. */
+#define VERDICT_FDS_MIN_RISE 8.0
+/* Smallest sustained rise of one type's bytes: a dict resize or a few
+ * buffers are not a leak, 64 KiB that stay are worth a look. */
+#define VERDICT_TYPE_BYTES_MIN_RISE (64.0 * 1024)
+/* Memory outside Python objects moves with allocator retention and
+ * fragmentation: a leak there has to be larger to stand out. */
+#define VERDICT_NATIVE_MIN_RISE (2.0 * 1024 * 1024)
+
+#define VERDICT_REASON_TYPES	3	/* types named in the reason */
+
+struct verdict_sb {
+	char *b;
+	size_t len, pos;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void sb_printf(struct verdict_sb *sb, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (sb->pos + 1 >= sb->len)
+		return;
+	va_start(ap, fmt);
+	r = vsnprintf(sb->b + sb->pos, sb->len - sb->pos, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return;
+	sb->pos += (size_t)r;
+	if (sb->pos >= sb->len)
+		sb->pos = sb->len - 1;	/* truncated: keep what fits */
+}
+
+/* Runs the detector on buf[0..n) and records the raw ends. */
+static int verdict_signal_run(const struct detect_point *buf, size_t n,
+			      const struct detect_params *p, struct verdict_signal *out)
+{
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	out->first = out->last = NAN;
+	for (size_t i = 0; i < n; i++) {
+		if (!isfinite(buf[i].t) || !isfinite(buf[i].v))
+			continue;
+		if (!out->n_points)
+			out->first = buf[i].v;
+		out->last = buf[i].v;
+		out->n_points++;
+	}
+	r = detect_growth(buf, n, p, &out->r);
+	return r < 0 ? r : 0;
+}
+
+enum verdict_field { VF_OBJECTS, VF_BYTES, VF_FDS, VF_NATIVE };
+
+static size_t verdict_extract(const struct series_point *pts, size_t n, enum verdict_field f,
+			      struct detect_point *buf)
+{
+	for (size_t i = 0; i < n; i++) {
+		buf[i].t = pts[i].t;
+		buf[i].v = f == VF_OBJECTS ? pts[i].objects : f == VF_BYTES ? pts[i].bytes :
+			   f == VF_FDS ? pts[i].fds : pts[i].native;
+	}
+	return n;
+}
+
+/*
+ * The builtin types that a leak's objects are made of. When instances of a
+ * class leak, their attributes (str, int, dict...) grow at the same rate;
+ * the class is what a person can find in their code, so among leaking types
+ * it comes first. Static type names cannot collide with a class's: those
+ * carry their module ("__main__.str").
+ */
+static bool verdict_is_builtin_content(const char *name)
+{
+	static const char *const names[] = { "str", "int", "float", "bytes", "bytearray", "tuple", "dict",
+					     "list", "set", "frozenset", "bool", "complex", "cell", "method",
+					     "function", "weakref.ReferenceType" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+
+static int verdict_type_cmp(const void *x, const void *y)
+{
+	const struct report_type_row *a = x, *b = y;
+	double ga = isfinite(a->growth_per_s) ? a->growth_per_s : -INFINITY;
+	double gb = isfinite(b->growth_per_s) ? b->growth_per_s : -INFINITY;
+
+	if (a->leak != b->leak)
+		return a->leak ? -1 : 1;
+	if (a->leak) {
+		bool ca = verdict_is_builtin_content(a->type), cb = verdict_is_builtin_content(b->type);
+
+		if (ca != cb)
+			return ca ? 1 : -1;
+	}
+	if (ga != gb)
+		return ga > gb ? -1 : 1;
+	if (a->live_objects != b->live_objects)
+		return a->live_objects > b->live_objects ? -1 : 1;
+	return strcmp(a->type, b->type);
+}
+
+/*
+ * The best one-sided Mann-Kendall confidence k floor windows can ever give
+ * (all pairs rising, no ties, continuity-corrected normal approximation, as
+ * the detector computes it). With the defaults, 5 windows top out at 0.986,
+ * below the 0.99 needed: a series can be too short to judge even when the
+ * detector did not say "too few points".
+ */
+static double verdict_mk_max_conf(size_t k)
+{
+	double n = (double)k, s = n * (n - 1) / 2, var = n * (n - 1) * (2 * n + 5) / 18;
+
+	if (k < 2)
+		return 0;
+	return 0.5 * erfc(-((s - 1) / sqrt(var)) / sqrt(2.0));
+}
+
+/* The fewest floor windows that can reach p->min_confidence. */
+static size_t verdict_windows_needed(const struct detect_params *p)
+{
+	size_t k;
+
+	for (k = p->min_windows; k < p->max_windows; k++)
+		if (verdict_mk_max_conf(k) >= p->min_confidence)
+			break;
+	return k;
+}
+
+/*
+ * About how many samples the detector needs before it can judge: enough
+ * points after warm-up (max(warmup_s, warmup_frac of the span)) for the
+ * windows above, at about 2.5 points per window as src/verdict/detect.c cuts them,
+ * at the sampling interval seen so far (1 s if unknown).
+ */
+static size_t verdict_points_needed(const struct verdict_signal *s, const struct detect_params *p,
+				    double span_all)
+{
+	double dt = (s->n_points >= 2 && span_all > 0) ? span_all / (double)(s->n_points - 1) : 1.0;
+	size_t after = (verdict_windows_needed(p) * 5 + 1) / 2;
+
+	if (after < p->min_windows)
+		after = p->min_windows;
+	if (after < p->min_points)
+		after = p->min_points;
+	for (size_t n = after; n < 1000000; n++) {
+		double span = dt * (double)(n - 1);
+		double warm = fmax(p->warmup_s, p->warmup_frac * span);
+		size_t dropped = (size_t)ceil(warm / dt - 1e-9);
+
+		if (n > dropped && n - dropped >= after)
+			return n;
+	}
+	return after;
+}
+
+static void verdict_type_list(struct verdict_sb *sb, const struct verdict *v, size_t max)
+{
+	char r[48];
+
+	for (size_t i = 0; i < v->n_leaking_types && i < max; i++) {
+		const struct report_type_row *t = &v->types[i];
+
+		/* a type that grows in bytes more than in count (one list that
+		 * keeps growing) is named by its bytes */
+		if (isfinite(t->bytes_per_s) && (!isfinite(t->growth_per_s) || t->growth_per_s < 1))
+			sb_printf(sb, "%s%s %s%s/s", i ? ", " : "", t->type, t->bytes_per_s >= 0 ? "+" : "",
+				  report_human_bytes(r, sizeof(r), t->bytes_per_s));
+		else
+			sb_printf(sb, "%s%s %s/s", i ? ", " : "", t->type,
+				  report_human_rate(r, sizeof(r), t->growth_per_s));
+	}
+	if (v->n_leaking_types > max)
+		sb_printf(sb, " and %zu more", v->n_leaking_types - max);
+}
+
+static void verdict_fds_clause(struct verdict_sb *sb, const struct verdict_signal *s)
+{
+	char a[32], b[32], r[48];
+
+	sb_printf(sb, "open file descriptors grew %s -> %s (%s/s) over %.0f s: "
+		  "files or sockets are opened and never closed",
+		  report_human_count(a, sizeof(a), s->r.floor_first),
+		  report_human_count(b, sizeof(b), s->r.floor_last),
+		  report_human_rate(r, sizeof(r), s->r.slope_per_s), s->r.span_s);
+}
+
+static void verdict_reason(struct verdict *v, const struct detect_params *p, double span_all)
+{
+	struct verdict_sb sb = { .b = v->growth.reason, .len = sizeof(v->growth.reason) };
+	const struct verdict_signal *o = &v->objects, *by = &v->bytes, *fd = &v->fds;
+	enum detect_verdict verdict_kind;
+	char a[32], b[32], r[48];
+
+	sb.b[0] = '\0';
+	if (o->r.leak || by->r.leak) {
+		if (o->r.leak) {
+			sb_printf(&sb, "live objects grew %s -> %s (%s/s, confidence %.2f) over %.0f s after warm-up",
+				  report_human_count(a, sizeof(a), o->r.floor_first),
+				  report_human_count(b, sizeof(b), o->r.floor_last),
+				  report_human_rate(r, sizeof(r), o->r.slope_per_s),
+				  o->r.confidence, o->r.span_s);
+			if (by->r.leak)
+				sb_printf(&sb, ", live bytes %s%s/s", by->r.slope_per_s >= 0 ? "+" : "",
+					  report_human_bytes(r, sizeof(r), by->r.slope_per_s));
+		} else {
+			sb_printf(&sb, "live bytes grew %s -> %s (%s%s/s, confidence %.2f) over %.0f s "
+				  "while the object count did not: objects are growing in size",
+				  report_human_bytes(a, sizeof(a), by->r.floor_first),
+				  report_human_bytes(b, sizeof(b), by->r.floor_last),
+				  by->r.slope_per_s >= 0 ? "+" : "",
+				  report_human_bytes(r, sizeof(r), by->r.slope_per_s),
+				  by->r.confidence, by->r.span_s);
+		}
+		if (v->n_leaking_types) {
+			sb_printf(&sb, "; growing types: ");
+			verdict_type_list(&sb, v, VERDICT_REASON_TYPES);
+		}
+		if (fd->r.leak) {
+			sb_printf(&sb, "; also ");
+			verdict_fds_clause(&sb, fd);
+		}
+		return;
+	}
+	if (v->native.r.leak) {
+		sb_printf(&sb, "Python objects are flat, but memory outside them grew %s -> %s (%s%s/s, "
+			  "confidence %.2f) over %.0f s: native code (a C extension or library) or allocator "
+			  "retention",
+			  report_human_bytes(a, sizeof(a), v->native.r.floor_first),
+			  report_human_bytes(b, sizeof(b), v->native.r.floor_last),
+			  v->native.r.slope_per_s >= 0 ? "+" : "",
+			  report_human_bytes(r, sizeof(r), v->native.r.slope_per_s), v->native.r.confidence,
+			  v->native.r.span_s);
+		if (fd->r.leak) {
+			sb_printf(&sb, "; also ");
+			verdict_fds_clause(&sb, fd);
+		}
+		return;
+	}
+	if (fd->r.leak) {
+		verdict_fds_clause(&sb, fd);
+		if (v->n_leaking_types) {
+			sb_printf(&sb, "; growing types: ");
+			verdict_type_list(&sb, v, VERDICT_REASON_TYPES);
+		}
+		return;
+	}
+	if (v->n_leaking_types) {
+		sb_printf(&sb, "some types grew while the process total did not: ");
+		verdict_type_list(&sb, v, VERDICT_REASON_TYPES);
+		sb_printf(&sb, " over %.0f s", o->r.span_s > 0 ? o->r.span_s : span_all);
+		return;
+	}
+	verdict_kind = o->r.verdict;
+	if (verdict_kind == DETECT_NO_TREND &&
+	    verdict_mk_max_conf(o->r.windows) < p->min_confidence)
+		verdict_kind = DETECT_TOO_FEW_POINTS;	/* could not have said yes */
+	switch (verdict_kind) {
+	case DETECT_TOO_FEW_POINTS: {
+		size_t need = verdict_points_needed(o, p, span_all);
+
+		/* the estimate assumes evenly spaced points; a census period the
+		 * pause budget stretched leaves fewer after the warm-up */
+		if (need > o->n_points)
+			sb_printf(&sb, "not enough samples yet (%zu of %zu needed)", o->n_points, need);
+		else
+			sb_printf(&sb, "not enough samples yet (%zu, too few after the warm-up)", o->n_points);
+		break;
+	}
+	case DETECT_PLATEAU:
+		sb_printf(&sb, "no sustained growth: live objects plateaued at ~%s after warm-up",
+			  report_human_count(a, sizeof(a), o->r.floor_last));
+		break;
+	case DETECT_TOO_SMALL:
+		sb_printf(&sb, "no sustained growth: live objects rose only %s -> %s over %.0f s, "
+			  "below the leak threshold",
+			  report_human_count(a, sizeof(a), o->r.floor_first),
+			  report_human_count(b, sizeof(b), o->r.floor_last), o->r.span_s);
+		break;
+	case DETECT_NO_TREND:
+	case DETECT_LEAK:	/* not reached: handled above */
+		sb_printf(&sb, "no sustained growth: live objects stayed around ~%s over %.0f s "
+			  "(floor trend confidence %.2f)",
+			  report_human_count(a, sizeof(a), o->r.floor_last), o->r.span_s,
+			  o->r.confidence);
+		break;
+	}
+}
+
+int verdict_compute(const struct series *ser, const struct detect_params *p, struct verdict *out)
+{
+	struct detect_params defaults;
+	struct verdict v;
+	const struct series_point *pts = NULL;
+	struct detect_point *buf = NULL;
+	size_t n, cap, n_types;
+	double span_all = 0, best_conf = -1;
+	bool total_leak;
+	int err = 0;
+
+	if (!ser || !out)
+		return -EINVAL;
+	if (!p) {
+		detect_params_default(&defaults);
+		p = &defaults;
+	}
+	memset(&v, 0, sizeof(v));
+
+	n = series__points(ser, &pts);
+	cap = n;
+	n_types = series__n_types(ser);
+	for (size_t i = 0; i < n_types; i++) {
+		struct series_type_info ti;
+
+		if (!series__type(ser, i, &ti) && ti.n > cap)
+			cap = ti.n;
+	}
+	if (cap) {
+		buf = malloc(cap * sizeof(*buf));
+		if (!buf) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+	}
+	if (n_types) {
+		v.types = calloc(n_types, sizeof(*v.types));
+		if (!v.types) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+	}
+	if (n >= 2)
+		span_all = pts[n - 1].t - pts[0].t;
+
+	err = verdict_signal_run(buf, verdict_extract(pts, n, VF_OBJECTS, buf), p, &v.objects);
+	if (!err)
+		err = verdict_signal_run(buf, verdict_extract(pts, n, VF_BYTES, buf), p, &v.bytes);
+	if (!err) {
+		/* Descriptors are small counts: a few dozen held for good is already
+		 * a leak, where 64 objects would be noise. */
+		struct detect_params fp;
+
+		if (p)
+			fp = *p;
+		else
+			detect_params_default(&fp);
+		if (fp.min_rise_abs > VERDICT_FDS_MIN_RISE)
+			fp.min_rise_abs = VERDICT_FDS_MIN_RISE;
+		err = verdict_signal_run(buf, verdict_extract(pts, n, VF_FDS, buf), &fp, &v.fds);
+	}
+	if (!err) {
+		struct detect_params np = *p;
+
+		if (np.min_rise_abs < VERDICT_NATIVE_MIN_RISE)
+			np.min_rise_abs = VERDICT_NATIVE_MIN_RISE;
+		err = verdict_signal_run(buf, verdict_extract(pts, n, VF_NATIVE, buf), &np, &v.native);
+	}
+	if (err)
+		goto cleanup;
+
+	/*
+	 * When no process total grows, a type's rise alone makes the verdict,
+	 * and its count must then grow past the young generations: garbage
+	 * waits there for the next collection (cycles made faster than a young
+	 * collection reclaims them lift a type's floor for as long as the run),
+	 * and a leak's objects leave them within a collection or two.
+	 */
+	total_leak = v.objects.r.leak || v.bytes.r.leak || v.fds.r.leak || v.native.r.leak;
+	for (size_t i = 0; i < n_types; i++) {
+		struct report_type_row *row = &v.types[v.n_types];
+		struct verdict_signal s, sb, so;
+		struct detect_params bp = *p;
+		struct series_type_info ti;
+
+		if (series__type(ser, i, &ti))
+			continue;
+		for (size_t k = 0; k < ti.n; k++)
+			buf[k] = (struct detect_point){ .t = ti.pts[k].t, .v = ti.pts[k].objects };
+		err = verdict_signal_run(buf, ti.n, p, &s);
+		if (!err && !total_leak && s.r.leak) {
+			for (size_t k = 0; k < ti.n; k++)
+				buf[k].v = ti.pts[k].settled;
+			err = verdict_signal_run(buf, ti.n, p, &so);
+			s.r.leak = so.r.leak;
+			s.r.confidence = so.r.confidence;
+		}
+		if (err)
+			goto cleanup;
+		/* and on its bytes: one list of ten million entries stays one object */
+		if (bp.min_rise_abs < VERDICT_TYPE_BYTES_MIN_RISE)
+			bp.min_rise_abs = VERDICT_TYPE_BYTES_MIN_RISE;
+		for (size_t k = 0; k < ti.n; k++)
+			buf[k] = (struct detect_point){ .t = ti.pts[k].t, .v = ti.pts[k].bytes };
+		err = verdict_signal_run(buf, ti.n, &bp, &sb);
+		if (err)
+			goto cleanup;
+		snprintf(row->type, sizeof(row->type), "%s", ti.name);
+		row->live_objects = ti.last_objects;
+		row->live_bytes = ti.last_bytes;
+		row->growth_per_s = s.r.verdict == DETECT_TOO_FEW_POINTS ? NAN : s.r.slope_per_s;
+		row->bytes_per_s = sb.r.verdict == DETECT_TOO_FEW_POINTS ? NAN : sb.r.slope_per_s;
+		row->leak = s.r.leak || sb.r.leak;
+		if (row->leak) {
+			double conf = s.r.leak ? s.r.confidence : sb.r.confidence;
+
+			v.n_leaking_types++;
+			if (conf > best_conf)
+				best_conf = conf;
+		}
+		v.n_types++;
+	}
+	if (v.n_types)
+		qsort(v.types, v.n_types, sizeof(*v.types), verdict_type_cmp);
+
+	v.growth.leak = v.objects.r.leak || v.bytes.r.leak || v.fds.r.leak || v.native.r.leak ||
+			v.n_leaking_types;
+	v.growth.objects_per_s = v.objects.r.slope_per_s;
+	v.growth.bytes_per_s = v.bytes.r.slope_per_s;
+	/* the strongest leaking signal's confidence; the process total's otherwise */
+	if (v.objects.r.leak && v.objects.r.confidence > best_conf)
+		best_conf = v.objects.r.confidence;
+	if (v.bytes.r.leak && v.bytes.r.confidence > best_conf)
+		best_conf = v.bytes.r.confidence;
+	if (v.fds.r.leak && v.fds.r.confidence > best_conf)
+		best_conf = v.fds.r.confidence;
+	if (v.native.r.leak && v.native.r.confidence > best_conf)
+		best_conf = v.native.r.confidence;
+	v.growth.confidence = v.growth.leak ? best_conf : v.objects.r.confidence;
+	verdict_reason(&v, p, span_all);
+
+	*out = v;
+	v.types = NULL;
+cleanup:
+	free(v.types);
+	free(buf);
+	return err;
+}
+
+static int verdict_container_cmp(const void *x, const void *y)
+{
+	const struct verdict_container *a = x, *b = y;
+
+	return (a->items_per_s < b->items_per_s) - (a->items_per_s > b->items_per_s);
+}
+
+void verdict_add_containers(struct verdict *v, const struct verdict_container *c, size_t n)
+{
+	struct verdict_sb sb = { .b = v->growth.reason, .len = sizeof(v->growth.reason) };
+	struct verdict_container sorted[16];
+	size_t k = 0;
+	char r[48];
+
+	if (!v->growth.leak)
+		return;
+	for (size_t i = 0; i < n && k < 16; i++)
+		if (c[i].type && isfinite(c[i].items_per_s) && c[i].items_per_s > 0)
+			sorted[k++] = c[i];
+	if (!k)
+		return;
+	qsort(sorted, k, sizeof(sorted[0]), verdict_container_cmp);
+	sb.pos = strlen(sb.b);
+	sb_printf(&sb, "; growing container%s: ", k > 1 ? "s" : "");
+	for (size_t i = 0; i < k && i < 3; i++) {
+		sb_printf(&sb, "%s%s (1 object) %s items/s", i ? "; " : "", sorted[i].type,
+			  report_human_rate(r, sizeof(r), sorted[i].items_per_s));
+		for (int j = 0; j < 3 && sorted[i].held[j]; j++)
+			sb_printf(&sb, "%s%s", j ? ", " : ", holding ", sorted[i].held[j]);
+	}
+}
+
+void verdict_clear(struct verdict *v)
+{
+	if (!v)
+		return;
+	free(v->types);
+	memset(v, 0, sizeof(*v));
+}
