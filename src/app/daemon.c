@@ -98,7 +98,7 @@ static int on_event(void *ctx, const struct leakd_event *e)
 
 	for (size_t i = 0; i < d->n; i++)
 		if ((uint32_t)d->w[i].tr->t.pid == e->pid) {
-			tracee__event(d->w[i].tr, e);
+			tracee_event(d->w[i].tr, e);
 			break;
 		}
 	return 0;
@@ -145,7 +145,7 @@ static void scan(struct daemon *d)
 
 	if (discover_pids(d->o.proc_root, &pids, &n))
 		return;
-	for (size_t i = 0; i < n && !evloop__stop_pending(d->loop); i++) {
+	for (size_t i = 0; i < n && !evloop_stop_pending(d->loop); i++) {
 		struct discover_proc info;
 		struct tracee *tr;
 		int err;
@@ -164,19 +164,19 @@ static void scan(struct daemon *d)
 			d->cap_hits++;
 			continue;
 		}
-		err = tracee__new(&d->o, info.pid, false, &tr);
+		err = tracee_new(&d->o, info.pid, false, &tr);
 		if (err) {
 			/* Not Python, gone, or unreadable: not worth a line per scan. */
 			skip_add(d, info.pid, info.start_time);
 			continue;
 		}
-		err = tracee__attach(tr, d->probes);
+		err = tracee_attach(tr, d->probes);
 		if (err) {
 			char comm[64];
 
 			fprintf(stderr, "leakd: pid %d (%s): cannot attach: %s, ignoring\n", info.pid,
 				textesc(comm, sizeof(comm), info.comm), strerror(-err));
-			tracee__free(tr);
+			tracee_free(tr);
 			skip_add(d, info.pid, info.start_time);
 			continue;
 		}
@@ -213,7 +213,7 @@ static void forget_holders(struct watched *w)
 	w->holders = NULL;
 	w->nholders = 0;
 	holdsched_disarm(&w->hold);
-	tracee__keep_tracked(w->tr, false);
+	tracee_keep_tracked(w->tr, false);
 }
 
 /* The leaking types the verdict names, strongest first: what a holder
@@ -233,7 +233,7 @@ static const char *known_site(struct watched *w, char *buf, size_t len)
 {
 	buf[0] = '\0';
 	if (w->tr->sw && w->site_checks)
-		sitewin__top_site(w->tr->sw, buf, len);
+		sitewin_top_site(w->tr->sw, buf, len);
 	return buf[0] ? buf : NULL;
 }
 
@@ -253,10 +253,10 @@ static void search_holders(struct daemon *d, struct watched *w, double now)
 	struct holdsched_row *rows = NULL;
 	double t0 = leakd_mono_now();
 	char comm[64];
-	int err = !n ? -ENOENT : r ? tracee__holders(w->tr, names, n, !d->cfg.holder_keys_show, r) : -ENOMEM;
+	int err = !n ? -ENOENT : r ? tracee_holders(w->tr, names, n, !d->cfg.holder_keys_show, r) : -ENOMEM;
 
 	holdsched_ran(&w->hold, now);
-	tracee__keep_tracked(w->tr, false);
+	tracee_keep_tracked(w->tr, false);
 	textesc(comm, sizeof(comm), w->info.comm);
 	if (err) {
 		if (err != -ENOENT && err != -ESRCH)
@@ -307,7 +307,7 @@ static void evaluate(struct watched *w)
 	 * entry, with the site. */
 	if (w->leak && w->tr->sw) {
 		char site[1024];
-		unsigned checks = sitewin__top_site(w->tr->sw, site, sizeof(site));
+		unsigned checks = sitewin_top_site(w->tr->sw, site, sizeof(site));
 
 		if (checks != w->site_checks && site[0]) {
 			w->site_checks = checks;
@@ -320,7 +320,7 @@ static void drop(struct daemon *d, size_t i)
 {
 	struct watched *w = &d->w[i];
 
-	probes__unwatch(d->probes, w->tr->t.pid);
+	probes_unwatch(d->probes, w->tr->t.pid);
 	if (w->leak) {
 		/* Its leak ends with it: say so, so alerts built on the journal close. */
 		snprintf(w->v.growth.reason, sizeof(w->v.growth.reason), "the process exited");
@@ -331,7 +331,7 @@ static void drop(struct daemon *d, size_t i)
 	verdict_clear(&w->v);
 	d->gone_census_runs += w->tr->census_runs;
 	d->gone_census_pause_s += w->tr->pause_us_sum / 1e6;
-	tracee__free(w->tr);
+	tracee_free(w->tr);
 	d->w[i] = d->w[--d->n];
 }
 
@@ -401,16 +401,16 @@ static void publish(struct daemon *d)
 	}
 	self.version = LEAKD_VERSION;
 	self.attached_processes = d->n;
-	run_known = !probes__run_stats(d->probes, &run_ns, &run_cnt);
+	run_known = !probes_run_stats(d->probes, &run_ns, &run_cnt);
 	self.bpf_run_time_seconds_total = run_known ? run_ns / 1e9 : NAN;
 	self.bpf_runs_total = run_known ? (double)run_cnt : NAN;
-	self.events_total = probes__counter(d->probes, LEAKD_CNT_EVENTS);
-	self.dropped_events_total = probes__counter(d->probes, LEAKD_CNT_DROPS);
+	self.events_total = probes_counter(d->probes, LEAKD_CNT_EVENTS);
+	self.dropped_events_total = probes_counter(d->probes, LEAKD_CNT_DROPS);
 	self.processes_cap_hits_total = d->cap_hits;
 	self.types_cap_hits_total = d->type_cap_hits;
 	self.live_entries_cap_hits_total = d->live_cap_hits;
 	if (!metrics_render(&buf, &len, &self, mp, d->n))
-		httpd__publish(d->http, buf, len);
+		httpd_publish(d->http, buf, len);
 out:
 	free(buf);
 	free(holders);
@@ -474,9 +474,9 @@ static void after_census(struct daemon *d, struct watched *w, double now)
 	const char *names[1];
 	struct agg_stats st;
 
-	agg__stats(w->tr->agg, &st);
-	d->type_cap_hits += series__folds(w->tr->series) - w->folds;
-	w->folds = series__folds(w->tr->series);
+	agg_stats(w->tr->agg, &st);
+	d->type_cap_hits += series_folds(w->tr->series) - w->folds;
+	w->folds = series_folds(w->tr->series);
 	d->live_cap_hits += st.live_cap_hits - w->live_cap_hits;
 	w->live_cap_hits = st.live_cap_hits;
 	if (w->hold.armed && w->tr->last.tracked && w->tr->prev_tracked)
@@ -487,7 +487,7 @@ static void after_census(struct daemon *d, struct watched *w, double now)
 	}
 	if (holdsched_due(&w->hold, d->cfg.holder_period_s, w->leak && leaking_types(w, names, 1), now)) {
 		holdsched_arm(&w->hold);
-		tracee__keep_tracked(w->tr, true);
+		tracee_keep_tracked(w->tr, true);
 	}
 }
 
@@ -499,12 +499,12 @@ static int on_tick(void *ctx, double now)
 	for (size_t i = 0; i < d->n;) {
 		struct tracee *tr = d->w[i].tr;
 
-		if (tracee__check_alive(tr, now)) {
+		if (tracee_check_alive(tr, now)) {
 			drop(d, i);
 			continue;
 		}
-		if (tracee__census_due(tr, now)) {
-			tracee__census(tr, now);
+		if (tracee_census_due(tr, now)) {
+			tracee_census(tr, now);
 			after_census(d, &d->w[i], now);
 		}
 		i++;
@@ -547,18 +547,18 @@ int daemon_run(const struct leakd_opts *o)
 	}
 	/* Before the metrics server's thread starts: it inherits the blocked
 	 * stop signals, which only the loop reads. */
-	err = evloop__new(&d.loop);
+	err = evloop_new(&d.loop);
 	if (err) {
 		fprintf(stderr, "leakd: cannot set up the event loop: %s\n", strerror(-err));
 		status = LEAKD_EXIT_ERROR;
 		goto cleanup;
 	}
-	err = evloop__load_probes(d.loop, o->ringbuf_bytes, on_event, &d, &d.probes);
+	err = evloop_load_probes(d.loop, o->ringbuf_bytes, on_event, &d, &d.probes);
 	if (err) {
 		status = LEAKD_EXIT_ERROR;
 		goto cleanup;
 	}
-	err = httpd__start(d.cfg.listen_address, d.cfg.telemetry_path, &d.http);
+	err = httpd_start(d.cfg.listen_address, d.cfg.telemetry_path, &d.http);
 	if (err) {
 		fprintf(stderr, "leakd: cannot serve metrics on '%s': %s\n", d.cfg.listen_address, strerror(-err));
 		status = LEAKD_EXIT_ERROR;
@@ -566,33 +566,33 @@ int daemon_run(const struct leakd_opts *o)
 	}
 	/* Due together, they run in this order: a scan's new processes get
 	 * their first look in the same turn, and a publish sees both. */
-	err = evloop__add_timer(d.loop, 0, d.cfg.scan_interval_s, on_scan, &d);
+	err = evloop_add_timer(d.loop, 0, d.cfg.scan_interval_s, on_scan, &d);
 	if (!err)
-		err = evloop__add_timer(d.loop, EVLOOP_TICK_S, EVLOOP_TICK_S, on_tick, &d);
-	evloop__on_ring(d.loop, on_tick, &d);
+		err = evloop_add_timer(d.loop, EVLOOP_TICK_S, EVLOOP_TICK_S, on_tick, &d);
+	evloop_on_ring(d.loop, on_tick, &d);
 	if (!err)
-		err = evloop__add_timer(d.loop, PUBLISH_PERIOD_S, PUBLISH_PERIOD_S, on_publish, &d);
+		err = evloop_add_timer(d.loop, PUBLISH_PERIOD_S, PUBLISH_PERIOD_S, on_publish, &d);
 	if (!err)
-		err = evloop__watchdog(d.loop);
+		err = evloop_watchdog(d.loop);
 	if (err) {
 		fprintf(stderr, "leakd: cannot set up the event loop: %s\n", strerror(-err));
 		status = LEAKD_EXIT_ERROR;
 		goto cleanup;
 	}
-	if (evloop__run(d.loop))
+	if (evloop_run(d.loop))
 		status = LEAKD_EXIT_ERROR;
 	sd_notify(0, "STOPPING=1");
 cleanup:
 	for (size_t i = 0; i < d.n; i++) {
-		probes__unwatch(d.probes, d.w[i].tr->t.pid);
+		probes_unwatch(d.probes, d.w[i].tr->t.pid);
 		free(d.w[i].holders);
 		verdict_clear(&d.w[i].v);
-		tracee__free(d.w[i].tr);
+		tracee_free(d.w[i].tr);
 	}
-	httpd__free(d.http);
+	httpd_free(d.http);
 	/* The loop first: its ring source watches the probes' fd. */
-	evloop__free(d.loop);
-	probes__free(d.probes);
+	evloop_free(d.loop);
+	probes_free(d.probes);
 	free(d.w);
 	free(d.skip);
 	config_free(&d.cfg);

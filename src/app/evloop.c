@@ -75,7 +75,7 @@ static int drain(struct evloop *l)
 
 	if (!l->probes)
 		return 0;
-	n = probes__poll(l->probes, 0);
+	n = probes_poll(l->probes, 0);
 	if (n < 0 && n != -EINTR) {
 		fprintf(stderr, "leakd: reading the ring buffer failed: %s\n", strerror(-n));
 		return n;
@@ -126,7 +126,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
-int evloop__new(struct evloop **out)
+int evloop_new(struct evloop **out)
 {
 	static const int stop_sigs[2] = { SIGINT, SIGTERM };
 	struct evloop *l = calloc(1, sizeof(*l));
@@ -152,14 +152,14 @@ int evloop__new(struct evloop **out)
 			err = sd_event_source_set_priority(l->sig[i], PRIO_SIGNAL);
 	}
 	if (err < 0) {
-		evloop__free(l);
+		evloop_free(l);
 		return err;
 	}
 	*out = l;
 	return 0;
 }
 
-void evloop__free(struct evloop *l)
+void evloop_free(struct evloop *l)
 {
 	struct timespec zero = { 0 };
 
@@ -182,11 +182,11 @@ void evloop__free(struct evloop *l)
 	free(l);
 }
 
-int evloop__load_probes(struct evloop *l, size_t ring_bytes, probes_event_fn fn, void *ctx,
+int evloop_load_probes(struct evloop *l, size_t ring_bytes, probes_event_fn fn, void *ctx,
 			struct probes **out)
 {
 	struct probes *p;
-	int err = probes__new(ring_bytes, fn, ctx, &p);
+	int err = probes_new(ring_bytes, fn, ctx, &p);
 
 	if (err) {
 		/* The privileges are those of docs/fleet.md's table and the unit. */
@@ -195,13 +195,13 @@ int evloop__load_probes(struct evloop *l, size_t ring_bytes, probes_event_fn fn,
 					"CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH)" : "");
 		return err;
 	}
-	err = sd_event_add_io(l->e, &l->ring, probes__epoll_fd(p), EPOLLIN, on_ring, l);
+	err = sd_event_add_io(l->e, &l->ring, probes_epoll_fd(p), EPOLLIN, on_ring, l);
 	if (!err)
 		err = sd_event_source_set_priority(l->ring, PRIO_RING);
 	if (err < 0) {
 		fprintf(stderr, "leakd: cannot watch the ring buffer: %s\n", strerror(-err));
 		l->ring = sd_event_source_unref(l->ring);
-		probes__free(p);
+		probes_free(p);
 		return err;
 	}
 	l->probes = p;
@@ -209,7 +209,7 @@ int evloop__load_probes(struct evloop *l, size_t ring_bytes, probes_event_fn fn,
 	return 0;
 }
 
-int evloop__add_timer(struct evloop *l, double first_s, double period_s, evloop_fn fn, void *ctx)
+int evloop_add_timer(struct evloop *l, double first_s, double period_s, evloop_fn fn, void *ctx)
 {
 	struct evtimer **grown, *t;
 	int err;
@@ -240,20 +240,20 @@ int evloop__add_timer(struct evloop *l, double first_s, double period_s, evloop_
 	return 0;
 }
 
-void evloop__on_ring(struct evloop *l, evloop_fn fn, void *ctx)
+void evloop_on_ring(struct evloop *l, evloop_fn fn, void *ctx)
 {
 	l->ring_fn = fn;
 	l->ring_ctx = ctx;
 }
 
-int evloop__watchdog(struct evloop *l)
+int evloop_watchdog(struct evloop *l)
 {
 	int r = sd_event_set_watchdog(l->e, 1);
 
 	return r < 0 ? r : 0;
 }
 
-int evloop__run(struct evloop *l)
+int evloop_run(struct evloop *l)
 {
 	int r = sd_event_loop(l->e);
 	int d = drain(l);
@@ -265,12 +265,12 @@ int evloop__run(struct evloop *l)
 	return l->err;
 }
 
-int evloop__stop_signal(const struct evloop *l)
+int evloop_stop_signal(const struct evloop *l)
 {
 	return l->stop_sig;
 }
 
-bool evloop__stop_pending(const struct evloop *l)
+bool evloop_stop_pending(const struct evloop *l)
 {
 	sigset_t pending;
 

@@ -441,7 +441,7 @@ static bool httpd_same_file(int fd, int spare)
 	return fstat(fd, &a) == 0 && fstat(spare, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-int httpd__start(const char *listen, const char *path, struct httpd **out)
+int httpd_start(const char *listen, const char *path, struct httpd **out)
 {
 	char host[HTTPD_HOST_MAX];
 	struct sockaddr_storage ss;
@@ -545,11 +545,11 @@ cleanup:
 		close(spare);
 	if (fd >= 0)
 		close(fd);
-	httpd__free(h);
+	httpd_free(h);
 	return err;
 }
 
-int httpd__publish(struct httpd *h, const char *buf, size_t len)
+int httpd_publish(struct httpd *h, const char *buf, size_t len)
 {
 	char *copy, *old;
 
@@ -572,12 +572,12 @@ int httpd__publish(struct httpd *h, const char *buf, size_t len)
 	return 0;
 }
 
-uint16_t httpd__port(const struct httpd *h)
+uint16_t httpd_port(const struct httpd *h)
 {
 	return h ? h->port : 0;
 }
 
-void httpd__free(struct httpd *h)
+void httpd_free(struct httpd *h)
 {
 	if (!h)
 		return;

@@ -92,12 +92,12 @@ static int on_event(void *ctx, const struct leakd_event *e)
 
 	for (size_t i = 0; i < s->n; i++) {
 		if ((uint32_t)s->tr[i]->t.pid == e->pid) {
-			tracee__event(s->tr[i], e);
+			tracee_event(s->tr[i], e);
 			return 0;
 		}
 	}
 	if (s->spawning && (uint32_t)s->spawning->t.pid == e->pid)
-		tracee__event(s->spawning, e);
+		tracee_event(s->spawning, e);
 	return 0;
 }
 
@@ -108,7 +108,7 @@ static int spawn_ready(void *ctx, pid_t pid, bool last_chance)
 	int err;
 
 	if (!s->spawning) {
-		err = tracee__new(s->o, pid, true, &s->spawning);
+		err = tracee_new(s->o, pid, true, &s->spawning);
 		if (err == -ENOEXEC)
 			return -ENOEXEC;
 		if (err == -ENOTSUP)
@@ -116,14 +116,14 @@ static int spawn_ready(void *ctx, pid_t pid, bool last_chance)
 		if (err)
 			return err;
 	}
-	err = tracee__plan_allocs(s->spawning);
+	err = tracee_plan_allocs(s->spawning);
 	if (err)
 		return err;
 	/* ld.so maps libpython before relocating it: until it has, the
 	 * allocator tables hold no function to follow. */
 	if (s->spawning->plan.unresolved && !last_chance)
 		return -EAGAIN;
-	return tracee__attach(s->spawning, s->probes);
+	return tracee_attach(s->spawning, s->probes);
 }
 
 static int start_targets(struct session *s)
@@ -149,7 +149,7 @@ static int start_targets(struct session *s)
 			else
 				fprintf(stderr, "leakd: cannot trace '%s': %s\n", cmd,
 					resolve_error(err, s->refused, why, sizeof(why)));
-			tracee__free(s->spawning);
+			tracee_free(s->spawning);
 			s->spawning = NULL;
 			return err;
 		}
@@ -160,7 +160,7 @@ static int start_targets(struct session *s)
 	for (size_t i = 0; i < o->npids; i++) {
 		struct tracee *tr;
 
-		err = tracee__new(o, o->pids[i], false, &tr);
+		err = tracee_new(o, o->pids[i], false, &tr);
 		if (err) {
 			char version[24] = "", why[128];
 
@@ -171,9 +171,9 @@ static int start_targets(struct session *s)
 			return err;
 		}
 		s->tr[s->n++] = tr;
-		err = tracee__plan_allocs(tr);
+		err = tracee_plan_allocs(tr);
 		if (!err)
-			err = tracee__attach(tr, s->probes);
+			err = tracee_attach(tr, s->probes);
 		if (err) {
 			if (err != -ENOMEM)
 				fprintf(stderr, "leakd: pid %d: cannot attach probes: %s\n", o->pids[i], strerror(-err));
@@ -206,7 +206,7 @@ static void write_sample(struct session *s, struct tracee *tr, double now)
 {
 	struct report_sample rs;
 
-	tracee__sample(tr, now, &rs);
+	tracee_sample(tr, now, &rs);
 	if (!s->o->quiet_samples && !s->write_err)
 		check_write(s, report_write_sample(s->out, s->fmt, &rs));
 }
@@ -214,10 +214,10 @@ static void write_sample(struct session *s, struct tracee *tr, double now)
 /* The per-census hook: one census of @tr, now due. */
 static void census_one(struct session *s, struct tracee *tr, double now)
 {
-	int err = tracee__census(tr, now);
+	int err = tracee_census(tr, now);
 
 	if (err == -ESRCH)
-		tracee__check_alive(tr, now);
+		tracee_check_alive(tr, now);
 }
 
 /* The loop's tick: one pass over the targets (exits, censuses, samples).
@@ -230,13 +230,13 @@ static int on_tick(void *ctx, double now)
 	for (size_t i = 0; i < s->n; i++) {
 		struct tracee *tr = s->tr[i];
 
-		if (tracee__check_alive(tr, now)) {
-			probes__unwatch(s->probes, tr->t.pid);
-			probes__detach_pid(s->probes, tr->t.pid);
+		if (tracee_check_alive(tr, now)) {
+			probes_unwatch(s->probes, tr->t.pid);
+			probes_detach_pid(s->probes, tr->t.pid);
 			continue;
 		}
 		running++;
-		if (tracee__census_due(tr, now))
+		if (tracee_census_due(tr, now))
 			census_one(s, tr, now);
 		if (now - tr->last_sample >= s->o->interval_s)
 			write_sample(s, tr, now);
@@ -320,7 +320,7 @@ static struct holders_result *find_holders(const struct session *s, struct trace
 	if (!r)
 		return NULL;
 	/* the operator's own session: keys are shown (cut to 40 characters) */
-	err = tracee__holders(tr, names, n, false, r);
+	err = tracee_holders(tr, names, n, false, r);
 	if (err) {
 		if (err != -ENOENT && err != -ESRCH)
 			fprintf(stderr, "leakd: pid %d: the holder search failed: %s\n", tr->t.pid, strerror(-err));
@@ -334,7 +334,7 @@ static struct holders_result *find_holders(const struct session *s, struct trace
 
 static bool write_summaries(struct session *s, double now)
 {
-	uint64_t dropped = probes__counter(s->probes, LEAKD_CNT_DROPS);
+	uint64_t dropped = probes_counter(s->probes, LEAKD_CNT_DROPS);
 	bool any_leak = false;
 
 	for (size_t i = 0; i < s->n; i++) {
@@ -345,9 +345,9 @@ static bool write_summaries(struct session *s, double now)
 		struct verdict v;
 
 		/* A last look at a live target, so the summary ends at "now". */
-		if (!tr->finished && !tracee__check_alive(tr, now))
-			tracee__census(tr, now);
-		if (tracee__summary(tr, now, dropped, &v, sizes, AGG_N_SIZE_CLASSES, live_types, &sum)) {
+		if (!tr->finished && !tracee_check_alive(tr, now))
+			tracee_census(tr, now);
+		if (tracee_summary(tr, now, dropped, &v, sizes, AGG_N_SIZE_CLASSES, live_types, &sum)) {
 			fprintf(stderr, "leakd: pid %d: cannot build the summary: out of memory\n", tr->t.pid);
 			continue;
 		}
@@ -373,14 +373,14 @@ int session_run(const struct leakd_opts *o)
 
 	s.fmt = o->format == LEAKD_FORMAT_JSON ? REPORT_FORMAT_JSON : REPORT_FORMAT_TABLE;
 	/* First: a Ctrl-C while the command starts ends the session cleanly. */
-	err = evloop__new(&s.loop);
+	err = evloop_new(&s.loop);
 	if (err) {
 		fprintf(stderr, "leakd: cannot set up the event loop: %s\n", strerror(-err));
 		return LEAKD_EXIT_ERROR;
 	}
-	err = evloop__load_probes(s.loop, o->ringbuf_bytes, on_event, &s, &s.probes);
+	err = evloop_load_probes(s.loop, o->ringbuf_bytes, on_event, &s, &s.probes);
 	if (err) {
-		evloop__free(s.loop);
+		evloop_free(s.loop);
 		return LEAKD_EXIT_ERROR;
 	}
 	err = start_targets(&s);
@@ -406,16 +406,16 @@ int session_run(const struct leakd_opts *o)
 	if (!o->quiet_samples)
 		check_write(&s, report_write_header(s.out, s.fmt));
 
-	err = evloop__add_timer(s.loop, EVLOOP_TICK_S, EVLOOP_TICK_S, on_tick, &s);
-	evloop__on_ring(s.loop, on_tick, &s);
+	err = evloop_add_timer(s.loop, EVLOOP_TICK_S, EVLOOP_TICK_S, on_tick, &s);
+	evloop_on_ring(s.loop, on_tick, &s);
 	if (!err && o->duration_s > 0)
-		err = evloop__add_timer(s.loop, o->duration_s, o->duration_s, on_duration, &s);
+		err = evloop_add_timer(s.loop, o->duration_s, o->duration_s, on_duration, &s);
 	if (err)
 		fprintf(stderr, "leakd: cannot set up the event loop: %s\n", strerror(-err));
 	/* The loop drains the ring once more on its way out: records the
 	 * producers left below the wakeup watermark count in the summaries. */
 	else if (!s.write_err)
-		err = evloop__run(s.loop);
+		err = evloop_run(s.loop);
 	if (err)
 		status = LEAKD_EXIT_ERROR;
 	now = leakd_mono_now();
@@ -431,11 +431,11 @@ int session_run(const struct leakd_opts *o)
 		status = LEAKD_EXIT_ERROR;
 cleanup:
 	for (size_t i = 0; i < s.n; i++) {
-		probes__unwatch(s.probes, s.tr[i]->t.pid);
-		tracee__free(s.tr[i]);
+		probes_unwatch(s.probes, s.tr[i]->t.pid);
+		tracee_free(s.tr[i]);
 	}
 	/* The loop first: its ring source watches the probes' fd. */
-	evloop__free(s.loop);
-	probes__free(s.probes);
+	evloop_free(s.loop);
+	probes_free(s.probes);
 	return status;
 }

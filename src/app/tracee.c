@@ -42,7 +42,7 @@ static void choose_layout(struct tracee *tr)
 	int err = -ENOTSUP;
 
 	if (tr->t.py_major == 3 && tr->t.py_minor >= 13 && tr->t.runtime_addr &&
-	    !elfimg__read(tr->img, tr->t.runtime_addr - tr->t.load_bias, buf, sizeof(buf)))
+	    !elfimg_read(tr->img, tr->t.runtime_addr - tr->t.load_bias, buf, sizeof(buf)))
 		err = pylayout_from_debug_offsets(buf, sizeof(buf), &tr->layout);
 	if (err)
 		err = pylayout_for_version(tr->t.py_major, tr->t.py_minor, tr->t.py_micro, &tr->layout);
@@ -53,7 +53,7 @@ static void choose_layout(struct tracee *tr)
 			 tr->t.py_version);
 }
 
-int tracee__new(const struct leakd_opts *o, pid_t pid, bool spawned, struct tracee **out)
+int tracee_new(const struct leakd_opts *o, pid_t pid, bool spawned, struct tracee **out)
 {
 	struct tracee *tr;
 	int err;
@@ -72,12 +72,12 @@ int tracee__new(const struct leakd_opts *o, pid_t pid, bool spawned, struct trac
 	if (err)
 		goto cleanup;
 	choose_layout(tr);
-	err = remote__new(pid, REMOTE_DEFAULT_CACHE, &tr->mem);
+	err = remote_new(pid, REMOTE_DEFAULT_CACHE, &tr->mem);
 	if (err)
 		goto cleanup;
-	err = agg__new(0, &tr->agg);
+	err = agg_new(0, &tr->agg);
 	if (!err)
-		err = series__new(o->series_cap, o->type_cap, &tr->series);
+		err = series_new(o->series_cap, o->type_cap, &tr->series);
 	if (err)
 		goto cleanup;
 	tr->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -102,16 +102,16 @@ int tracee__new(const struct leakd_opts *o, pid_t pid, bool spawned, struct trac
 	*out = tr;
 	return 0;
 cleanup:
-	tracee__free(tr);
+	tracee_free(tr);
 	return err;
 }
 
-void tracee__free(struct tracee *tr)
+void tracee_free(struct tracee *tr)
 {
 	if (!tr)
 		return;
-	bytesamp__free(tr->bs);
-	sitewin__free(tr->sw);
+	bytesamp_free(tr->bs);
+	sitewin_free(tr->sw);
 	if (tr->pidfd >= 0)
 		close(tr->pidfd);
 	if (tr->memfd >= 0)
@@ -119,16 +119,16 @@ void tracee__free(struct tracee *tr)
 	census_free(&tr->last);
 	free(tr->prev_tracked);
 	free(tr->types);
-	agg__free(tr->agg);
-	series__free(tr->series);
-	remote__free(tr->mem);
-	elfimg__free(tr->img);
+	agg_free(tr->agg);
+	series_free(tr->series);
+	remote_free(tr->mem);
+	elfimg_free(tr->img);
 	free(tr);
 }
 
 /* Attaches the GC hook (shared per binary) and, in trace mode, this pid's
  * allocation probes. GC hook failures degrade to timer censuses. */
-int tracee__attach(struct tracee *tr, struct probes *p)
+int tracee_attach(struct tracee *tr, struct probes *p)
 {
 	struct allocplan_gc g;
 	unsigned flags = LEAKD_WATCH_GC;
@@ -137,9 +137,9 @@ int tracee__attach(struct tracee *tr, struct probes *p)
 	allocplan_gc(tr->img, tr->t.has_usdt_gc, tr->t.py_minor, &g);
 	err = 0;
 	if (g.kind == ALLOCPLAN_GC_USDT)
-		err = probes__attach_gc_usdt(p, tr->t.open_path);
+		err = probes_attach_gc_usdt(p, tr->t.open_path);
 	else if (g.kind == ALLOCPLAN_GC_UPROBE)
-		err = probes__attach_gc_uprobes(p, tr->t.open_path, g.offsets, g.gen_regs, g.n);
+		err = probes_attach_gc_uprobes(p, tr->t.open_path, g.offsets, g.gen_regs, g.n);
 	if (err) {
 		fprintf(stderr, "leakd: pid %d: GC hook %s not attached (%s), censuses run on the timer only\n",
 			tr->t.pid, g.names[0], strerror(-err));
@@ -147,18 +147,18 @@ int tracee__attach(struct tracee *tr, struct probes *p)
 	}
 	tr->gc_hook = g.kind;
 	for (size_t i = 0; g.kind != ALLOCPLAN_GC_NONE && i < (g.kind == ALLOCPLAN_GC_USDT ? 1 : g.n); i++)
-		tracee__add_probe_name(tr, g.names[i]);
+		tracee_add_probe_name(tr, g.names[i]);
 
 	if (tr->opts->mode == LEAKD_MODE_TRACE) {
 		for (size_t i = 0; i < tr->plan.n; i++) {
-			err = probes__attach_alloc(p, tr->t.open_path, tr->t.pid, &tr->plan.specs[i]);
+			err = probes_attach_alloc(p, tr->t.open_path, tr->t.pid, &tr->plan.specs[i]);
 			if (err) {
 				fprintf(stderr, "leakd: pid %d: failed to attach probe %s: %s\n", tr->t.pid,
 					tr->plan.specs[i].name, strerror(-err));
-				probes__detach_pid(p, tr->t.pid);
+				probes_detach_pid(p, tr->t.pid);
 				return err;
 			}
-			tracee__add_probe_name(tr, tr->plan.specs[i].name);
+			tracee_add_probe_name(tr, tr->plan.specs[i].name);
 		}
 		tr->tracing_allocs = tr->plan.n > 0;
 		if (tr->tracing_allocs) {
@@ -168,27 +168,27 @@ int tracee__attach(struct tracee *tr, struct probes *p)
 			flags |= LEAKD_WATCH_ALLOCS;
 		}
 		if (tr->tracing_allocs && tr->opts->sample_bytes && tr->layout_ok && !tr->bs) {
-			err = bytesamp__new(tr, p, tr->opts->sample_bytes, &tr->bs);
+			err = bytesamp_new(tr, p, tr->opts->sample_bytes, &tr->bs);
 			if (err && err != -ENOTSUP)
 				return err;
 		}
 	}
 	if (tr->opts->site_window_s > 0 && tr->layout_ok && !tr->sw) {
-		err = sitewin__new(tr, p, tr->opts->site_window_s, tr->opts->sites_at_start, &tr->sw);
+		err = sitewin_new(tr, p, tr->opts->site_window_s, tr->opts->sites_at_start, &tr->sw);
 		if (err)
 			return err;
 	}
-	return probes__watch(p, tr->t.pid, flags);
+	return probes_watch(p, tr->t.pid, flags);
 }
 
-int tracee__plan_allocs(struct tracee *tr)
+int tracee_plan_allocs(struct tracee *tr)
 {
-	struct memreader rd = remote__reader(tr->mem);
+	struct memreader rd = remote_reader(tr->mem);
 	int err;
 
 	if (tr->opts->mode != LEAKD_MODE_TRACE)
 		return 0;
-	remote__invalidate(tr->mem);
+	remote_invalidate(tr->mem);
 	err = allocplan_allocs(tr->img, tr->t.load_bias, &rd, &tr->plan);
 	if (err == -ENOENT) {
 		snprintf(tr->note, sizeof(tr->note), "no allocation entry point found in %.180s: census only",
@@ -198,7 +198,7 @@ int tracee__plan_allocs(struct tracee *tr)
 	return err;
 }
 
-void tracee__add_probe_name(struct tracee *tr, const char *name)
+void tracee_add_probe_name(struct tracee *tr, const char *name)
 {
 	size_t i = tr->n_probe_names;
 
@@ -209,18 +209,18 @@ void tracee__add_probe_name(struct tracee *tr, const char *name)
 	tr->n_probe_names++;
 }
 
-void tracee__event(struct tracee *tr, const struct leakd_event *e)
+void tracee_event(struct tracee *tr, const struct leakd_event *e)
 {
-	if (tr->bs && bytesamp__event(tr->bs, e))
+	if (tr->bs && bytesamp_event(tr->bs, e))
 		return;
-	if (tr->sw && sitewin__event(tr->sw, e))
+	if (tr->sw && sitewin_event(tr->sw, e))
 		return;
 	switch (e->kind) {
 	case LEAKD_EV_ALLOC:
-		agg__alloc(tr->agg, e->ts_ns, e->addr, e->size, e->aux);
+		agg_alloc(tr->agg, e->ts_ns, e->addr, e->size, e->aux);
 		break;
 	case LEAKD_EV_FREE:
-		agg__free_addr(tr->agg, e->ts_ns, e->addr);
+		agg_free_addr(tr->agg, e->ts_ns, e->addr);
 		break;
 	case LEAKD_EV_GC_START:
 		tr->gc_gen = e->gen;
@@ -229,7 +229,7 @@ void tracee__event(struct tracee *tr, const struct leakd_event *e)
 		tr->gc_events++;
 		tr->census_due = true;
 		/* The done probe does not know the generation; its start did. */
-		agg__gc_done(tr->agg, e->ts_ns, tr->gc_gen, e->size);
+		agg_gc_done(tr->agg, e->ts_ns, tr->gc_gen, e->size);
 		tr->gc_gen = -1;
 		break;
 	default:
@@ -240,7 +240,7 @@ void tracee__event(struct tracee *tr, const struct leakd_event *e)
 /* The live counts a sample and the detector use: the live table when the
  * probes see every allocation, else the census (exact for GC-tracked
  * objects on every build). */
-bool tracee__live_from_probes(const struct tracee *tr)
+bool tracee_live_from_probes(const struct tracee *tr)
 {
 	return tr->tracing_allocs && tr->plan.complete;
 }
@@ -259,7 +259,7 @@ static bool type_known(const struct tracee *tr, uint64_t t)
 
 static const struct tracee_type *type_lookup(struct tracee *tr, uint64_t t)
 {
-	struct memreader rd = remote__reader(tr->mem);
+	struct memreader rd = remote_reader(tr->mem);
 	size_t mask = TRACEE_TYPE_SLOTS - 1, h;
 	struct tracee_type e = { .addr = t };
 	uint64_t flags;
@@ -289,10 +289,10 @@ static const struct tracee_type *type_lookup(struct tracee *tr, uint64_t t)
 /* What object a live block holds: the allocator returns the block, and the
  * object starts after its pre-header (0, 16 or 32 bytes), so try each and
  * keep the one whose type agrees with that pre-header size. */
-uint64_t tracee__resolve_block_type(void *ctx, uint64_t addr, uint64_t size)
+uint64_t tracee_resolve_block_type(void *ctx, uint64_t addr, uint64_t size)
 {
 	struct tracee *tr = ctx;
-	struct memreader rd = remote__reader(tr->mem);
+	struct memreader rd = remote_reader(tr->mem);
 
 	for (uint64_t off = 0; off <= 32; off += 16) {
 		const struct tracee_type *ty;
@@ -315,7 +315,7 @@ uint64_t tracee__resolve_block_type(void *ctx, uint64_t addr, uint64_t size)
  * answers the byte (or -EIO for an unmapped page). Any other file would
  * answer 0 bytes that far in too: the descriptor must still be the one
  * opened. */
-bool tracee__image_replaced(const struct tracee *tr)
+bool tracee_image_replaced(const struct tracee *tr)
 {
 	struct stat st;
 	uint8_t b;
@@ -351,7 +351,7 @@ static bool process_gone(struct tracee *tr)
 	return kill(tr->t.pid, 0) && errno == ESRCH;
 }
 
-bool tracee__check_alive(struct tracee *tr, double now)
+bool tracee_check_alive(struct tracee *tr, double now)
 {
 	if (tr->finished)
 		return true;
@@ -360,7 +360,7 @@ bool tracee__check_alive(struct tracee *tr, double now)
 		tr->t_end = now;
 		return true;
 	}
-	if (exe_changed(tr) || tracee__image_replaced(tr)) {
+	if (exe_changed(tr) || tracee_image_replaced(tr)) {
 		/* A new program image: the interpreter we resolved is gone. An
 		 * exit also empties the old address space: look again. */
 		tr->finished = tr->exited = true;
@@ -373,18 +373,18 @@ bool tracee__check_alive(struct tracee *tr, double now)
 	return false;
 }
 
-void tracee__sample(struct tracee *tr, double now, struct report_sample *out)
+void tracee_sample(struct tracee *tr, double now, struct report_sample *out)
 {
 	struct agg_stats st;
 	uint64_t coll = 0;
 
-	agg__stats(tr->agg, &st);
+	agg_stats(tr->agg, &st);
 	memset(out, 0, sizeof(*out));
 	out->ts = leakd_wall_now();
 	out->pid = (uint32_t)tr->t.pid;
-	out->source = tracee__live_from_probes(tr) ? REPORT_SOURCE_PROBES : REPORT_SOURCE_CENSUS;
-	out->live_objects = tracee__live_from_probes(tr) ? st.live_objects : tr->last_objects;
-	out->live_bytes = tracee__live_from_probes(tr) ? st.live_bytes : tr->last_bytes;
+	out->source = tracee_live_from_probes(tr) ? REPORT_SOURCE_PROBES : REPORT_SOURCE_CENSUS;
+	out->live_objects = tracee_live_from_probes(tr) ? st.live_objects : tr->last_objects;
+	out->live_bytes = tracee_live_from_probes(tr) ? st.live_bytes : tr->last_bytes;
 	out->allocs = st.allocs;
 	out->frees = st.frees + st.frees_unmatched;
 	out->rss_bytes = tr->rss_bytes;
@@ -398,7 +398,7 @@ void tracee__sample(struct tracee *tr, double now, struct report_sample *out)
 	tr->last_sample = now;
 }
 
-int tracee__pyconf(const struct tracee *tr, struct leakd_pyconf *out)
+int tracee_pyconf(const struct tracee *tr, struct leakd_pyconf *out)
 {
 	int err = pystack_conf(&tr->layout, tr->t.runtime_addr, out);
 
@@ -407,7 +407,7 @@ int tracee__pyconf(const struct tracee *tr, struct leakd_pyconf *out)
 	return err;
 }
 
-const char *tracee__type_name(struct tracee *tr, uint64_t type)
+const char *tracee_type_name(struct tracee *tr, uint64_t type)
 {
 	const struct tracee_type *ty;
 
@@ -420,7 +420,7 @@ const char *tracee__type_name(struct tracee *tr, uint64_t type)
 static void live_types_rows(struct tracee *tr, struct report_type_row *rows, struct report_summary *out)
 {
 	struct agg_type_total tot[TRACEE_LIVE_TYPES_MAX];
-	size_t n = agg__live_by_type(tr->agg, tot, TRACEE_LIVE_TYPES_MAX);
+	size_t n = agg_live_by_type(tr->agg, tot, TRACEE_LIVE_TYPES_MAX);
 
 	for (size_t i = 0; i < n; i++) {
 		const struct tracee_type *ty = tot[i].type > AGG_TYPE_BUFFER && tr->types ?
@@ -441,7 +441,7 @@ static void live_types_rows(struct tracee *tr, struct report_type_row *rows, str
 	out->n_live_types = n;
 }
 
-int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verdict *v,
+int tracee_summary(struct tracee *tr, double now, uint64_t dropped, struct verdict *v,
 		    struct report_size_row *sizes, size_t max_sizes,
 		    struct report_type_row live_types[TRACEE_LIVE_TYPES_MAX], struct report_summary *out)
 {
@@ -459,7 +459,7 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 
 		verdict_add_containers(v, vc, contrack_growing(&tr->containers, vc, CONTRACK_SLOTS));
 	}
-	agg__stats(tr->agg, &st);
+	agg_stats(tr->agg, &st);
 	out->pid = (uint32_t)tr->t.pid;
 	snprintf(out->comm, sizeof(out->comm), "%s", tr->t.comm);
 	snprintf(out->exe, sizeof(out->exe), "%s", tr->t.exe);
@@ -468,8 +468,8 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 	out->exited = tr->exited;
 	out->allocs = st.allocs;
 	out->frees = st.frees + st.frees_unmatched;
-	out->live_objects = tracee__live_from_probes(tr) ? st.live_objects : tr->last_objects;
-	out->live_bytes = tracee__live_from_probes(tr) ? st.live_bytes : tr->last_bytes;
+	out->live_objects = tracee_live_from_probes(tr) ? st.live_objects : tr->last_objects;
+	out->live_bytes = tracee_live_from_probes(tr) ? st.live_bytes : tr->last_bytes;
 	out->dropped_events = dropped;
 	if (tr->gc_ok) {
 		for (int g = 0; g < 3; g++) {
@@ -498,8 +498,8 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 				break;
 			}
 	out->size_classes = sizes;
-	if (tracee__live_from_probes(tr)) {
-		out->n_size_classes = agg__size_classes(tr->agg, sizes, max_sizes);
+	if (tracee_live_from_probes(tr)) {
+		out->n_size_classes = agg_size_classes(tr->agg, sizes, max_sizes);
 	} else {
 		/* The census measured every tracked object's shallow size. */
 		for (unsigned c = 0; c < AGG_N_SIZE_CLASSES && out->n_size_classes < max_sizes; c++) {
@@ -514,7 +514,7 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 	}
 	if (tr->tracing_allocs) {
 		live_types_rows(tr, live_types, out);
-		bytesamp__summary(tr->bs, out);
+		bytesamp_summary(tr->bs, out);
 	}
 	out->open_fds = tr->open_fds;
 	out->rss_bytes = tr->rss_bytes;
@@ -583,6 +583,6 @@ int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verd
 	out->memory.other_heap = tr->census_runs && tr->rss_anon >= 0 ?
 		tr->rss_anon - (int64_t)tr->last.bytes : REPORT_UNKNOWN;
 	out->memory.rss = tr->rss_bytes;
-	sitewin__summary(tr->sw, out);
+	sitewin_summary(tr->sw, out);
 	return 0;
 }

@@ -45,7 +45,7 @@ static void warm_heap(struct tracee *tr, uint64_t budget)
 	struct procmaps_entry *maps = NULL;
 	size_t n = 0;
 
-	tr->warmed_for = remote__cache_bytes(tr->mem);
+	tr->warmed_for = remote_cache_bytes(tr->mem);
 	if (procmaps_read(tr->opts->proc_root, tr->t.pid, &maps, &n) < 0)
 		return;
 	for (size_t i = 0; i < n && budget; i++) {
@@ -57,7 +57,7 @@ static void warm_heap(struct tracee *tr, uint64_t budget)
 			continue;
 		if (len > budget)
 			len = budget;
-		if (remote__warm(tr->mem, e->start, len) < 0)
+		if (remote_warm(tr->mem, e->start, len) < 0)
 			break;
 		budget -= len;
 	}
@@ -69,7 +69,7 @@ static uint64_t symbol_addr(const struct tracee *tr, const char *name)
 {
 	struct elfimg_sym sym;
 
-	return elfimg__find_symbol(tr->img, name, &sym) ? 0 : sym.vaddr + tr->t.load_bias;
+	return elfimg_find_symbol(tr->img, name, &sym) ? 0 : sym.vaddr + tr->t.load_bias;
 }
 
 /* pymalloc's arenas now; looks for them the first time. */
@@ -99,7 +99,7 @@ static bool read_pymalloc(struct tracee *tr, const struct memreader *rd)
  * reallocate it every census. */
 static void fit_cache(struct tracee *tr)
 {
-	size_t have = remote__cache_bytes(tr->mem), want = REMOTE_DEFAULT_CACHE;
+	size_t have = remote_cache_bytes(tr->mem), want = REMOTE_DEFAULT_CACHE;
 
 	if (tr->rss_anon > 0) {
 		size_t need = (size_t)tr->rss_anon + (size_t)tr->rss_anon / 4;
@@ -113,9 +113,9 @@ static void fit_cache(struct tracee *tr)
 	if (want > TRACEE_MAX_CACHE)
 		want = TRACEE_MAX_CACHE;
 	if (want > have || want * 4 < have)
-		(void)remote__resize(tr->mem, want);	/* on -ENOMEM the old cache serves */
-	if (remote__cache_bytes(tr->mem) != tr->warmed_for)
-		warm_heap(tr, remote__cache_bytes(tr->mem));
+		(void)remote_resize(tr->mem, want);	/* on -ENOMEM the old cache serves */
+	if (remote_cache_bytes(tr->mem) != tr->warmed_for)
+		warm_heap(tr, remote_cache_bytes(tr->mem));
 }
 
 /* Stops the target (unless told not to, or someone else traces it) at a
@@ -134,7 +134,7 @@ static int freeze_outside_gc(struct tracee *tr, const struct memreader *rd, stru
 		*t1 = leakd_mono_now();
 		*cpu1 = leakd_thread_cpu_now();
 		if (!tr->opts->no_freeze && !tr->freeze_denied) {
-			int err = freeze__stop(tr->t.pid, fz);
+			int err = freeze_stop(tr->t.pid, fz);
 
 			if (err == -ESRCH)
 				return err;
@@ -147,11 +147,11 @@ static int freeze_outside_gc(struct tracee *tr, const struct memreader *rd, stru
 					 strerror(-err));
 			}
 		}
-		remote__invalidate(tr->mem);
+		remote_invalidate(tr->mem);
 		*gerr = census_gc_state(rd, &tr->layout, tr->t.runtime_addr, gs);
 		if (*gerr || !gs->collecting || !*fz)
 			return 0;
-		freeze__thaw(*fz);
+		freeze_thaw(*fz);
 		*fz = NULL;
 		if (try == TRACEE_GC_TRIES - 1)
 			return -EBUSY;
@@ -164,12 +164,12 @@ static int freeze_outside_gc(struct tracee *tr, const struct memreader *rd, stru
 static int name_type(void *ctx, uint64_t type, char *buf, size_t len)
 {
 	struct tracee *tr = ctx;
-	struct memreader rd = remote__reader(tr->mem);
+	struct memreader rd = remote_reader(tr->mem);
 
 	return pyname_type(&rd, &tr->layout, type, buf, len);
 }
 
-bool tracee__census_due(const struct tracee *tr, double now)
+bool tracee_census_due(const struct tracee *tr, double now)
 {
 	double since = now - tr->last_census, period = tr->budget.period;
 
@@ -184,14 +184,14 @@ static void match_probes(void *ctx, uint64_t node, uint64_t obj, uint64_t type)
 {
 	struct tracee *tr = ctx;
 
-	if (agg__set_type(tr->agg, node, type) || agg__set_type(tr->agg, node - 16, type) ||
-	    agg__set_type(tr->agg, obj, type))
+	if (agg_set_type(tr->agg, node, type) || agg_set_type(tr->agg, node - 16, type) ||
+	    agg_set_type(tr->agg, obj, type))
 		tr->last_seen_by_probes++;
 }
 
-int tracee__census(struct tracee *tr, double now)
+int tracee_census(struct tracee *tr, double now)
 {
-	struct memreader rd = remote__reader(tr->mem);
+	struct memreader rd = remote_reader(tr->mem);
 	struct freeze *fz = NULL;
 	struct pygc_state gs;
 	struct census c;
@@ -210,7 +210,7 @@ int tracee__census(struct tracee *tr, double now)
 		pt = (struct series_point){ .t = now, .objects = NAN, .bytes = NAN,
 					 .fds = tr->open_fds >= 0 ? (double)tr->open_fds : NAN,
 					 .rss = tr->rss_bytes >= 0 ? (double)tr->rss_bytes : NAN, .native = NAN };
-		series__add_point(tr->series, &pt);
+		series_add_point(tr->series, &pt);
 		return -ENOTSUP;
 	}
 
@@ -236,7 +236,7 @@ int tracee__census(struct tracee *tr, double now)
 	/* the allocator's arena table is small and changes under us: read it
 	 * while the target is still stopped */
 	tr->pym_ok = !err && read_pymalloc(tr, &rd);
-	freeze__thaw(fz);
+	freeze_thaw(fz);
 	pause_us = (leakd_mono_now() - t1) * 1e6;
 	/* What the stop cost: leakd's own CPU while the target was stopped. On a
 	 * machine with a free core that is the pause; on an oversubscribed one
@@ -255,7 +255,7 @@ int tracee__census(struct tracee *tr, double now)
 	}
 	/* An exec (or exit) during the census: what was read after it came
 	 * from another program, or nothing. The caller's exit check ends it. */
-	if (!err && tracee__image_replaced(tr)) {
+	if (!err && tracee_image_replaced(tr)) {
 		census_free(&c);
 		err = -ESRCH;
 	}
@@ -264,8 +264,8 @@ int tracee__census(struct tracee *tr, double now)
 	 * walk read while the target ran on, and a block allocated in one of
 	 * them since would read as a buffer for good. */
 	if (!err && tr->types) {
-		remote__invalidate(tr->mem);
-		agg__resolve_types(tr->agg, tracee__resolve_block_type, tr, RESOLVE_PER_CENSUS);
+		remote_invalidate(tr->mem);
+		agg_resolve_types(tr->agg, tracee_resolve_block_type, tr, RESOLVE_PER_CENSUS);
 	}
 
 	if (!gerr) {
@@ -298,14 +298,14 @@ int tracee__census(struct tracee *tr, double now)
 	census_free(&tr->last);
 	tr->last = c;
 
-	agg__stats(tr->agg, &st);
+	agg_stats(tr->agg, &st);
 	pt.t = now;
-	pt.objects = tracee__live_from_probes(tr) ? (double)st.live_objects : (double)c.objects;
-	pt.bytes = tracee__live_from_probes(tr) ? (double)st.live_bytes : (double)c.bytes;
+	pt.objects = tracee_live_from_probes(tr) ? (double)st.live_objects : (double)c.objects;
+	pt.bytes = tracee_live_from_probes(tr) ? (double)st.live_bytes : (double)c.bytes;
 	pt.fds = tr->open_fds >= 0 ? (double)tr->open_fds : NAN;
 	pt.rss = tr->rss_bytes >= 0 ? (double)tr->rss_bytes : NAN;
 	pt.native = tr->rss_anon >= 0 && c.reachable ? (double)tr->rss_anon - (double)c.bytes : NAN;
-	series__add_point(tr->series, &pt);
+	series_add_point(tr->series, &pt);
 	contrack_update(&tr->containers, c.containers, c.ncontainers, now, name_type, tr);
 
 	if (c.ntypes) {
@@ -324,9 +324,9 @@ int tracee__census(struct tracee *tr, double now)
 			bytes[i] = c.types[i].bytes;
 			settled[i] = objs[i] - (g[0] + (one_young ? 0 : g[1]));
 		}
-		series__add_type_counts(tr->series, now, names, objs, bytes, settled, c.ntypes);
+		series_add_type_counts(tr->series, now, names, objs, bytes, settled, c.ntypes);
 	}
-	sitewin__census(tr->sw, now);
+	sitewin_census(tr->sw, now);
 	return 0;
 }
 
@@ -338,7 +338,7 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-void tracee__keep_tracked(struct tracee *tr, bool on)
+void tracee_keep_tracked(struct tracee *tr, bool on)
 {
 	tr->keep_tracked = on;
 	if (!on) {
@@ -353,10 +353,10 @@ void tracee__keep_tracked(struct tracee *tr, bool on)
 	}
 }
 
-int tracee__holders(struct tracee *tr, const char *const *names, size_t n, bool key_shapes,
+int tracee_holders(struct tracee *tr, const char *const *names, size_t n, bool key_shapes,
 		    struct holders_result *out)
 {
-	struct memreader rd = remote__reader(tr->mem);
+	struct memreader rd = remote_reader(tr->mem);
 	struct holders_query q = { 0 };
 
 	if (!tr->last.tracked || !tr->layout_ok)
@@ -385,6 +385,6 @@ int tracee__holders(struct tracee *tr, const char *const *names, size_t n, bool 
 	q.seed = (uint64_t)tr->t.pid * 0x9e3779b97f4a7c15ull;
 	q.key_shapes = key_shapes;
 	/* the census's cache may hold pages of a heap that has moved on */
-	remote__invalidate(tr->mem);
+	remote_invalidate(tr->mem);
 	return holders_find(&rd, &tr->layout, &q, out);
 }

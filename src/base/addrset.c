@@ -33,7 +33,7 @@ static size_t addrset_hash(uint64_t key, size_t cap)
 	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);
 }
 
-int addrset__new(size_t max_bytes, struct addrset **out)
+int addrset_new(size_t max_bytes, struct addrset **out)
 {
 	struct addrset *s = calloc(1, sizeof(*s));
 
@@ -51,7 +51,7 @@ int addrset__new(size_t max_bytes, struct addrset **out)
 	return 0;
 }
 
-void addrset__free(struct addrset *s)
+void addrset_free(struct addrset *s)
 {
 	if (!s)
 		return;
@@ -131,7 +131,7 @@ static uint64_t *addrset_chunk(struct addrset *s, uint64_t key, int *err)
 	return bits;
 }
 
-int addrset__add(struct addrset *s, uint64_t addr)
+int addrset_add(struct addrset *s, uint64_t addr)
 {
 	uint64_t *bits, bit, mask;
 	int err;
@@ -150,7 +150,7 @@ int addrset__add(struct addrset *s, uint64_t addr)
 	return 1;
 }
 
-bool addrset__has(const struct addrset *s, uint64_t addr)
+bool addrset_has(const struct addrset *s, uint64_t addr)
 {
 	uint64_t key = (addr >> CHUNK_SHIFT) + 1, bit;
 	const uint64_t *bits;
@@ -164,12 +164,12 @@ bool addrset__has(const struct addrset *s, uint64_t addr)
 	return (bits[bit >> 6] >> (bit & 63)) & 1;
 }
 
-uint64_t addrset__count(const struct addrset *s)
+uint64_t addrset_count(const struct addrset *s)
 {
 	return s->count;
 }
 
-size_t addrset__bytes(const struct addrset *s)
+size_t addrset_bytes(const struct addrset *s)
 {
 	return s->bytes;
 }

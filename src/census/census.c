@@ -493,7 +493,7 @@ int census_reach(const struct memreader *m, struct census *inout)
 	inout->pending = NULL;
 	c->m = m;
 	c->tt.m = m;
-	err = heapwalk__new(m, c->l, &c->tt, &c->heap, &hw);
+	err = heapwalk_new(m, c->l, &c->tt, &c->heap, &hw);
 	for (size_t i = 0; !err && i < c->nseeds; i++) {
 		const struct census_seed *sd = &c->seeds[i];
 		uint64_t hdr[3];	/* ob_refcnt, ob_type, ob_size as they are now */
@@ -508,7 +508,7 @@ int census_reach(const struct memreader *m, struct census *inout)
 		}
 		if (err < 0)
 			break;
-		extra = heapwalk__visit(hw, sd->obj, sd->t, (int64_t)hdr[2]);
+		extra = heapwalk_visit(hw, sd->obj, sd->t, (int64_t)hdr[2]);
 
 		if (extra < 0) {
 			err = (int)extra;
@@ -520,7 +520,7 @@ int census_reach(const struct memreader *m, struct census *inout)
 	}
 	if (err < 0)
 		goto cleanup;
-	heapwalk__stats(hw, &hs);
+	heapwalk_stats(hw, &hs);
 	c->res.reachable = true;
 	c->res.untracked_objects = hs.objects;
 	c->res.untracked_bytes = hs.bytes;
@@ -529,7 +529,7 @@ int census_reach(const struct memreader *m, struct census *inout)
 	c->res.set_bytes = hs.set_bytes;
 	if (hs.partial && !c->res.partial[0])
 		snprintf(c->res.partial, sizeof(c->res.partial), "%s", hs.partial_reason);
-	c->res.ncontainers = heapwalk__containers(hw, c->res.containers, CENSUS_CONTAINERS);
+	c->res.ncontainers = heapwalk_containers(hw, c->res.containers, CENSUS_CONTAINERS);
 	err = census_complete(c, &res);
 	if (!err && c->keep_tracked) {
 		/* the seeds become the address list, in place */
@@ -545,7 +545,7 @@ int census_reach(const struct memreader *m, struct census *inout)
 	if (!err)
 		*inout = res;
 cleanup:
-	heapwalk__free(hw);
+	heapwalk_free(hw);
 	census_ctx_free(c);
 	return err;
 }

@@ -53,7 +53,7 @@ static void hw_partial(struct heapwalk *hw, const char *why)
 	hw->st.partial = true;
 }
 
-int heapwalk__new(const struct memreader *m, const struct pylayout *l, struct typetab *tt,
+int heapwalk_new(const struct memreader *m, const struct pylayout *l, struct typetab *tt,
 		  const struct heapwalk_limits *lim, struct heapwalk **out)
 {
 	struct heapwalk *hw = calloc(1, sizeof(*hw));
@@ -70,7 +70,7 @@ int heapwalk__new(const struct memreader *m, const struct pylayout *l, struct ty
 		hw->lim.max_objects = HEAPWALK_DEFAULT_MAX_OBJECTS;
 	if (!hw->lim.max_stack)
 		hw->lim.max_stack = HEAPWALK_DEFAULT_MAX_STACK;
-	err = addrset__new(hw->lim.max_set_bytes, &hw->seen);
+	err = addrset_new(hw->lim.max_set_bytes, &hw->seen);
 	if (err) {
 		free(hw);
 		return err;
@@ -79,11 +79,11 @@ int heapwalk__new(const struct memreader *m, const struct pylayout *l, struct ty
 	return 0;
 }
 
-void heapwalk__free(struct heapwalk *hw)
+void heapwalk_free(struct heapwalk *hw)
 {
 	if (!hw)
 		return;
-	addrset__free(hw->seen);
+	addrset_free(hw->seen);
 	free(hw->stack);
 	free(hw);
 }
@@ -199,7 +199,7 @@ static int hw_ref(struct heapwalk *hw, uint64_t p)
 		hw->st.rejected++;
 		return 0;
 	}
-	if (addrset__has(hw->seen, p))
+	if (addrset_has(hw->seen, p))
 		return 0;
 	r = memreader_read(hw->m, p - HDR_BEFORE, b, sizeof(b));
 	if (r == -EFAULT) {	/* first object of a mapping, or a short one at its end */
@@ -239,7 +239,7 @@ static int hw_ref(struct heapwalk *hw, uint64_t p)
 		hw_partial(hw, "more untracked objects than the walk's limit");
 		return 0;
 	}
-	r = addrset__add(hw->seen, p);
+	r = addrset_add(hw->seen, p);
 	if (r == -ENOSPC) {
 		hw_partial(hw, "the dedup set reached its memory limit");
 		return 0;
@@ -291,7 +291,7 @@ static int hw_sink_ref(void *ctx, uint64_t p)
 static int hw_sink_first(void *ctx, uint64_t addr)
 {
 	struct heapwalk *hw = ctx;
-	int r = addrset__add(hw->seen, addr);
+	int r = addrset_add(hw->seen, addr);
 
 	if (r == -ENOSPC) {
 		hw_partial(hw, "the dedup set reached its memory limit");
@@ -343,7 +343,7 @@ static int hw_drain(struct heapwalk *hw)
 	return 0;
 }
 
-int64_t heapwalk__visit(struct heapwalk *hw, uint64_t obj, struct typetab_entry *t, int64_t ob_size)
+int64_t heapwalk_visit(struct heapwalk *hw, uint64_t obj, struct typetab_entry *t, int64_t ob_size)
 {
 	int64_t extra;
 	int r;
@@ -357,13 +357,13 @@ int64_t heapwalk__visit(struct heapwalk *hw, uint64_t obj, struct typetab_entry 
 	return r < 0 ? r : extra;
 }
 
-void heapwalk__stats(const struct heapwalk *hw, struct heapwalk_stats *out)
+void heapwalk_stats(const struct heapwalk *hw, struct heapwalk_stats *out)
 {
 	*out = hw->st;
-	out->set_bytes = addrset__bytes(hw->seen);
+	out->set_bytes = addrset_bytes(hw->seen);
 }
 
-size_t heapwalk__containers(const struct heapwalk *hw, struct heapwalk_container *out, size_t max)
+size_t heapwalk_containers(const struct heapwalk *hw, struct heapwalk_container *out, size_t max)
 {
 	size_t n = hw->ntop < max ? hw->ntop : max;
 

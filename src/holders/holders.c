@@ -44,28 +44,28 @@ int holdsearch_init(struct holdsearch *hs, const struct memreader *m, const stru
 		hs->max = HNODE_ROOT - 1;
 	hs->rng = q->seed;
 	typetab_init(&hs->tt, m, l);
-	return addrset__new(HOLDERS_SEEN_MAX_BYTES, &hs->seen);
+	return addrset_new(HOLDERS_SEEN_MAX_BYTES, &hs->seen);
 }
 
 void holdsearch_release(struct holdsearch *hs)
 {
 	typetab_release(&hs->tt);
 	free(hs->nodes);
-	addrset__free(hs->seen);
+	addrset_free(hs->seen);
 	free(hs->roots);
 	memset(hs, 0, sizeof(*hs));
 }
 
 bool holdsearch_seen(const struct holdsearch *hs, uint64_t addr)
 {
-	return hs->seen && addrset__has(hs->seen, addr);
+	return hs->seen && addrset_has(hs->seen, addr);
 }
 
 /* Marks addr met. Returns 1 the first time, 0 after, -ENOSPC when the set is
  * at its limit (the search is then partial). */
 static int hs_meet(struct holdsearch *hs, uint64_t addr)
 {
-	int r = addrset__add(hs->seen, addr);
+	int r = addrset_add(hs->seen, addr);
 
 	if (r == -ENOSPC)
 		holdsearch_partial(hs, "the holder search's set of met objects reached its memory limit");
@@ -353,7 +353,7 @@ int holders_find(const struct memreader *m, const struct pylayout *l, const stru
 		snprintf(out->partial_reason, sizeof(out->partial_reason), "%s", hs->reason);
 		out->walk_ms = hs_now_ms() - t0;
 		/* the peak: the sort of unreached objects lives beside the nodes */
-		out->bytes = hs->cap * sizeof(*hs->nodes) + addrset__bytes(hs->seen) +
+		out->bytes = hs->cap * sizeof(*hs->nodes) + addrset_bytes(hs->seen) +
 			     hs->rcap * sizeof(*hs->roots) + hs->aux_bytes + sizeof(*hs);
 	}
 	holdsearch_release(hs);

@@ -58,12 +58,12 @@ int allocplan_gc(const struct elfimg *img, bool has_usdt_gc, int py_minor, struc
 	for (i = 0; i < sizeof(cands) / sizeof(cands[0]) && g.n < ALLOCPLAN_MAX_GC; i++) {
 		uint64_t off;
 
-		if (elfimg__find_symbol(img, cands[i].name, &sym) || !sym.from_symtab)
+		if (elfimg_find_symbol(img, cands[i].name, &sym) || !sym.from_symtab)
 			continue;
 		/* _PyGC_Collect wraps gc_collect_main on 3.13: hook one of them. */
 		if (!strcmp(cands[i].name, "_PyGC_Collect") && g.n)
 			continue;
-		if (elfimg__vaddr_to_offset(img, sym.vaddr, &off))
+		if (elfimg_vaddr_to_offset(img, sym.vaddr, &off))
 			continue;
 		g.offsets[g.n] = off;
 		g.gen_regs[g.n] = cands[i].reg;
@@ -96,7 +96,7 @@ static int plan_one(const struct elfimg *img, const char *name, uint64_t vaddr, 
 		return -ENOSPC;
 	len = size && size < CODE_WINDOW ? size : CODE_WINDOW;
 	/* A window may run past the end of the segment: shrink until readable. */
-	while (len >= 16 && elfimg__read(img, vaddr, code, len))
+	while (len >= 16 && elfimg_read(img, vaddr, code, len))
 		len /= 2;
 	if (len < 16)
 		return -EFAULT;
@@ -104,12 +104,12 @@ static int plan_one(const struct elfimg *img, const char *name, uint64_t vaddr, 
 	if (probeplan_branch_targets(code, len, vaddr, vaddr + 1, vaddr + 64, targets, MAX_TARGETS, &ntargets))
 		ntargets = 0;
 	snprintf(cold, sizeof(cold), "%s.cold", name);
-	if (!elfimg__find_symbol(img, cold, &csym) && csym.size) {
+	if (!elfimg_find_symbol(img, cold, &csym) && csym.size) {
 		static uint8_t ccode[CODE_WINDOW];
 		size_t clen = csym.size < CODE_WINDOW ? csym.size : CODE_WINDOW;
 		size_t nc = 0;
 
-		if (!elfimg__read(img, csym.vaddr, ccode, clen) &&
+		if (!elfimg_read(img, csym.vaddr, ccode, clen) &&
 		    !probeplan_branch_targets(ccode, clen, csym.vaddr, vaddr + 1, vaddr + 64, targets + ntargets,
 					      MAX_TARGETS - ntargets, &nc))
 			ntargets += nc;
@@ -126,7 +126,7 @@ static int plan_one(const struct elfimg *img, const char *name, uint64_t vaddr, 
 		s->emulated = false;
 		out->single_stepped++;
 	}
-	if (elfimg__vaddr_to_offset(img, vaddr + spot.offset, &s->file_offset))
+	if (elfimg_vaddr_to_offset(img, vaddr + spot.offset, &s->file_offset))
 		return -EFAULT;
 	snprintf(s->name, sizeof(s->name), "%s+%u", name, spot.offset);
 	s->site = site;
@@ -180,7 +180,7 @@ static int plan_through_table(const struct elfimg *img, uint64_t bias, const str
 	size_t len = sym->size && sym->size < sizeof(code) ? sym->size : sizeof(code);
 	unsigned r0, r1;
 
-	if (elfimg__read(img, sym->vaddr, code, len) || probeplan_table_dispatch(code, len, sym->vaddr, &d))
+	if (elfimg_read(img, sym->vaddr, code, len) || probeplan_table_dispatch(code, len, sym->vaddr, &d))
 		return 0;
 	slot = d.slot_vaddr + bias;
 	/* 3.12+: the tables live in _PyRuntime, reached through its GOT entry. */
@@ -198,7 +198,7 @@ static int plan_through_table(const struct elfimg *img, uint64_t bias, const str
 		return 0;
 	}
 	tvaddr = target - bias;
-	if (elfimg__read(img, tvaddr, code, 16))
+	if (elfimg_read(img, tvaddr, code, 16))
 		return 0;	/* the slot points outside this binary (a C extension's hook) */
 	r0 = reg_index(d.arg0_reg);
 	r1 = ep->nargs > 1 ? reg_index(d.arg1_reg) : 0;
@@ -209,7 +209,7 @@ static int plan_through_table(const struct elfimg *img, uint64_t bias, const str
 	for (size_t i = 0; i < out->n; i++) {
 		uint64_t off;
 
-		if (!elfimg__vaddr_to_offset(img, tvaddr, &off) && out->specs[i].site == ep->site &&
+		if (!elfimg_vaddr_to_offset(img, tvaddr, &off) && out->specs[i].site == ep->site &&
 		    out->specs[i].file_offset >= off && out->specs[i].file_offset < off + 64)
 			return 1;
 	}
@@ -225,7 +225,7 @@ static int plan_gc_family(const struct elfimg *img, bool classes_only, struct al
 	for (size_t i = 0; i < sizeof(gc_family) / sizeof(gc_family[0]); i++) {
 		const struct entry_point *ep = &gc_family[i];
 
-		if ((classes_only && !ep->classes) || elfimg__find_symbol(img, ep->name, &sym))
+		if ((classes_only && !ep->classes) || elfimg_find_symbol(img, ep->name, &sym))
 			continue;
 		err = plan_one(img, ep->name, sym.vaddr, sym.size, ep->site, 1, ep->nargs > 1 ? 2 : 0,
 			       ep->retprobe, p);
@@ -257,9 +257,9 @@ int allocplan_allocs(const struct elfimg *img, uint64_t bias, const struct memre
 	size_t i;
 	int err;
 
-	if (elfimg__find_symbol(img, "PyObject_Malloc", &sym))
+	if (elfimg_find_symbol(img, "PyObject_Malloc", &sym))
 		return -ENOENT;
-	if (!elfimg__read(img, sym.vaddr, code, sym.size && sym.size < sizeof(code) ? sym.size : sizeof(code)) &&
+	if (!elfimg_read(img, sym.vaddr, code, sym.size && sym.size < sizeof(code) ? sym.size : sizeof(code)) &&
 	    !probeplan_hidden_impl(code, sym.size && sym.size < sizeof(code) ? sym.size : sizeof(code), sym.vaddr,
 				   &slot, &impl))
 		p.lto = true;
@@ -267,7 +267,7 @@ int allocplan_allocs(const struct elfimg *img, uint64_t bias, const struct memre
 	for (i = 0; i < sizeof(table_family) / sizeof(table_family[0]); i++) {
 		const struct entry_point *ep = &table_family[i];
 
-		if (elfimg__find_symbol(img, ep->name, &sym))
+		if (elfimg_find_symbol(img, ep->name, &sym))
 			continue;
 		err = plan_through_table(img, bias, m, ep, &sym, &p);
 		if (err < 0)

@@ -76,7 +76,7 @@ static void set_pidns(struct leakd_bpf *skel)
 	}
 }
 
-int probes__new(size_t ring_bytes, probes_event_fn fn, void *ctx, struct probes **out)
+int probes_new(size_t ring_bytes, probes_event_fn fn, void *ctx, struct probes **out)
 {
 	struct probes *p;
 	int err;
@@ -112,11 +112,11 @@ int probes__new(size_t ring_bytes, probes_event_fn fn, void *ctx, struct probes 
 	*out = p;
 	return 0;
 cleanup:
-	probes__free(p);
+	probes_free(p);
 	return err < 0 ? err : -err;
 }
 
-void probes__free(struct probes *p)
+void probes_free(struct probes *p)
 {
 	size_t i;
 
@@ -134,7 +134,7 @@ void probes__free(struct probes *p)
 	free(p);
 }
 
-int probes__watch(struct probes *p, pid_t pid, unsigned flags)
+int probes_watch(struct probes *p, pid_t pid, unsigned flags)
 {
 	struct leakd_watch w = { .flags = flags };
 	__u32 key = (__u32)pid;
@@ -144,7 +144,7 @@ int probes__watch(struct probes *p, pid_t pid, unsigned flags)
 	return 0;
 }
 
-int probes__unwatch(struct probes *p, pid_t pid)
+int probes_unwatch(struct probes *p, pid_t pid)
 {
 	__u32 key = (__u32)pid;
 
@@ -153,7 +153,7 @@ int probes__unwatch(struct probes *p, pid_t pid)
 	return 0;
 }
 
-int probes__set_pyconf(struct probes *p, pid_t pid, const struct leakd_pyconf *c)
+int probes_set_pyconf(struct probes *p, pid_t pid, const struct leakd_pyconf *c)
 {
 	__u32 key = (__u32)pid;
 	int fd = bpf_map__fd(p->skel->maps.pyconf);
@@ -168,7 +168,7 @@ int probes__set_pyconf(struct probes *p, pid_t pid, const struct leakd_pyconf *c
 	return 0;
 }
 
-int probes__site_type(struct probes *p, pid_t pid, uint64_t type, bool on)
+int probes_site_type(struct probes *p, pid_t pid, uint64_t type, bool on)
 {
 	struct leakd_site_type_key key = { .tgid = (__u32)pid, .type = type };
 	__u32 one = 1;
@@ -181,7 +181,7 @@ int probes__site_type(struct probes *p, pid_t pid, uint64_t type, bool on)
 	return 0;
 }
 
-int probes__alloc_return_stats(struct probes *p, uint64_t *run_ns, uint64_t *run_cnt)
+int probes_alloc_return_stats(struct probes *p, uint64_t *run_ns, uint64_t *run_cnt)
 {
 	struct bpf_prog_info info;
 	__u32 len = sizeof(info);
@@ -208,7 +208,7 @@ static bool bpf_stats_enabled(void)
 	return on > 0;
 }
 
-int probes__run_stats(struct probes *p, uint64_t *run_ns, uint64_t *run_cnt)
+int probes_run_stats(struct probes *p, uint64_t *run_ns, uint64_t *run_cnt)
 {
 	struct bpf_program *prog;
 	uint64_t ns = 0, cnt = 0;
@@ -278,7 +278,7 @@ static void gc_binary_forget_last(struct probes *p)
 		p->ngcbins--;
 }
 
-int probes__attach_gc_usdt(struct probes *p, const char *path)
+int probes_attach_gc_usdt(struct probes *p, const char *path)
 {
 	struct bpf_link *start, *done;
 	int err = gc_binary_seen(p, path);
@@ -315,7 +315,7 @@ static struct bpf_link *attach_uprobe(struct bpf_program *prog, pid_t pid, const
 	return bpf_program__attach_uprobe_opts(prog, pid, path, off, &o);
 }
 
-int probes__attach_gc_uprobes(struct probes *p, const char *path, const uint64_t *offsets,
+int probes_attach_gc_uprobes(struct probes *p, const char *path, const uint64_t *offsets,
 			      const unsigned *gen_regs, size_t n)
 {
 	size_t i;
@@ -336,7 +336,7 @@ int probes__attach_gc_uprobes(struct probes *p, const char *path, const uint64_t
 	}
 	return 0;
 fail:
-	/* Links already made stay until probes__free(): harmless, and the
+	/* Links already made stay until probes_free(): harmless, and the
 	 * binary counts as hooked only if everything attached. */
 	if (!err)
 		err = -errno;
@@ -364,12 +364,12 @@ static int keep_pid_link(struct probes *p, pid_t pid, unsigned tag, struct bpf_l
 	return 0;
 }
 
-int probes__attach_alloc(struct probes *p, const char *path, pid_t pid, const struct probe_spec *s)
+int probes_attach_alloc(struct probes *p, const char *path, pid_t pid, const struct probe_spec *s)
 {
-	return probes__attach_alloc_tag(p, path, pid, s, 0);
+	return probes_attach_alloc_tag(p, path, pid, s, 0);
 }
 
-int probes__attach_alloc_tag(struct probes *p, const char *path, pid_t pid, const struct probe_spec *s,
+int probes_attach_alloc_tag(struct probes *p, const char *path, pid_t pid, const struct probe_spec *s,
 			     unsigned tag)
 {
 	uint64_t cookie = (s->site & 0xff) | ((uint64_t)(s->reg0 & 0xf) << 8) | ((uint64_t)(s->reg1 & 0xf) << 12);
@@ -403,17 +403,17 @@ static void detach(struct probes *p, pid_t pid, bool any_tag, unsigned tag)
 	p->nplinks = j;
 }
 
-void probes__detach_pid(struct probes *p, pid_t pid)
+void probes_detach_pid(struct probes *p, pid_t pid)
 {
 	detach(p, pid, true, 0);
 }
 
-void probes__detach_tag(struct probes *p, pid_t pid, unsigned tag)
+void probes_detach_tag(struct probes *p, pid_t pid, unsigned tag)
 {
 	detach(p, pid, false, tag);
 }
 
-int probes__poll(struct probes *p, int timeout_ms)
+int probes_poll(struct probes *p, int timeout_ms)
 {
 	int n, m;
 
@@ -428,12 +428,12 @@ int probes__poll(struct probes *p, int timeout_ms)
 	return (n > 0 ? n : 0) + m;
 }
 
-int probes__epoll_fd(const struct probes *p)
+int probes_epoll_fd(const struct probes *p)
 {
 	return ring_buffer__epoll_fd(p->rb);
 }
 
-uint64_t probes__counter(struct probes *p, enum leakd_counter c)
+uint64_t probes_counter(struct probes *p, enum leakd_counter c)
 {
 	__u64 vals[p->ncpus];
 	__u32 key = c;

@@ -39,14 +39,14 @@ struct bytesamp {
 	char names[BYTESAMP_MAX_TYPES][REPORT_TYPE_NAME_MAX + 1];
 };
 
-int bytesamp__new(struct tracee *tr, struct probes *p, uint64_t mean, struct bytesamp **out)
+int bytesamp_new(struct tracee *tr, struct probes *p, uint64_t mean, struct bytesamp **out)
 {
 	struct leakd_pyconf conf;
 	struct bytesamp *b;
 	int err;
 
 	*out = NULL;
-	err = tracee__pyconf(tr, &conf);
+	err = tracee_pyconf(tr, &conf);
 	if (err)
 		return err == -EINVAL ? -ENOTSUP : err;
 	b = calloc(1, sizeof(*b));
@@ -57,28 +57,28 @@ int bytesamp__new(struct tracee *tr, struct probes *p, uint64_t mean, struct byt
 	b->mean = mean;
 	err = codeobj_cache__new(&tr->layout, 0, &b->codes);
 	if (!err)
-		err = sites__new(BYTESAMP_MAX_SAMPLES, BYTESAMP_MAX_STACKS, &b->samples);
+		err = sites_new(BYTESAMP_MAX_SAMPLES, BYTESAMP_MAX_STACKS, &b->samples);
 	if (!err)
-		err = probes__set_pyconf(p, tr->t.pid, &conf);
+		err = probes_set_pyconf(p, tr->t.pid, &conf);
 	if (err) {
-		bytesamp__free(b);
+		bytesamp_free(b);
 		return err;
 	}
 	*out = b;
 	return 0;
 }
 
-void bytesamp__free(struct bytesamp *b)
+void bytesamp_free(struct bytesamp *b)
 {
 	if (!b)
 		return;
-	probes__set_pyconf(b->p, b->tr->t.pid, NULL);
-	sites__free(b->samples);
+	probes_set_pyconf(b->p, b->tr->t.pid, NULL);
+	sites_free(b->samples);
 	codeobj_cache__free(b->codes);
 	free(b);
 }
 
-bool bytesamp__event(struct bytesamp *b, const struct leakd_event *e)
+bool bytesamp_event(struct bytesamp *b, const struct leakd_event *e)
 {
 	const struct leakd_stack_event *se = (const struct leakd_stack_event *)e;
 	struct pystack_frame frames[LEAKD_MAX_PYFRAMES];
@@ -89,12 +89,12 @@ bool bytesamp__event(struct bytesamp *b, const struct leakd_event *e)
 	if (!b)
 		return false;
 	if (e->kind == LEAKD_EV_FREE) {
-		sites__freed(b->samples, e->addr);
+		sites_freed(b->samples, e->addr);
 		return false;	/* the live table wants it too */
 	}
 	if (e->kind != LEAKD_EV_STACK || !(se->flags & LEAKD_STACK_BY_BYTES))
 		return false;
-	rd = remote__reader_uncached(b->tr->mem);	/* as sitewin's stacks: past the census's cache */
+	rd = remote_reader_uncached(b->tr->mem);	/* as sitewin's stacks: past the census's cache */
 	n = pystack_symbolize(b->codes, &rd, se, frames, LEAKD_MAX_PYFRAMES, &cut);
 	if (n < 0) {
 		b->stack_errors++;
@@ -102,23 +102,23 @@ bool bytesamp__event(struct bytesamp *b, const struct leakd_event *e)
 	}
 	b->stacks++;
 	/* a full table drops the sample and counts it (sites.h) */
-	(void)sites__sample_bytes(b->samples, e->addr, e->size, frames, (size_t)n, cut);
+	(void)sites_sample_bytes(b->samples, e->addr, e->size, frames, (size_t)n, cut);
 	return true;
 }
 
 static uint64_t live_type(void *ctx, uint64_t addr)
 {
-	return agg__type_of(((struct bytesamp *)ctx)->tr->agg, addr);
+	return agg_type_of(((struct bytesamp *)ctx)->tr->agg, addr);
 }
 
-void bytesamp__summary(struct bytesamp *b, struct report_summary *out)
+void bytesamp_summary(struct bytesamp *b, struct report_summary *out)
 {
 	size_t n = 0;
 	long nrows;
 
 	if (!b || !out->live_types)
 		return;
-	nrows = sites__live_by_type(b->samples, b->mean, live_type, b, b->rows, BYTESAMP_ROWS);
+	nrows = sites_live_by_type(b->samples, b->mean, live_type, b, b->rows, BYTESAMP_ROWS);
 	if (nrows <= 0)
 		return;
 	/* grouped by type in the order of live_types, largest first within */
@@ -128,7 +128,7 @@ void bytesamp__summary(struct bytesamp *b, struct report_summary *out)
 		memcpy(b->names[t], out->live_types[t].type, REPORT_TYPE_NAME_MAX);
 		b->names[t][REPORT_TYPE_NAME_MAX] = '\0';
 		for (long r = 0; r < nrows && k < BYTESAMP_SITES_PER_TYPE; r++) {
-			const char *name = tracee__type_name(b->tr, b->rows[r].type);
+			const char *name = tracee_type_name(b->tr, b->rows[r].type);
 
 			if (!name || strcmp(name, b->names[t]))
 				continue;

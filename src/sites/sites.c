@@ -66,7 +66,7 @@ static size_t addr_slot(uint64_t addr, size_t mask)
 	return (size_t)((addr >> 4) * 0x9e3779b97f4a7c15ull >> 20) & mask;
 }
 
-int sites__new(size_t max_samples, size_t max_sites, struct sites **out)
+int sites_new(size_t max_samples, size_t max_sites, struct sites **out)
 {
 	struct sites *s;
 
@@ -87,14 +87,14 @@ int sites__new(size_t max_samples, size_t max_sites, struct sites **out)
 	s->sites = calloc(max_sites, sizeof(*s->sites));
 	s->site_index = calloc(s->site_mask + 1, sizeof(*s->site_index));
 	if (!s->samples || !s->sites || !s->site_index) {
-		sites__free(s);
+		sites_free(s);
 		return -ENOMEM;
 	}
 	*out = s;
 	return 0;
 }
 
-void sites__free(struct sites *s)
+void sites_free(struct sites *s)
 {
 	if (!s)
 		return;
@@ -236,19 +236,19 @@ static int sample_add(struct sites *s, uint64_t addr, uint64_t type, uint64_t by
 	return 0;
 }
 
-int sites__sample(struct sites *s, uint64_t addr, uint64_t type, const struct pystack_frame *frames,
+int sites_sample(struct sites *s, uint64_t addr, uint64_t type, const struct pystack_frame *frames,
 		  size_t n, bool truncated)
 {
 	return type ? sample_add(s, addr, type, 0, frames, n, truncated) : -EINVAL;
 }
 
-int sites__sample_bytes(struct sites *s, uint64_t addr, uint64_t bytes, const struct pystack_frame *frames,
+int sites_sample_bytes(struct sites *s, uint64_t addr, uint64_t bytes, const struct pystack_frame *frames,
 			size_t n, bool truncated)
 {
 	return bytes ? sample_add(s, addr, 0, bytes, frames, n, truncated) : -EINVAL;
 }
 
-void sites__each_live(const struct sites *s, sites_each_fn fn, void *ctx)
+void sites_each_live(const struct sites *s, sites_each_fn fn, void *ctx)
 {
 	for (size_t i = 0; s && fn && i <= s->samples_mask; i++) {
 		const struct sample *x = &s->samples[i];
@@ -306,7 +306,7 @@ static int live_cmp(const void *x, const void *y)
 	return a->samples < b->samples ? 1 : a->samples > b->samples ? -1 : 0;
 }
 
-long sites__live_by_type(const struct sites *s, uint64_t mean, sites_type_fn type_of, void *ctx,
+long sites_live_by_type(const struct sites *s, uint64_t mean, sites_type_fn type_of, void *ctx,
 			 struct sites_live *out, size_t cap)
 {
 	struct live_acc a = { .s = s, .mean = mean, .type_of = type_of, .ctx = ctx };
@@ -322,7 +322,7 @@ long sites__live_by_type(const struct sites *s, uint64_t mean, sites_type_fn typ
 		free(a.index);
 		return -ENOMEM;
 	}
-	sites__each_live(s, live_add, &a);
+	sites_each_live(s, live_add, &a);
 	qsort(a.rows, a.n, sizeof(*a.rows), live_cmp);
 	if (a.n > cap)
 		a.n = cap;
@@ -333,7 +333,7 @@ long sites__live_by_type(const struct sites *s, uint64_t mean, sites_type_fn typ
 	return (long)a.n;
 }
 
-void sites__freed(struct sites *s, uint64_t addr)
+void sites_freed(struct sites *s, uint64_t addr)
 {
 	struct sample *x;
 	bool found;
@@ -348,7 +348,7 @@ void sites__freed(struct sites *s, uint64_t addr)
 	}
 }
 
-long sites__check(struct sites *s, sites_alive_fn alive, void *ctx)
+long sites_check(struct sites *s, sites_alive_fn alive, void *ctx)
 {
 	long survivors = 0;
 
@@ -388,7 +388,7 @@ static int site_cmp(const void *a, const void *b)
 	return 0;
 }
 
-size_t sites__ranked(const struct sites *s, uint64_t type, struct sites_site *out, size_t cap)
+size_t sites_ranked(const struct sites *s, uint64_t type, struct sites_site *out, size_t cap)
 {
 	const struct sites_site **order;
 	size_t n = 0;
@@ -413,7 +413,7 @@ size_t sites__ranked(const struct sites *s, uint64_t type, struct sites_site *ou
 	return n;
 }
 
-void sites__stats(const struct sites *s, struct sites_stats *out)
+void sites_stats(const struct sites *s, struct sites_stats *out)
 {
 	if (s && out)
 		*out = s->stats;

@@ -79,7 +79,7 @@ struct sitewin {
 	char notes[SITEWIN_MAX_TYPES][160];
 };
 
-int sitewin__new(struct tracee *tr, struct probes *p, double window_s, bool at_start, struct sitewin **out)
+int sitewin_new(struct tracee *tr, struct probes *p, double window_s, bool at_start, struct sitewin **out)
 {
 	struct sitewin *w;
 	int err;
@@ -96,18 +96,18 @@ int sitewin__new(struct tracee *tr, struct probes *p, double window_s, bool at_s
 	w->budget_s = tr->opts->site_window_budget_s;
 	w->hour_start = -1e9;
 	w->last_verdict = -1e9;
-	err = tracee__pyconf(tr, &w->conf);
+	err = tracee_pyconf(tr, &w->conf);
 	if (!err)
 		err = codeobj_cache__new(&tr->layout, 0, &w->codes);
 	if (!err)
-		err = sites__new(0, 0, &w->sites);
+		err = sites_new(0, 0, &w->sites);
 	if (err == -ENOTSUP || err == -EINVAL) {
 		snprintf(w->why, sizeof(w->why), "python %s: leakd cannot walk its Python stacks",
 			 tr->t.py_version);
 		err = 0;
 	}
 	if (err) {
-		sitewin__free(w);
+		sitewin_free(w);
 		return err;
 	}
 	*out = w;
@@ -117,21 +117,21 @@ int sitewin__new(struct tracee *tr, struct probes *p, double window_s, bool at_s
 static void detach_own(struct sitewin *w)
 {
 	if (w->use_own)
-		probes__detach_tag(w->p, w->tr->t.pid, SITEWIN_TAG);
+		probes_detach_tag(w->p, w->tr->t.pid, SITEWIN_TAG);
 }
 
-void sitewin__free(struct sitewin *w)
+void sitewin_free(struct sitewin *w)
 {
 	if (!w)
 		return;
 	for (size_t i = 0; i < w->ntypes; i++)
 		if (w->types[i].in_window)
-			probes__site_type(w->p, w->tr->t.pid, w->types[i].addr, false);
+			probes_site_type(w->p, w->tr->t.pid, w->types[i].addr, false);
 	if (w->state == WIN_OPEN)
 		detach_own(w);
 	if (w->conf_set)
-		probes__set_pyconf(w->p, w->tr->t.pid, NULL);
-	sites__free(w->sites);
+		probes_set_pyconf(w->p, w->tr->t.pid, NULL);
+	sites_free(w->sites);
 	codeobj_cache__free(w->codes);
 	free(w->base);
 	free(w);
@@ -152,7 +152,7 @@ static void on_stack(struct sitewin *w, const struct leakd_stack_event *e)
 	struct pystack_frame frames[LEAKD_MAX_PYFRAMES];
 	/* code objects made since the last census sit where the cache holds
 	 * free memory of then */
-	struct memreader rd = remote__reader_uncached(w->tr->mem);
+	struct memreader rd = remote_reader_uncached(w->tr->mem);
 	bool cut = false;
 	int n;
 
@@ -164,10 +164,10 @@ static void on_stack(struct sitewin *w, const struct leakd_stack_event *e)
 		return;
 	}
 	w->stacks++;
-	sites__sample(w->sites, e->ev.addr, e->ev.aux, frames, (size_t)n, cut);
+	sites_sample(w->sites, e->ev.addr, e->ev.aux, frames, (size_t)n, cut);
 }
 
-bool sitewin__event(struct sitewin *w, const struct leakd_event *e)
+bool sitewin_event(struct sitewin *w, const struct leakd_event *e)
 {
 	bool own = !w->tr->tracing_allocs ||
 		   (w->own_ever && (e->site == LEAKD_SITE_GC_NEW || e->site == LEAKD_SITE_GC_DEL));
@@ -184,7 +184,7 @@ bool sitewin__event(struct sitewin *w, const struct leakd_event *e)
 		return own;
 	case LEAKD_EV_FREE:
 		if (w->sites)
-			sites__freed(w->sites, e->addr);
+			sites_freed(w->sites, e->addr);
 		return own;
 	default:
 		return false;
@@ -204,7 +204,7 @@ static uint64_t census_count(const struct tracee *tr, uint64_t addr)
  * a window. */
 static void add_type(struct sitewin *w, uint64_t addr, const char *name)
 {
-	struct memreader rd = remote__reader(w->tr->mem);
+	struct memreader rd = remote_reader(w->tr->mem);
 	struct wtype *t;
 	uint64_t flags;
 
@@ -288,7 +288,7 @@ static void growing_types(struct sitewin *w)
 	const struct census *c = &w->tr->last;
 	size_t order[SITEWIN_MAX_TYPES], n = 0;
 	uint64_t growth[SITEWIN_MAX_TYPES];
-	struct memreader rd = remote__reader(w->tr->mem);
+	struct memreader rd = remote_reader(w->tr->mem);
 
 	for (size_t i = 0; w->base && i < c->ntypes; i++) {
 		const struct baseline *b = base_of(w, c->types[i].type_addr);
@@ -328,7 +328,7 @@ static int attach(struct sitewin *w)
 	int err = 0;
 
 	if (!w->conf_set) {
-		err = probes__set_pyconf(w->p, tr->t.pid, &w->conf);
+		err = probes_set_pyconf(w->p, tr->t.pid, &w->conf);
 		if (err)
 			return err;
 		w->conf_set = true;
@@ -345,11 +345,11 @@ static int attach(struct sitewin *w)
 		}
 	}
 	for (size_t i = 0; w->use_own && i < w->typed.n; i++) {
-		err = probes__attach_alloc_tag(w->p, tr->t.open_path, tr->t.pid, &w->typed.specs[i], SITEWIN_TAG);
+		err = probes_attach_alloc_tag(w->p, tr->t.open_path, tr->t.pid, &w->typed.specs[i], SITEWIN_TAG);
 		if (err) {
 			snprintf(w->why, sizeof(w->why), "attaching %s failed: %s", w->typed.specs[i].name,
 				 strerror(-err));
-			probes__detach_tag(w->p, tr->t.pid, SITEWIN_TAG);
+			probes_detach_tag(w->p, tr->t.pid, SITEWIN_TAG);
 			return err;
 		}
 	}
@@ -380,7 +380,7 @@ static void open_window(struct sitewin *w, double now)
 
 		if (!t->heap || t->measured || t->in_window)
 			continue;
-		if (probes__site_type(w->p, w->tr->t.pid, t->addr, true))
+		if (probes_site_type(w->p, w->tr->t.pid, t->addr, true))
 			continue;
 		t->in_window = true;
 		t->hits = 0;
@@ -398,7 +398,7 @@ static void close_window(struct sitewin *w, double now)
 
 		if (!t->in_window)
 			continue;
-		probes__site_type(w->p, w->tr->t.pid, t->addr, false);
+		probes_site_type(w->p, w->tr->t.pid, t->addr, false);
 		t->in_window = false;
 		t->measured = true;
 		t->count_close = census_count(w->tr, t->addr);
@@ -410,20 +410,20 @@ static void close_window(struct sitewin *w, double now)
 static int alive(void *ctx, uint64_t addr, uint64_t type)
 {
 	struct tracee *tr = ctx;
-	struct memreader rd = remote__reader(tr->mem);
+	struct memreader rd = remote_reader(tr->mem);
 
 	return sites_alive(&rd, &tr->layout, addr, type);
 }
 
 static void check(struct sitewin *w)
 {
-	remote__invalidate(w->tr->mem);
-	sites__check(w->sites, alive, w->tr);
+	remote_invalidate(w->tr->mem);
+	sites_check(w->sites, alive, w->tr);
 	w->checks++;
 	w->state = WIN_IDLE;
 }
 
-void sitewin__census(struct sitewin *w, double now)
+void sitewin_census(struct sitewin *w, double now)
 {
 	if (!w || w->why[0])
 		return;
@@ -499,7 +499,7 @@ static void coverage_row(struct sitewin *w, size_t i)
 	c->note = w->notes[i][0] ? w->notes[i] : NULL;
 }
 
-unsigned sitewin__top_site(struct sitewin *w, char *buf, size_t len)
+unsigned sitewin_top_site(struct sitewin *w, char *buf, size_t len)
 {
 	struct sites_site best = { 0 }, one;
 	const char *type = NULL;
@@ -513,7 +513,7 @@ unsigned sitewin__top_site(struct sitewin *w, char *buf, size_t len)
 		char note[160];
 
 		if (!attributable(w, &w->types[i], &share, note, sizeof(note)) ||
-		    !sites__ranked(w->sites, w->types[i].addr, &one, 1) || one.surviving <= best.surviving)
+		    !sites_ranked(w->sites, w->types[i].addr, &one, 1) || one.surviving <= best.surviving)
 			continue;
 		best = one;
 		type = w->types[i].name;
@@ -528,7 +528,7 @@ unsigned sitewin__top_site(struct sitewin *w, char *buf, size_t len)
 	return w->checks;
 }
 
-void sitewin__summary(struct sitewin *w, struct report_summary *out)
+void sitewin_summary(struct sitewin *w, struct report_summary *out)
 {
 	size_t n = 0;
 
@@ -553,7 +553,7 @@ void sitewin__summary(struct sitewin *w, struct report_summary *out)
 		coverage_row(w, i);
 		if (!w->sites || !w->out_cov[i].attributable)
 			continue;
-		k = sites__ranked(w->sites, w->types[i].addr, &w->ranked[n], SITEWIN_SITES_PER_TYPE);
+		k = sites_ranked(w->sites, w->types[i].addr, &w->ranked[n], SITEWIN_SITES_PER_TYPE);
 		for (size_t j = n; j < n + k; j++)
 			report_site_from(&w->out_sites[j], w->out_frames[j], &w->ranked[j], w->types[i].name);
 		n += k;

@@ -5,8 +5,8 @@
  * .symtab/.dynsym, the build-id and the USDT (provider, name) pairs.
  *
  * libelf maps the file (ELF_C_READ_MMAP), so symbol and section names are
- * pointers into that mapping and stay valid until elfimg__free(). Raw bytes
- * for elfimg__read() come from pread() on the same descriptor rather than
+ * pointers into that mapping and stay valid until elfimg_free(). Raw bytes
+ * for elfimg_read() come from pread() on the same descriptor rather than
  * from libelf, because callers ask by virtual address through PT_LOAD, which
  * is how the loader sees the file, not by section.
  */
@@ -311,7 +311,7 @@ static int elfimg_load_headers(struct elfimg *img, size_t *shstrndx)
 	return 0;
 }
 
-int elfimg__open(const char *path, struct elfimg **out)
+int elfimg_open(const char *path, struct elfimg **out)
 {
 	struct elfimg *img;
 	size_t shstrndx = 0;
@@ -339,14 +339,14 @@ int elfimg__open(const char *path, struct elfimg **out)
 		err = elfimg_load_notes(img, shstrndx);
 cleanup:
 	if (err) {
-		elfimg__free(img);
+		elfimg_free(img);
 		return err;
 	}
 	*out = img;
 	return 0;
 }
 
-void elfimg__free(struct elfimg *img)
+void elfimg_free(struct elfimg *img)
 {
 	if (!img)
 		return;
@@ -362,17 +362,17 @@ void elfimg__free(struct elfimg *img)
 	free(img);
 }
 
-const char *elfimg__build_id(const struct elfimg *img)
+const char *elfimg_build_id(const struct elfimg *img)
 {
 	return img->build_id;
 }
 
-bool elfimg__is_dyn(const struct elfimg *img)
+bool elfimg_is_dyn(const struct elfimg *img)
 {
 	return img->is_dyn;
 }
 
-int elfimg__find_symbol(const struct elfimg *img, const char *name, struct elfimg_sym *out)
+int elfimg_find_symbol(const struct elfimg *img, const char *name, struct elfimg_sym *out)
 {
 	const struct elfimg_symrec *s = elfimg_lookup(img, name);
 
@@ -384,7 +384,7 @@ int elfimg__find_symbol(const struct elfimg *img, const char *name, struct elfim
 	return 0;
 }
 
-int elfimg__read(const struct elfimg *img, uint64_t vaddr, void *buf, size_t len)
+int elfimg_read(const struct elfimg *img, uint64_t vaddr, void *buf, size_t len)
 {
 	size_t i;
 
@@ -406,7 +406,7 @@ int elfimg__read(const struct elfimg *img, uint64_t vaddr, void *buf, size_t len
 	return -EFAULT;
 }
 
-int elfimg__vaddr_to_offset(const struct elfimg *img, uint64_t vaddr, uint64_t *off)
+int elfimg_vaddr_to_offset(const struct elfimg *img, uint64_t vaddr, uint64_t *off)
 {
 	size_t i;
 
@@ -421,7 +421,7 @@ int elfimg__vaddr_to_offset(const struct elfimg *img, uint64_t vaddr, uint64_t *
 	return -EFAULT;
 }
 
-int elfimg__section(const struct elfimg *img, const char *name, uint64_t *vaddr, uint64_t *size)
+int elfimg_section(const struct elfimg *img, const char *name, uint64_t *vaddr, uint64_t *size)
 {
 	size_t i;
 
@@ -437,7 +437,7 @@ int elfimg__section(const struct elfimg *img, const char *name, uint64_t *vaddr,
 	return -ENOENT;
 }
 
-bool elfimg__has_usdt(const struct elfimg *img, const char *provider, const char *name)
+bool elfimg_has_usdt(const struct elfimg *img, const char *provider, const char *name)
 {
 	size_t i;
 
@@ -447,7 +447,7 @@ bool elfimg__has_usdt(const struct elfimg *img, const char *provider, const char
 	return false;
 }
 
-int elfimg__first_load_vaddr(const struct elfimg *img, uint64_t *vaddr, uint64_t *offset)
+int elfimg_first_load_vaddr(const struct elfimg *img, uint64_t *vaddr, uint64_t *offset)
 {
 	const GElf_Phdr *low = NULL;
 	size_t i;
@@ -462,7 +462,7 @@ int elfimg__first_load_vaddr(const struct elfimg *img, uint64_t *vaddr, uint64_t
 	return 0;
 }
 
-int elfimg__load_bias(const struct elfimg *img, uint64_t map_start, uint64_t map_offset, uint64_t *bias)
+int elfimg_load_bias(const struct elfimg *img, uint64_t map_start, uint64_t map_offset, uint64_t *bias)
 {
 	size_t i;
 

@@ -78,7 +78,7 @@ static long long freeze_now_ns(void)
 	return (long long)ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
-size_t freeze__ntasks(const struct freeze *f)
+size_t freeze_ntasks(const struct freeze *f)
 {
 	return f ? f->n : 0;
 }
@@ -182,7 +182,7 @@ cleanup:
 	return err < 0 ? err : added;
 }
 
-int freeze__stop(pid_t pid, struct freeze **out)
+int freeze_stop(pid_t pid, struct freeze **out)
 {
 	struct freeze *f;
 	long long deadline = freeze_now_ns() + FREEZE_TIMEOUT_NS;
@@ -230,11 +230,11 @@ int freeze__stop(pid_t pid, struct freeze **out)
 	*out = f;
 	return 0;
 cleanup:
-	freeze__thaw(f);
+	freeze_thaw(f);
 	return err;
 }
 
-int freeze__thaw(struct freeze *f)
+int freeze_thaw(struct freeze *f)
 {
 	int first = 0;
 

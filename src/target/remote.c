@@ -51,7 +51,7 @@ static size_t remote_slots_for(size_t cache_bytes)
 	return n;
 }
 
-int remote__resize(struct remote *r, size_t cache_bytes)
+int remote_resize(struct remote *r, size_t cache_bytes)
 {
 	size_t n = remote_slots_for(cache_bytes);
 	struct remote_slot *slots = NULL;
@@ -85,12 +85,12 @@ int remote__resize(struct remote *r, size_t cache_bytes)
 	return 0;
 }
 
-size_t remote__cache_bytes(const struct remote *r)
+size_t remote_cache_bytes(const struct remote *r)
 {
 	return r ? r->nslots * REMOTE_BLOCK_SIZE : 0;
 }
 
-int remote__new(pid_t pid, size_t cache_bytes, struct remote **out)
+int remote_new(pid_t pid, size_t cache_bytes, struct remote **out)
 {
 	struct remote *r;
 	int err;
@@ -102,16 +102,16 @@ int remote__new(pid_t pid, size_t cache_bytes, struct remote **out)
 		return -ENOMEM;
 	r->pid = pid;
 	r->gen = 1;
-	err = remote__resize(r, cache_bytes);
+	err = remote_resize(r, cache_bytes);
 	if (err) {
-		remote__free(r);
+		remote_free(r);
 		return err;
 	}
 	*out = r;
 	return 0;
 }
 
-void remote__free(struct remote *r)
+void remote_free(struct remote *r)
 {
 	if (!r)
 		return;
@@ -120,18 +120,18 @@ void remote__free(struct remote *r)
 	free(r);
 }
 
-pid_t remote__pid(const struct remote *r)
+pid_t remote_pid(const struct remote *r)
 {
 	return r ? r->pid : 0;
 }
 
-void remote__invalidate(struct remote *r)
+void remote_invalidate(struct remote *r)
 {
 	if (r)
 		r->gen++;
 }
 
-void remote__stats(const struct remote *r, struct remote_stats *out)
+void remote_stats(const struct remote *r, struct remote_stats *out)
 {
 	if (r && out)
 		*out = r->st;
@@ -210,7 +210,7 @@ static int remote_fill(struct remote *r, struct remote_slot *s, uint8_t *data, u
 	return 0;
 }
 
-int remote__read(struct remote *r, uint64_t addr, void *buf, size_t len)
+int remote_read(struct remote *r, uint64_t addr, void *buf, size_t len)
 {
 	uint8_t *out = buf;
 
@@ -260,7 +260,7 @@ int remote__read(struct remote *r, uint64_t addr, void *buf, size_t len)
 
 static int remote_reader_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
-	return remote__read(ctx, addr, buf, len);
+	return remote_read(ctx, addr, buf, len);
 }
 
 static int remote_reader_fresh(void *ctx, uint64_t addr, void *buf, size_t len)
@@ -270,21 +270,21 @@ static int remote_reader_fresh(void *ctx, uint64_t addr, void *buf, size_t len)
 
 static void remote_reader_invalidate(void *ctx)
 {
-	remote__invalidate(ctx);
+	remote_invalidate(ctx);
 }
 
-struct memreader remote__reader(struct remote *r)
+struct memreader remote_reader(struct remote *r)
 {
 	return (struct memreader){ .read = remote_reader_read, .ctx = r, .read_fresh = remote_reader_fresh,
 				   .invalidate = remote_reader_invalidate };
 }
 
-struct memreader remote__reader_uncached(struct remote *r)
+struct memreader remote_reader_uncached(struct remote *r)
 {
 	return (struct memreader){ .read = remote_reader_fresh, .ctx = r, .read_fresh = remote_reader_fresh };
 }
 
-int remote__warm(struct remote *r, uint64_t addr, uint64_t len)
+int remote_warm(struct remote *r, uint64_t addr, uint64_t len)
 {
 	static uint8_t sink[REMOTE_BLOCK_SIZE];
 

@@ -233,7 +233,7 @@ static bool target_defines(const struct elfimg *img, const char *name)
 {
 	struct elfimg_sym s;
 
-	return elfimg__find_symbol(img, name, &s) == 0;
+	return elfimg_find_symbol(img, name, &s) == 0;
 }
 
 /*
@@ -249,14 +249,14 @@ static int target_try_open(const char *proc_root, pid_t pid, const struct procma
 	if (err)
 		return err;
 	*img = NULL;
-	err = elfimg__open(open_path, img);
+	err = elfimg_open(open_path, img);
 	if (err == -ENOENT) {
 		/* A name maps shows ambiguously (a literal "\\012"), or one
 		 * renamed since: the mapping itself still leads to the file. */
 		err = target_open_path(proc_root, pid, m, true, open_path, size);
 		if (err)
 			return err;
-		err = elfimg__open(open_path, img);
+		err = elfimg_open(open_path, img);
 	}
 	if (!err)
 		return 0;
@@ -294,7 +294,7 @@ static int target_find_interp(const char *proc_root, pid_t pid, const char *exe,
 				*idx = (size_t)(m - maps);
 				return 0;
 			}
-			elfimg__free(*img);
+			elfimg_free(*img);
 			*img = NULL;
 		} else if (err != -ENOENT) {
 			first_err = err;
@@ -323,7 +323,7 @@ static int target_find_interp(const char *proc_root, pid_t pid, const char *exe,
 			*idx = (size_t)(m - maps);
 			return 0;
 		}
-		elfimg__free(*img);
+		elfimg_free(*img);
 		*img = NULL;
 	}
 	/* Could not look at everything: say so rather than "not Python". */
@@ -344,21 +344,21 @@ static int target_version(const struct elfimg *img, const char *path, struct tar
 		goto done;
 	}
 	minor = -1;
-	if (elfimg__find_symbol(img, "Py_Version", &sym) == 0 && sym.size >= 4 &&
-	    elfimg__read(img, sym.vaddr, &hex, sizeof(hex)) == 0 &&
+	if (elfimg_find_symbol(img, "Py_Version", &sym) == 0 && sym.size >= 4 &&
+	    elfimg_read(img, sym.vaddr, &hex, sizeof(hex)) == 0 &&
 	    target_version_from_hex(hex, &major, &minor, &micro) == 0)
 		goto done;
 
 	major = 3;
 	minor = -1;
-	if (elfimg__section(img, ".rodata", &ro_addr, &ro_size) == 0 && ro_size &&
+	if (elfimg_section(img, ".rodata", &ro_addr, &ro_size) == 0 && ro_size &&
 	    ro_size <= TARGET_RODATA_MAX) {
 		char *buf = malloc(ro_size);
 		int err;
 
 		if (!buf)
 			return -ENOMEM;
-		err = elfimg__read(img, ro_addr, buf, ro_size);
+		err = elfimg_read(img, ro_addr, buf, ro_size);
 		if (!err)
 			err = target_version_from_rodata(buf, ro_size, name_minor, &minor, &micro);
 		free(buf);
@@ -423,22 +423,22 @@ int target_resolve(const char *proc_root, pid_t pid, struct target *out, struct 
 	snprintf(t->interp_path, sizeof(t->interp_path), "%s", maps[idx].path);
 	t->shared_lib = fnmatch("libpython3.*.so*", target_basename(t->interp_path), 0) == 0;
 
-	err = elfimg__load_bias(img, maps[idx].start, maps[idx].offset, &t->load_bias);
+	err = elfimg_load_bias(img, maps[idx].start, maps[idx].offset, &t->load_bias);
 	if (err) {
 		err = -ENOEXEC;
 		goto cleanup;
 	}
-	snprintf(t->build_id, sizeof(t->build_id), "%s", elfimg__build_id(img));
-	t->has_usdt_gc = elfimg__has_usdt(img, "python", "gc__start") &&
-			 elfimg__has_usdt(img, "python", "gc__done");
+	snprintf(t->build_id, sizeof(t->build_id), "%s", elfimg_build_id(img));
+	t->has_usdt_gc = elfimg_has_usdt(img, "python", "gc__start") &&
+			 elfimg_has_usdt(img, "python", "gc__done");
 
 	err = target_version(img, t->interp_path, t);
 	if (err)
 		goto cleanup;
 
-	if (elfimg__find_symbol(img, "_PyRuntime", &sym) == 0)
+	if (elfimg_find_symbol(img, "_PyRuntime", &sym) == 0)
 		t->runtime_addr = sym.vaddr + t->load_bias;
-	else if (elfimg__section(img, ".PyRuntime", &t->runtime_addr, &sec_size) == 0)
+	else if (elfimg_section(img, ".PyRuntime", &t->runtime_addr, &sec_size) == 0)
 		t->runtime_addr += t->load_bias;
 
 cleanup:
@@ -467,7 +467,7 @@ cleanup:
 			img = NULL;
 		}
 	}
-	elfimg__free(img);
+	elfimg_free(img);
 	free(maps);
 	free(t);
 	return err;

@@ -67,7 +67,7 @@ static size_t agg_pow2_at_least(size_t v)
 	return p;
 }
 
-int agg__new(size_t live_cap, struct agg **out)
+int agg_new(size_t live_cap, struct agg **out)
 {
 	struct agg *a;
 
@@ -81,7 +81,7 @@ int agg__new(size_t live_cap, struct agg **out)
 	return 0;
 }
 
-void agg__free(struct agg *a)
+void agg_free(struct agg *a)
 {
 	if (!a)
 		return;
@@ -176,7 +176,7 @@ static void agg_seen(struct agg *a, uint64_t ts_ns)
 		a->st.last_ts_ns = ts_ns;
 }
 
-void agg__alloc(struct agg *a, uint64_t ts_ns, uint64_t addr, uint64_t size, uint64_t type_addr)
+void agg_alloc(struct agg *a, uint64_t ts_ns, uint64_t addr, uint64_t size, uint64_t type_addr)
 {
 	struct agg_live *e, ne;
 
@@ -206,12 +206,12 @@ void agg__alloc(struct agg *a, uint64_t ts_ns, uint64_t addr, uint64_t size, uin
 	agg_account(a, size, +1);
 }
 
-bool agg__is_live(const struct agg *a, uint64_t addr)
+bool agg_is_live(const struct agg *a, uint64_t addr)
 {
 	return a && addr && agg_find(a, addr) != NULL;
 }
 
-bool agg__set_type(struct agg *a, uint64_t addr, uint64_t type)
+bool agg_set_type(struct agg *a, uint64_t addr, uint64_t type)
 {
 	struct agg_live *e = a && addr ? agg_find(a, addr) : NULL;
 
@@ -221,14 +221,14 @@ bool agg__set_type(struct agg *a, uint64_t addr, uint64_t type)
 	return true;
 }
 
-uint64_t agg__type_of(const struct agg *a, uint64_t addr)
+uint64_t agg_type_of(const struct agg *a, uint64_t addr)
 {
 	const struct agg_live *e = a && addr ? agg_find(a, addr) : NULL;
 
 	return e ? e->type : 0;
 }
 
-size_t agg__resolve_types(struct agg *a, agg_type_resolver resolve, void *ctx, size_t max)
+size_t agg_resolve_types(struct agg *a, agg_type_resolver resolve, void *ctx, size_t max)
 {
 	size_t done = 0;
 
@@ -258,7 +258,7 @@ static int agg_by_type_cmp(const void *x, const void *y)
 
 /* O(live) with a scratch table sized for the live entries' distinct types;
  * run once per summary, never on the event path. */
-size_t agg__live_by_type(const struct agg *a, struct agg_type_total *out, size_t max)
+size_t agg_live_by_type(const struct agg *a, struct agg_type_total *out, size_t max)
 {
 	struct agg_type_total *tab;
 	size_t cap = 1024, used = 0, n = 0;
@@ -295,7 +295,7 @@ size_t agg__live_by_type(const struct agg *a, struct agg_type_total *out, size_t
 	return n;
 }
 
-void agg__free_addr(struct agg *a, uint64_t ts_ns, uint64_t addr)
+void agg_free_addr(struct agg *a, uint64_t ts_ns, uint64_t addr)
 {
 	struct agg_live *e;
 	size_t mask, i, j, home;
@@ -325,7 +325,7 @@ void agg__free_addr(struct agg *a, uint64_t ts_ns, uint64_t addr)
 	a->slots[i].addr = 0;
 }
 
-void agg__gc_done(struct agg *a, uint64_t ts_ns, int gen, uint64_t collected)
+void agg_gc_done(struct agg *a, uint64_t ts_ns, int gen, uint64_t collected)
 {
 	if (!a)
 		return;
@@ -336,13 +336,13 @@ void agg__gc_done(struct agg *a, uint64_t ts_ns, int gen, uint64_t collected)
 	a->st.gc_collected += collected;
 }
 
-void agg__stats(const struct agg *a, struct agg_stats *out)
+void agg_stats(const struct agg *a, struct agg_stats *out)
 {
 	if (a && out)
 		*out = a->st;
 }
 
-size_t agg__size_classes(const struct agg *a, struct report_size_row *rows, size_t max)
+size_t agg_size_classes(const struct agg *a, struct report_size_row *rows, size_t max)
 {
 	size_t n = 0;
 
@@ -359,7 +359,7 @@ size_t agg__size_classes(const struct agg *a, struct report_size_row *rows, size
 	return n;
 }
 
-uint64_t agg__live_older_than(const struct agg *a, uint64_t epoch)
+uint64_t agg_live_older_than(const struct agg *a, uint64_t epoch)
 {
 	uint64_t n = 0;
 

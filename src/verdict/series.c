@@ -39,7 +39,7 @@ struct series {
 	ssize_t other;		/* index of "(other)", -1 until needed */
 	uint32_t *type_index;	/* name hash -> index + 1; 0 = empty */
 	size_t n_type_index;	/* power of two */
-	uint64_t censuses;	/* series__add_type_counts() calls */
+	uint64_t censuses;	/* series_add_type_counts() calls */
 	uint64_t folds;		/* of them, those that folded a type into "(other)" */
 };
 
@@ -52,7 +52,7 @@ static size_t series_pow2_at_least(size_t v)
 	return p;
 }
 
-int series__new(size_t cap, size_t type_cap, struct series **out)
+int series_new(size_t cap, size_t type_cap, struct series **out)
 {
 	struct series *s;
 
@@ -72,7 +72,7 @@ int series__new(size_t cap, size_t type_cap, struct series **out)
 	return 0;
 }
 
-void series__free(struct series *s)
+void series_free(struct series *s)
 {
 	if (!s)
 		return;
@@ -118,7 +118,7 @@ _Static_assert(sizeof(struct series_type_point) == 4 * sizeof(double) &&
 	       "series_type_point must stay a run of doubles starting with t");
 #define SERIES_WIDTH(pt) (sizeof(pt) / sizeof(double))
 
-void series__add_point(struct series *s, const struct series_point *p)
+void series_add_point(struct series *s, const struct series_point *p)
 {
 	int r;
 
@@ -132,7 +132,7 @@ void series__add_point(struct series *s, const struct series_point *p)
 	s->pts[s->n_pts++] = *p;
 }
 
-size_t series__points(const struct series *s, const struct series_point **pts)
+size_t series_points(const struct series *s, const struct series_point **pts)
 {
 	if (!s || !pts)
 		return 0;
@@ -276,7 +276,7 @@ static int series_rank_cmp(const void *x, const void *y)
 	return p->i < q->i ? -1 : p->i > q->i;
 }
 
-int series__add_type_counts(struct series *s, double t, const char *const *names,
+int series_add_type_counts(struct series *s, double t, const char *const *names,
 			     const uint64_t *objects, const uint64_t *bytes, const uint64_t *settled, size_t n)
 {
 	struct series_rank *rank = NULL;
@@ -362,17 +362,17 @@ cleanup:
 	return ret;
 }
 
-uint64_t series__folds(const struct series *s)
+uint64_t series_folds(const struct series *s)
 {
 	return s ? s->folds : 0;
 }
 
-size_t series__n_types(const struct series *s)
+size_t series_n_types(const struct series *s)
 {
 	return s ? s->n_types : 0;
 }
 
-int series__type(const struct series *s, size_t i, struct series_type_info *out)
+int series_type(const struct series *s, size_t i, struct series_type_info *out)
 {
 	const struct series_type *ty;
 

@@ -332,13 +332,13 @@ int verdict_compute(const struct series *ser, const struct detect_params *p, str
 	}
 	memset(&v, 0, sizeof(v));
 
-	n = series__points(ser, &pts);
+	n = series_points(ser, &pts);
 	cap = n;
-	n_types = series__n_types(ser);
+	n_types = series_n_types(ser);
 	for (size_t i = 0; i < n_types; i++) {
 		struct series_type_info ti;
 
-		if (!series__type(ser, i, &ti) && ti.n > cap)
+		if (!series_type(ser, i, &ti) && ti.n > cap)
 			cap = ti.n;
 	}
 	if (cap) {
@@ -398,7 +398,7 @@ int verdict_compute(const struct series *ser, const struct detect_params *p, str
 		struct detect_params bp = *p;
 		struct series_type_info ti;
 
-		if (series__type(ser, i, &ti))
+		if (series_type(ser, i, &ti))
 			continue;
 		for (size_t k = 0; k < ti.n; k++)
 			buf[k] = (struct detect_point){ .t = ti.pts[k].t, .v = ti.pts[k].objects };

@@ -72,7 +72,7 @@ static int count_event(void *ctx, const struct leakd_event *e)
 
 static int drain(void *ctx)
 {
-	return probes__poll(ctx, 0);
+	return probes_poll(ctx, 0);
 }
 
 static int plan(struct elfimg *img, const char *fn, unsigned needs, struct probe_spec *s)
@@ -83,18 +83,18 @@ static int plan(struct elfimg *img, const char *fn, unsigned needs, struct probe
 	size_t len;
 	int err;
 
-	err = elfimg__find_symbol(img, fn, &sym);
+	err = elfimg_find_symbol(img, fn, &sym);
 	if (err)
 		return err;
 	len = sym.size && sym.size < sizeof(code) ? sym.size : sizeof(code);
-	err = elfimg__read(img, sym.vaddr, code, len);
+	err = elfimg_read(img, sym.vaddr, code, len);
 	if (err)
 		return err;
 	if (probeplan_place(code, len, sym.vaddr, needs, NULL, 0, &spot))
 		return -ENOENT;
 	snprintf(s->name, sizeof(s->name), "%s+%u", fn, spot.offset);
 	s->emulated = true;
-	return elfimg__vaddr_to_offset(img, sym.vaddr + spot.offset, &s->file_offset);
+	return elfimg_vaddr_to_offset(img, sym.vaddr + spot.offset, &s->file_offset);
 }
 
 int main(void)
@@ -112,34 +112,34 @@ int main(void)
 	if (n < 0)
 		return 1;
 	exe[n] = '\0';
-	if (elfimg__open(exe, &img) || plan(img, "cost_alloc", PROBEPLAN_NEED_RDI | PROBEPLAN_RETPROBE, &a) ||
+	if (elfimg_open(exe, &img) || plan(img, "cost_alloc", PROBEPLAN_NEED_RDI | PROBEPLAN_RETPROBE, &a) ||
 	    plan(img, "cost_free", PROBEPLAN_NEED_RDI, &f)) {
 		fprintf(stderr, "probe_cost: cannot plan probes on %s\n", exe);
 		return 1;
 	}
-	err = probes__new(16u << 20, count_event, NULL, &p);
+	err = probes_new(16u << 20, count_event, NULL, &p);
 	if (err) {
 		fprintf(stderr, "probe_cost: cannot load the BPF programs: %s\n", strerror(-err));
 		return 1;
 	}
 	base = time_calls(NULL, NULL);
 	base = time_calls(NULL, NULL);	/* warm */
-	err = probes__attach_alloc(p, exe, getpid(), &a);
+	err = probes_attach_alloc(p, exe, getpid(), &a);
 	if (!err) {
 		with_alloc = time_calls(drain, p);
-		err = probes__attach_alloc(p, exe, getpid(), &f);
+		err = probes_attach_alloc(p, exe, getpid(), &f);
 	}
 	if (err) {
 		fprintf(stderr, "probe_cost: cannot attach: %s\n", strerror(-err));
 		return 1;
 	}
 	with_both = time_calls(drain, p);
-	probes__poll(p, 0);
+	probes_poll(p, 0);
 	printf("{\"calls\":%d,\"base_ns\":%.1f,\"alloc_probe_ns\":%.1f,\"free_probe_ns\":%.1f,"
 	       "\"alloc_spot\":\"%s\",\"free_spot\":\"%s\",\"events\":%llu,\"dropped\":%llu}\n",
 	       CALLS, base, with_alloc - base, with_both - with_alloc, a.name, f.name,
-	       (unsigned long long)events, (unsigned long long)probes__counter(p, LEAKD_CNT_DROPS));
-	probes__free(p);
-	elfimg__free(img);
+	       (unsigned long long)events, (unsigned long long)probes_counter(p, LEAKD_CNT_DROPS));
+	probes_free(p);
+	elfimg_free(img);
 	return 0;
 }

@@ -26,20 +26,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (ftruncate(fd, 0) || pwrite(fd, data, size, 0) != (ssize_t)size)
 		abort();
-	if (elfimg__open(path, &img))
+	if (elfimg_open(path, &img))
 		return 0;
-	id = elfimg__build_id(img);
+	id = elfimg_build_id(img);
 	FUZZ_REQUIRE(id && strlen(id) <= 2 * 64);
-	(void)elfimg__is_dyn(img);
-	if (elfimg__find_symbol(img, "_PyRuntime", &sym) == 0)
-		(void)elfimg__read(img, sym.vaddr, buf, sizeof(buf));
-	(void)elfimg__find_symbol(img, "Py_Version", &sym);
-	if (elfimg__section(img, ".rodata", &a, &b) == 0 && b)
-		(void)elfimg__read(img, a, buf, b < sizeof(buf) ? b : sizeof(buf));
-	(void)elfimg__has_usdt(img, "python", "gc__start");
-	if (elfimg__first_load_vaddr(img, &a, &b) == 0)
-		(void)elfimg__vaddr_to_offset(img, a, &off);
-	(void)elfimg__load_bias(img, 0x7f0000000000ull, 0, &a);
-	elfimg__free(img);
+	(void)elfimg_is_dyn(img);
+	if (elfimg_find_symbol(img, "_PyRuntime", &sym) == 0)
+		(void)elfimg_read(img, sym.vaddr, buf, sizeof(buf));
+	(void)elfimg_find_symbol(img, "Py_Version", &sym);
+	if (elfimg_section(img, ".rodata", &a, &b) == 0 && b)
+		(void)elfimg_read(img, a, buf, b < sizeof(buf) ? b : sizeof(buf));
+	(void)elfimg_has_usdt(img, "python", "gc__start");
+	if (elfimg_first_load_vaddr(img, &a, &b) == 0)
+		(void)elfimg_vaddr_to_offset(img, a, &off);
+	(void)elfimg_load_bias(img, 0x7f0000000000ull, 0, &a);
+	elfimg_free(img);
 	return 0;
 }

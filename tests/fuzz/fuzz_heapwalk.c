@@ -38,19 +38,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	FUZZ_REQUIRE(pylayout_for_version(3, minors[data[0] & 3], 0, &l) == 0);
 	typetab_init(&tt, &m, &l);
-	FUZZ_REQUIRE(heapwalk__new(&m, &l, &tt, &lim, &hw) == 0);
+	FUZZ_REQUIRE(heapwalk_new(&m, &l, &tt, &lim, &hw) == 0);
 	memcpy(hdr, data + 64, sizeof(hdr));
 	t = typetab_get(&tt, hdr[1], &err);
 	FUZZ_REQUIRE(err == 0 || err == -ENOMEM);
 	if (t && t->valid) {
-		int64_t extra = heapwalk__visit(hw, IMAGE_BASE + 64, t, (int64_t)hdr[2]);
+		int64_t extra = heapwalk_visit(hw, IMAGE_BASE + 64, t, (int64_t)hdr[2]);
 
 		/* the image cannot make the reader fail in any other way */
 		FUZZ_REQUIRE(extra >= 0 || extra == -ENOMEM);
 	}
-	heapwalk__stats(hw, &st);
+	heapwalk_stats(hw, &st);
 	FUZZ_REQUIRE(st.objects <= MAX_OBJECTS);
-	heapwalk__free(hw);
+	heapwalk_free(hw);
 	typetab_release(&tt);
 	return 0;
 }

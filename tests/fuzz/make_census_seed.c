@@ -150,13 +150,13 @@ int main(int argc, char **argv)
 	}
 	err = target_resolve("/proc", atoi(argv[1]), &t, &img) ?:
 	      pylayout_for_version(t.py_major, t.py_minor, t.py_micro, &l) ?:
-	      remote__new(t.pid, REMOTE_DEFAULT_CACHE, &mem);
+	      remote_new(t.pid, REMOTE_DEFAULT_CACHE, &mem);
 	if (err) {
 		fprintf(stderr, "make_census_seed: pid %s: %s\n", argv[1], strerror(-err));
 		return 1;
 	}
-	rec.live = remote__reader(mem);
-	err = freeze__stop(t.pid, &fz);
+	rec.live = remote_reader(mem);
+	err = freeze_stop(t.pid, &fz);
 	if (!err)
 		err = census_locate(&rec.live, &l, t.runtime_addr, &loc);
 	if (!err) {
@@ -166,7 +166,7 @@ int main(int argc, char **argv)
 		rec.perm_head = loc.gc + l.gc_permanent;
 		err = census_gc_state(&m, &l, t.runtime_addr, &gs) ?: census_of(&m, &l, t.runtime_addr, &live);
 	}
-	freeze__thaw(fz);
+	freeze_thaw(fz);
 	if (!err)
 		err = write_image(argv[2], &t, &rec);
 	if (err) {
@@ -212,7 +212,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < rec.n; i++)
 		free(rec.r[i].bytes);
 	free(rec.r);
-	remote__free(mem);
-	elfimg__free(img);
+	remote_free(mem);
+	elfimg_free(img);
 	return 0;
 }

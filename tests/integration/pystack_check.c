@@ -65,7 +65,7 @@ static int on_event(void *arg, const struct leakd_event *e)
 	int n;
 
 	if (e->kind == LEAKD_EV_FREE && c->sites) {
-		sites__freed(c->sites, e->addr);
+		sites_freed(c->sites, e->addr);
 		return 0;
 	}
 	if (e->kind != LEAKD_EV_STACK || c->got >= c->want)
@@ -79,7 +79,7 @@ static int on_event(void *arg, const struct leakd_event *e)
 	for (int i = 0; i < n; i++)
 		printf("  %s:%d %s\n", frames[i].filename, frames[i].line, frames[i].qualname);
 	if (c->sites)
-		sites__sample(c->sites, e->addr, e->aux, frames, (size_t)n, cut);
+		sites_sample(c->sites, e->addr, e->aux, frames, (size_t)n, cut);
 	c->got++;
 	return 0;
 }
@@ -98,11 +98,11 @@ static int report_sites(struct ctx *c)
 	long survivors;
 	size_t n;
 
-	remote__invalidate(c->mem);
-	survivors = sites__check(c->sites, alive, c);
+	remote_invalidate(c->mem);
+	survivors = sites_check(c->sites, alive, c);
 	if (survivors < 0)
 		return (int)survivors;
-	n = sites__ranked(c->sites, 0, ranked, 16);
+	n = sites_ranked(c->sites, 0, ranked, 16);
 	for (size_t i = 0; i < n; i++) {
 		printf("site surviving=%" PRIu64 " sampled=%" PRIu64 " truncated=%d\n", ranked[i].surviving,
 		       ranked[i].sampled, ranked[i].truncated);
@@ -126,7 +126,7 @@ static int layout_of(const struct target *t, struct elfimg *img, struct pylayout
 	uint8_t buf[PYLAYOUT_DEBUG_OFFSETS_MIN + 64];
 
 	if (t->py_minor >= 13 && t->runtime_addr &&
-	    !elfimg__read(img, t->runtime_addr - t->load_bias, buf, sizeof(buf)) &&
+	    !elfimg_read(img, t->runtime_addr - t->load_bias, buf, sizeof(buf)) &&
 	    !pylayout_from_debug_offsets(buf, sizeof(buf), l))
 		return 0;
 	return pylayout_for_version(t->py_major, t->py_minor, t->py_micro, l);
@@ -167,27 +167,27 @@ int main(int argc, char **argv)
 	if (!err)
 		err = codeobj_cache__new(&l, 0, &c.codes);
 	if (!err && argc == 6)
-		err = sites__new(0, 0, &c.sites);
+		err = sites_new(0, 0, &c.sites);
 	c.layout = &l;
 	if (err) {
 		fprintf(stderr, "pystack_check: python %s: no stack layout: %s\n", t.py_version, strerror(-err));
 		return 1;
 	}
-	err = remote__new(pid, REMOTE_DEFAULT_CACHE, &c.mem);
+	err = remote_new(pid, REMOTE_DEFAULT_CACHE, &c.mem);
 	if (err)
 		return 1;
-	c.m = remote__reader(c.mem);
+	c.m = remote_reader(c.mem);
 	err = allocplan_typed(img, false, &plan);	/* any type: dicts too, which C code makes */
 	if (!err)
-		err = probes__new(16u << 20, on_event, &c, &p);
+		err = probes_new(16u << 20, on_event, &c, &p);
 	if (!err)
-		err = probes__set_pyconf(p, pid, &conf);
+		err = probes_set_pyconf(p, pid, &conf);
 	if (!err && type)
-		err = probes__site_type(p, pid, type, true);
+		err = probes_site_type(p, pid, type, true);
 	if (!err && getenv("PYSTACK_STATS"))
 		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	for (size_t i = 0; !err && i < plan.n; i++) {
-		err = probes__attach_alloc(p, t.open_path, pid, &plan.specs[i]);
+		err = probes_attach_alloc(p, t.open_path, pid, &plan.specs[i]);
 		if (!err) {
 			fprintf(stderr, "pystack_check: probe %s\n", plan.specs[i].name);
 			attached++;
@@ -201,26 +201,26 @@ int main(int argc, char **argv)
 	printf("ready python=%s probes=%d\n", t.py_version, attached);
 	fflush(stdout);
 	while ((c.got < c.want || !type) && now_s() < deadline) {
-		err = probes__poll(p, 100);
+		err = probes_poll(p, 100);
 		if (err < 0 && err != -EINTR)
 			break;
 		fflush(stdout);
 	}
-	probes__alloc_return_stats(p, &run_ns, &run_cnt);
+	probes_alloc_return_stats(p, &run_ns, &run_cnt);
 	if (c.sites && c.got) {
 		err = report_sites(&c);
 		if (err)
 			fprintf(stderr, "pystack_check: survival check: %s\n", strerror(-err));
 	}
 	printf("summary stacks=%ld drops=%" PRIu64 " runs=%" PRIu64 " run_ns=%" PRIu64 "\n", c.got,
-	       probes__counter(p, LEAKD_CNT_DROPS), run_cnt, run_ns);
+	       probes_counter(p, LEAKD_CNT_DROPS), run_cnt, run_ns);
 	if (stats_fd >= 0)
 		close(stats_fd);
-	probes__free(p);
-	remote__free(c.mem);
+	probes_free(p);
+	remote_free(c.mem);
 	codeobj_cache__free(c.codes);
-	sites__free(c.sites);
-	elfimg__free(img);
+	sites_free(c.sites);
+	elfimg_free(img);
 	if (!c.got)
 		fprintf(stderr, "pystack_check: no stack captured (%s)\n", c.err ? strerror(-c.err) : "timeout");
 	return c.got || !type ? 0 : 1;

@@ -21,7 +21,7 @@
 
 static int file_read(void *ctx, uint64_t addr, void *buf, size_t len)
 {
-	return elfimg__read(ctx, addr, buf, len);
+	return elfimg_read(ctx, addr, buf, len);
 }
 
 static struct elfimg *open_or_skip(const char *path)
@@ -31,7 +31,7 @@ static struct elfimg *open_or_skip(const char *path)
 
 	if (access(path, R_OK))
 		cr_skip_test("%s is not installed here", path);
-	err = elfimg__open(path, &img);
+	err = elfimg_open(path, &img);
 	cr_assert_eq(err, 0, "%s: %s", path, strerror(-err));
 	return img;
 }
@@ -52,7 +52,7 @@ Test(allocplan, debian_lto_build_uses_usdt_and_out_of_line_entry_points)
 	struct allocplan p;
 	const struct probe_spec *s;
 
-	cr_assert_eq(allocplan_gc(img, elfimg__has_usdt(img, "python", "gc__start"), 11, &g), 0);
+	cr_assert_eq(allocplan_gc(img, elfimg_has_usdt(img, "python", "gc__start"), 11, &g), 0);
 	cr_assert_eq(g.kind, ALLOCPLAN_GC_USDT);
 
 	cr_assert_eq(allocplan_allocs(img, 0, &m, &p), 0);
@@ -73,7 +73,7 @@ Test(allocplan, debian_lto_build_uses_usdt_and_out_of_line_entry_points)
 	cr_assert_not_null(s);
 	cr_assert_str_eq(s->name, "PyObject_Free+20");
 	cr_assert(s->emulated);
-	elfimg__free(img);
+	elfimg_free(img);
 }
 
 Test(allocplan, pyenv_build_follows_the_allocator_table_once_for_both_families)
@@ -104,15 +104,15 @@ Test(allocplan, pyenv_build_follows_the_allocator_table_once_for_both_families)
 	/* The table target takes (ctx, size): the size is in %rsi. */
 	cr_assert_eq(s->reg0, 2);
 	cr_assert(s->retprobe);
-	cr_assert_eq(elfimg__find_symbol(img, "_PyObject_Malloc", &impl), 0);
-	cr_assert_eq(elfimg__vaddr_to_offset(img, impl.vaddr, &off), 0);
+	cr_assert_eq(elfimg_find_symbol(img, "_PyObject_Malloc", &impl), 0);
+	cr_assert_eq(elfimg_vaddr_to_offset(img, impl.vaddr, &off), 0);
 	cr_assert(s->file_offset >= off && s->file_offset < off + 16, "probe outside _PyObject_Malloc");
 	s = find_spec(&p, "PyObject_Free>");
 	cr_assert_not_null(s);
 	cr_assert_eq(s->site, LEAKD_SITE_FREE);
 	cr_assert_eq(s->reg0, 2);
 	cr_assert(s->emulated);
-	elfimg__free(img);
+	elfimg_free(img);
 }
 
 static int zero_read(void *ctx, uint64_t addr, void *buf, size_t len)
@@ -131,7 +131,7 @@ Test(allocplan, unrelocated_tables_are_counted_and_planned_on_the_stubs)
 	cr_assert_eq(allocplan_allocs(img, 0x7f0000000000ull, &m, &p), 0);
 	cr_assert_gt(p.unresolved, 0);
 	cr_assert_not_null(find_spec(&p, "PyObject_Malloc+"));
-	elfimg__free(img);
+	elfimg_free(img);
 }
 
 Test(allocplan, python39_collect_takes_the_generation_second)
@@ -143,7 +143,7 @@ Test(allocplan, python39_collect_takes_the_generation_second)
 	cr_assert_eq(g.kind, ALLOCPLAN_GC_UPROBE);
 	cr_assert_str_eq(g.names[0], "collect");
 	cr_assert_eq(g.gen_regs[0], 2);
-	elfimg__free(img);
+	elfimg_free(img);
 }
 
 /* Sites: the typed entry points and the GC free are planned on LTO and
@@ -177,7 +177,7 @@ static void check_typed(const char *path)
 		cr_assert_not_null(s);
 		cr_assert_eq(s->reg1, 2, "nitems in rsi");
 	}
-	elfimg__free(img);
+	elfimg_free(img);
 }
 
 Test(allocplan, typed_entry_points_on_every_build_debian)

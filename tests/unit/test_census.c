@@ -464,8 +464,8 @@ static void live_census(const char *python, const char *elf, int minor, long ext
 	}
 	rt += bias;
 
-	cr_assert_eq(remote__new(ch.pid, REMOTE_DEFAULT_CACHE, &r), 0);
-	m = remote__reader(r);
+	cr_assert_eq(remote_new(ch.pid, REMOTE_DEFAULT_CACHE, &r), 0);
+	m = remote_reader(r);
 	if (minor >= 13) {
 		/* 3.13+: the layout comes from the target's own _Py_DebugOffsets */
 		unsigned char dbg[PYLAYOUT_DEBUG_OFFSETS_MIN];
@@ -475,10 +475,10 @@ static void live_census(const char *python, const char *elf, int minor, long ext
 		cr_assert_eq(l.minor, minor);
 	}
 	t0 = now_ms();
-	err = freeze__stop(ch.pid, &fz);
+	err = freeze_stop(ch.pid, &fz);
 	t1 = now_ms();
 	cr_assert_eq(err, 0, "freeze: %s", strerror(-err));
-	remote__invalidate(r);
+	remote_invalidate(r);
 	err = census_walk(&m, &l, rt, NULL, &c);
 	if (err == 0) {
 		struct pygc_state st;
@@ -492,10 +492,10 @@ static void live_census(const char *python, const char *elf, int minor, long ext
 		cr_assert_geq(st.collections[2], 1, "the holder ran gc.collect()");
 	}
 	t2 = now_ms();
-	cr_assert_eq(freeze__thaw(fz), 0);
+	cr_assert_eq(freeze_thaw(fz), 0);
 	t3 = now_ms();
 	cr_assert_eq(err, 0, "census: %s", strerror(-err));
-	remote__stats(r, &rs);
+	remote_stats(r, &rs);
 	cr_log_info("%s: %llu objects (gens %llu/%llu/%llu), %zu types; freeze %.2f ms, walk %.2f ms, "
 		    "thaw %.2f ms; %llu syscalls, %llu KiB read",
 		    python, (unsigned long long)c.objects, (unsigned long long)c.gen_objects[0],
@@ -526,7 +526,7 @@ static void live_census(const char *python, const char *elf, int minor, long ext
 	/* after the thaw the target runs: it answers and exits normally */
 	child_stop(&ch);
 	census_free(&c);
-	remote__free(r);
+	remote_free(r);
 }
 
 Test(census_live, debian_python311_exact_counts, .timeout = 60)
@@ -615,13 +615,13 @@ Test(census_live, unfrozen_walk_of_a_churning_target_completes, .timeout = 60)
 	}
 	close(fds[1]);
 	cr_assert_gt(read(fds[0], line, sizeof(line)), 0);
-	cr_assert_eq(remote__new(pid, REMOTE_DEFAULT_CACHE, &r), 0);
-	m = remote__reader(r);
+	cr_assert_eq(remote_new(pid, REMOTE_DEFAULT_CACHE, &r), 0);
+	m = remote_reader(r);
 	for (int i = 0; i < 30; i++) {
 		struct census c;
 		int err;
 
-		remote__invalidate(r);
+		remote_invalidate(r);
 		err = census_walk(&m, &l, rt, NULL, &c);
 		/* a list head can be mid-update: -EPROTO is a legitimate answer */
 		cr_assert(err == 0 || err == -EPROTO, "walk %d: %s", i, strerror(-err));
@@ -637,7 +637,7 @@ Test(census_live, unfrozen_walk_of_a_churning_target_completes, .timeout = 60)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	close(fds[0]);
-	remote__free(r);
+	remote_free(r);
 }
 
 Test(census, pointer_in_ob_size_is_not_an_item_count)

@@ -126,8 +126,8 @@ static void check_python(const char *python)
 	cr_assert_eq(pylayout_for_hexversion(hex, &l), 0);
 	cr_assert_not_null(fgets(line, sizeof(line), ch.from));
 	cr_assert_eq(sscanf(line, "str %llu", &str_addr), 1);
-	cr_assert_eq(remote__new(ch.pid, REMOTE_DEFAULT_CACHE, &r), 0);
-	m = remote__reader(r);
+	cr_assert_eq(remote_new(ch.pid, REMOTE_DEFAULT_CACHE, &r), 0);
+	m = remote_reader(r);
 	cr_assert_eq(codeobj_cache__new(&l, 64, &cache), 0);
 
 	while (fgets(line, sizeof(line), ch.from) && strncmp(line, "end", 3) != 0) {
@@ -192,7 +192,7 @@ static void check_python(const char *python)
 		cr_assert_null(co);
 	}
 	codeobj_cache__free(cache);
-	remote__free(r);
+	remote_free(r);
 	child_stop(&ch);
 	cr_log_info("codeobj: %s (0x%llx) agrees on %d code objects", python, hex, codes);
 }

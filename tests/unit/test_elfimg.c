@@ -33,8 +33,8 @@ static struct elfimg *open_or_skip(const char *path)
 
 	if (access(path, R_OK) != 0)
 		cr_skip_test("%s not present on this machine", path);
-	err = elfimg__open(path, &img);
-	cr_assert_eq(err, 0, "elfimg__open(%s): %s", path, strerror(-err));
+	err = elfimg_open(path, &img);
+	cr_assert_eq(err, 0, "elfimg_open(%s): %s", path, strerror(-err));
 	return img;
 }
 
@@ -72,16 +72,16 @@ Test(elfimg, self_symbols_bytes_and_bias_match_the_running_image)
 	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	cr_assert_gt(len, 0);
 	exe[len] = '\0';
-	cr_assert_eq(elfimg__open(exe, &img), 0);
+	cr_assert_eq(elfimg_open(exe, &img), 0);
 
-	cr_assert_eq(elfimg__find_symbol(img, "elfimg_test_data_marker", &data), 0);
+	cr_assert_eq(elfimg_find_symbol(img, "elfimg_test_data_marker", &data), 0);
 	cr_assert(data.from_symtab, "a test binary is not stripped: .symtab answers first");
 	cr_assert_eq(data.size, 8);
-	cr_assert_eq(elfimg__read(img, data.vaddr, &got, sizeof(got)), 0);
+	cr_assert_eq(elfimg_read(img, data.vaddr, &got, sizeof(got)), 0);
 	cr_assert_eq(got, 0x5eed1234cafef00dULL, "initialised .data bytes come from the file");
 
-	cr_assert_eq(elfimg__find_symbol(img, "elfimg_test_bss_marker", &bss), 0);
-	cr_assert_eq(elfimg__read(img, bss.vaddr, &got, sizeof(got)), -ENODATA);
+	cr_assert_eq(elfimg_find_symbol(img, "elfimg_test_bss_marker", &bss), 0);
+	cr_assert_eq(elfimg_read(img, bss.vaddr, &got, sizeof(got)), -ENODATA);
 
 	/* The bias computed from our own maps puts the symbol where the loader did. */
 	cr_assert_eq(procmaps_read("/proc", getpid(), &maps, &n), 0);
@@ -89,13 +89,13 @@ Test(elfimg, self_symbols_bytes_and_bias_match_the_running_image)
 		if (strcmp(maps[i].path, exe) == 0 && (!low || maps[i].offset < low->offset))
 			low = &maps[i];
 	cr_assert_not_null(low);
-	cr_assert_eq(elfimg__load_bias(img, low->start, low->offset, &bias), 0);
+	cr_assert_eq(elfimg_load_bias(img, low->start, low->offset, &bias), 0);
 	cr_assert_eq(data.vaddr + bias, (uint64_t)(uintptr_t)&elfimg_test_data_marker);
 	cr_assert_eq(bss.vaddr + bias, (uint64_t)(uintptr_t)&elfimg_test_bss_marker);
-	if (!elfimg__is_dyn(img))
+	if (!elfimg_is_dyn(img))
 		cr_assert_eq(bias, 0);
 	free(maps);
-	elfimg__free(img);
+	elfimg_free(img);
 }
 
 Test(elfimg, debian_python311_is_static_exec_with_dynsym_runtime_and_usdt)
@@ -106,45 +106,45 @@ Test(elfimg, debian_python311_is_static_exec_with_dynsym_runtime_and_usdt)
 	uint32_t hex = 0;
 	uint8_t byte;
 
-	cr_assert_not(elfimg__is_dyn(img), "Debian builds python3.11 without PIE");
-	cr_assert(is_hex40(elfimg__build_id(img)), "build-id '%s'", elfimg__build_id(img));
+	cr_assert_not(elfimg_is_dyn(img), "Debian builds python3.11 without PIE");
+	cr_assert(is_hex40(elfimg_build_id(img)), "build-id '%s'", elfimg_build_id(img));
 
-	cr_assert_eq(elfimg__find_symbol(img, "_PyRuntime", &rt), 0);
+	cr_assert_eq(elfimg_find_symbol(img, "_PyRuntime", &rt), 0);
 	cr_assert_not(rt.from_symtab, ".symtab is stripped; _PyRuntime is in .dynsym");
-	cr_assert_eq(elfimg__section(img, ".PyRuntime", &sec_addr, &sec_size), 0);
+	cr_assert_eq(elfimg_section(img, ".PyRuntime", &sec_addr, &sec_size), 0);
 	cr_assert_eq(rt.vaddr, sec_addr, "the symbol and the section agree");
 	cr_assert_eq(rt.size, sec_size);
-	cr_assert_eq(elfimg__find_symbol(img, "gc_collect_main", &init), -ENOENT, "static functions are gone");
+	cr_assert_eq(elfimg_find_symbol(img, "gc_collect_main", &init), -ENOENT, "static functions are gone");
 
-	cr_assert(elfimg__has_usdt(img, "python", "gc__start"));
-	cr_assert(elfimg__has_usdt(img, "python", "gc__done"));
-	cr_assert(elfimg__has_usdt(img, "python", "function__entry"));
-	cr_assert_not(elfimg__has_usdt(img, "python", "gc__nope"));
-	cr_assert_not(elfimg__has_usdt(img, "other", "gc__start"));
+	cr_assert(elfimg_has_usdt(img, "python", "gc__start"));
+	cr_assert(elfimg_has_usdt(img, "python", "gc__done"));
+	cr_assert(elfimg_has_usdt(img, "python", "function__entry"));
+	cr_assert_not(elfimg_has_usdt(img, "python", "gc__nope"));
+	cr_assert_not(elfimg_has_usdt(img, "other", "gc__start"));
 
 	/* Py_Version is an 8-byte unsigned long in .rodata holding PY_VERSION_HEX. */
-	cr_assert_eq(elfimg__find_symbol(img, "Py_Version", &ver), 0);
+	cr_assert_eq(elfimg_find_symbol(img, "Py_Version", &ver), 0);
 	cr_assert_eq(ver.size, 8);
-	cr_assert_eq(elfimg__read(img, ver.vaddr, &hex, sizeof(hex)), 0);
+	cr_assert_eq(elfimg_read(img, ver.vaddr, &hex, sizeof(hex)), 0);
 	cr_assert_eq(hex >> 16, 0x030b, "PY_VERSION_HEX %#x", hex);
 
 	/* Non-PIE: the first PT_LOAD is at 0x400000 from offset 0, and vaddr - 0x400000 = offset in it. */
-	cr_assert_eq(elfimg__first_load_vaddr(img, &vaddr, &off), 0);
+	cr_assert_eq(elfimg_first_load_vaddr(img, &vaddr, &off), 0);
 	cr_assert_eq(vaddr, 0x400000);
 	cr_assert_eq(off, 0);
-	cr_assert_eq(elfimg__find_symbol(img, "Py_Initialize", &init), 0);
-	cr_assert_eq(elfimg__vaddr_to_offset(img, init.vaddr, &off), 0);
+	cr_assert_eq(elfimg_find_symbol(img, "Py_Initialize", &init), 0);
+	cr_assert_eq(elfimg_vaddr_to_offset(img, init.vaddr, &off), 0);
 	cr_assert_eq(off, init.vaddr - 0x400000, "text PT_LOAD has p_vaddr - p_offset == 0x400000");
-	cr_assert_eq(elfimg__load_bias(img, 0x400000, 0, &vaddr), 0);
+	cr_assert_eq(elfimg_load_bias(img, 0x400000, 0, &vaddr), 0);
 	cr_assert_eq(vaddr, 0);
 
 	/* The .bss has no file bytes; below the image nothing is mapped at all. */
-	cr_assert_eq(elfimg__section(img, ".bss", &sec_addr, &sec_size), 0);
-	cr_assert_eq(elfimg__read(img, sec_addr + 64, &byte, 1), -ENODATA);
-	cr_assert_eq(elfimg__read(img, 0x1000, &byte, 1), -EFAULT);
-	cr_assert_eq(elfimg__vaddr_to_offset(img, 0x1000, &off), -EFAULT);
-	cr_assert_eq(elfimg__section(img, ".no_such_section", &sec_addr, &sec_size), -ENOENT);
-	elfimg__free(img);
+	cr_assert_eq(elfimg_section(img, ".bss", &sec_addr, &sec_size), 0);
+	cr_assert_eq(elfimg_read(img, sec_addr + 64, &byte, 1), -ENODATA);
+	cr_assert_eq(elfimg_read(img, 0x1000, &byte, 1), -EFAULT);
+	cr_assert_eq(elfimg_vaddr_to_offset(img, 0x1000, &off), -EFAULT);
+	cr_assert_eq(elfimg_section(img, ".no_such_section", &sec_addr, &sec_size), -ENOENT);
+	elfimg_free(img);
 }
 
 Test(elfimg, pyenv_libpython311_is_dyn_with_full_symtab_and_no_usdt)
@@ -154,27 +154,27 @@ Test(elfimg, pyenv_libpython311_is_dyn_with_full_symtab_and_no_usdt)
 	uint64_t vaddr = 1, off = 1, bias = 0;
 	uint32_t hex = 0;
 
-	cr_assert(elfimg__is_dyn(img));
-	cr_assert(is_hex40(elfimg__build_id(img)), "build-id '%s'", elfimg__build_id(img));
-	cr_assert_eq(elfimg__find_symbol(img, "gc_collect_main", &gc), 0);
+	cr_assert(elfimg_is_dyn(img));
+	cr_assert(is_hex40(elfimg_build_id(img)), "build-id '%s'", elfimg_build_id(img));
+	cr_assert_eq(elfimg_find_symbol(img, "gc_collect_main", &gc), 0);
 	cr_assert(gc.from_symtab, "a static function is only in .symtab");
 	cr_assert_gt(gc.size, 1000);
-	cr_assert_eq(elfimg__find_symbol(img, "_PyRuntime", &rt), 0);
+	cr_assert_eq(elfimg_find_symbol(img, "_PyRuntime", &rt), 0);
 	cr_assert(rt.from_symtab, ".symtab is looked at before .dynsym");
-	cr_assert_not(elfimg__has_usdt(img, "python", "gc__start"), "pyenv builds lack --with-dtrace");
+	cr_assert_not(elfimg_has_usdt(img, "python", "gc__start"), "pyenv builds lack --with-dtrace");
 
-	cr_assert_eq(elfimg__find_symbol(img, "Py_Version", &ver), 0);
-	cr_assert_eq(elfimg__read(img, ver.vaddr, &hex, sizeof(hex)), 0);
+	cr_assert_eq(elfimg_find_symbol(img, "Py_Version", &ver), 0);
+	cr_assert_eq(elfimg_read(img, ver.vaddr, &hex, sizeof(hex)), 0);
 	cr_assert_eq(hex, 0x030b07f0, "3.11.7 final");
 
-	cr_assert_eq(elfimg__first_load_vaddr(img, &vaddr, &off), 0);
+	cr_assert_eq(elfimg_first_load_vaddr(img, &vaddr, &off), 0);
 	cr_assert_eq(vaddr, 0);
 	cr_assert_eq(off, 0);
-	cr_assert_eq(elfimg__load_bias(img, 0x7f0000000000ULL, 0, &bias), 0);
+	cr_assert_eq(elfimg_load_bias(img, 0x7f0000000000ULL, 0, &bias), 0);
 	cr_assert_eq(bias, 0x7f0000000000ULL);
-	cr_assert_eq(elfimg__load_bias(img, 0x7f0000000000ULL, 0x123000, &bias), -ENOENT,
+	cr_assert_eq(elfimg_load_bias(img, 0x7f0000000000ULL, 0x123000, &bias), -ENOENT,
 		     "no PT_LOAD starts at that offset");
-	elfimg__free(img);
+	elfimg_free(img);
 }
 
 Test(elfimg, imported_symbols_are_not_definitions)
@@ -183,11 +183,11 @@ Test(elfimg, imported_symbols_are_not_definitions)
 	struct elfimg_sym s;
 
 	/* The pyenv executable imports Py_BytesMain from libpython: UND in its .dynsym. */
-	cr_assert_eq(elfimg__find_symbol(img, "Py_BytesMain", &s), -ENOENT);
-	cr_assert_eq(elfimg__find_symbol(img, "_PyRuntime", &s), -ENOENT);
-	cr_assert_eq(elfimg__find_symbol(img, "main", &s), 0);
-	cr_assert(elfimg__is_dyn(img), "pyenv executables are PIE");
-	elfimg__free(img);
+	cr_assert_eq(elfimg_find_symbol(img, "Py_BytesMain", &s), -ENOENT);
+	cr_assert_eq(elfimg_find_symbol(img, "_PyRuntime", &s), -ENOENT);
+	cr_assert_eq(elfimg_find_symbol(img, "main", &s), 0);
+	cr_assert(elfimg_is_dyn(img), "pyenv executables are PIE");
+	elfimg_free(img);
 }
 
 Test(elfimg, many_lookups_in_a_large_symtab)
@@ -206,16 +206,16 @@ Test(elfimg, many_lookups_in_a_large_symtab)
 
 	for (round = 0; round < 1000; round++)
 		for (i = 0, found = 0; i < sizeof(names) / sizeof(names[0]); i++)
-			found += elfimg__find_symbol(img, names[i], &s) == 0;
+			found += elfimg_find_symbol(img, names[i], &s) == 0;
 	cr_assert_eq(found, 20, "every one of these is defined in a pyenv libpython 3.11");
-	elfimg__free(img);
+	elfimg_free(img);
 }
 
 Test(elfimg, missing_file_is_enoent)
 {
 	struct elfimg *img = (struct elfimg *)&img;
 
-	cr_assert_eq(elfimg__open("/nonexistent/leakd/elf", &img), -ENOENT);
+	cr_assert_eq(elfimg_open("/nonexistent/leakd/elf", &img), -ENOENT);
 	cr_assert_eq(img, (struct elfimg *)&img, "out untouched");
 }
 
@@ -225,7 +225,7 @@ Test(elfimg, text_file_is_enoexec)
 	struct elfimg *img;
 
 	write_temp(path, "#!/bin/sh\necho hi\n", 18);
-	cr_assert_eq(elfimg__open(path, &img), -ENOEXEC);
+	cr_assert_eq(elfimg_open(path, &img), -ENOEXEC);
 	unlink(path);
 }
 
@@ -240,7 +240,7 @@ Test(elfimg, elf32_is_enoexec)
 	hdr[20] = 1;	/* EV_CURRENT */
 	hdr[40] = 52;	/* e_ehsize */
 	write_temp(path, hdr, sizeof(hdr));
-	cr_assert_eq(elfimg__open(path, &img), -ENOEXEC);
+	cr_assert_eq(elfimg_open(path, &img), -ENOEXEC);
 	unlink(path);
 }
 
@@ -250,13 +250,13 @@ Test(elfimg, truncated_elf_is_enoexec)
 	struct elfimg *img;
 
 	write_temp(path, "\x7f" "ELF\x02\x01\x01", 7);
-	cr_assert_eq(elfimg__open(path, &img), -ENOEXEC);
+	cr_assert_eq(elfimg_open(path, &img), -ENOEXEC);
 	unlink(path);
 }
 
 Test(elfimg, free_accepts_null)
 {
-	elfimg__free(NULL);
+	elfimg_free(NULL);
 }
 
 #ifdef __SANITIZE_ADDRESS__
@@ -291,10 +291,10 @@ Test(elfimg, a_symbol_table_larger_than_the_file_is_not_believed)
 		cr_assert_eq(setrlimit(RLIMIT_AS, &rl), 0);
 	}
 #endif
-	err = elfimg__open(path, &img);
-	cr_assert(!err || err == -ENOEXEC, "elfimg__open: %s", strerror(-err));
+	err = elfimg_open(path, &img);
+	cr_assert(!err || err == -ENOEXEC, "elfimg_open: %s", strerror(-err));
 	if (!err) {
-		cr_assert_neq(elfimg__find_symbol(img, "_PyRuntime", &sym), 0);
-		elfimg__free(img);
+		cr_assert_neq(elfimg_find_symbol(img, "_PyRuntime", &sym), 0);
+		elfimg_free(img);
 	}
 }

@@ -4,7 +4,7 @@
  * run at their period and in the order added, a hook ends the loop with
  * EVLOOP_DONE or an error, SIGTERM/SIGINT stop it (and are not left pending
  * to kill us once the loop is freed), and the signal mask is restored.
- * The BPF half (evloop__load_probes) needs root and runs in the integration
+ * The BPF half (evloop_load_probes) needs root and runs in the integration
  * cases.
  */
 #include <criterion/criterion.h>
@@ -62,18 +62,18 @@ Test(evloop, timer_period_and_done)
 	double t0 = leakd_mono_now();
 
 	rec = (struct rec){ .stop_after = 5 };
-	cr_assert_eq(evloop__new(&l), 0);
-	cr_assert_eq(evloop__add_timer(l, 0.02, 0.02, hook_a, &rec), 0);
-	cr_assert_eq(evloop__run(l), 0);
+	cr_assert_eq(evloop_new(&l), 0);
+	cr_assert_eq(evloop_add_timer(l, 0.02, 0.02, hook_a, &rec), 0);
+	cr_assert_eq(evloop_run(l), 0);
 	cr_assert_eq(rec.n, 5);
-	cr_assert_eq(evloop__stop_signal(l), 0);
+	cr_assert_eq(evloop_stop_signal(l), 0);
 	/* First call after first_s, then one per period (1 ms accuracy). */
 	cr_assert_geq(rec.t[0] - t0, 0.019);
 	for (size_t i = 1; i < rec.n; i++) {
 		cr_assert_geq(rec.t[i] - rec.t[i - 1], 0.0195, "gap %zu: %f", i, rec.t[i] - rec.t[i - 1]);
 		cr_assert_lt(rec.t[i] - rec.t[i - 1], 0.2, "gap %zu: %f", i, rec.t[i] - rec.t[i - 1]);
 	}
-	evloop__free(l);
+	evloop_free(l);
 }
 
 Test(evloop, due_together_in_order_added)
@@ -81,14 +81,14 @@ Test(evloop, due_together_in_order_added)
 	struct evloop *l;
 
 	rec = (struct rec){ .stop_after = 6 };
-	cr_assert_eq(evloop__new(&l), 0);
+	cr_assert_eq(evloop_new(&l), 0);
 	/* b added first: at each shared deadline b runs before a. */
-	cr_assert_eq(evloop__add_timer(l, 0.03, 0.03, hook_b, &rec), 0);
-	cr_assert_eq(evloop__add_timer(l, 0.03, 0.03, hook_a, &rec), 0);
-	cr_assert_eq(evloop__run(l), 0);
+	cr_assert_eq(evloop_add_timer(l, 0.03, 0.03, hook_b, &rec), 0);
+	cr_assert_eq(evloop_add_timer(l, 0.03, 0.03, hook_a, &rec), 0);
+	cr_assert_eq(evloop_run(l), 0);
 	cr_assert_eq(rec.who[0], 2);
 	cr_assert_eq(rec.who[1], 1);
-	evloop__free(l);
+	evloop_free(l);
 }
 
 Test(evloop, hook_error_ends_the_loop_with_it)
@@ -96,21 +96,21 @@ Test(evloop, hook_error_ends_the_loop_with_it)
 	struct evloop *l;
 
 	rec = (struct rec){ .stop_after = 2, .fail_with = -EIO };
-	cr_assert_eq(evloop__new(&l), 0);
-	cr_assert_eq(evloop__add_timer(l, 0, 0.01, hook_a, &rec), 0);
-	cr_assert_eq(evloop__run(l), -EIO);
+	cr_assert_eq(evloop_new(&l), 0);
+	cr_assert_eq(evloop_add_timer(l, 0, 0.01, hook_a, &rec), 0);
+	cr_assert_eq(evloop_run(l), -EIO);
 	cr_assert_eq(rec.n, 2);
-	evloop__free(l);
+	evloop_free(l);
 }
 
 Test(evloop, bad_timer_refused)
 {
 	struct evloop *l;
 
-	cr_assert_eq(evloop__new(&l), 0);
-	cr_assert_eq(evloop__add_timer(l, 0, 0, hook_a, &rec), -EINVAL);
-	cr_assert_eq(evloop__add_timer(l, 0, 1, NULL, &rec), -EINVAL);
-	evloop__free(l);
+	cr_assert_eq(evloop_new(&l), 0);
+	cr_assert_eq(evloop_add_timer(l, 0, 0, hook_a, &rec), -EINVAL);
+	cr_assert_eq(evloop_add_timer(l, 0, 1, NULL, &rec), -EINVAL);
+	evloop_free(l);
 }
 
 static void stops_on(int sig)
@@ -119,17 +119,17 @@ static void stops_on(int sig)
 
 	rec = (struct rec){ .raise_sig = sig };
 	cr_assert_not(blocked(sig));
-	cr_assert_eq(evloop__new(&l), 0);
+	cr_assert_eq(evloop_new(&l), 0);
 	cr_assert(blocked(sig), "the loop reads %d from a signalfd: it must be blocked", sig);
-	cr_assert_eq(evloop__add_timer(l, 0, 0.01, hook_a, &rec), 0);
-	cr_assert_eq(evloop__run(l), 0);
-	cr_assert_eq(evloop__stop_signal(l), sig);
-	cr_assert(evloop__stop_pending(l));
+	cr_assert_eq(evloop_add_timer(l, 0, 0.01, hook_a, &rec), 0);
+	cr_assert_eq(evloop_run(l), 0);
+	cr_assert_eq(evloop_stop_signal(l), sig);
+	cr_assert(evloop_stop_pending(l));
 	/* One call raised it; the loop stopped on the next turn. */
 	cr_assert_leq(rec.n, 2);
 	/* A second one still pending must not kill us on unblocking. */
 	kill(getpid(), sig);
-	evloop__free(l);
+	evloop_free(l);
 	cr_assert_not(blocked(sig));
 }
 
@@ -140,9 +140,9 @@ Test(evloop, stop_pending_sees_a_waiting_signal)
 {
 	struct evloop *l;
 
-	cr_assert_eq(evloop__new(&l), 0);
-	cr_assert_not(evloop__stop_pending(l));
+	cr_assert_eq(evloop_new(&l), 0);
+	cr_assert_not(evloop_stop_pending(l));
 	kill(getpid(), SIGTERM);
-	cr_assert(evloop__stop_pending(l));
-	evloop__free(l);
+	cr_assert(evloop_stop_pending(l));
+	evloop_free(l);
 }

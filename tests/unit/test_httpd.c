@@ -140,11 +140,11 @@ static const char *header(const struct reply *r, const char *name)
 static struct httpd *start(const char *listen, const char *path)
 {
 	struct httpd *h = NULL;
-	int err = httpd__start(listen, path, &h);
+	int err = httpd_start(listen, path, &h);
 
-	cr_assert_eq(err, 0, "httpd__start(%s): %s", listen, strerror(-err));
+	cr_assert_eq(err, 0, "httpd_start(%s): %s", listen, strerror(-err));
 	cr_assert_not_null(h);
-	cr_assert_neq(httpd__port(h), 0);
+	cr_assert_neq(httpd_port(h), 0);
 	return h;
 }
 
@@ -225,30 +225,30 @@ Test(httpd, serves_the_published_snapshot)
 	struct httpd *h = start("127.0.0.1:0", NULL);
 	struct reply r;
 
-	cr_assert_eq(httpd__publish(h, snap, strlen(snap)), 0);
-	r = http("GET", httpd__port(h), "/metrics");
+	cr_assert_eq(httpd_publish(h, snap, strlen(snap)), 0);
+	r = http("GET", httpd_port(h), "/metrics");
 	cr_assert_eq(r.status, 200);
 	cr_assert_str_eq(header(&r, "Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
 	cr_assert_eq(r.body_len, strlen(snap));
 	cr_assert_str_eq(r.body, snap);
 	reply_free(&r);
-	httpd__free(h);
+	httpd_free(h);
 }
 
 Test(httpd, before_the_first_snapshot_answers_503)
 {
 	struct httpd *h = start("127.0.0.1:0", NULL);
-	struct reply r = http("GET", httpd__port(h), "/metrics");
+	struct reply r = http("GET", httpd_port(h), "/metrics");
 
 	cr_assert_eq(r.status, 503);
 	reply_free(&r);
 	/* an empty snapshot is still a snapshot */
-	cr_assert_eq(httpd__publish(h, NULL, 0), 0);
-	r = http("GET", httpd__port(h), "/metrics");
+	cr_assert_eq(httpd_publish(h, NULL, 0), 0);
+	r = http("GET", httpd_port(h), "/metrics");
 	cr_assert_eq(r.status, 200);
 	cr_assert_eq(r.body_len, 0);
 	reply_free(&r);
-	httpd__free(h);
+	httpd_free(h);
 }
 
 Test(httpd, latest_publish_wins)
@@ -256,12 +256,12 @@ Test(httpd, latest_publish_wins)
 	struct httpd *h = start("127.0.0.1:0", NULL);
 	struct reply r;
 
-	cr_assert_eq(httpd__publish(h, "a 1\n", 4), 0);
-	cr_assert_eq(httpd__publish(h, "b 2\nXXXX", 4), 0);	/* only len bytes are copied */
-	r = http("GET", httpd__port(h), "/metrics");
+	cr_assert_eq(httpd_publish(h, "a 1\n", 4), 0);
+	cr_assert_eq(httpd_publish(h, "b 2\nXXXX", 4), 0);	/* only len bytes are copied */
+	r = http("GET", httpd_port(h), "/metrics");
 	cr_assert_str_eq(r.body, "b 2\n");
 	reply_free(&r);
-	httpd__free(h);
+	httpd_free(h);
 }
 
 Test(httpd, head_sends_headers_without_body)
@@ -269,14 +269,14 @@ Test(httpd, head_sends_headers_without_body)
 	struct httpd *h = start("127.0.0.1:0", NULL);
 	struct reply r;
 
-	cr_assert_eq(httpd__publish(h, "a 1\n", 4), 0);
-	r = http("HEAD", httpd__port(h), "/metrics");
+	cr_assert_eq(httpd_publish(h, "a 1\n", 4), 0);
+	r = http("HEAD", httpd_port(h), "/metrics");
 	cr_assert_eq(r.status, 200);
 	cr_assert_str_eq(header(&r, "Content-Type"), METRICS_CONTENT_TYPE);
 	cr_assert_str_eq(header(&r, "Content-Length"), "4");
 	cr_assert_eq(r.body_len, 0);
 	reply_free(&r);
-	httpd__free(h);
+	httpd_free(h);
 }
 
 Test(httpd, query_string_does_not_change_the_route)
@@ -284,12 +284,12 @@ Test(httpd, query_string_does_not_change_the_route)
 	struct httpd *h = start("127.0.0.1:0", NULL);
 	struct reply r;
 
-	cr_assert_eq(httpd__publish(h, "a 1\n", 4), 0);
-	r = http("GET", httpd__port(h), "/metrics?name[]=leakd_live_objects");
+	cr_assert_eq(httpd_publish(h, "a 1\n", 4), 0);
+	r = http("GET", httpd_port(h), "/metrics?name[]=leakd_live_objects");
 	cr_assert_eq(r.status, 200);
 	cr_assert_str_eq(r.body, "a 1\n");
 	reply_free(&r);
-	httpd__free(h);
+	httpd_free(h);
 }
 
 Test(httpd, root_page_links_to_the_telemetry_path)
@@ -297,30 +297,30 @@ Test(httpd, root_page_links_to_the_telemetry_path)
 	struct httpd *h = start("127.0.0.1:0", "/leakd/metrics");
 	struct reply r;
 
-	cr_assert_eq(httpd__publish(h, "a 1\n", 4), 0);
-	r = http("GET", httpd__port(h), "/");
+	cr_assert_eq(httpd_publish(h, "a 1\n", 4), 0);
+	r = http("GET", httpd_port(h), "/");
 	cr_assert_eq(r.status, 200);
 	cr_assert_str_eq(header(&r, "Content-Type"), "text/html; charset=utf-8");
 	cr_assert_not_null(strstr(r.body, "<a href=\"/leakd/metrics\">"), "%s", r.body);
 	reply_free(&r);
-	r = http("GET", httpd__port(h), "/leakd/metrics");
+	r = http("GET", httpd_port(h), "/leakd/metrics");
 	cr_assert_eq(r.status, 200);
 	reply_free(&r);
-	r = http("GET", httpd__port(h), "/metrics");
+	r = http("GET", httpd_port(h), "/metrics");
 	cr_assert_eq(r.status, 404);
 	reply_free(&r);
-	httpd__free(h);
+	httpd_free(h);
 }
 
 Test(httpd, telemetry_path_is_html_escaped_on_the_root_page)
 {
 	struct httpd *h = start("127.0.0.1:0", "/m\"><script>");
-	struct reply r = http("GET", httpd__port(h), "/");
+	struct reply r = http("GET", httpd_port(h), "/");
 
 	cr_assert_null(strstr(r.body, "<script>"), "%s", r.body);
 	cr_assert_not_null(strstr(r.body, "href=\"/m&quot;&gt;&lt;script&gt;\""), "%s", r.body);
 	reply_free(&r);
-	httpd__free(h);
+	httpd_free(h);
 }
 
 Test(httpd, unknown_path_is_404)
@@ -328,14 +328,14 @@ Test(httpd, unknown_path_is_404)
 	struct httpd *h = start("127.0.0.1:0", NULL);
 	struct reply r;
 
-	cr_assert_eq(httpd__publish(h, "a 1\n", 4), 0);
-	r = http("GET", httpd__port(h), "/metricsx");
+	cr_assert_eq(httpd_publish(h, "a 1\n", 4), 0);
+	r = http("GET", httpd_port(h), "/metricsx");
 	cr_assert_eq(r.status, 404);
 	reply_free(&r);
-	r = http("GET", httpd__port(h), "/favicon.ico");
+	r = http("GET", httpd_port(h), "/favicon.ico");
 	cr_assert_eq(r.status, 404);
 	reply_free(&r);
-	httpd__free(h);
+	httpd_free(h);
 }
 
 Test(httpd, other_methods_are_405_with_allow)
@@ -343,15 +343,15 @@ Test(httpd, other_methods_are_405_with_allow)
 	static const char *const methods[] = { "POST", "PUT", "DELETE", "OPTIONS" };
 	struct httpd *h = start("127.0.0.1:0", NULL);
 
-	cr_assert_eq(httpd__publish(h, "a 1\n", 4), 0);
+	cr_assert_eq(httpd_publish(h, "a 1\n", 4), 0);
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-		struct reply r = http(methods[i], httpd__port(h), "/metrics");
+		struct reply r = http(methods[i], httpd_port(h), "/metrics");
 
 		cr_assert_eq(r.status, 405, "%s", methods[i]);
 		cr_assert_str_eq(header(&r, "Allow"), "GET, HEAD");
 		reply_free(&r);
 	}
-	httpd__free(h);
+	httpd_free(h);
 }
 
 Test(httpd, post_with_a_body_is_refused_cleanly)
@@ -360,18 +360,18 @@ Test(httpd, post_with_a_body_is_refused_cleanly)
 	struct reply r;
 	int err;
 
-	err = http_raw(AF_INET, httpd__port(h),
+	err = http_raw(AF_INET, httpd_port(h),
 		       "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n"
 		       "Connection: close\r\n\r\nhello world", &r);
 	cr_assert_eq(err, 0);
 	cr_assert_eq(r.status, 405);
 	reply_free(&r);
 	/* and the server still answers */
-	cr_assert_eq(httpd__publish(h, "a 1\n", 4), 0);
-	r = http("GET", httpd__port(h), "/metrics");
+	cr_assert_eq(httpd_publish(h, "a 1\n", 4), 0);
+	r = http("GET", httpd_port(h), "/metrics");
 	cr_assert_eq(r.status, 200);
 	reply_free(&r);
-	httpd__free(h);
+	httpd_free(h);
 }
 
 Test(httpd, large_snapshot_arrives_intact)
@@ -383,30 +383,30 @@ Test(httpd, large_snapshot_arrives_intact)
 
 	for (size_t i = 0; i < LEN; i++)
 		big[i] = (i % 64 == 63) ? '\n' : (char)('a' + i % 26);
-	cr_assert_eq(httpd__publish(h, big, LEN), 0);
-	r = http("GET", httpd__port(h), "/metrics");
+	cr_assert_eq(httpd_publish(h, big, LEN), 0);
+	r = http("GET", httpd_port(h), "/metrics");
 	cr_assert_eq(r.status, 200);
 	cr_assert_eq(r.body_len, (size_t)LEN);
 	cr_assert(memcmp(r.body, big, LEN) == 0);
 	reply_free(&r);
-	httpd__free(h);
+	httpd_free(h);
 	free(big);
 }
 
 Test(httpd, idle_connection_does_not_block_scrapes)
 {
 	struct httpd *h = start("127.0.0.1:0", NULL);
-	int idle = connect_to(AF_INET, httpd__port(h));
+	int idle = connect_to(AF_INET, httpd_port(h));
 	struct reply r;
 
 	cr_assert_geq(idle, 0);
 	cr_assert_eq(write(idle, "GET /met", 8), 8);	/* half a request, then silence */
-	cr_assert_eq(httpd__publish(h, "a 1\n", 4), 0);
-	r = http("GET", httpd__port(h), "/metrics");
+	cr_assert_eq(httpd_publish(h, "a 1\n", 4), 0);
+	r = http("GET", httpd_port(h), "/metrics");
 	cr_assert_eq(r.status, 200);
 	reply_free(&r);
 	close(idle);
-	httpd__free(h);
+	httpd_free(h);
 }
 
 /* The daemon's use: render, publish, scrape; the bytes come back as rendered. */
@@ -427,14 +427,14 @@ Test(httpd, serves_rendered_metrics)
 	size_t len;
 
 	cr_assert_eq(metrics_render(&text, &len, &s, &p, 1), 0);
-	cr_assert_eq(httpd__publish(h, text, len), 0);
-	r = http("GET", httpd__port(h), "/metrics");
+	cr_assert_eq(httpd_publish(h, text, len), 0);
+	r = http("GET", httpd_port(h), "/metrics");
 	cr_assert_eq(r.body_len, len);
 	cr_assert_str_eq(r.body, text);
 	cr_assert_not_null(strstr(r.body, "leakd_leak_suspected{pid=\"1\""));
 	reply_free(&r);
 	free(text);
-	httpd__free(h);
+	httpd_free(h);
 }
 
 /* ---- concurrency ---- */
@@ -452,7 +452,7 @@ static void *publish_loop(void *arg)
 	for (unsigned i = 0; !__atomic_load_n(&p->stop, __ATOMIC_RELAXED); i++) {
 		const char *s = (i & 1) ? p->a : p->b;
 
-		httpd__publish(p->h, s, strlen(s));
+		httpd_publish(p->h, s, strlen(s));
 	}
 	return NULL;
 }
@@ -468,10 +468,10 @@ Test(httpd, scrapes_see_whole_snapshots_while_publishing)
 	memset(b, 'b', sizeof(b) - 2);
 	b[sizeof(b) - 2] = '\n';
 	p.h = start("127.0.0.1:0", NULL);
-	cr_assert_eq(httpd__publish(p.h, a, strlen(a)), 0);
+	cr_assert_eq(httpd_publish(p.h, a, strlen(a)), 0);
 	cr_assert_eq(pthread_create(&t, NULL, publish_loop, &p), 0);
 	for (int i = 0; i < 200; i++) {
-		struct reply r = http("GET", httpd__port(p.h), "/metrics");
+		struct reply r = http("GET", httpd_port(p.h), "/metrics");
 
 		cr_assert_eq(r.status, 200);
 		cr_assert(!strcmp(r.body, a) || !strcmp(r.body, b), "torn snapshot of %zu bytes", r.body_len);
@@ -479,7 +479,7 @@ Test(httpd, scrapes_see_whole_snapshots_while_publishing)
 	}
 	__atomic_store_n(&p.stop, true, __ATOMIC_RELAXED);
 	pthread_join(t, NULL);
-	httpd__free(p.h);
+	httpd_free(p.h);
 }
 
 /* ---- addresses and errors ---- */
@@ -490,9 +490,9 @@ Test(httpd, malformed_addresses_are_rejected)
 	struct httpd *h = (struct httpd *)0x1;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		cr_assert_eq(httpd__start(bad[i], NULL, &h), -EINVAL, "%s", bad[i]);
-	cr_assert_eq(httpd__start("127.0.0.1:0", "metrics", &h), -EINVAL, "path without a slash");
-	cr_assert_eq(httpd__start("127.0.0.1:0", NULL, NULL), -EINVAL);
+		cr_assert_eq(httpd_start(bad[i], NULL, &h), -EINVAL, "%s", bad[i]);
+	cr_assert_eq(httpd_start("127.0.0.1:0", "metrics", &h), -EINVAL, "path without a slash");
+	cr_assert_eq(httpd_start("127.0.0.1:0", NULL, NULL), -EINVAL);
 	cr_assert_eq(h, (struct httpd *)0x1);
 }
 
@@ -501,30 +501,30 @@ Test(httpd, same_port_twice_is_eaddrinuse)
 	struct httpd *a = start("127.0.0.1:0", NULL), *b = (struct httpd *)0x1;
 	char addr[64];
 
-	snprintf(addr, sizeof(addr), "127.0.0.1:%u", httpd__port(a));
-	cr_assert_eq(httpd__start(addr, NULL, &b), -EADDRINUSE);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", httpd_port(a));
+	cr_assert_eq(httpd_start(addr, NULL, &b), -EADDRINUSE);
 	cr_assert_eq(b, (struct httpd *)0x1);
 	/* all addresses overlaps the loopback one too */
-	snprintf(addr, sizeof(addr), ":%u", httpd__port(a));
-	cr_assert_eq(httpd__start(addr, NULL, &b), -EADDRINUSE);
-	httpd__free(a);
+	snprintf(addr, sizeof(addr), ":%u", httpd_port(a));
+	cr_assert_eq(httpd_start(addr, NULL, &b), -EADDRINUSE);
+	httpd_free(a);
 }
 
 Test(httpd, port_is_free_again_after_free)
 {
 	struct httpd *a = start("127.0.0.1:0", NULL), *b;
-	uint16_t port = httpd__port(a);
+	uint16_t port = httpd_port(a);
 	char addr[64];
 	struct reply r;
 
-	cr_assert_eq(httpd__publish(a, "a 1\n", 4), 0);
+	cr_assert_eq(httpd_publish(a, "a 1\n", 4), 0);
 	r = http("GET", port, "/metrics");	/* leaves a TIME_WAIT behind */
 	reply_free(&r);
-	httpd__free(a);
+	httpd_free(a);
 	snprintf(addr, sizeof(addr), "127.0.0.1:%u", port);
 	b = start(addr, NULL);
-	cr_assert_eq(httpd__port(b), port);
-	httpd__free(b);
+	cr_assert_eq(httpd_port(b), port);
+	httpd_free(b);
 }
 
 Test(httpd, address_not_on_this_host_is_eaddrnotavail)
@@ -532,7 +532,7 @@ Test(httpd, address_not_on_this_host_is_eaddrnotavail)
 	struct httpd *h = NULL;
 
 	/* TEST-NET-1: never a local address, and no DNS involved */
-	cr_assert_eq(httpd__start("192.0.2.1:0", NULL, &h), -EADDRNOTAVAIL);
+	cr_assert_eq(httpd_start("192.0.2.1:0", NULL, &h), -EADDRNOTAVAIL);
 	cr_assert_null(h);
 }
 
@@ -545,15 +545,15 @@ Test(httpd, ipv6_loopback_in_brackets)
 	if (!have_ipv6_loopback())
 		cr_skip_test("no IPv6 loopback on this host");
 	h = start("[::1]:0", NULL);
-	cr_assert_eq(httpd__publish(h, "a 1\n", 4), 0);
-	err = http_raw(AF_INET6, httpd__port(h), "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", &r);
+	cr_assert_eq(httpd_publish(h, "a 1\n", 4), 0);
+	err = http_raw(AF_INET6, httpd_port(h), "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", &r);
 	cr_assert_eq(err, 0);
 	cr_assert_eq(r.status, 200);
 	cr_assert_str_eq(r.body, "a 1\n");
 	reply_free(&r);
 	/* bound to ::1 only: IPv4 loopback is refused */
-	cr_assert_eq(connect_to(AF_INET, httpd__port(h)), -ECONNREFUSED);
-	httpd__free(h);
+	cr_assert_eq(connect_to(AF_INET, httpd_port(h)), -ECONNREFUSED);
+	httpd_free(h);
 }
 
 Test(httpd, empty_host_listens_on_ipv4_and_ipv6)
@@ -561,33 +561,33 @@ Test(httpd, empty_host_listens_on_ipv4_and_ipv6)
 	struct httpd *h = start(":0", NULL);
 	struct reply r;
 
-	cr_assert_eq(httpd__publish(h, "a 1\n", 4), 0);
-	r = http("GET", httpd__port(h), "/metrics");
+	cr_assert_eq(httpd_publish(h, "a 1\n", 4), 0);
+	r = http("GET", httpd_port(h), "/metrics");
 	cr_assert_eq(r.status, 200);
 	reply_free(&r);
 	if (have_ipv6_loopback()) {
-		int err = http_raw(AF_INET6, httpd__port(h),
+		int err = http_raw(AF_INET6, httpd_port(h),
 				   "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", &r);
 
 		cr_assert_eq(err, 0);
 		cr_assert_eq(r.status, 200);
 		reply_free(&r);
 	}
-	httpd__free(h);
+	httpd_free(h);
 }
 
 Test(httpd, host_names_resolve_locally)
 {
 	struct httpd *h = start("localhost:0", NULL);
 
-	httpd__free(h);
+	httpd_free(h);
 }
 
 Test(httpd, null_handles_are_harmless)
 {
-	httpd__free(NULL);
-	cr_assert_eq(httpd__publish(NULL, "x", 1), -EINVAL);
-	cr_assert_eq(httpd__port(NULL), 0);
+	httpd_free(NULL);
+	cr_assert_eq(httpd_publish(NULL, "x", 1), -EINVAL);
+	cr_assert_eq(httpd_port(NULL), 0);
 }
 
 /* ---- slow clients ---- */
@@ -662,11 +662,11 @@ static int scrape_from(const char *src, uint16_t port, double *secs)
 Test(httpd, trickling_clients_do_not_starve_scrapes, .timeout = 40)
 {
 	struct httpd *h = start("127.0.0.1:0", NULL);
-	uint16_t port = httpd__port(h);
+	uint16_t port = httpd_port(h);
 	int fds[TRICKLERS], held_at_1s = 0, alive_at_end = 0, scrapes = 0;
 	double t0, worst = 0, took;
 
-	cr_assert_eq(httpd__publish(h, "a 1\n", 4), 0);
+	cr_assert_eq(httpd_publish(h, "a 1\n", 4), 0);
 	t0 = mono_now();
 	for (int i = 0; i < TRICKLERS; i++) {
 		fds[i] = connect_from("127.0.0.1", port);
@@ -713,5 +713,5 @@ Test(httpd, trickling_clients_do_not_starve_scrapes, .timeout = 40)
 	cr_assert_lt(held_at_1s, 64 / 4, "one address held %d connections", held_at_1s);
 	cr_assert_eq(alive_at_end, 0, "%d trickling requests outlived the request deadline", alive_at_end);
 	cr_assert_lt(worst, 1.0, "a scrape took %.2f s", worst);
-	httpd__free(h);
+	httpd_free(h);
 }

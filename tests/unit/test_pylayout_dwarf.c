@@ -343,12 +343,12 @@ Test(pylayout_dwarf, debian_311_through_python3_11_dbg)
 	const char *id;
 	char path[PATH_MAX];
 
-	cr_assert_eq(elfimg__open(DEBIAN_PY, &img), 0, "%s is missing (scripts/install-deps.sh installs python3.11)",
+	cr_assert_eq(elfimg_open(DEBIAN_PY, &img), 0, "%s is missing (scripts/install-deps.sh installs python3.11)",
 		     DEBIAN_PY);
-	id = elfimg__build_id(img);
+	id = elfimg_build_id(img);
 	cr_assert(id && strlen(id) > 2, "%s has no build-id", DEBIAN_PY);
 	snprintf(path, sizeof(path), "%s/%.2s/%s.debug", DEBUG_ROOT, id, id + 2);
-	elfimg__free(img);
+	elfimg_free(img);
 	cr_assert_eq(access(path, R_OK), 0,
 		     "no debug file for %s at %s: install python3.11-dbg (scripts/install-deps.sh test)", DEBIAN_PY,
 		     path);

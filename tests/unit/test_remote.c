@@ -78,23 +78,23 @@ Test(remote, reads_the_childs_memory_and_caches_blocks)
 	struct remote_stats st;
 	uint8_t buf[64];
 
-	cr_assert_eq(remote__new(child, REMOTE_DEFAULT_CACHE, &r), 0);
-	cr_assert_eq(remote__pid(r), child);
+	cr_assert_eq(remote_new(child, REMOTE_DEFAULT_CACHE, &r), 0);
+	cr_assert_eq(remote_pid(r), child);
 	for (uint64_t off = 0; off < REMOTE_BLOCK_SIZE; off += 1000) {
-		cr_assert_eq(remote__read(r, (uintptr_t)region + off, buf, 16), 0);
+		cr_assert_eq(remote_read(r, (uintptr_t)region + off, buf, 16), 0);
 		check_bytes(buf, off, 16);
 	}
-	remote__stats(r, &st);
+	remote_stats(r, &st);
 	cr_assert_eq(st.syscalls, 1, "one block fetch serves the whole block");
 	cr_assert_eq(st.misses, 1);
 	cr_assert_eq(st.hits, 65);
 	cr_assert_eq(st.bytes, REMOTE_BLOCK_SIZE);
-	remote__invalidate(r);
-	cr_assert_eq(remote__read(r, (uintptr_t)region + 8, buf, 8), 0);
-	remote__stats(r, &st);
+	remote_invalidate(r);
+	cr_assert_eq(remote_read(r, (uintptr_t)region + 8, buf, 8), 0);
+	remote_stats(r, &st);
 	cr_assert_eq(st.syscalls, 2, "invalidate drops the cache");
-	remote__free(r);
-	remote__free(NULL);
+	remote_free(r);
+	remote_free(NULL);
 }
 
 Test(remote, read_across_two_blocks)
@@ -104,11 +104,11 @@ Test(remote, read_across_two_blocks)
 	uint8_t buf[100];
 	uint64_t off = 2 * REMOTE_BLOCK_SIZE - 50;
 
-	cr_assert_eq(remote__new(child, REMOTE_DEFAULT_CACHE, &r), 0);
-	m = remote__reader(r);
+	cr_assert_eq(remote_new(child, REMOTE_DEFAULT_CACHE, &r), 0);
+	m = remote_reader(r);
 	cr_assert_eq(memreader_read(&m, (uintptr_t)region + off, buf, sizeof(buf)), 0);
 	check_bytes(buf, off, sizeof(buf));
-	remote__free(r);
+	remote_free(r);
 }
 
 Test(remote, block_with_an_unmapped_page_is_read_page_by_page)
@@ -118,21 +118,21 @@ Test(remote, block_with_an_unmapped_page_is_read_page_by_page)
 	uint8_t buf[32];
 	uint64_t s0;
 
-	cr_assert_eq(remote__new(child, REMOTE_DEFAULT_CACHE, &r), 0);
+	cr_assert_eq(remote_new(child, REMOTE_DEFAULT_CACHE, &r), 0);
 	/* page 20 is readable; page 21 is not; page 22 is */
-	cr_assert_eq(remote__read(r, (uintptr_t)region + 20 * PAGE + 100, buf, 16), 0);
+	cr_assert_eq(remote_read(r, (uintptr_t)region + 20 * PAGE + 100, buf, 16), 0);
 	check_bytes(buf, 20 * PAGE + 100, 16);
-	remote__stats(r, &st);
+	remote_stats(r, &st);
 	s0 = st.syscalls;
 	cr_assert_leq(s0, 1 + 16, "one block attempt plus at most one read per page");
-	cr_assert_eq(remote__read(r, (uintptr_t)region + 21 * PAGE + 8, buf, 8), -EFAULT);
-	cr_assert_eq(remote__read(r, (uintptr_t)region + 22 * PAGE - 8, buf, 16), -EFAULT, "straddles into the hole");
-	cr_assert_eq(remote__read(r, (uintptr_t)region + 22 * PAGE, buf, 32), 0);
+	cr_assert_eq(remote_read(r, (uintptr_t)region + 21 * PAGE + 8, buf, 8), -EFAULT);
+	cr_assert_eq(remote_read(r, (uintptr_t)region + 22 * PAGE - 8, buf, 16), -EFAULT, "straddles into the hole");
+	cr_assert_eq(remote_read(r, (uintptr_t)region + 22 * PAGE, buf, 32), 0);
 	check_bytes(buf, 22 * PAGE, 32);
-	remote__stats(r, &st);
+	remote_stats(r, &st);
 	cr_assert_eq(st.syscalls, s0, "the hole is remembered: no more syscalls");
 	cr_assert_eq(st.faults, 2);
-	remote__free(r);
+	remote_free(r);
 }
 
 Test(remote, uncached_reader_reads_exactly)
@@ -141,14 +141,14 @@ Test(remote, uncached_reader_reads_exactly)
 	struct remote_stats st;
 	uint8_t buf[24];
 
-	cr_assert_eq(remote__new(child, 0, &r), 0);
-	cr_assert_eq(remote__read(r, (uintptr_t)region + 4242, buf, sizeof(buf)), 0);
+	cr_assert_eq(remote_new(child, 0, &r), 0);
+	cr_assert_eq(remote_read(r, (uintptr_t)region + 4242, buf, sizeof(buf)), 0);
 	check_bytes(buf, 4242, sizeof(buf));
-	cr_assert_eq(remote__read(r, (uintptr_t)region + 21 * PAGE - 4, buf, 8), -EFAULT);
-	remote__stats(r, &st);
+	cr_assert_eq(remote_read(r, (uintptr_t)region + 21 * PAGE - 4, buf, 8), -EFAULT);
+	remote_stats(r, &st);
 	cr_assert_eq(st.syscalls, 2);
 	cr_assert_eq(st.bytes, 24 + 4, "a partial read counts what it moved");
-	remote__free(r);
+	remote_free(r);
 }
 
 /* A page both processes share: what the parent writes after a cached read is
@@ -169,9 +169,9 @@ Test(remote, uncached_reader_sees_a_change_the_cache_does_not)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		child_sleep();
 	}
-	cr_assert_eq(remote__new(pid, REMOTE_DEFAULT_CACHE, &r), 0);
-	cached = remote__reader(r);
-	uncached = remote__reader_uncached(r);
+	cr_assert_eq(remote_new(pid, REMOTE_DEFAULT_CACHE, &r), 0);
+	cached = remote_reader(r);
+	uncached = remote_reader_uncached(r);
 	cr_assert_eq(memreader_read_u64(&cached, (uintptr_t)&shared[3], &v), 0);
 	cr_assert_eq(v, 0x1111);
 	shared[3] = 0x2222;
@@ -181,7 +181,7 @@ Test(remote, uncached_reader_sees_a_change_the_cache_does_not)
 	cr_assert_eq(v, 0x2222, "the uncached reader reads the memory as it is now");
 	cr_assert_eq(memreader_read_fresh(&uncached, (uintptr_t)&shared[4], &v, sizeof(v)), 0);
 	cr_assert_eq(v, 0);
-	remote__free(r);
+	remote_free(r);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	munmap(shared, PAGE);
@@ -192,19 +192,19 @@ Test(remote, gone_process_is_esrch)
 	struct remote *r;
 	uint8_t buf[8];
 
-	cr_assert_eq(remote__new(child, REMOTE_DEFAULT_CACHE, &r), 0);
+	cr_assert_eq(remote_new(child, REMOTE_DEFAULT_CACHE, &r), 0);
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	child = 0;
-	cr_assert_eq(remote__read(r, (uintptr_t)region, buf, sizeof(buf)), -ESRCH);
-	remote__free(r);
+	cr_assert_eq(remote_read(r, (uintptr_t)region, buf, sizeof(buf)), -ESRCH);
+	remote_free(r);
 }
 
 Test(remote, bad_arguments)
 {
 	struct remote *r = (struct remote *)0x1;
 
-	cr_assert_eq(remote__new(0, 0, &r), -EINVAL);
+	cr_assert_eq(remote_new(0, 0, &r), -EINVAL);
 	cr_assert_eq(r, (struct remote *)0x1);
 	cr_assert_eq(memreader_read(NULL, 0, NULL, 0), -EINVAL);
 }
@@ -295,27 +295,27 @@ Test(freeze, stops_every_thread_and_thaw_resumes_them, .timeout = 20)
 	struct freeze *f = NULL;
 	uint64_t a, b, c[SPINNERS];
 
-	cr_assert_eq(freeze__stop(child, &f), 0);
-	cr_assert_eq(freeze__ntasks(f), SPINNERS);
+	cr_assert_eq(freeze_stop(child, &f), 0);
+	cr_assert_eq(freeze_ntasks(f), SPINNERS);
 	a = total();
 	usleep(20000);
 	b = total();
 	cr_assert_eq(a, b, "nothing runs while frozen");
 	snapshot(c);
-	cr_assert_eq(freeze__thaw(f), 0);
+	cr_assert_eq(freeze_thaw(f), 0);
 	cr_assert(all_ran_since(c), "every thread runs again");
-	cr_assert_eq(freeze__thaw(NULL), 0);
+	cr_assert_eq(freeze_thaw(NULL), 0);
 }
 
 Test(freeze, signal_sent_while_frozen_is_delivered_after_thaw, .timeout = 20)
 {
 	struct freeze *f = NULL;
 
-	cr_assert_eq(freeze__stop(child, &f), 0);
+	cr_assert_eq(freeze_stop(child, &f), 0);
 	kill(child, SIGUSR1);
 	usleep(20000);
 	cr_assert_eq(atomic_load(&sh->usr1), 0);
-	cr_assert_eq(freeze__thaw(f), 0);
+	cr_assert_eq(freeze_thaw(f), 0);
 	for (int i = 0; i < 2000 && atomic_load(&sh->usr1) == 0; i++)
 		usleep(1000);
 	cr_assert_eq(atomic_load(&sh->usr1), 1);
@@ -326,10 +326,10 @@ Test(freeze, already_traced_is_eperm_and_leaves_the_target_running, .timeout = 2
 	struct freeze *f = NULL, *g = (struct freeze *)0x1;
 	uint64_t c[SPINNERS];
 
-	cr_assert_eq(freeze__stop(child, &f), 0);
-	cr_assert_eq(freeze__stop(child, &g), -EPERM);
+	cr_assert_eq(freeze_stop(child, &f), 0);
+	cr_assert_eq(freeze_stop(child, &g), -EPERM);
 	cr_assert_eq(g, (struct freeze *)0x1);
-	cr_assert_eq(freeze__thaw(f), 0);
+	cr_assert_eq(freeze_thaw(f), 0);
 	snapshot(c);
 	cr_assert(all_ran_since(c), "the target runs after the refused second stop");
 }
@@ -341,6 +341,6 @@ Test(freeze, gone_process_is_esrch)
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	child = 0;
-	cr_assert_eq(freeze__stop(999999999, &f), -ESRCH);
+	cr_assert_eq(freeze_stop(999999999, &f), -ESRCH);
 	cr_assert_null(f);
 }

@@ -15,8 +15,8 @@ static size_t other_index(const struct series *s)
 {
 	struct series_type_info ti;
 
-	for (size_t i = 0; i < series__n_types(s); i++)
-		if (!series__type(s, i, &ti) && !strcmp(ti.name, SERIES_OTHER_TYPE))
+	for (size_t i = 0; i < series_n_types(s); i++)
+		if (!series_type(s, i, &ti) && !strcmp(ti.name, SERIES_OTHER_TYPE))
 			return i;
 	cr_assert_fail("no \"(other)\" series");
 	return 0;
@@ -26,7 +26,7 @@ static struct series *new_series(size_t cap, size_t type_cap)
 {
 	struct series *s = NULL;
 
-	cr_assert_eq(series__new(cap, type_cap, &s), 0);
+	cr_assert_eq(series_new(cap, type_cap, &s), 0);
 	cr_assert_not_null(s);
 	return s;
 }
@@ -35,12 +35,12 @@ Test(series, caps_too_small_to_halve_or_no_out_are_einval)
 {
 	struct series *s = (struct series *)&s;
 
-	cr_assert_eq(series__new(2, 0, &s), -EINVAL);
+	cr_assert_eq(series_new(2, 0, &s), -EINVAL);
 	cr_assert_eq(s, (struct series *)&s, "out untouched");
-	cr_assert_eq(series__new(0, 0, NULL), -EINVAL);
-	cr_assert_eq(series__new(4, 0, &s), 0);
-	series__free(s);
-	series__free(NULL);
+	cr_assert_eq(series_new(0, 0, NULL), -EINVAL);
+	cr_assert_eq(series_new(4, 0, &s), 0);
+	series_free(s);
+	series_free(NULL);
 }
 
 Test(series, empty_series_has_no_points_and_no_types)
@@ -49,12 +49,12 @@ Test(series, empty_series_has_no_points_and_no_types)
 	const struct series_point *p = (const struct series_point *)&p;
 	struct series_type_info ti;
 
-	cr_assert_eq(series__points(s, &p), 0);
+	cr_assert_eq(series_points(s, &p), 0);
 	cr_assert_null(p);
-	cr_assert_eq(series__n_types(s), 0);
-	cr_assert_eq(series__type(s, 0, &ti), -ENOENT);
-	cr_assert_eq(series__add_type_counts(s, 1.0, NULL, NULL, NULL, NULL, 1), -EINVAL);
-	series__free(s);
+	cr_assert_eq(series_n_types(s), 0);
+	cr_assert_eq(series_type(s, 0, &ti), -ENOENT);
+	cr_assert_eq(series_add_type_counts(s, 1.0, NULL, NULL, NULL, NULL, 1), -EINVAL);
+	series_free(s);
 }
 
 Test(series, series_halving_keeps_minima_and_earlier_t_and_stays_bounded)
@@ -68,11 +68,11 @@ Test(series, series_halving_keeps_minima_and_earlier_t_and_stays_bounded)
 		struct series_point pt = { .t = i, .objects = i % 2 ? 100 + i : 1000 + i,
 					.bytes = i % 2 ? 1000 + i : 10 + i, .fds = NAN, .rss = 5 };
 
-		series__add_point(a, &pt);
+		series_add_point(a, &pt);
 	}
-	cr_assert_eq(series__points(a, &p), 8);
-	series__add_point(a, &(struct series_point){ .t = 8, .objects = 7, .bytes = 7, .fds = 3, .rss = 1 });
-	n = series__points(a, &p);
+	cr_assert_eq(series_points(a, &p), 8);
+	series_add_point(a, &(struct series_point){ .t = 8, .objects = 7, .bytes = 7, .fds = 3, .rss = 1 });
+	n = series_points(a, &p);
 	cr_assert_eq(n, 5);
 	cr_assert_float_eq(p[0].t, 0, 1e-12);
 	cr_assert_float_eq(p[0].objects, 101, 1e-12);	/* min of 1000, 101 */
@@ -86,15 +86,15 @@ Test(series, series_halving_keeps_minima_and_earlier_t_and_stays_bounded)
 	cr_assert_float_eq(p[4].fds, 3, 1e-12);
 
 	for (int i = 9; i < 10000; i++)
-		series__add_point(a, &(struct series_point){ .t = i, .objects = i, .bytes = i, .fds = i, .rss = i });
-	n = series__points(a, &p);
+		series_add_point(a, &(struct series_point){ .t = i, .objects = i, .bytes = i, .fds = i, .rss = i });
+	n = series_points(a, &p);
 	cr_assert_leq(n, 8);
 	cr_assert_geq(n, 4);
 	cr_assert_float_eq(p[0].t, 0, 1e-12);
 	cr_assert_float_eq(p[0].objects, 7, 1e-12);	/* the global floor survives every halving */
 	for (size_t i = 1; i < n; i++)
 		cr_assert_gt(p[i].t, p[i - 1].t);
-	series__free(a);
+	series_free(a);
 }
 
 Test(series, type_series_record_census_points_and_zero_for_absent_types)
@@ -106,11 +106,11 @@ Test(series, type_series_record_census_points_and_zero_for_absent_types)
 	uint64_t ob2[] = { 310, 20, 5 };
 	struct series_type_info ti;
 
-	cr_assert_eq(series__add_type_counts(a, 1.0, names1, ob1, by1, NULL, 3), 0);
-	cr_assert_eq(series__add_type_counts(a, 2.0, names2, ob2, NULL, NULL, 3), 0);
-	cr_assert_eq(series__n_types(a), 3);
+	cr_assert_eq(series_add_type_counts(a, 1.0, names1, ob1, by1, NULL, 3), 0);
+	cr_assert_eq(series_add_type_counts(a, 2.0, names2, ob2, NULL, NULL, 3), 0);
+	cr_assert_eq(series_n_types(a), 3);
 
-	cr_assert_eq(series__type(a, 0, &ti), 0);
+	cr_assert_eq(series_type(a, 0, &ti), 0);
 	cr_assert_str_eq(ti.name, "dict");
 	cr_assert_eq(ti.n, 2);
 	cr_assert_float_eq(ti.pts[0].objects, 300, 1e-12);
@@ -119,17 +119,17 @@ Test(series, type_series_record_census_points_and_zero_for_absent_types)
 	cr_assert(isnan(ti.pts[1].bytes));
 	cr_assert_eq(ti.last_objects, 315);
 
-	cr_assert_eq(series__type(a, 1, &ti), 0);
+	cr_assert_eq(series_type(a, 1, &ti), 0);
 	cr_assert_str_eq(ti.name, "list");
 	cr_assert_float_eq(ti.pts[1].objects, 0, 1e-12);	/* absent: none left */
 	cr_assert_eq(ti.last_objects, 0);
 
-	cr_assert_eq(series__type(a, 2, &ti), 0);
+	cr_assert_eq(series_type(a, 2, &ti), 0);
 	cr_assert_str_eq(ti.name, "__main__.Item");
 	cr_assert_eq(ti.last_objects, 20);
 
-	cr_assert_eq(series__type(a, 3, &ti), -ENOENT);
-	series__free(a);
+	cr_assert_eq(series_type(a, 3, &ti), -ENOENT);
+	series_free(a);
 }
 
 Test(series, types_beyond_the_cap_fold_into_other)
@@ -141,30 +141,30 @@ Test(series, types_beyond_the_cap_fold_into_other)
 	uint64_t ob2[] = { 90, 40, 60 };
 	struct series_type_info ti;
 
-	cr_assert_eq(series__add_type_counts(a, 1.0, names, ob, NULL, NULL, 4), 0);
+	cr_assert_eq(series_add_type_counts(a, 1.0, names, ob, NULL, NULL, 4), 0);
 	/* the census's top 2 get series, the rest are "(other)" */
-	cr_assert_eq(series__n_types(a), 3);
-	series__type(a, 0, &ti);
+	cr_assert_eq(series_n_types(a), 3);
+	series_type(a, 0, &ti);
 	cr_assert_str_eq(ti.name, "big");
-	series__type(a, 1, &ti);
+	series_type(a, 1, &ti);
 	cr_assert_str_eq(ti.name, "mid");
-	series__type(a, 2, &ti);
+	series_type(a, 2, &ti);
 	cr_assert_str_eq(ti.name, SERIES_OTHER_TYPE);
 	cr_assert_eq(ti.last_objects, 6);
-	cr_assert_eq(series__folds(a), 1);
+	cr_assert_eq(series_folds(a), 1);
 
 	/* full: a new type that is not twice what a named one ever held folds,
 	 * known types keep their series */
-	cr_assert_eq(series__add_type_counts(a, 2.0, names2, ob2, NULL, NULL, 3), 0);
-	cr_assert_eq(series__n_types(a), 3);
-	series__type(a, 0, &ti);
+	cr_assert_eq(series_add_type_counts(a, 2.0, names2, ob2, NULL, NULL, 3), 0);
+	cr_assert_eq(series_n_types(a), 3);
+	series_type(a, 0, &ti);
 	cr_assert_eq(ti.last_objects, 90);
 	cr_assert_eq(ti.n, 2);
-	series__type(a, 2, &ti);
+	series_type(a, 2, &ti);
 	cr_assert_eq(ti.last_objects, 60);
 	cr_assert_eq(ti.n, 2);
-	cr_assert_eq(series__folds(a), 2);
-	series__free(a);
+	cr_assert_eq(series_folds(a), 2);
+	series_free(a);
 }
 
 /* A class that starts to leak once the imports have filled the table gets a
@@ -177,29 +177,29 @@ Test(series, a_type_that_outgrows_a_named_one_takes_its_slot)
 	struct series_type_info ti;
 	ssize_t leak = -1;
 
-	cr_assert_eq(series__add_type_counts(a, 1.0, names, first, NULL, NULL, 3), 0);
+	cr_assert_eq(series_add_type_counts(a, 1.0, names, first, NULL, NULL, 3), 0);
 	for (int t = 2; t <= 6; t++) {
 		uint64_t ob[] = { 100, 50, (uint64_t)t * 40 };
 
-		cr_assert_eq(series__add_type_counts(a, t, names, ob, NULL, NULL, 3), 0);
+		cr_assert_eq(series_add_type_counts(a, t, names, ob, NULL, NULL, 3), 0);
 	}
-	cr_assert_eq(series__n_types(a), 3, "no new slot: one was given up");
-	for (size_t i = 0; i < series__n_types(a); i++) {
-		series__type(a, i, &ti);
+	cr_assert_eq(series_n_types(a), 3, "no new slot: one was given up");
+	for (size_t i = 0; i < series_n_types(a); i++) {
+		series_type(a, i, &ti);
 		cr_assert_str_neq(ti.name, "mid", "mid (never over 50) gave its slot to Leak");
 		if (!strcmp(ti.name, "Leak"))
 			leak = (ssize_t)i;
 	}
 	cr_assert_geq(leak, 0);
-	series__type(a, (size_t)leak, &ti);
+	series_type(a, (size_t)leak, &ti);
 	/* 120 at t=3 is the first count over twice mid's 50: named from then on */
 	cr_assert_eq(ti.n, 4);
 	cr_assert_eq(ti.pts[0].t, 3.0);
 	cr_assert_eq(ti.pts[0].objects, 120);
 	cr_assert_eq(ti.last_objects, 240);
-	series__type(a, other_index(a), &ti);
+	series_type(a, other_index(a), &ti);
 	cr_assert_eq(ti.last_objects, 50, "mid folds into (other) once evicted");
-	series__free(a);
+	series_free(a);
 }
 
 /* Types counted in the same census keep their slot whatever their past:
@@ -213,20 +213,20 @@ Test(series, a_type_counted_in_this_census_keeps_its_slot)
 	uint64_t ob2[] = { 1000, 900, 10, 5 };
 	struct series_type_info ti;
 
-	cr_assert_eq(series__add_type_counts(a, 1.0, names, ob, NULL, NULL, 2), 0);
-	cr_assert_eq(series__add_type_counts(a, 2.0, names2, ob2, NULL, NULL, 4), 0);
+	cr_assert_eq(series_add_type_counts(a, 1.0, names, ob, NULL, NULL, 2), 0);
+	cr_assert_eq(series_add_type_counts(a, 2.0, names2, ob2, NULL, NULL, 4), 0);
 	/* x takes b's slot (the least ever), y takes a's; a and b fold */
-	cr_assert_eq(series__n_types(a), 3);
-	series__type(a, 0, &ti);
+	cr_assert_eq(series_n_types(a), 3);
+	series_type(a, 0, &ti);
 	cr_assert_str_eq(ti.name, "y");
 	cr_assert_eq(ti.n, 1);
-	series__type(a, 1, &ti);
+	series_type(a, 1, &ti);
 	cr_assert_str_eq(ti.name, "x");
 	cr_assert_eq(ti.last_objects, 1000);
-	series__type(a, 2, &ti);
+	series_type(a, 2, &ti);
 	cr_assert_str_eq(ti.name, SERIES_OTHER_TYPE);
 	cr_assert_eq(ti.last_objects, 15);
-	series__free(a);
+	series_free(a);
 }
 
 Test(series, type_series_halve_like_the_process_series)
@@ -238,13 +238,13 @@ Test(series, type_series_halve_like_the_process_series)
 	for (int i = 0; i < 100; i++) {
 		uint64_t ob = (uint64_t)(i % 2 ? 10 + i : 1000);
 
-		series__add_type_counts(a, i, names, &ob, NULL, NULL, 1);
+		series_add_type_counts(a, i, names, &ob, NULL, NULL, 1);
 	}
-	series__type(a, 0, &ti);
+	series_type(a, 0, &ti);
 	cr_assert_leq(ti.n, 4);
 	cr_assert_float_eq(ti.pts[0].t, 0, 1e-12);
 	cr_assert_float_eq(ti.pts[0].objects, 11, 1e-12);
-	series__free(a);
+	series_free(a);
 }
 
 Test(series, long_type_names_are_truncated_not_overflowed)
@@ -257,10 +257,10 @@ Test(series, long_type_names_are_truncated_not_overflowed)
 
 	memset(longname, 'x', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
-	cr_assert_eq(series__add_type_counts(a, 0, names, &ob, NULL, NULL, 1), 0);
-	series__type(a, 0, &ti);
+	cr_assert_eq(series_add_type_counts(a, 0, names, &ob, NULL, NULL, 1), 0);
+	series_type(a, 0, &ti);
 	cr_assert_eq(strlen(ti.name), REPORT_TYPE_NAME_MAX - 1);
-	series__free(a);
+	series_free(a);
 }
 
 /* Settled counts ride along: NULL means all settled, "(other)" sums them. */
@@ -271,14 +271,14 @@ Test(series, settled_counts_are_recorded_and_summed_into_other)
 	uint64_t ob[] = { 300, 20, 10 }, settled[] = { 40, 15, 10 };
 	struct series_type_info ti;
 
-	cr_assert_eq(series__add_type_counts(a, 1.0, names, ob, NULL, settled, 3), 0);
-	cr_assert_eq(series__add_type_counts(a, 2.0, names, ob, NULL, NULL, 3), 0);
-	series__type(a, 0, &ti);
+	cr_assert_eq(series_add_type_counts(a, 1.0, names, ob, NULL, settled, 3), 0);
+	cr_assert_eq(series_add_type_counts(a, 2.0, names, ob, NULL, NULL, 3), 0);
+	series_type(a, 0, &ti);
 	cr_assert_str_eq(ti.name, "Node");
 	cr_assert_eq(ti.pts[0].settled, 40);
 	cr_assert_eq(ti.pts[1].settled, 300, "without settled counts every object is settled");
-	series__type(a, other_index(a), &ti);
+	series_type(a, other_index(a), &ti);
 	cr_assert_eq(ti.pts[0].objects, 30);
 	cr_assert_eq(ti.pts[0].settled, 25);
-	series__free(a);
+	series_free(a);
 }

@@ -54,32 +54,32 @@ Test(sites, survivors_rank_and_churn_is_never_a_site)
 	uint64_t gone[300];
 	size_t n;
 
-	cr_assert_eq(sites__new(0, 0, &s), 0);
+	cr_assert_eq(sites_new(0, 0, &s), 0);
 	stack(leak, 4, 11);
 	stack(churn, 4, 42);
 	/* 100 kept objects from line 11; 300 from line 42, all of them die:
 	 * 200 freed during the window, 100 found dead at the check. */
 	for (uint64_t i = 0; i < 100; i++)
-		cr_assert_eq(sites__sample(s, 0x10000000 + 64 * i, TYPE_A, leak, 4, false), 0);
+		cr_assert_eq(sites_sample(s, 0x10000000 + 64 * i, TYPE_A, leak, 4, false), 0);
 	for (uint64_t i = 0; i < 300; i++) {
-		cr_assert_eq(sites__sample(s, 0x20000000 + 64 * i, TYPE_A, churn, 4, false), 0);
+		cr_assert_eq(sites_sample(s, 0x20000000 + 64 * i, TYPE_A, churn, 4, false), 0);
 		if (i < 200)
-			sites__freed(s, 0x20000000 + 64 * i);
+			sites_freed(s, 0x20000000 + 64 * i);
 		else
 			gone[i - 200] = 0x20000000 + 64 * i;
 	}
 	d.addrs = gone;
 	d.n = 100;
-	cr_assert_eq(sites__check(s, alive_unless_dead, &d), 100);
+	cr_assert_eq(sites_check(s, alive_unless_dead, &d), 100);
 	cr_assert_eq(d.calls, 200, "freed samples are not asked about");
-	n = sites__ranked(s, 0, out, 8);
+	n = sites_ranked(s, 0, out, 8);
 	cr_assert_eq(n, 1, "the churn site is not reported");
 	cr_assert_eq(out[0].type, TYPE_A);
 	cr_assert_eq(out[0].frames[0].line, 11);
 	cr_assert_eq(out[0].nframes, 4);
 	cr_assert_eq(out[0].sampled, 100);
 	cr_assert_eq(out[0].surviving, 100);
-	sites__free(s);
+	sites_free(s);
 }
 
 Test(sites, ranked_by_survivors_then_sampled_and_filtered_by_type)
@@ -90,30 +90,30 @@ Test(sites, ranked_by_survivors_then_sampled_and_filtered_by_type)
 	struct dead d = { 0 };
 	uint64_t addr = 0x30000000;
 
-	cr_assert_eq(sites__new(0, 0, &s), 0);
+	cr_assert_eq(sites_new(0, 0, &s), 0);
 	stack(a, 3, 10);
 	stack(b, 3, 20);
 	stack(c, 2, 30);
 	for (int i = 0; i < 5; i++)
-		sites__sample(s, addr += 64, TYPE_A, a, 3, false);
+		sites_sample(s, addr += 64, TYPE_A, a, 3, false);
 	for (int i = 0; i < 9; i++)
-		sites__sample(s, addr += 64, TYPE_A, b, 3, false);
+		sites_sample(s, addr += 64, TYPE_A, b, 3, false);
 	for (int i = 0; i < 7; i++)
-		sites__sample(s, addr += 64, TYPE_B, c, 2, false);
+		sites_sample(s, addr += 64, TYPE_B, c, 2, false);
 	/* Same frames, cut by the walker: a different site. */
-	sites__sample(s, addr += 64, TYPE_A, a, 3, true);
-	cr_assert_eq(sites__check(s, alive_unless_dead, &d), 22);
-	cr_assert_eq(sites__ranked(s, 0, out, 8), 4);
+	sites_sample(s, addr += 64, TYPE_A, a, 3, true);
+	cr_assert_eq(sites_check(s, alive_unless_dead, &d), 22);
+	cr_assert_eq(sites_ranked(s, 0, out, 8), 4);
 	cr_assert_eq(out[0].sampled, 9);
 	cr_assert_eq(out[0].frames[0].line, 20);
 	cr_assert_eq(out[1].type, TYPE_B);
 	cr_assert_eq(out[2].frames[0].line, 10);
 	cr_assert_not(out[2].truncated);
 	cr_assert(out[3].truncated);
-	cr_assert_eq(sites__ranked(s, TYPE_B, out, 8), 1);
+	cr_assert_eq(sites_ranked(s, TYPE_B, out, 8), 1);
 	cr_assert_eq(out[0].nframes, 2);
-	cr_assert_eq(sites__ranked(s, 0, out, 2), 2, "at most cap");
-	sites__free(s);
+	cr_assert_eq(sites_ranked(s, 0, out, 2), 2, "at most cap");
+	sites_free(s);
 }
 
 Test(sites, a_reused_address_belongs_to_its_latest_sample)
@@ -123,16 +123,16 @@ Test(sites, a_reused_address_belongs_to_its_latest_sample)
 	struct sites_site out[4];
 	struct dead d = { 0 };
 
-	cr_assert_eq(sites__new(0, 0, &s), 0);
+	cr_assert_eq(sites_new(0, 0, &s), 0);
 	stack(a, 2, 5);
 	stack(b, 2, 6);
-	cr_assert_eq(sites__sample(s, 0x40000000, TYPE_A, a, 2, false), 0);
+	cr_assert_eq(sites_sample(s, 0x40000000, TYPE_A, a, 2, false), 0);
 	/* Freed unseen, the block made again elsewhere: the first object is gone. */
-	cr_assert_eq(sites__sample(s, 0x40000000, TYPE_A, b, 2, false), 0);
-	cr_assert_eq(sites__check(s, alive_unless_dead, &d), 1);
-	cr_assert_eq(sites__ranked(s, 0, out, 4), 1);
+	cr_assert_eq(sites_sample(s, 0x40000000, TYPE_A, b, 2, false), 0);
+	cr_assert_eq(sites_check(s, alive_unless_dead, &d), 1);
+	cr_assert_eq(sites_ranked(s, 0, out, 4), 1);
 	cr_assert_eq(out[0].frames[0].line, 6);
-	sites__free(s);
+	sites_free(s);
 }
 
 Test(sites, bounded_tables_drop_and_count)
@@ -141,18 +141,18 @@ Test(sites, bounded_tables_drop_and_count)
 	struct pystack_frame f[1];
 	struct sites_stats st;
 
-	cr_assert_eq(sites__new(4, 2, &s), 0);
+	cr_assert_eq(sites_new(4, 2, &s), 0);
 	for (int i = 0; i < 4; i++)
-		cr_assert_eq(sites__sample(s, 0x1000 + 64 * i, TYPE_A, f, stack(f, 1, 1 + (i & 1)), false), 0);
-	cr_assert_eq(sites__sample(s, 0x9000, TYPE_A, f, stack(f, 1, 1), false), -ENOSPC, "samples full");
-	cr_assert_eq(sites__sample(s, 0x1000, TYPE_A, f, stack(f, 1, 3), false), -ENOSPC, "sites full");
-	sites__stats(s, &st);
+		cr_assert_eq(sites_sample(s, 0x1000 + 64 * i, TYPE_A, f, stack(f, 1, 1 + (i & 1)), false), 0);
+	cr_assert_eq(sites_sample(s, 0x9000, TYPE_A, f, stack(f, 1, 1), false), -ENOSPC, "samples full");
+	cr_assert_eq(sites_sample(s, 0x1000, TYPE_A, f, stack(f, 1, 3), false), -ENOSPC, "sites full");
+	sites_stats(s, &st);
 	cr_assert_eq(st.samples, 4);
 	cr_assert_eq(st.dropped, 2);
-	cr_assert_eq(sites__sample(s, 0x1000, TYPE_A, f, LEAKD_MAX_PYFRAMES + 1, false), -EINVAL);
-	cr_assert_eq(sites__sample(s, 0, TYPE_A, f, 1, false), -EINVAL);
-	sites__free(s);
-	sites__free(NULL);
+	cr_assert_eq(sites_sample(s, 0x1000, TYPE_A, f, LEAKD_MAX_PYFRAMES + 1, false), -EINVAL);
+	cr_assert_eq(sites_sample(s, 0, TYPE_A, f, 1, false), -EINVAL);
+	sites_free(s);
+	sites_free(NULL);
 }
 
 static int gone_target(void *ctx, uint64_t addr, uint64_t type)
@@ -165,10 +165,10 @@ Test(sites, a_vanished_target_stops_the_check)
 	struct sites *s;
 	struct pystack_frame f[1];
 
-	cr_assert_eq(sites__new(0, 0, &s), 0);
-	sites__sample(s, 0x1000, TYPE_A, f, stack(f, 1, 1), false);
-	cr_assert_eq(sites__check(s, gone_target, NULL), -ESRCH);
-	sites__free(s);
+	cr_assert_eq(sites_new(0, 0, &s), 0);
+	sites_sample(s, 0x1000, TYPE_A, f, stack(f, 1, 1), false);
+	cr_assert_eq(sites_check(s, gone_target, NULL), -ESRCH);
+	sites_free(s);
 }
 
 /* A 64-byte window of target memory at 0x5000. */
@@ -213,21 +213,21 @@ Test(sites, byte_samples_group_by_type_and_stack_weighted_by_their_odds)
 	double p = -expm1(-1000.0 / 4096.0);	/* a 1000-byte block's odds at a 4 KiB mean */
 	long n;
 
-	cr_assert_eq(sites__new(0, 0, &s), 0);
+	cr_assert_eq(sites_new(0, 0, &s), 0);
 	stack(f1, 3, 11);
 	stack(f2, 3, 22);
 	for (uint64_t i = 0; i < 10; i++)
-		cr_assert_eq(sites__sample_bytes(s, 0x100000000ull + 4096 * i, 1000, f1, 3, false), 0);
+		cr_assert_eq(sites_sample_bytes(s, 0x100000000ull + 4096 * i, 1000, f1, 3, false), 0);
 	for (uint64_t i = 0; i < 5; i++)
-		cr_assert_eq(sites__sample_bytes(s, 0x200000000ull + 4096 * i, 1000, f2, 3, false), 0);
+		cr_assert_eq(sites_sample_bytes(s, 0x200000000ull + 4096 * i, 1000, f2, 3, false), 0);
 	for (uint64_t i = 0; i < 3; i++)
-		sites__freed(s, 0x200000000ull + 4096 * i);
+		sites_freed(s, 0x200000000ull + 4096 * i);
 	/* untyped yet: left out; typed samples are not byte samples */
-	cr_assert_eq(sites__sample_bytes(s, 0x300000000ull, 1000, f2, 3, false), 0);
-	cr_assert_eq(sites__sample(s, 0x100000000ull + 4096 * 20, TYPE_A, f1, 3, false), 0);
-	cr_assert_eq(sites__sample_bytes(s, 0x400000000ull, 0, f1, 3, false), -EINVAL);
+	cr_assert_eq(sites_sample_bytes(s, 0x300000000ull, 1000, f2, 3, false), 0);
+	cr_assert_eq(sites_sample(s, 0x100000000ull + 4096 * 20, TYPE_A, f1, 3, false), 0);
+	cr_assert_eq(sites_sample_bytes(s, 0x400000000ull, 0, f1, 3, false), -EINVAL);
 
-	n = sites__live_by_type(s, 4096, type_by_range, NULL, rows, 8);
+	n = sites_live_by_type(s, 4096, type_by_range, NULL, rows, 8);
 	cr_assert_eq(n, 2);
 	cr_assert_eq(rows[0].type, TYPE_A);
 	cr_assert_eq(rows[0].site->frames[0].line, 11);
@@ -237,9 +237,9 @@ Test(sites, byte_samples_group_by_type_and_stack_weighted_by_their_odds)
 	cr_assert_eq(rows[1].type, TYPE_B);
 	cr_assert_eq(rows[1].site->frames[0].line, 22);
 	cr_assert_eq(rows[1].samples, 2);
-	cr_assert_eq(sites__live_by_type(s, 4096, type_by_range, NULL, rows, 1), 1);
-	cr_assert_eq(sites__live_by_type(s, 0, type_by_range, NULL, rows, 8), -EINVAL);
-	sites__free(s);
+	cr_assert_eq(sites_live_by_type(s, 4096, type_by_range, NULL, rows, 1), 1);
+	cr_assert_eq(sites_live_by_type(s, 0, type_by_range, NULL, rows, 8), -EINVAL);
+	sites_free(s);
 }
 
 /* The sampler as the BPF program runs it: a countdown of bytes, drawn anew
@@ -263,7 +263,7 @@ Test(sites, byte_samples_estimate_the_live_bytes_of_each_stack)
 	struct sites *s;
 	long n;
 
-	cr_assert_eq(sites__new(1u << 20, 0, &s), 0);
+	cr_assert_eq(sites_new(1u << 20, 0, &s), 0);
 	for (int k = 0; k < 3; k++)
 		stack(f[k], 2, 10 + k);
 	/* 3 stacks allocate blocks of their own size; one block in three stays */
@@ -275,14 +275,14 @@ Test(sites, byte_samples_estimate_the_live_bytes_of_each_stack)
 		left -= (double)sizes[k];
 		if (left < 0) {
 			left = unit_exp() * mean;
-			cr_assert_eq(sites__sample_bytes(s, addr, sizes[k], f[k], 2, false), 0);
+			cr_assert_eq(sites_sample_bytes(s, addr, sizes[k], f[k], 2, false), 0);
 		}
 		if (stays)
 			truth[k] += (double)sizes[k];
 		else
-			sites__freed(s, addr);
+			sites_freed(s, addr);
 	}
-	n = sites__live_by_type(s, mean, type_by_range, NULL, rows, 8);
+	n = sites_live_by_type(s, mean, type_by_range, NULL, rows, 8);
 	cr_assert_eq(n, 3);
 	for (long r = 0; r < n; r++) {
 		int k = rows[r].site->frames[0].line - 10;
@@ -291,7 +291,7 @@ Test(sites, byte_samples_estimate_the_live_bytes_of_each_stack)
 		cr_assert(fabs(rows[r].bytes - truth[k]) < 0.1 * truth[k], "stack %d: estimated %.0f, kept %.0f",
 			  k, rows[r].bytes, truth[k]);
 	}
-	sites__free(s);
+	sites_free(s);
 }
 
 Test(sites, a_full_table_makes_room_from_the_samples_that_are_gone)
@@ -300,20 +300,20 @@ Test(sites, a_full_table_makes_room_from_the_samples_that_are_gone)
 	struct sites_live rows[4];
 	struct sites *s;
 
-	cr_assert_eq(sites__new(8, 0, &s), 0);
+	cr_assert_eq(sites_new(8, 0, &s), 0);
 	stack(f, 2, 11);
 	for (uint64_t i = 0; i < 8; i++)
-		cr_assert_eq(sites__sample_bytes(s, 0x100000000ull + 64 * i, 100, f, 2, false), 0);
+		cr_assert_eq(sites_sample_bytes(s, 0x100000000ull + 64 * i, 100, f, 2, false), 0);
 	/* full of live samples: a new one is dropped */
-	cr_assert_eq(sites__sample_bytes(s, 0x100001000ull, 100, f, 2, false), -ENOSPC);
+	cr_assert_eq(sites_sample_bytes(s, 0x100001000ull, 100, f, 2, false), -ENOSPC);
 	/* six are freed: their room takes new samples, the two live ones stay */
 	for (uint64_t i = 0; i < 6; i++)
-		sites__freed(s, 0x100000000ull + 64 * i);
+		sites_freed(s, 0x100000000ull + 64 * i);
 	for (uint64_t i = 0; i < 6; i++)
-		cr_assert_eq(sites__sample_bytes(s, 0x100002000ull + 64 * i, 100, f, 2, false), 0, "sample %llu",
+		cr_assert_eq(sites_sample_bytes(s, 0x100002000ull + 64 * i, 100, f, 2, false), 0, "sample %llu",
 			     (unsigned long long)i);
-	cr_assert_eq(sites__sample_bytes(s, 0x100003000ull, 100, f, 2, false), -ENOSPC);
-	cr_assert_eq(sites__live_by_type(s, 4096, type_by_range, NULL, rows, 4), 1);
+	cr_assert_eq(sites_sample_bytes(s, 0x100003000ull, 100, f, 2, false), -ENOSPC);
+	cr_assert_eq(sites_live_by_type(s, 4096, type_by_range, NULL, rows, 4), 1);
 	cr_assert_eq(rows[0].samples, 8);
-	sites__free(s);
+	sites_free(s);
 }

@@ -142,8 +142,8 @@ Test(target, fixture_static_debian_python_is_non_pie_with_usdt)
 	need(DEBIAN_PY);
 	/* The expectation comes from the installed file's own symbol table: the
 	 * address moves with every Debian point release of python3.11. */
-	cr_assert_eq(elfimg__open(DEBIAN_PY, &own), 0);
-	cr_assert_eq(elfimg__find_symbol(own, "_PyRuntime", &rt), 0, "%s has no _PyRuntime symbol", DEBIAN_PY);
+	cr_assert_eq(elfimg_open(DEBIAN_PY, &own), 0);
+	cr_assert_eq(elfimg_find_symbol(own, "_PyRuntime", &rt), 0, "%s has no _PyRuntime symbol", DEBIAN_PY);
 	fixture_proc(root, sizeof(root));
 	cr_assert_eq(target_resolve(root, 5001, &t, &img), 0);
 	cr_assert_eq(t.pid, 5001);
@@ -157,11 +157,11 @@ Test(target, fixture_static_debian_python_is_non_pie_with_usdt)
 	cr_assert_eq(t.py_micro, 2);
 	cr_assert_eq(t.runtime_addr, rt.vaddr, "_PyRuntime from %s's symbol table", DEBIAN_PY);
 	cr_assert(t.has_usdt_gc);
-	cr_assert_str_eq(t.build_id, elfimg__build_id(img));
-	cr_assert_str_eq(t.build_id, elfimg__build_id(own));
+	cr_assert_str_eq(t.build_id, elfimg_build_id(img));
+	cr_assert_str_eq(t.build_id, elfimg_build_id(own));
 	cr_assert_eq(strlen(t.build_id), 40);
-	elfimg__free(own);
-	elfimg__free(img);
+	elfimg_free(own);
+	elfimg_free(img);
 }
 
 Test(target, fixture_pyenv_39_bias_and_version_from_merged_string)
@@ -294,17 +294,17 @@ static void check_live(const char *python, const char *interp, const char *versi
 	cr_assert_eq(t.has_usdt_gc, usdt);
 	cr_assert_neq(t.runtime_addr, 0);
 	cr_assert_eq(t.runtime_addr, (uint64_t)c.runtime, "_PyRuntime as ctypes sees it in the target");
-	cr_assert_eq(elfimg__find_symbol(img, "_PyRuntime", &rt), 0);
+	cr_assert_eq(elfimg_find_symbol(img, "_PyRuntime", &rt), 0);
 	cr_assert_eq(t.runtime_addr, rt.vaddr + t.load_bias);
 	if (!shared)
 		cr_assert_eq(t.load_bias, 0);
 	else
 		cr_assert_eq(t.load_bias & 0xfff, 0);
 
-	cr_assert_eq(elfimg__open(interp, &direct), 0);
-	cr_assert_str_eq(t.build_id, elfimg__build_id(direct));
-	elfimg__free(direct);
-	elfimg__free(img);
+	cr_assert_eq(elfimg_open(interp, &direct), 0);
+	cr_assert_str_eq(t.build_id, elfimg_build_id(direct));
+	elfimg_free(direct);
+	elfimg_free(img);
 }
 
 Test(target, live_debian_python311)

@@ -27,7 +27,7 @@ static struct series *new_series(void)
 {
 	struct series *s = NULL;
 
-	cr_assert_eq(series__new(0, 0, &s), 0);
+	cr_assert_eq(series_new(0, 0, &s), 0);
 	return s;
 }
 
@@ -49,8 +49,8 @@ static struct series *make_series(double o0, double o_rate, double f0, double f_
 		uint64_t ob[3] = { 4000 + (uint64_t)(50 * (1 + noise())), 5000 + (uint64_t)(dict_rate * t),
 				   (uint64_t)(dict_rate > 0 ? 100 + dict_rate / 2 * t : 100) };
 
-		series__add_point(a, &p);
-		cr_assert_eq(series__add_type_counts(a, t, names, ob, NULL, NULL, 3), 0);
+		series_add_point(a, &p);
+		cr_assert_eq(series_add_type_counts(a, t, names, ob, NULL, NULL, 3), 0);
 	}
 	return a;
 }
@@ -86,7 +86,7 @@ Test(verdict, growing_objects_are_a_leak_and_the_reason_names_the_type)
 	cr_assert_not(v.types[2].leak);
 	verdict_clear(&v);
 	cr_assert_null(v.types);
-	series__free(a);
+	series_free(a);
 }
 
 Test(verdict, growing_fds_are_a_leak_named_as_file_descriptors)
@@ -103,7 +103,7 @@ Test(verdict, growing_fds_are_a_leak_named_as_file_descriptors)
 	cr_assert_not_null(strstr(v.growth.reason, "+6.6/s"), "%s", v.growth.reason);
 	cr_assert_eq(v.n_leaking_types, 0);
 	verdict_clear(&v);
-	series__free(a);
+	series_free(a);
 }
 
 Test(verdict, flat_process_is_not_a_leak)
@@ -117,7 +117,7 @@ Test(verdict, flat_process_is_not_a_leak)
 	cr_assert_not_null(strstr(v.growth.reason, "no sustained growth"), "%s", v.growth.reason);
 	cr_assert_float_eq(v.growth.confidence, v.objects.r.confidence, 1e-12);
 	verdict_clear(&v);
-	series__free(a);
+	series_free(a);
 }
 
 Test(verdict, cache_that_fills_then_plateaus_is_not_a_leak)
@@ -128,7 +128,7 @@ Test(verdict, cache_that_fills_then_plateaus_is_not_a_leak)
 	for (int i = 0; i < 30; i++) {
 		double obj = i < 8 ? 625.0 * i : 5000;
 
-		series__add_point(a, &(struct series_point){ .t = i, .objects = obj, .bytes = 100 * obj,
+		series_add_point(a, &(struct series_point){ .t = i, .objects = obj, .bytes = 100 * obj,
 						       .fds = 10, .rss = NAN });
 	}
 	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
@@ -136,7 +136,7 @@ Test(verdict, cache_that_fills_then_plateaus_is_not_a_leak)
 	cr_assert_not_null(strstr(v.growth.reason, "no sustained growth"), "%s", v.growth.reason);
 	cr_assert_not_null(strstr(v.growth.reason, "5,000"), "%s", v.growth.reason);
 	verdict_clear(&v);
-	series__free(a);
+	series_free(a);
 }
 
 Test(verdict, too_few_samples_says_how_many_are_needed)
@@ -145,7 +145,7 @@ Test(verdict, too_few_samples_says_how_many_are_needed)
 	struct verdict v;
 
 	for (int i = 0; i < 4; i++)
-		series__add_point(a, &(struct series_point){ .t = i, .objects = 1000 * i, .bytes = NAN,
+		series_add_point(a, &(struct series_point){ .t = i, .objects = 1000 * i, .bytes = NAN,
 						       .fds = NAN, .rss = NAN });
 	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
 	cr_assert_not(v.growth.leak);
@@ -153,7 +153,7 @@ Test(verdict, too_few_samples_says_how_many_are_needed)
 	 * can never reach the 0.99 confidence) */
 	cr_assert_str_eq(v.growth.reason, "not enough samples yet (4 of 18 needed)");
 	verdict_clear(&v);
-	series__free(a);
+	series_free(a);
 }
 
 Test(verdict, short_rising_series_asks_for_more_samples_instead_of_saying_flat)
@@ -162,13 +162,13 @@ Test(verdict, short_rising_series_asks_for_more_samples_instead_of_saying_flat)
 	struct verdict v;
 
 	for (int i = 0; i < 10; i++)
-		series__add_point(a, &(struct series_point){ .t = i, .objects = 1000 + 500 * i, .bytes = NAN,
+		series_add_point(a, &(struct series_point){ .t = i, .objects = 1000 + 500 * i, .bytes = NAN,
 						       .fds = NAN, .rss = NAN });
 	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
 	cr_assert_not(v.growth.leak);
 	cr_assert_str_eq(v.growth.reason, "not enough samples yet (10 of 18 needed)");
 	verdict_clear(&v);
-	series__free(a);
+	series_free(a);
 }
 
 Test(verdict, empty_series_is_not_a_leak_and_bad_params_are_rejected)
@@ -191,7 +191,7 @@ Test(verdict, empty_series_is_not_a_leak_and_bad_params_are_rejected)
 	cr_assert_eq(memcmp(&v, &untouched, sizeof(v)), 0);
 	cr_assert_eq(verdict_compute(NULL, NULL, &v), -EINVAL);
 	verdict_clear(NULL);
-	series__free(a);
+	series_free(a);
 }
 
 Test(verdict, slow_fd_leak_of_a_few_dozen_is_flagged)
@@ -205,7 +205,7 @@ Test(verdict, slow_fd_leak_of_a_few_dozen_is_flagged)
 	cr_assert(v.fds.r.leak, "%s", v.growth.reason);
 	cr_assert(v.growth.leak);
 	verdict_clear(&v);
-	series__free(a);
+	series_free(a);
 }
 
 /* 30 samples of a process whose object count is flat: one "list" whose bytes
@@ -226,8 +226,8 @@ static struct series *make_flat_series(double bytes_rate, double native_rate)
 		uint64_t ob[2] = { 1, 30000 + (uint64_t)(100 * (1 + noise())) };
 		uint64_t by[2] = { 1000000 + (uint64_t)(bytes_rate * t), 2400000 };
 
-		series__add_point(a, &p);
-		cr_assert_eq(series__add_type_counts(a, t, names, ob, by, NULL, 2), 0);
+		series_add_point(a, &p);
+		cr_assert_eq(series_add_type_counts(a, t, names, ob, by, NULL, 2), 0);
 	}
 	return a;
 }
@@ -256,7 +256,7 @@ Test(verdict, one_container_growing_in_bytes_is_a_type_leak_named_by_bytes)
 	cr_assert_not_null(strstr(v.growth.reason, "; growing container: list (1 object) +1,000 items/s, holding str, tuple"),
 			   "%s", v.growth.reason);
 	verdict_clear(&v);
-	series__free(a);
+	series_free(a);
 }
 
 Test(verdict, memory_outside_objects_that_keeps_growing_is_blamed_on_native_code)
@@ -272,7 +272,7 @@ Test(verdict, memory_outside_objects_that_keeps_growing_is_blamed_on_native_code
 			   "%s", v.growth.reason);
 	cr_assert_not_null(strstr(v.growth.reason, "native code"), "%s", v.growth.reason);
 	verdict_clear(&v);
-	series__free(a);
+	series_free(a);
 
 	/* a megabyte of arena retention that then holds still is not a leak */
 	a = make_flat_series(0, 30e3);
@@ -282,7 +282,7 @@ Test(verdict, memory_outside_objects_that_keeps_growing_is_blamed_on_native_code
 	verdict_add_containers(&v, (struct verdict_container[]){ { .type = "list", .items_per_s = 5 } }, 1);
 	cr_assert_null(strstr(v.growth.reason, "container"), "no container clause without a leak");
 	verdict_clear(&v);
-	series__free(a);
+	series_free(a);
 }
 
 Test(verdict, a_leaking_class_comes_before_the_builtins_its_instances_hold)
@@ -298,15 +298,15 @@ Test(verdict, a_leaking_class_comes_before_the_builtins_its_instances_hold)
 				       .rss = 5e7, .native = 5e6 };
 		uint64_t ob[4] = { 20000 + 500u * (uint64_t)i, 15000 + 500u * (uint64_t)i, 100 + 500u * (uint64_t)i, 300 };
 
-		series__add_point(a, &p);
-		cr_assert_eq(series__add_type_counts(a, i, names, ob, NULL, NULL, 4), 0);
+		series_add_point(a, &p);
+		cr_assert_eq(series_add_type_counts(a, i, names, ob, NULL, NULL, 4), 0);
 	}
 	cr_assert_eq(verdict_compute(a, NULL, &v), 0);
 	cr_assert_geq(v.n_leaking_types, 3);
 	cr_assert_str_eq(v.types[0].type, "__main__.Subscriber");
 	cr_assert_not_null(strstr(v.growth.reason, "growing types: __main__.Subscriber"), "%s", v.growth.reason);
 	verdict_clear(&v);
-	series__free(a);
+	series_free(a);
 }
 
 /*
@@ -326,11 +326,11 @@ static void type_only_rise(bool settled_rises, struct verdict *v)
 		uint64_t ob[2] = { 100 + 6u * (uint64_t)i, 9000 + (uint64_t)(i % 2) * 30 };
 		uint64_t settled[2] = { settled_rises ? ob[0] - 20 : 30 + (uint64_t)(i % 4), ob[1] };
 
-		series__add_point(a, &p);
-		cr_assert_eq(series__add_type_counts(a, i, names, ob, NULL, settled, 2), 0);
+		series_add_point(a, &p);
+		cr_assert_eq(series_add_type_counts(a, i, names, ob, NULL, settled, 2), 0);
 	}
 	cr_assert_eq(verdict_compute(a, NULL, v), 0);
-	series__free(a);
+	series_free(a);
 }
 
 Test(verdict, a_type_that_grows_only_in_the_young_generations_is_not_a_leak_alone)

@@ -50,7 +50,7 @@ struct leakd_opts {
 	const char *config_path;	/* --config FILE; NULL: the default file if it exists */
 	const char *listen_address;	/* --web.listen-address; NULL: from the config */
 	const char *telemetry_path;	/* --web.telemetry-path; NULL: from the config */
-	size_t series_cap, type_cap;	/* per-process memory bounds (series__new(); 0 = defaults) */
+	size_t series_cap, type_cap;	/* per-process memory bounds (series_new(); 0 = defaults) */
 	const char *proc_root;		/* "/proc" unless testing */
 	size_t ringbuf_bytes;
 };

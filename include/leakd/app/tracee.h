@@ -117,24 +117,24 @@ struct tracee {
 /* Resolves pid and prepares everything but the probes. Returns 0, or the
  * target_resolve() errors (-ESRCH, -ENOEXEC, -EACCES/-EPERM, -ENOTSUP),
  * -ENOMEM. */
-int tracee__new(const struct leakd_opts *o, pid_t pid, bool spawned, struct tracee **out);
-void tracee__free(struct tracee *tr);
+int tracee_new(const struct leakd_opts *o, pid_t pid, bool spawned, struct tracee **out);
+void tracee_free(struct tracee *tr);
 
 struct probes;
 
 /* Trace mode: plans this build's allocation probes (into tr->plan), reading
  * the live allocator tables. Returns 0 (an empty plan is noted, not an
  * error) or -errno. */
-int tracee__plan_allocs(struct tracee *tr);
+int tracee_plan_allocs(struct tracee *tr);
 
 /* Attaches the GC hook (shared per binary: failures degrade to timer
  * censuses, with one line on stderr), the planned allocation probes for this
  * pid, and watches it; prepares its site windows (--site-window; they open
  * after censuses). Returns 0 or -errno. */
-int tracee__attach(struct tracee *tr, struct probes *p);
+int tracee_attach(struct tracee *tr, struct probes *p);
 
 /* Feeds one ring-buffer record for this pid. */
-void tracee__event(struct tracee *tr, const struct leakd_event *e);
+void tracee_event(struct tracee *tr, const struct leakd_event *e);
 
 /* Whether a census is due: at the first collection after 0.9 census
  * periods (the lists are freshly merged, counts sit at their floor), else on
@@ -144,47 +144,47 @@ void tracee__event(struct tracee *tr, const struct leakd_event *e);
  * --max-pause-share of the time on average (a token bucket with a minute's
  * worth of burst): a heap ten times larger is counted ten times less often,
  * never skipped. */
-bool tracee__census_due(const struct tracee *tr, double now);
+bool tracee_census_due(const struct tracee *tr, double now);
 
 /* Runs a census now (freezing the target unless told not to) and appends a
  * point to the series. Returns 0, or -errno (the target may be gone). */
-int tracee__census(struct tracee *tr, double now);
+int tracee_census(struct tracee *tr, double now);
 
 /* Checks exit and exec (of another program or of the same one); returns true
  * once the tracee is finished. */
-bool tracee__check_alive(struct tracee *tr, double now);
+bool tracee_check_alive(struct tracee *tr, double now);
 
 /* Whether the address space resolved at the start is gone: the process
  * exec'd or exited. Catches an exec of the same interpreter (a service
  * re-exec'ing itself), which leaves /proc/PID/exe as it was while every
  * address leakd resolved is stale. False when it cannot tell. */
-bool tracee__image_replaced(const struct tracee *tr);
+bool tracee_image_replaced(const struct tracee *tr);
 
-void tracee__sample(struct tracee *tr, double now, struct report_sample *out);
+void tracee_sample(struct tracee *tr, double now, struct report_sample *out);
 
 /* Fills out; strings and arrays point into tr or into the given buffers and
  * stay valid until the next tracee__ call. */
 struct verdict;
-int tracee__summary(struct tracee *tr, double now, uint64_t dropped, struct verdict *v,
+int tracee_summary(struct tracee *tr, double now, uint64_t dropped, struct verdict *v,
 		    struct report_size_row *sizes, size_t max_sizes,
 		    struct report_type_row live_types[TRACEE_LIVE_TYPES_MAX], struct report_summary *out);
 
 /* Whether the live counts come from the probes (they see every allocation)
  * rather than the census. */
-bool tracee__live_from_probes(const struct tracee *tr);
+bool tracee_live_from_probes(const struct tracee *tr);
 
 /* How the BPF stack walker reads this process (pystack_conf()), with trace
  * mode's byte-sample interval: what every user of the pyconf map installs.
  * Returns 0, -EINVAL or -ENOTSUP (stacks cannot be walked on this build). */
-int tracee__pyconf(const struct tracee *tr, struct leakd_pyconf *out);
+int tracee_pyconf(const struct tracee *tr, struct leakd_pyconf *out);
 
 /* The name of a type the live table holds (a type object address, or
  * AGG_TYPE_BUFFER: "(buffer)"); NULL when it is not a type leakd can name. */
-const char *tracee__type_name(struct tracee *tr, uint64_t type);
+const char *tracee_type_name(struct tracee *tr, uint64_t type);
 
 /* The type object a live block of the target holds (agg_type_resolver;
  * ctx is the tracee): used by the census in trace mode. */
-uint64_t tracee__resolve_block_type(void *ctx, uint64_t addr, uint64_t size);
+uint64_t tracee_resolve_block_type(void *ctx, uint64_t addr, uint64_t size);
 
 /*
  * Searches what holds the instances of the named types (holders.h) in the
@@ -195,14 +195,14 @@ uint64_t tracee__resolve_block_type(void *ctx, uint64_t addr, uint64_t size);
  * (holders_query).
  */
 struct holders_result;
-int tracee__holders(struct tracee *tr, const char *const *names, size_t n, bool key_shapes,
+int tracee_holders(struct tracee *tr, const char *const *names, size_t n, bool key_shapes,
 		    struct holders_result *out);
 
 /* Whether the next censuses keep the tracked objects' addresses for
- * tracee__holders(); off also frees those the last two censuses kept. */
-void tracee__keep_tracked(struct tracee *tr, bool on);
+ * tracee_holders(); off also frees those the last two censuses kept. */
+void tracee_keep_tracked(struct tracee *tr, bool on);
 
 /* Records the probe names this tracee is covered by (for the summary). */
-void tracee__add_probe_name(struct tracee *tr, const char *name);
+void tracee_add_probe_name(struct tracee *tr, const char *name);
 
 #endif

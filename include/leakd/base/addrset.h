@@ -23,21 +23,21 @@
 struct addrset;
 
 /* max_bytes: 0 for ADDRSET_DEFAULT_MAX_BYTES. Returns 0 or -ENOMEM. */
-int addrset__new(size_t max_bytes, struct addrset **out);
-void addrset__free(struct addrset *s);
+int addrset_new(size_t max_bytes, struct addrset **out);
+void addrset_free(struct addrset *s);
 
 /*
  * Adds addr. Returns 1 if it was not in the set, 0 if it was, -EINVAL for an
  * address that is not 8-byte aligned or above 2^48, -ENOSPC when a new chunk
  * would pass max_bytes (the set is unchanged).
  */
-int addrset__add(struct addrset *s, uint64_t addr);
+int addrset_add(struct addrset *s, uint64_t addr);
 
 /* Whether addr is in the set. */
-bool addrset__has(const struct addrset *s, uint64_t addr);
+bool addrset_has(const struct addrset *s, uint64_t addr);
 
 /* Addresses in the set, and the memory the set uses. */
-uint64_t addrset__count(const struct addrset *s);
-size_t addrset__bytes(const struct addrset *s);
+uint64_t addrset_count(const struct addrset *s);
+size_t addrset_bytes(const struct addrset *s);
 
 #endif /* LEAKD_ADDRSET_H */

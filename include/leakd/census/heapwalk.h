@@ -8,7 +8,7 @@
  * whose count never changes. Every such object is still a referent of some
  * tracked object (a module's dict, an instance, a list), possibly through
  * untracked tuples and dicts. So the census hands each tracked object it
- * walks to heapwalk__visit(), which decodes its referents with the
+ * walks to heapwalk_visit(), which decodes its referents with the
  * per-version layouts (list, tuple, dict in every form, set, deque, cell,
  * function, method, module, heap types, instance __dict__ and __slots__),
  * counts each untracked referent once (an addrset deduplicates by address)
@@ -71,9 +71,9 @@ struct heapwalk_stats {
 struct heapwalk;
 
 /* m, l and tt must outlive the walk; lim may be NULL. Returns 0 or -ENOMEM. */
-int heapwalk__new(const struct memreader *m, const struct pylayout *l, struct typetab *tt,
+int heapwalk_new(const struct memreader *m, const struct pylayout *l, struct typetab *tt,
 		  const struct heapwalk_limits *lim, struct heapwalk **out);
-void heapwalk__free(struct heapwalk *hw);
+void heapwalk_free(struct heapwalk *hw);
 
 /*
  * Follows the referents of the tracked object at obj (type entry t, ob_size
@@ -82,12 +82,12 @@ void heapwalk__free(struct heapwalk *hw);
  * buffers) for the caller to add to obj's type, or a hard -errno (-ESRCH,
  * -EPERM, -ENOMEM): the target is gone or cannot be read.
  */
-int64_t heapwalk__visit(struct heapwalk *hw, uint64_t obj, struct typetab_entry *t, int64_t ob_size);
+int64_t heapwalk_visit(struct heapwalk *hw, uint64_t obj, struct typetab_entry *t, int64_t ob_size);
 
 /* Copies the walk's statistics. */
-void heapwalk__stats(const struct heapwalk *hw, struct heapwalk_stats *out);
+void heapwalk_stats(const struct heapwalk *hw, struct heapwalk_stats *out);
 
 /* The largest containers, most items first; returns how many (<= max). */
-size_t heapwalk__containers(const struct heapwalk *hw, struct heapwalk_container *out, size_t max);
+size_t heapwalk_containers(const struct heapwalk *hw, struct heapwalk_container *out, size_t max);
 
 #endif /* LEAKD_HEAPWALK_H */

@@ -31,13 +31,13 @@ struct bytesamp;
 /* Starts sampling tr (trace mode, probes attached) every `mean` bytes.
  * Returns 0, -ENOTSUP when leakd cannot walk this build's stacks (nothing
  * started: *out NULL), or -ENOMEM / the map update's -errno. */
-int bytesamp__new(struct tracee *tr, struct probes *p, uint64_t mean, struct bytesamp **out);
-void bytesamp__free(struct bytesamp *b);
+int bytesamp_new(struct tracee *tr, struct probes *p, uint64_t mean, struct bytesamp **out);
+void bytesamp_free(struct bytesamp *b);
 
 /* Takes the byte-sample stacks (true: consumed) and notes every free. */
-bool bytesamp__event(struct bytesamp *b, const struct leakd_event *e);
+bool bytesamp_event(struct bytesamp *b, const struct leakd_event *e);
 
 /* out->live_sites for the types of out->live_types (already filled). */
-void bytesamp__summary(struct bytesamp *b, struct report_summary *out);
+void bytesamp_summary(struct bytesamp *b, struct report_summary *out);
 
 #endif /* LEAKD_BYTESAMP_H */

@@ -45,7 +45,7 @@ struct sites_site {
 	size_t nframes;
 	bool truncated;				/* the walker cut the stack at LEAKD_MAX_PYFRAMES */
 	uint64_t sampled;			/* sampled objects allocated here */
-	uint64_t surviving;			/* of those, alive at the last sites__check() */
+	uint64_t surviving;			/* of those, alive at the last sites_check() */
 };
 
 struct sites_stats {
@@ -54,8 +54,8 @@ struct sites_stats {
 
 /* max_samples, max_sites: 0 for the defaults (65,536 and 1,024).
  * Returns 0, -EINVAL or -ENOMEM. */
-int sites__new(size_t max_samples, size_t max_sites, struct sites **out);
-void sites__free(struct sites *s);
+int sites_new(size_t max_samples, size_t max_sites, struct sites **out);
+void sites_free(struct sites *s);
 
 /*
  * One sampled allocation: the object at addr of type `type`, made by the
@@ -63,26 +63,26 @@ void sites__free(struct sites *s);
  * replaces the earlier one (that object is gone). Returns 0, -ENOSPC when
  * the sample was dropped for lack of room, -EINVAL for bad arguments.
  */
-int sites__sample(struct sites *s, uint64_t addr, uint64_t type, const struct pystack_frame *frames,
+int sites_sample(struct sites *s, uint64_t addr, uint64_t type, const struct pystack_frame *frames,
 		  size_t n, bool truncated);
 
 /*
  * One byte sample (trace mode's --sample-bytes): a block of `bytes` bytes at
  * addr, made by frames[0..n), its type not known yet (the site's type is 0).
- * Same returns as sites__sample().
+ * Same returns as sites_sample().
  */
-int sites__sample_bytes(struct sites *s, uint64_t addr, uint64_t bytes, const struct pystack_frame *frames,
+int sites_sample_bytes(struct sites *s, uint64_t addr, uint64_t bytes, const struct pystack_frame *frames,
 			size_t n, bool truncated);
 
 /* Each sample not freed nor found dead: its address, its bytes (0 for a
  * typed sample) and its site. */
 typedef void (*sites_each_fn)(void *ctx, uint64_t addr, uint64_t bytes, const struct sites_site *site);
-void sites__each_live(const struct sites *s, sites_each_fn fn, void *ctx);
+void sites_each_live(const struct sites *s, sites_each_fn fn, void *ctx);
 
 /* The live byte samples of one (type, site): what they stand for. */
 struct sites_live {
 	uint64_t type;			/* as type_of() gave it */
-	const struct sites_site *site;	/* its stack; valid until sites__free() */
+	const struct sites_site *site;	/* its stack; valid until sites_free() */
 	uint64_t samples;
 	double bytes, objects;		/* estimates: each sample weighted as below */
 };
@@ -97,11 +97,11 @@ typedef uint64_t (*sites_type_fn)(void *ctx, uint64_t addr);
  * live sample stands for 1 / p blocks and s / p bytes (unbiased, as heap
  * profilers weight). Returns how many were written, or -ENOMEM/-EINVAL.
  */
-long sites__live_by_type(const struct sites *s, uint64_t mean, sites_type_fn type_of, void *ctx,
+long sites_live_by_type(const struct sites *s, uint64_t mean, sites_type_fn type_of, void *ctx,
 			 struct sites_live *out, size_t cap);
 
 /* An object released while the window is open (a free probe hit). */
-void sites__freed(struct sites *s, uint64_t addr);
+void sites_freed(struct sites *s, uint64_t addr);
 
 /* Is the object at addr still alive with type `type`? 1 yes, 0 no, <0 error. */
 typedef int (*sites_alive_fn)(void *ctx, uint64_t addr, uint64_t type);
@@ -112,16 +112,16 @@ typedef int (*sites_alive_fn)(void *ctx, uint64_t addr, uint64_t type);
  * callback stops the check and is returned (-ESRCH: the target is gone).
  * Returns the number of survivors.
  */
-long sites__check(struct sites *s, sites_alive_fn alive, void *ctx);
+long sites_check(struct sites *s, sites_alive_fn alive, void *ctx);
 
 /*
  * The sites with at least one survivor, most surviving first (then most
  * sampled), into out[0..cap). If type is non-zero, only that type's sites.
- * Returns how many were written. Pointers stay valid until sites__free().
+ * Returns how many were written. Pointers stay valid until sites_free().
  */
-size_t sites__ranked(const struct sites *s, uint64_t type, struct sites_site *out, size_t cap);
+size_t sites_ranked(const struct sites *s, uint64_t type, struct sites_site *out, size_t cap);
 
-void sites__stats(const struct sites *s, struct sites_stats *out);
+void sites_stats(const struct sites *s, struct sites_stats *out);
 
 /*
  * The liveness check over a target's memory: alive when the object's

@@ -45,28 +45,28 @@ struct sitewin;
 /* For tr (which must outlive it), windows of window_s seconds through the
  * probes p; at_start: --sites. Returns 0, -EINVAL, -ENOMEM, or -ENOTSUP when
  * the layout has no stack offsets (the summary then says why). */
-int sitewin__new(struct tracee *tr, struct probes *p, double window_s, bool at_start, struct sitewin **out);
+int sitewin_new(struct tracee *tr, struct probes *p, double window_s, bool at_start, struct sitewin **out);
 /* Detaches whatever the window attached. */
-void sitewin__free(struct sitewin *w);
+void sitewin_free(struct sitewin *w);
 
 /* One ring-buffer record of this process. Returns true when the record is
  * the window's alone (stacks; allocations and frees the window's own probes
  * reported), false when the tracee must account it as well. */
-bool sitewin__event(struct sitewin *w, const struct leakd_event *e);
+bool sitewin_event(struct sitewin *w, const struct leakd_event *e);
 
 /* After every successful census of the tracee: opens, closes and checks
  * windows. Errors are kept for the summary, never fatal. */
-void sitewin__census(struct sitewin *w, double now);
+void sitewin_census(struct sitewin *w, double now);
 
 /* The session ends: a window still open is closed, a pending check runs
  * now. Then fills out->sites and out->coverage.site_types (pointing into w,
  * valid until the next call on w). */
-void sitewin__summary(struct sitewin *w, struct report_summary *out);
+void sitewin_summary(struct sitewin *w, struct report_summary *out);
 
 /* The top surviving site of an attributable type (its three innermost
  * frames, its type and counts) into buf, "" when none; raw bytes from the
  * target, for the caller to escape. Returns how many survival checks have
  * run, so a caller can tell a new answer from one it has seen. */
-unsigned sitewin__top_site(struct sitewin *w, char *buf, size_t len);
+unsigned sitewin_top_site(struct sitewin *w, char *buf, size_t len);
 
 #endif /* LEAKD_SITEWIN_H */

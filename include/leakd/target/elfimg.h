@@ -13,11 +13,11 @@
  *
  * Symbols from .symtab and .dynsym are indexed once in a hash table at open
  * time (a static CPython has ~17k .symtab entries and we look up ~20 names),
- * so elfimg__find_symbol() is O(1). Undefined (imported) symbols are never
+ * so elfimg_find_symbol() is O(1). Undefined (imported) symbols are never
  * returned: an executable that merely imports Py_Initialize is not Python.
  *
  * All addresses are link-time virtual addresses (st_value, p_vaddr); add the
- * load bias of a mapping (elfimg__load_bias()) to get a runtime address.
+ * load bias of a mapping (elfimg_load_bias()) to get a runtime address.
  */
 #ifndef LEAKD_ELFIMG_H
 #define LEAKD_ELFIMG_H
@@ -37,16 +37,16 @@ struct elfimg_sym {
 /*
  * Opens and indexes @path into *out. Returns 0, or -ENOEXEC if the file is
  * not an ELF64 x86-64 object, otherwise -errno of open(2), or -ENOMEM (*out
- * untouched). The file descriptor stays open until elfimg__free().
+ * untouched). The file descriptor stays open until elfimg_free().
  */
-int elfimg__open(const char *path, struct elfimg **out);
-void elfimg__free(struct elfimg *img);
+int elfimg_open(const char *path, struct elfimg **out);
+void elfimg_free(struct elfimg *img);
 
 /* Lowercase hex of the NT_GNU_BUILD_ID note, "" if the file has none. */
-const char *elfimg__build_id(const struct elfimg *img);
+const char *elfimg_build_id(const struct elfimg *img);
 
 /* True for ET_DYN (PIE executable or shared library), false for ET_EXEC. */
-bool elfimg__is_dyn(const struct elfimg *img);
+bool elfimg_is_dyn(const struct elfimg *img);
 
 /*
  * Looks up a defined symbol by exact name, .symtab first, then .dynsym (so
@@ -54,7 +54,7 @@ bool elfimg__is_dyn(const struct elfimg *img);
  * one table a global definition wins over a local one of the same name.
  * Returns 0 and fills @out, or -ENOENT.
  */
-int elfimg__find_symbol(const struct elfimg *img, const char *name, struct elfimg_sym *out);
+int elfimg_find_symbol(const struct elfimg *img, const char *name, struct elfimg_sym *out);
 
 /*
  * Copies @len bytes at link-time address @vaddr from the file into @buf.
@@ -62,26 +62,26 @@ int elfimg__find_symbol(const struct elfimg *img, const char *name, struct elfim
  * if any part of it lies past p_filesz (.bss: only the process knows those
  * bytes), or -EIO on a short read.
  */
-int elfimg__read(const struct elfimg *img, uint64_t vaddr, void *buf, size_t len);
+int elfimg_read(const struct elfimg *img, uint64_t vaddr, void *buf, size_t len);
 
 /*
  * File offset of link-time address @vaddr through the PT_LOAD that holds it
  * in its file-backed part, which is what uprobes want. Returns 0 or -EFAULT.
  */
-int elfimg__vaddr_to_offset(const struct elfimg *img, uint64_t vaddr, uint64_t *off);
+int elfimg_vaddr_to_offset(const struct elfimg *img, uint64_t vaddr, uint64_t *off);
 
 /* Address and size of the first section called @name. Returns 0 or -ENOENT. */
-int elfimg__section(const struct elfimg *img, const char *name, uint64_t *vaddr, uint64_t *size);
+int elfimg_section(const struct elfimg *img, const char *name, uint64_t *vaddr, uint64_t *size);
 
 /* True if .note.stapsdt describes a probe @provider:@name. */
-bool elfimg__has_usdt(const struct elfimg *img, const char *provider, const char *name);
+bool elfimg_has_usdt(const struct elfimg *img, const char *provider, const char *name);
 
 /*
  * Lowest PT_LOAD, page-aligned the way the kernel maps it: @vaddr is its
  * p_vaddr rounded down to the page, @offset the file offset mapped there.
  * Returns 0 or -ENOENT (no PT_LOAD).
  */
-int elfimg__first_load_vaddr(const struct elfimg *img, uint64_t *vaddr, uint64_t *offset);
+int elfimg_first_load_vaddr(const struct elfimg *img, uint64_t *vaddr, uint64_t *offset);
 
 /*
  * Load bias from one mapping of this file seen in /proc/PID/maps: the mapping
@@ -91,6 +91,6 @@ int elfimg__first_load_vaddr(const struct elfimg *img, uint64_t *vaddr, uint64_t
  * Returns 0 (runtime address = vaddr + *bias; 0 for a non-PIE executable) or
  * -ENOENT if no PT_LOAD starts at that offset.
  */
-int elfimg__load_bias(const struct elfimg *img, uint64_t map_start, uint64_t map_offset, uint64_t *bias);
+int elfimg_load_bias(const struct elfimg *img, uint64_t map_start, uint64_t map_offset, uint64_t *bias);
 
 #endif /* LEAKD_ELFIMG_H */

@@ -5,7 +5,7 @@
  * Every thread of the target is attached with PTRACE_SEIZE (which, unlike
  * PTRACE_ATTACH, sends no SIGSTOP the target could observe) and stopped with
  * PTRACE_INTERRUPT; thawing detaches them all. ptrace ties a tracee to the
- * tracing *thread*: call freeze__stop() and freeze__thaw() from the same
+ * tracing *thread*: call freeze_stop() and freeze_thaw() from the same
  * thread. If leakd dies in between, the kernel detaches and the target runs.
  */
 #ifndef LEAKD_FREEZE_H
@@ -24,16 +24,16 @@ struct freeze;
  * broken links); -ETIMEDOUT a thread did not stop; -ENOMEM. On any failure
  * every thread already stopped has been resumed and *out is untouched.
  */
-int freeze__stop(pid_t pid, struct freeze **out);
+int freeze_stop(pid_t pid, struct freeze **out);
 
 /*
  * Detaches from every thread (re-delivering any signal that arrived while
  * frozen) and frees f. NULL-safe. Returns 0, or the first -errno met while
  * detaching; the target is left running either way.
  */
-int freeze__thaw(struct freeze *f);
+int freeze_thaw(struct freeze *f);
 
 /* How many threads are held. */
-size_t freeze__ntasks(const struct freeze *f);
+size_t freeze_ntasks(const struct freeze *f);
 
 #endif /* LEAKD_FREEZE_H */

@@ -9,7 +9,7 @@
  * a block is fetched in one syscall, or page by page when it straddles an
  * unmapped page (then the unmapped pages are remembered as faults, so asking
  * again costs nothing). The cache is never coherent with the target:
- * call remote__invalidate() before every walk (or after thawing).
+ * call remote_invalidate() before every walk (or after thawing).
  */
 #ifndef LEAKD_REMOTE_H
 #define LEAKD_REMOTE_H
@@ -39,19 +39,19 @@ struct remote_stats {
  * Returns 0 and sets *out, or -EINVAL (pid <= 0) / -ENOMEM. The target is not
  * touched until the first read.
  */
-int remote__new(pid_t pid, size_t cache_bytes, struct remote **out);
-void remote__free(struct remote *r);
+int remote_new(pid_t pid, size_t cache_bytes, struct remote **out);
+void remote_free(struct remote *r);
 
 /*
  * Replaces the cache with one of cache_bytes (rounded down as in
- * remote__new; 0 disables it), dropping what it held. A direct-mapped cache
+ * remote_new; 0 disables it), dropping what it held. A direct-mapped cache
  * smaller than the heap a walk touches thrashes: every block is fetched many
  * times per walk (measured: 4 MiB against a 13 MiB heap copied 140 MB per
  * walk and took 19 ms; 32 MiB copied 13 MB in 6 ms). Returns 0, -ENOMEM
  * (the old cache is kept) or -EINVAL.
  */
-int remote__resize(struct remote *r, size_t cache_bytes);
-size_t remote__cache_bytes(const struct remote *r);
+int remote_resize(struct remote *r, size_t cache_bytes);
+size_t remote_cache_bytes(const struct remote *r);
 
 /*
  * Reads [addr, addr+len) block by block and forgets it, so that the kernel
@@ -60,26 +60,26 @@ size_t remote__cache_bytes(const struct remote *r);
  * the target running, and not during a walk with the target stopped. Stops
  * at the first -ESRCH/-EPERM and returns it; unmapped holes are skipped.
  */
-int remote__warm(struct remote *r, uint64_t addr, uint64_t len);
+int remote_warm(struct remote *r, uint64_t addr, uint64_t len);
 
 /* A reader bound to r; valid as long as r is. */
-struct memreader remote__reader(struct remote *r);
+struct memreader remote_reader(struct remote *r);
 
 /* A reader bound to r that never uses the cache: for reads between
  * censuses (an event's code objects), when the cache holds pages from the
  * last census that the running target may have reused since. */
-struct memreader remote__reader_uncached(struct remote *r);
+struct memreader remote_reader_uncached(struct remote *r);
 
 /*
  * Reads exactly len bytes at addr. Returns 0, -EFAULT (not mapped), -ESRCH
  * (process gone), -EPERM, or another -errno from process_vm_readv.
  */
-int remote__read(struct remote *r, uint64_t addr, void *buf, size_t len);
+int remote_read(struct remote *r, uint64_t addr, void *buf, size_t len);
 
 /* Forget every cached block (the target may have changed since). */
-void remote__invalidate(struct remote *r);
+void remote_invalidate(struct remote *r);
 
-void remote__stats(const struct remote *r, struct remote_stats *out);
-pid_t remote__pid(const struct remote *r);
+void remote_stats(const struct remote *r, struct remote_stats *out);
+pid_t remote_pid(const struct remote *r);
 
 #endif /* LEAKD_REMOTE_H */

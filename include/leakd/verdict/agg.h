@@ -46,22 +46,22 @@ struct agg;
 
 /* The live table stops inserting at live_cap entries (0: the default).
  * Returns 0 or -EINVAL (NULL out), -ENOMEM. */
-int agg__new(size_t live_cap, struct agg **out);
-void agg__free(struct agg *a);
+int agg_new(size_t live_cap, struct agg **out);
+void agg_free(struct agg *a);
 
 /* ---- trace-mode feed (ts_ns: CLOCK_MONOTONIC of the event) ---- */
 
 /* addr 0 is ignored. An address already live is replaced (counted in replaced). */
-void agg__alloc(struct agg *a, uint64_t ts_ns, uint64_t addr, uint64_t size, uint64_t type_addr);
+void agg_alloc(struct agg *a, uint64_t ts_ns, uint64_t addr, uint64_t size, uint64_t type_addr);
 /* Unknown address: counted as frees_unmatched, otherwise a no-op. */
-void agg__free_addr(struct agg *a, uint64_t ts_ns, uint64_t addr);
+void agg_free_addr(struct agg *a, uint64_t ts_ns, uint64_t addr);
 /* A collection finished: bumps the GC epoch. gen < 0 is counted in no generation. */
-void agg__gc_done(struct agg *a, uint64_t ts_ns, int gen, uint64_t collected);
+void agg_gc_done(struct agg *a, uint64_t ts_ns, int gen, uint64_t collected);
 
-void agg__stats(const struct agg *a, struct agg_stats *out);
+void agg_stats(const struct agg *a, struct agg_stats *out);
 
 /* True if addr is a live entry of the table. */
-bool agg__is_live(const struct agg *a, uint64_t addr);
+bool agg_is_live(const struct agg *a, uint64_t addr);
 
 /* ---- types of live allocations (trace mode) ---- */
 
@@ -69,10 +69,10 @@ bool agg__is_live(const struct agg *a, uint64_t addr);
 #define AGG_TYPE_BUFFER 1ull
 
 /* Records the type object of the live entry at addr; false if not live. */
-bool agg__set_type(struct agg *a, uint64_t addr, uint64_t type);
+bool agg_set_type(struct agg *a, uint64_t addr, uint64_t type);
 /* The live entry's type: a type object, AGG_TYPE_BUFFER, or 0 (not live, or
  * not typed yet). */
-uint64_t agg__type_of(const struct agg *a, uint64_t addr);
+uint64_t agg_type_of(const struct agg *a, uint64_t addr);
 
 /* Returns the type object of the block at addr of size bytes, or 0 if it
  * holds none (the entry is then marked AGG_TYPE_BUFFER). */
@@ -80,7 +80,7 @@ typedef uint64_t (*agg_type_resolver)(void *ctx, uint64_t addr, uint64_t size);
 
 /* Asks resolve about at most max live entries whose type is still unknown;
  * returns how many it asked about. */
-size_t agg__resolve_types(struct agg *a, agg_type_resolver resolve, void *ctx, size_t max);
+size_t agg_resolve_types(struct agg *a, agg_type_resolver resolve, void *ctx, size_t max);
 
 struct agg_type_total {
 	uint64_t type;		/* type object, AGG_TYPE_BUFFER, or 0 (unknown) */
@@ -89,7 +89,7 @@ struct agg_type_total {
 };
 
 /* Live entries by type, largest bytes first; returns how many were written. */
-size_t agg__live_by_type(const struct agg *a, struct agg_type_total *out, size_t max);
+size_t agg_live_by_type(const struct agg *a, struct agg_type_total *out, size_t max);
 
 /* Size class index (0..AGG_N_SIZE_CLASSES-1) and its upper bound in bytes. */
 unsigned agg_size_class(uint64_t size);
@@ -97,10 +97,10 @@ uint64_t agg_size_class_bound(unsigned cls);
 
 /* Fills rows with the non-empty classes in ascending size; returns how many
  * were written (at most max). */
-size_t agg__size_classes(const struct agg *a, struct report_size_row *rows, size_t max);
+size_t agg_size_classes(const struct agg *a, struct report_size_row *rows, size_t max);
 
 /* Number of live entries born at GC epoch < epoch (survived at least one
  * collection since), for "age in GCs survived" views. O(live). */
-uint64_t agg__live_older_than(const struct agg *a, uint64_t epoch);
+uint64_t agg_live_older_than(const struct agg *a, uint64_t epoch);
 
 #endif /* LEAKD_AGG_H */

@@ -43,7 +43,7 @@ struct series_type_point {
 	double t;
 	double objects;
 	double bytes;
-	double settled;	/* objects past the young generations (series__add_type_counts) */
+	double settled;	/* objects past the young generations (series_add_type_counts) */
 };
 
 /* Read-only view of one tracked type; pointers valid until the next series__ call
@@ -61,12 +61,12 @@ struct series;
 /* At most cap points per series (>= 4; 0: the default) and type_cap named
  * types (0: the default). Returns 0, -EINVAL (cap < 4, a huge type_cap,
  * NULL out) or -ENOMEM. */
-int series__new(size_t cap, size_t type_cap, struct series **out);
-void series__free(struct series *s);
+int series_new(size_t cap, size_t type_cap, struct series **out);
+void series_free(struct series *s);
 
-void series__add_point(struct series *s, const struct series_point *p);
+void series_add_point(struct series *s, const struct series_point *p);
 /* The process series; returns its length and sets *pts (NULL if empty). */
-size_t series__points(const struct series *s, const struct series_point **pts);
+size_t series_points(const struct series *s, const struct series_point **pts);
 
 /*
  * One census: n types with their live object and byte counts (bytes may be
@@ -81,16 +81,16 @@ size_t series__points(const struct series *s, const struct series_point **pts);
  * into "(other)". Names longer than REPORT_TYPE_NAME_MAX-1 are truncated.
  * Returns 0 or -ENOMEM (the census is then partly recorded).
  */
-int series__add_type_counts(struct series *s, double t, const char *const *names,
+int series_add_type_counts(struct series *s, double t, const char *const *names,
 			     const uint64_t *objects, const uint64_t *bytes, const uint64_t *settled, size_t n);
 
-/* Censuses (series__add_type_counts() calls) that folded a type into
+/* Censuses (series_add_type_counts() calls) that folded a type into
  * "(other)" because the table was full: leakd_cap_hits_total{cap="types"}. */
-uint64_t series__folds(const struct series *s);
+uint64_t series_folds(const struct series *s);
 
 /* Tracked types, "(other)" included once it exists, in first-seen order. */
-size_t series__n_types(const struct series *s);
+size_t series_n_types(const struct series *s);
 /* Returns 0, or -ENOENT if i is out of range (out untouched). */
-int series__type(const struct series *s, size_t i, struct series_type_info *out);
+int series_type(const struct series *s, size_t i, struct series_type_info *out);
 
 #endif /* LEAKD_SERIES_H */
