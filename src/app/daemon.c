@@ -36,6 +36,7 @@
 #include "leakd/sites/sitewin.h"
 #include "leakd/base/textesc.h"
 #include "leakd/app/tracee.h"
+#include "leakd/verdict/agg.h"
 #include "leakd/verdict/verdict.h"
 
 #define DEFAULT_CONFIG "/etc/leakd/leakd.conf"

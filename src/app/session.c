@@ -339,7 +339,7 @@ static bool write_summaries(struct session *s, double now)
 
 	for (size_t i = 0; i < s->n; i++) {
 		struct tracee *tr = s->tr[i];
-		struct report_size_row sizes[AGG_N_SIZE_CLASSES];
+		struct report_size_row sizes[SIZECLASS_N];
 		struct report_type_row live_types[TRACEE_LIVE_TYPES_MAX];
 		struct report_summary sum;
 		struct verdict v;
@@ -347,7 +347,7 @@ static bool write_summaries(struct session *s, double now)
 		/* A last look at a live target, so the summary ends at "now". */
 		if (!tr->finished && !tracee_check_alive(tr, now))
 			tracee_census(tr, now);
-		if (tracee_summary(tr, now, dropped, &v, sizes, AGG_N_SIZE_CLASSES, live_types, &sum)) {
+		if (tracee_summary(tr, now, dropped, &v, sizes, SIZECLASS_N, live_types, &sum)) {
 			fprintf(stderr, "leakd: pid %d: cannot build the summary: out of memory\n", tr->t.pid);
 			continue;
 		}

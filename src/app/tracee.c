@@ -502,11 +502,11 @@ int tracee_summary(struct tracee *tr, double now, uint64_t dropped, struct verdi
 		out->n_size_classes = agg_size_classes(tr->agg, sizes, max_sizes);
 	} else {
 		/* The census measured every tracked object's shallow size. */
-		for (unsigned c = 0; c < AGG_N_SIZE_CLASSES && out->n_size_classes < max_sizes; c++) {
+		for (unsigned c = 0; c < SIZECLASS_N && out->n_size_classes < max_sizes; c++) {
 			if (!tr->last.size_objects[c])
 				continue;
 			sizes[out->n_size_classes++] = (struct report_size_row){
-				.size = agg_size_class_bound(c),
+				.size = sizeclass_bound(c),
 				.live_objects = tr->last.size_objects[c],
 				.live_bytes = tr->last.size_bytes[c],
 			};

@@ -310,8 +310,8 @@ static int census_walk_list(struct census_ctx *c, uint64_t head, int gen)
 		}
 		c->res.tracked_objects++;
 		c->res.tracked_bytes += bytes;
-		c->res.size_objects[agg_size_class(bytes)]++;
-		c->res.size_bytes[agg_size_class(bytes)] += bytes;
+		c->res.size_objects[sizeclass_of(bytes)]++;
+		c->res.size_bytes[sizeclass_of(bytes)] += bytes;
 		c->res.gen_objects[gen]++;
 		if (c->visit)
 			c->visit(c->visit_ctx, node, node + hs, type);

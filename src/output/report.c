@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "leakd/base/human.h"
 #include "leakd/base/jsonw.h"
 #include "leakd/output/report.h"
 #include "leakd/output/report_holders.h"
@@ -24,90 +25,6 @@
 #include "leakd/base/textesc.h"
 
 #define REPORT_TYPE_COL	32	/* width of the type column in the table */
-
-/* ---- number formatting ---- */
-
-const char *report_human_bytes(char *buf, size_t len, double bytes)
-{
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double v = fabs(bytes);
-	size_t u = 0;
-
-	if (!buf || !len)
-		return buf;
-	if (!isfinite(bytes)) {
-		snprintf(buf, len, "-");
-		return buf;
-	}
-	if (v < 1024) {
-		snprintf(buf, len, "%.0f B", bytes);
-		return buf;
-	}
-	v /= 1024;
-	/* switch unit before "1024.0 KiB" would be printed */
-	while (v >= 1023.95 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, len, "%s%.1f %s", bytes < 0 ? "-" : "", v, units[u]);
-	return buf;
-}
-
-/* Thousands-separated digits of an unsigned integer into buf. */
-static void report_group_digits(char *buf, size_t len, unsigned long long n)
-{
-	char digits[32], out[48];
-	int nd = snprintf(digits, sizeof(digits), "%llu", n);
-	int k = 0;
-
-	for (int i = 0; i < nd; i++) {
-		if (i && (nd - i) % 3 == 0)
-			out[k++] = ',';
-		out[k++] = digits[i];
-	}
-	out[k] = '\0';
-	snprintf(buf, len, "%s", out);
-}
-
-const char *report_human_count(char *buf, size_t len, double v)
-{
-	char d[48];
-
-	if (!buf || !len)
-		return buf;
-	if (!isfinite(v) || fabs(v) >= 1e19) {
-		snprintf(buf, len, "-");
-		return buf;
-	}
-	report_group_digits(d, sizeof(d), (unsigned long long)llround(fabs(v)));
-	snprintf(buf, len, "%s%s", v < 0 && llround(fabs(v)) ? "-" : "", d);
-	return buf;
-}
-
-const char *report_human_rate(char *buf, size_t len, double v)
-{
-	char d[48];
-	double a = fabs(v);
-	const char *sign = v < 0 ? "-" : "+";
-
-	if (!buf || !len)
-		return buf;
-	if (!isfinite(v) || a >= 1e19) {
-		snprintf(buf, len, "-");
-		return buf;
-	}
-	if (a >= 99.5) {
-		report_group_digits(d, sizeof(d), (unsigned long long)llround(a));
-		snprintf(buf, len, "%s%s", sign, d);
-	} else if (a >= 0.995) {
-		snprintf(buf, len, "%s%.1f", sign, a);
-	} else if (a == 0) {
-		snprintf(buf, len, "0");
-	} else {
-		snprintf(buf, len, "%s%.2f", sign, a);
-	}
-	return buf;
-}
 
 int report_format_parse(const char *s)
 {
@@ -391,12 +308,12 @@ static int table_sample(FILE *f, const struct report_sample *s)
 	if (isfinite(s->ts) && localtime_r(&t, &tm))
 		strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
 	snprintf(pid, sizeof(pid), "%u", s->pid);
-	report_human_count(lo, sizeof(lo), (double)s->live_objects);
-	report_human_bytes(lb, sizeof(lb), (double)s->live_bytes);
-	report_human_count(al, sizeof(al), (double)s->allocs);
-	report_human_count(fr, sizeof(fr), (double)s->frees);
-	report_human_count(fds, sizeof(fds), s->open_fds < 0 ? NAN : (double)s->open_fds);
-	report_human_bytes(rss, sizeof(rss), s->rss_bytes < 0 ? NAN : (double)s->rss_bytes);
+	human_count(lo, sizeof(lo), (double)s->live_objects);
+	human_bytes(lb, sizeof(lb), (double)s->live_bytes);
+	human_count(al, sizeof(al), (double)s->allocs);
+	human_count(fr, sizeof(fr), (double)s->frees);
+	human_count(fds, sizeof(fds), s->open_fds < 0 ? NAN : (double)s->open_fds);
+	human_bytes(rss, sizeof(rss), s->rss_bytes < 0 ? NAN : (double)s->rss_bytes);
 	report_out_printf(&o, TABLE_SAMPLE_FMT, tbuf, pid, lo, lb, al, fr, fds, rss,
 		   report_source_str(s->source));
 	return report_flush_err(f, o.err);
@@ -436,26 +353,26 @@ static int table_summary(FILE *f, const struct report_summary *s)
 		   s->exited ? ", exited" : "");
 	report_out_printf(&o, "  exe: %s\n", exe);
 	report_out_printf(&o, "  %s: %s\n", s->growth.leak ? "LEAK SUSPECTED" : "no leak", reason);
-	report_human_bytes(b + 1, sizeof(b) - 1, s->growth.bytes_per_s);
+	human_bytes(b + 1, sizeof(b) - 1, s->growth.bytes_per_s);
 	b[0] = '+';
 	report_out_printf(&o, "  growth: objects %s/s, bytes %s/s, confidence %.2f\n",
-		   report_human_rate(a, sizeof(a), s->growth.objects_per_s),
+		   human_rate(a, sizeof(a), s->growth.objects_per_s),
 		   s->growth.bytes_per_s > 0 ? b : b + 1,
 		   isfinite(s->growth.confidence) ? s->growth.confidence : 0.0);
 	report_out_printf(&o, "  live: %s objects, %s; allocs %s, frees %s, dropped events %llu\n",
-		   report_human_count(a, sizeof(a), (double)s->live_objects),
-		   report_human_bytes(b, sizeof(b), (double)s->live_bytes),
-		   report_human_count(c, sizeof(c), (double)s->allocs),
-		   report_human_count(d, sizeof(d), (double)s->frees),
+		   human_count(a, sizeof(a), (double)s->live_objects),
+		   human_bytes(b, sizeof(b), (double)s->live_bytes),
+		   human_count(c, sizeof(c), (double)s->allocs),
+		   human_count(d, sizeof(d), (double)s->frees),
 		   (unsigned long long)s->dropped_events);
 	report_out_printf(&o, "  process: %s open fds, rss %s\n",
-		   report_human_count(a, sizeof(a), s->open_fds < 0 ? NAN : (double)s->open_fds),
-		   report_human_bytes(b, sizeof(b), s->rss_bytes < 0 ? NAN : (double)s->rss_bytes));
+		   human_count(a, sizeof(a), s->open_fds < 0 ? NAN : (double)s->open_fds),
+		   human_bytes(b, sizeof(b), s->rss_bytes < 0 ? NAN : (double)s->rss_bytes));
 	report_out_printf(&o, "  gc: collections %llu/%llu/%llu (gen0/1/2), collected %s, uncollectable %s\n",
 		   (unsigned long long)s->gc.collections[0], (unsigned long long)s->gc.collections[1],
 		   (unsigned long long)s->gc.collections[2],
-		   report_human_count(a, sizeof(a), (double)s->gc.collected),
-		   report_human_count(b, sizeof(b), (double)s->gc.uncollectable));
+		   human_count(a, sizeof(a), (double)s->gc.collected),
+		   human_count(b, sizeof(b), (double)s->gc.uncollectable));
 	report_out_printf(&o, "  coverage: %s mode; signals: ", report_mode_str(s->coverage.mode));
 	table_list(&o, s->coverage.signals, s->coverage.n_signals);
 	report_out_printf(&o, "; probes: ");
@@ -469,13 +386,13 @@ static int table_summary(FILE *f, const struct report_summary *s)
 	report_out_printf(&o, "  census: %llu runs, pause max %llu us, mean %llu us, %s objects walked",
 		   (unsigned long long)s->census.runs, (unsigned long long)s->census.pause_us_max,
 		   (unsigned long long)s->census.pause_us_mean,
-		   report_human_count(a, sizeof(a), (double)s->census.objects_walked));
+		   human_count(a, sizeof(a), (double)s->census.objects_walked));
 	if (s->census.runs)
 		report_out_printf(&o, ", stopped %.2f%% of the time, period %.1f s", 100.0 * s->census.pause_share,
 			   s->census.period_s);
 	if (s->census.reachable)
 		report_out_printf(&o, "; %s untracked objects reached in %llu us after the thaw",
-			   report_human_count(b, sizeof(b), (double)s->census.untracked_objects),
+			   human_count(b, sizeof(b), (double)s->census.untracked_objects),
 			   (unsigned long long)s->census.reach_us_mean);
 	if (s->census.skipped_mid_gc)
 		report_out_printf(&o, "; %llu skipped (the collector was running)",
@@ -485,14 +402,14 @@ static int table_summary(FILE *f, const struct report_summary *s)
 		report_out_printf(&o, "  partial census: %s\n", report_printable(warn, sizeof(warn), s->census.partial));
 	if (s->memory.python_objects >= 0) {
 		report_out_printf(&o, "  memory: python objects %s, other heap %s, rss %s",
-			   report_human_bytes(a, sizeof(a), (double)s->memory.python_objects),
-			   report_human_bytes(b, sizeof(b), s->memory.other_heap < 0 ? NAN :
+			   human_bytes(a, sizeof(a), (double)s->memory.python_objects),
+			   human_bytes(b, sizeof(b), s->memory.other_heap < 0 ? NAN :
 					      (double)s->memory.other_heap),
-			   report_human_bytes(c, sizeof(c), s->memory.rss < 0 ? NAN : (double)s->memory.rss));
+			   human_bytes(c, sizeof(c), s->memory.rss < 0 ? NAN : (double)s->memory.rss));
 		if (s->memory.pymalloc_arenas >= 0)
 			report_out_printf(&o, "; pymalloc arenas %s, %s of pools in use",
-				   report_human_bytes(a, sizeof(a), (double)s->memory.pymalloc_arenas),
-				   report_human_bytes(b, sizeof(b), (double)s->memory.pymalloc_used));
+				   human_bytes(a, sizeof(a), (double)s->memory.pymalloc_arenas),
+				   human_bytes(b, sizeof(b), (double)s->memory.pymalloc_used));
 		report_out_printf(&o, "\n");
 	}
 
@@ -509,10 +426,10 @@ static int table_summary(FILE *f, const struct report_summary *s)
 
 			report_out_printf(&o, "  %-*s %12s %10s %10s %10s%s\n", REPORT_TYPE_COL,
 				   report_printable(name, sizeof(name), t),
-				   report_human_count(a, sizeof(a), (double)r->live_objects),
-				   report_human_rate(b, sizeof(b), r->growth_per_s),
-				   report_human_bytes(c, sizeof(c), (double)r->live_bytes),
-				   report_human_bytes(bs, sizeof(bs), r->bytes_per_s),
+				   human_count(a, sizeof(a), (double)r->live_objects),
+				   human_rate(b, sizeof(b), r->growth_per_s),
+				   human_bytes(c, sizeof(c), (double)r->live_bytes),
+				   human_bytes(bs, sizeof(bs), r->bytes_per_s),
 				   r->leak ? "  LEAK" : "");
 		}
 	}
@@ -528,8 +445,8 @@ static int table_summary(FILE *f, const struct report_summary *s)
 			t[sizeof(r->type)] = '\0';
 			report_out_printf(&o, "  %-*s %12s %12s\n", REPORT_TYPE_COL,
 				   report_printable(name, sizeof(name), t),
-				   report_human_count(a, sizeof(a), (double)r->live_objects),
-				   report_human_bytes(b, sizeof(b), (double)r->live_bytes));
+				   human_count(a, sizeof(a), (double)r->live_objects),
+				   human_bytes(b, sizeof(b), (double)r->live_bytes));
 		}
 		if (!o.err)
 			o.err = report_live_sites_table(f, s);
@@ -540,9 +457,9 @@ static int table_summary(FILE *f, const struct report_summary *s)
 			const struct report_size_row *r = &s->size_classes[i];
 
 			report_out_printf(&o, "  %-12s %12s %12s\n",
-				   report_human_bytes(a, sizeof(a), (double)r->size),
-				   report_human_count(b, sizeof(b), (double)r->live_objects),
-				   report_human_bytes(c, sizeof(c), (double)r->live_bytes));
+				   human_bytes(a, sizeof(a), (double)r->size),
+				   human_count(b, sizeof(b), (double)r->live_objects),
+				   human_bytes(c, sizeof(c), (double)r->live_bytes));
 		}
 	}
 	if (!o.err)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "leakd/base/human.h"
 #include "leakd/output/report.h"
 #include "leakd/output/report_holders.h"
 #include "leakd/base/textesc.h"
@@ -79,13 +80,13 @@ int report_holders_table(FILE *f, const struct holders_result *r)
 	if (!r || !r->ntypes)
 		return 0;
 	fprintf(f, "  HELD BY (searched in %.0f ms over %s objects%s%s)\n", r->walk_ms,
-		report_human_count(n, sizeof(n), (double)r->nodes), r->partial ? "; partial: " : "",
+		human_count(n, sizeof(n), (double)r->nodes), r->partial ? "; partial: " : "",
 		r->partial ? textesc(esc, sizeof(esc), r->partial_reason) : "");
 	for (size_t t = 0; t < r->ntypes; t++) {
 		const struct holders_type *ty = &r->types[t];
 
 		fprintf(f, "    %s: %s met, %u sampled\n", textesc(esc, sizeof(esc), ty->name),
-			report_human_count(n, sizeof(n), (double)ty->found), ty->sampled);
+			human_count(n, sizeof(n), (double)ty->found), ty->sampled);
 		for (size_t i = 0; i < ty->npaths && i < TABLE_PATHS; i++)
 			fprintf(f, "      %3u/%u  %s\n", ty->paths[i].reached, ty->sampled,
 				textesc(esc, sizeof(esc), ty->paths[i].text));

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "leakd/base/human.h"
 #include "leakd/output/report_sites.h"
 #include "leakd/base/textesc.h"
 
@@ -190,8 +191,8 @@ int report_live_sites_table(FILE *f, const struct report_summary *s)
 			continue;
 		report_out_printf(&o, "  ");
 		put_esc(&o, st->type);
-		report_out_printf(&o, "  ~%s in ~%s objects made at ", report_human_bytes(b, sizeof(b), st->live_bytes),
-				  report_human_count(c, sizeof(c), st->live_objects));
+		report_out_printf(&o, "  ~%s in ~%s objects made at ", human_bytes(b, sizeof(b), st->live_bytes),
+				  human_count(c, sizeof(c), st->live_objects));
 		table_stack(&o, st);
 		report_out_printf(&o, "  (%llu sample%s)\n", (unsigned long long)st->surviving,
 				  st->surviving == 1 ? "" : "s");

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "leakd/target/procstat.h"
-#include "leakd/output/report.h"
+#include "leakd/summary.h"
 
 int64_t procstat_open_fds(const char *proc_root, pid_t pid)
 {

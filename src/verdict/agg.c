@@ -33,30 +33,9 @@ struct agg {
 	struct agg_live *slots;
 	size_t n_slots;		/* power of two, or 0 before the first alloc */
 	struct agg_stats st;
-	uint64_t class_objects[AGG_N_SIZE_CLASSES];
-	uint64_t class_bytes[AGG_N_SIZE_CLASSES];
+	uint64_t class_objects[SIZECLASS_N];
+	uint64_t class_bytes[SIZECLASS_N];
 };
-
-unsigned agg_size_class(uint64_t size)
-{
-	unsigned p;
-
-	if (size <= 512)
-		return size == 0 ? 0 : (unsigned)((size - 1) / 16);
-	p = 64 - (unsigned)__builtin_clzll(size - 1);	/* ceil(log2(size)) >= 10 */
-	if (p > 30)
-		p = 30;		/* the 1 GiB class is open-ended */
-	return 32 + (p - 10);
-}
-
-uint64_t agg_size_class_bound(unsigned cls)
-{
-	if (cls < 32)
-		return 16ull * (cls + 1);
-	if (cls >= AGG_N_SIZE_CLASSES)
-		cls = AGG_N_SIZE_CLASSES - 1;
-	return 1ull << (10 + cls - 32);
-}
 
 static size_t agg_pow2_at_least(size_t v)
 {
@@ -153,7 +132,7 @@ static int agg_reserve(struct agg *a)
 
 static void agg_account(struct agg *a, uint64_t size, int sign)
 {
-	unsigned cls = agg_size_class(size);
+	unsigned cls = sizeclass_of(size);
 
 	if (sign > 0) {
 		a->st.live_objects++;
@@ -348,10 +327,10 @@ size_t agg_size_classes(const struct agg *a, struct report_size_row *rows, size_
 
 	if (!a || !rows)
 		return 0;
-	for (unsigned c = 0; c < AGG_N_SIZE_CLASSES && n < max; c++) {
+	for (unsigned c = 0; c < SIZECLASS_N && n < max; c++) {
 		if (!a->class_objects[c])
 			continue;
-		rows[n].size = agg_size_class_bound(c);
+		rows[n].size = sizeclass_bound(c);
 		rows[n].live_objects = a->class_objects[c];
 		rows[n].live_bytes = a->class_bytes[c];
 		n++;

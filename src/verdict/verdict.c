@@ -13,9 +13,11 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "leakd/base/human.h"
 #include "leakd/verdict/series.h"
 #include "leakd/verdict/verdict.h"
 
@@ -191,10 +193,10 @@ static void verdict_type_list(struct verdict_sb *sb, const struct verdict *v, si
 		 * keeps growing) is named by its bytes */
 		if (isfinite(t->bytes_per_s) && (!isfinite(t->growth_per_s) || t->growth_per_s < 1))
 			sb_printf(sb, "%s%s %s%s/s", i ? ", " : "", t->type, t->bytes_per_s >= 0 ? "+" : "",
-				  report_human_bytes(r, sizeof(r), t->bytes_per_s));
+				  human_bytes(r, sizeof(r), t->bytes_per_s));
 		else
 			sb_printf(sb, "%s%s %s/s", i ? ", " : "", t->type,
-				  report_human_rate(r, sizeof(r), t->growth_per_s));
+				  human_rate(r, sizeof(r), t->growth_per_s));
 	}
 	if (v->n_leaking_types > max)
 		sb_printf(sb, " and %zu more", v->n_leaking_types - max);
@@ -206,9 +208,9 @@ static void verdict_fds_clause(struct verdict_sb *sb, const struct verdict_signa
 
 	sb_printf(sb, "open file descriptors grew %s -> %s (%s/s) over %.0f s: "
 		  "files or sockets are opened and never closed",
-		  report_human_count(a, sizeof(a), s->r.floor_first),
-		  report_human_count(b, sizeof(b), s->r.floor_last),
-		  report_human_rate(r, sizeof(r), s->r.slope_per_s), s->r.span_s);
+		  human_count(a, sizeof(a), s->r.floor_first),
+		  human_count(b, sizeof(b), s->r.floor_last),
+		  human_rate(r, sizeof(r), s->r.slope_per_s), s->r.span_s);
 }
 
 static void verdict_reason(struct verdict *v, const struct detect_params *p, double span_all)
@@ -222,20 +224,20 @@ static void verdict_reason(struct verdict *v, const struct detect_params *p, dou
 	if (o->r.leak || by->r.leak) {
 		if (o->r.leak) {
 			sb_printf(&sb, "live objects grew %s -> %s (%s/s, confidence %.2f) over %.0f s after warm-up",
-				  report_human_count(a, sizeof(a), o->r.floor_first),
-				  report_human_count(b, sizeof(b), o->r.floor_last),
-				  report_human_rate(r, sizeof(r), o->r.slope_per_s),
+				  human_count(a, sizeof(a), o->r.floor_first),
+				  human_count(b, sizeof(b), o->r.floor_last),
+				  human_rate(r, sizeof(r), o->r.slope_per_s),
 				  o->r.confidence, o->r.span_s);
 			if (by->r.leak)
 				sb_printf(&sb, ", live bytes %s%s/s", by->r.slope_per_s >= 0 ? "+" : "",
-					  report_human_bytes(r, sizeof(r), by->r.slope_per_s));
+					  human_bytes(r, sizeof(r), by->r.slope_per_s));
 		} else {
 			sb_printf(&sb, "live bytes grew %s -> %s (%s%s/s, confidence %.2f) over %.0f s "
 				  "while the object count did not: objects are growing in size",
-				  report_human_bytes(a, sizeof(a), by->r.floor_first),
-				  report_human_bytes(b, sizeof(b), by->r.floor_last),
+				  human_bytes(a, sizeof(a), by->r.floor_first),
+				  human_bytes(b, sizeof(b), by->r.floor_last),
 				  by->r.slope_per_s >= 0 ? "+" : "",
-				  report_human_bytes(r, sizeof(r), by->r.slope_per_s),
+				  human_bytes(r, sizeof(r), by->r.slope_per_s),
 				  by->r.confidence, by->r.span_s);
 		}
 		if (v->n_leaking_types) {
@@ -252,10 +254,10 @@ static void verdict_reason(struct verdict *v, const struct detect_params *p, dou
 		sb_printf(&sb, "Python objects are flat, but memory outside them grew %s -> %s (%s%s/s, "
 			  "confidence %.2f) over %.0f s: native code (a C extension or library) or allocator "
 			  "retention",
-			  report_human_bytes(a, sizeof(a), v->native.r.floor_first),
-			  report_human_bytes(b, sizeof(b), v->native.r.floor_last),
+			  human_bytes(a, sizeof(a), v->native.r.floor_first),
+			  human_bytes(b, sizeof(b), v->native.r.floor_last),
 			  v->native.r.slope_per_s >= 0 ? "+" : "",
-			  report_human_bytes(r, sizeof(r), v->native.r.slope_per_s), v->native.r.confidence,
+			  human_bytes(r, sizeof(r), v->native.r.slope_per_s), v->native.r.confidence,
 			  v->native.r.span_s);
 		if (fd->r.leak) {
 			sb_printf(&sb, "; also ");
@@ -295,19 +297,19 @@ static void verdict_reason(struct verdict *v, const struct detect_params *p, dou
 	}
 	case DETECT_PLATEAU:
 		sb_printf(&sb, "no sustained growth: live objects plateaued at ~%s after warm-up",
-			  report_human_count(a, sizeof(a), o->r.floor_last));
+			  human_count(a, sizeof(a), o->r.floor_last));
 		break;
 	case DETECT_TOO_SMALL:
 		sb_printf(&sb, "no sustained growth: live objects rose only %s -> %s over %.0f s, "
 			  "below the leak threshold",
-			  report_human_count(a, sizeof(a), o->r.floor_first),
-			  report_human_count(b, sizeof(b), o->r.floor_last), o->r.span_s);
+			  human_count(a, sizeof(a), o->r.floor_first),
+			  human_count(b, sizeof(b), o->r.floor_last), o->r.span_s);
 		break;
 	case DETECT_NO_TREND:
 	case DETECT_LEAK:	/* not reached: handled above */
 		sb_printf(&sb, "no sustained growth: live objects stayed around ~%s over %.0f s "
 			  "(floor trend confidence %.2f)",
-			  report_human_count(a, sizeof(a), o->r.floor_last), o->r.span_s,
+			  human_count(a, sizeof(a), o->r.floor_last), o->r.span_s,
 			  o->r.confidence);
 		break;
 	}
@@ -488,7 +490,7 @@ void verdict_add_containers(struct verdict *v, const struct verdict_container *c
 	sb_printf(&sb, "; growing container%s: ", k > 1 ? "s" : "");
 	for (size_t i = 0; i < k && i < 3; i++) {
 		sb_printf(&sb, "%s%s (1 object) %s items/s", i ? "; " : "", sorted[i].type,
-			  report_human_rate(r, sizeof(r), sorted[i].items_per_s));
+			  human_rate(r, sizeof(r), sorted[i].items_per_s));
 		for (int j = 0; j < 3 && sorted[i].held[j]; j++)
 			sb_printf(&sb, "%s%s", j ? ", " : ", holding ", sorted[i].held[j]);
 	}

@@ -108,26 +108,26 @@ Test(agg, many_allocs_and_frees_survive_growth_and_backward_shift_deletion)
 
 Test(agg, size_class_boundaries)
 {
-	cr_assert_eq(agg_size_class(1), 0);
-	cr_assert_eq(agg_size_class(16), 0);
-	cr_assert_eq(agg_size_class(17), 1);
-	cr_assert_eq(agg_size_class(512), 31);
-	cr_assert_eq(agg_size_class(513), 32);
-	cr_assert_eq(agg_size_class(1024), 32);
-	cr_assert_eq(agg_size_class(1025), 33);
-	cr_assert_eq(agg_size_class(1ull << 30), AGG_N_SIZE_CLASSES - 1);
-	cr_assert_eq(agg_size_class((1ull << 30) + 1), AGG_N_SIZE_CLASSES - 1);
-	cr_assert_eq(agg_size_class(1ull << 40), AGG_N_SIZE_CLASSES - 1);
-	cr_assert_eq(agg_size_class_bound(0), 16);
-	cr_assert_eq(agg_size_class_bound(31), 512);
-	cr_assert_eq(agg_size_class_bound(32), 1024);
-	cr_assert_eq(agg_size_class_bound(AGG_N_SIZE_CLASSES - 1), 1ull << 30);
+	cr_assert_eq(sizeclass_of(1), 0);
+	cr_assert_eq(sizeclass_of(16), 0);
+	cr_assert_eq(sizeclass_of(17), 1);
+	cr_assert_eq(sizeclass_of(512), 31);
+	cr_assert_eq(sizeclass_of(513), 32);
+	cr_assert_eq(sizeclass_of(1024), 32);
+	cr_assert_eq(sizeclass_of(1025), 33);
+	cr_assert_eq(sizeclass_of(1ull << 30), SIZECLASS_N - 1);
+	cr_assert_eq(sizeclass_of((1ull << 30) + 1), SIZECLASS_N - 1);
+	cr_assert_eq(sizeclass_of(1ull << 40), SIZECLASS_N - 1);
+	cr_assert_eq(sizeclass_bound(0), 16);
+	cr_assert_eq(sizeclass_bound(31), 512);
+	cr_assert_eq(sizeclass_bound(32), 1024);
+	cr_assert_eq(sizeclass_bound(SIZECLASS_N - 1), 1ull << 30);
 }
 
 Test(agg, size_class_histogram_is_incremental_and_ascending)
 {
 	struct agg *a = new_agg(0);
-	struct report_size_row rows[AGG_N_SIZE_CLASSES];
+	struct report_size_row rows[SIZECLASS_N];
 	size_t n;
 
 	agg_alloc(a, 1, 0x100, 16, 0);
@@ -138,7 +138,7 @@ Test(agg, size_class_histogram_is_incremental_and_ascending)
 	agg_alloc(a, 1, 0x600, 10, 0);
 	agg_free_addr(a, 2, 0x300);
 
-	n = agg_size_classes(a, rows, AGG_N_SIZE_CLASSES);
+	n = agg_size_classes(a, rows, SIZECLASS_N);
 	cr_assert_eq(n, 4);
 	cr_assert_eq(rows[0].size, 16);
 	cr_assert_eq(rows[0].live_objects, 2);

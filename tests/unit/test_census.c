@@ -670,10 +670,10 @@ Test(census, size_histogram_sorts_each_object_into_its_class)
 
 	cr_assert_eq(census_walk(&m, &f->l, f->rt, NULL, &c), 0);
 	/* 8 Leaky of 48 bytes; 4 tuples and 2 dicts of 64 bytes. */
-	cr_assert_eq(c.size_objects[agg_size_class(48)], 8);
-	cr_assert_eq(c.size_bytes[agg_size_class(48)], 8 * 48);
-	cr_assert_eq(c.size_objects[agg_size_class(64)], 6);
-	for (unsigned i = 0; i < AGG_N_SIZE_CLASSES; i++)
+	cr_assert_eq(c.size_objects[sizeclass_of(48)], 8);
+	cr_assert_eq(c.size_bytes[sizeclass_of(48)], 8 * 48);
+	cr_assert_eq(c.size_objects[sizeclass_of(64)], 6);
+	for (unsigned i = 0; i < SIZECLASS_N; i++)
 		total += c.size_objects[i];
 	cr_assert_eq(total, c.objects);
 	census_free(&c);

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "golden.h"
+#include "leakd/base/human.h"
 #include "leakd/base/jsonw.h"
 #include "leakd/output/report.h"
 
@@ -373,22 +374,22 @@ Test(report, human_readable_numbers)
 {
 	char b[32];
 
-	cr_assert_str_eq(report_human_bytes(b, sizeof(b), 0), "0 B");
-	cr_assert_str_eq(report_human_bytes(b, sizeof(b), 1023), "1023 B");
-	cr_assert_str_eq(report_human_bytes(b, sizeof(b), 1536), "1.5 KiB");
-	cr_assert_str_eq(report_human_bytes(b, sizeof(b), 1048575), "1.0 MiB");
-	cr_assert_str_eq(report_human_bytes(b, sizeof(b), 12.3 * 1048576), "12.3 MiB");
-	cr_assert_str_eq(report_human_bytes(b, sizeof(b), -2048), "-2.0 KiB");
-	cr_assert_str_eq(report_human_bytes(b, sizeof(b), NAN), "-");
-	cr_assert_str_eq(report_human_count(b, sizeof(b), 98700), "98,700");
-	cr_assert_str_eq(report_human_count(b, sizeof(b), 1234567), "1,234,567");
-	cr_assert_str_eq(report_human_count(b, sizeof(b), 999), "999");
-	cr_assert_str_eq(report_human_count(b, sizeof(b), -1000), "-1,000");
-	cr_assert_str_eq(report_human_rate(b, sizeof(b), 1910.4), "+1,910");
-	cr_assert_str_eq(report_human_rate(b, sizeof(b), 6.6), "+6.6");
-	cr_assert_str_eq(report_human_rate(b, sizeof(b), -0.25), "-0.25");
-	cr_assert_str_eq(report_human_rate(b, sizeof(b), 0), "0");
-	cr_assert_str_eq(report_human_rate(b, sizeof(b), INFINITY), "-");
+	cr_assert_str_eq(human_bytes(b, sizeof(b), 0), "0 B");
+	cr_assert_str_eq(human_bytes(b, sizeof(b), 1023), "1023 B");
+	cr_assert_str_eq(human_bytes(b, sizeof(b), 1536), "1.5 KiB");
+	cr_assert_str_eq(human_bytes(b, sizeof(b), 1048575), "1.0 MiB");
+	cr_assert_str_eq(human_bytes(b, sizeof(b), 12.3 * 1048576), "12.3 MiB");
+	cr_assert_str_eq(human_bytes(b, sizeof(b), -2048), "-2.0 KiB");
+	cr_assert_str_eq(human_bytes(b, sizeof(b), NAN), "-");
+	cr_assert_str_eq(human_count(b, sizeof(b), 98700), "98,700");
+	cr_assert_str_eq(human_count(b, sizeof(b), 1234567), "1,234,567");
+	cr_assert_str_eq(human_count(b, sizeof(b), 999), "999");
+	cr_assert_str_eq(human_count(b, sizeof(b), -1000), "-1,000");
+	cr_assert_str_eq(human_rate(b, sizeof(b), 1910.4), "+1,910");
+	cr_assert_str_eq(human_rate(b, sizeof(b), 6.6), "+6.6");
+	cr_assert_str_eq(human_rate(b, sizeof(b), -0.25), "-0.25");
+	cr_assert_str_eq(human_rate(b, sizeof(b), 0), "0");
+	cr_assert_str_eq(human_rate(b, sizeof(b), INFINITY), "-");
 }
 
 /* ---- jsonw ---- */

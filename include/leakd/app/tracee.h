@@ -23,7 +23,7 @@
 #include "leakd/verdict/contrack.h"
 #include "leakd/python/pylayout.h"
 #include "leakd/python/pymalloc.h"
-#include "leakd/output/report.h"
+#include "leakd/summary.h"
 #include "leakd/target/target.h"
 
 struct agg;

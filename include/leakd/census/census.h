@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "leakd/verdict/agg.h"
+#include "leakd/base/sizeclass.h"
 #include "leakd/census/heapwalk.h"
 #include "leakd/target/memreader.h"
 #include "leakd/python/pylayout.h"
@@ -74,11 +74,11 @@ struct census {
 	uint64_t steps;			/* list nodes visited */
 	int broken_links;		/* lists abandoned on a bad link or type */
 	bool truncated;			/* max_steps reached */
-	/* Objects and bytes by size class (agg_size_class() of each object's
+	/* Objects and bytes by size class (sizeclass_of() of each object's
 	 * shallow size): the size histogram of builds and modes where no
 	 * allocation probe sees the traffic. */
-	uint64_t size_objects[AGG_N_SIZE_CLASSES];
-	uint64_t size_bytes[AGG_N_SIZE_CLASSES];
+	uint64_t size_objects[SIZECLASS_N];
+	uint64_t size_bytes[SIZECLASS_N];
 };
 
 struct census_limits {

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "leakd/abi.h"
-#include "leakd/output/report.h"
+#include "leakd/summary.h"
 
 struct tracee;
 struct probes;

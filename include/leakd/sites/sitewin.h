@@ -31,7 +31,7 @@
 #include <stddef.h>
 
 #include "leakd/abi.h"
-#include "leakd/output/report.h"
+#include "leakd/summary.h"
 
 struct tracee;
 struct probes;

@@ -20,13 +20,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "leakd/output/report.h"
+#include "leakd/base/sizeclass.h"
+#include "leakd/summary.h"
 
 #define AGG_DEFAULT_LIVE_CAP	(4u * 1024u * 1024u)
 
-/* Size classes: pymalloc's 16..512 step 16 (32 classes), then powers of two
- * 1 KiB .. 1 GiB (21 classes); the last one is open-ended. */
-#define AGG_N_SIZE_CLASSES	53
 
 struct agg_stats {
 	uint64_t allocs;
@@ -91,9 +89,6 @@ struct agg_type_total {
 /* Live entries by type, largest bytes first; returns how many were written. */
 size_t agg_live_by_type(const struct agg *a, struct agg_type_total *out, size_t max);
 
-/* Size class index (0..AGG_N_SIZE_CLASSES-1) and its upper bound in bytes. */
-unsigned agg_size_class(uint64_t size);
-uint64_t agg_size_class_bound(unsigned cls);
 
 /* Fills rows with the non-empty classes in ascending size; returns how many
  * were written (at most max). */

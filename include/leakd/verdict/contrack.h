@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "leakd/census/heapwalk.h"
-#include "leakd/output/report.h"
+#include "leakd/summary.h"
 #include "leakd/verdict/verdict.h"
 
 #define CONTRACK_SLOTS (2 * HEAPWALK_TOP_CONTAINERS)

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "leakd/output/report.h"
+#include "leakd/summary.h"
 
 #define SERIES_DEFAULT_CAP	4096u
 #define SERIES_DEFAULT_TYPE_CAP	512u

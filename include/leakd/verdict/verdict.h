@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 #include "leakd/verdict/detect.h"
-#include "leakd/output/report.h"
+#include "leakd/summary.h"
 
 struct series;
 
