@@ -1,7 +1,8 @@
 # leakd: build, test, demo and benchmark.
 #   make            build build/leakd
 #   make demo       install deps, build, run leakd on a small leaking Python program
-#   make check      install deps, build, run unit and integration tests, the unit
+#   make check      install deps, build, check the code map's layer rules (make layers),
+#                   run unit and integration tests, the unit
 #                   tests again under ASan+UBSan (make asan, in build-asan/), every
 #                   fuzz target for 10 s (make fuzz FUZZ_S=10), and leakd under
 #                   ASan+UBSan on three integration cases (make asan-integration)
@@ -45,7 +46,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test-deps demo check unit unit-bins integration bench install clean lint asan \
+.PHONY: all deps test-deps demo check layers unit unit-bins integration bench install clean lint asan \
 	asan-integration fuzz fuzz-bins deb
 
 all: $(BUILD)/leakd
@@ -103,6 +104,10 @@ $(BUILD)/make_census_seed: tests/fuzz/make_census_seed.c tests/fuzz/memimage.h $
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/fuzz $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
+# docs/architecture.md's code map against every #include (tests/layers/).
+layers:
+	$(Q)tests/layers/run.sh
+
 unit-bins: $(UNIT_BINS)
 
 unit: $(UNIT_BINS)
@@ -132,6 +137,7 @@ demo: deps
 
 check: test-deps
 	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory layers
 	$(Q)$(SELF_BUILT_PYTHON)
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory asan
