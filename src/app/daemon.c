@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include "leakd/base/clock.h"
-#include "leakd/app/config.h"
 #include "leakd/app/daemon.h"
 #include "leakd/target/discover.h"
 #include "leakd/app/evloop.h"
@@ -39,7 +38,6 @@
 #include "leakd/verdict/agg.h"
 #include "leakd/verdict/verdict.h"
 
-#define DEFAULT_CONFIG "/etc/leakd/leakd.conf"
 #define PUBLISH_PERIOD_S 1.0
 /* The verdict reruns the detector on every series of a process (objects,
  * bytes, fds, each type): once per census would cost more than the census
@@ -73,8 +71,7 @@ struct skip_entry {
 };
 
 struct daemon {
-	struct leakd_opts o;		/* the tracees' options: gc mode, our bounds */
-	struct leakd_config cfg;
+	struct leakd_opts o;		/* the settings, and the tracees' options with our bounds */
 	struct evloop *loop;
 	struct probes *probes;
 	struct httpd *http;
@@ -157,11 +154,11 @@ static void scan(struct daemon *d)
 			continue;
 		if (skip_slot(d, info.pid, info.start_time)->pid)
 			continue;
-		if (!procfilter_match(&d->cfg, info.comm, info.exe, info.unit, info.cgroup)) {
+		if (!procfilter_match(&d->o.filter, info.comm, info.exe, info.unit, info.cgroup)) {
 			skip_add(d, info.pid, info.start_time);
 			continue;
 		}
-		if (d->n >= d->cfg.max_processes) {
+		if (d->n >= d->o.max_processes) {
 			d->cap_hits++;
 			continue;
 		}
@@ -254,7 +251,7 @@ static void search_holders(struct daemon *d, struct watched *w, double now)
 	struct holdsched_row *rows = NULL;
 	double t0 = leakd_mono_now();
 	char comm[64];
-	int err = !n ? -ENOENT : r ? tracee_holders(w->tr, names, n, !d->cfg.holder_keys_show, r) : -ENOMEM;
+	int err = !n ? -ENOENT : r ? tracee_holders(w->tr, names, n, d->o.holder_keys != LEAKD_HOLDER_KEYS_SHOW, r) : -ENOMEM;
 
 	holdsched_ran(&w->hold, now);
 	tracee_keep_tracked(w->tr, false);
@@ -339,7 +336,7 @@ static void drop(struct daemon *d, size_t i)
 static void publish(struct daemon *d)
 {
 	struct metrics_proc *mp = calloc(d->n ? d->n : 1, sizeof(*mp));
-	struct metrics_type_row *types = calloc(d->n * d->cfg.top_types + 1, sizeof(*types));
+	struct metrics_type_row *types = calloc(d->n * d->o.top_types + 1, sizeof(*types));
 	struct metrics_holder_row *holders = calloc(d->n * HOLDSCHED_ROWS + 1, sizeof(*holders));
 	struct metrics_self self = { .census_total = d->gone_census_runs,
 				     .census_pause_seconds_sum = d->gone_census_pause_s };
@@ -383,7 +380,7 @@ static void publish(struct daemon *d)
 		p->other_heap_bytes = tr->census_runs && tr->rss_anon >= 0 && tr->last.reachable ?
 			tr->rss_anon - (int64_t)tr->last_bytes : METRICS_UNKNOWN;
 		p->types = &types[nt];
-		for (size_t k = 0; w->have_verdict && k < w->v.n_types && k < d->cfg.top_types; k++) {
+		for (size_t k = 0; w->have_verdict && k < w->v.n_types && k < d->o.top_types; k++) {
 			types[nt].type = w->v.types[k].type;
 			types[nt].live_objects = (double)w->v.types[k].live_objects;
 			types[nt].live_bytes = (double)w->v.types[k].live_bytes;
@@ -417,29 +414,6 @@ out:
 	free(holders);
 	free(types);
 	free(mp);
-}
-
-static int load_config(struct daemon *d, const struct leakd_opts *o)
-{
-	char err[512];
-	int r = 0;
-
-	config_defaults(&d->cfg);
-	if (o->config_path)
-		r = config_load(o->config_path, &d->cfg, err, sizeof(err));
-	else if (access(DEFAULT_CONFIG, F_OK) == 0)
-		r = config_load(DEFAULT_CONFIG, &d->cfg, err, sizeof(err));
-	if (!r && o->listen_address)
-		r = config_set(&d->cfg, "listen_address", o->listen_address, err, sizeof(err));
-	if (!r && o->telemetry_path)
-		r = config_set(&d->cfg, "telemetry_path", o->telemetry_path, err, sizeof(err));
-	if (r) {
-		char line[4 * sizeof(err)];
-
-		/* the message quotes the file's bytes */
-		fprintf(stderr, "leakd: %s\n", textesc(line, sizeof(line), err));
-	}
-	return r;
 }
 
 /* systemd's view of us: the count of processes watched, when it changes. */
@@ -486,7 +460,7 @@ static void after_census(struct daemon *d, struct watched *w, double now)
 		evaluate(w);
 		w->last_eval = now;
 	}
-	if (holdsched_due(&w->hold, d->cfg.holder_period_s, w->leak && leaking_types(w, names, 1), now)) {
+	if (holdsched_due(&w->hold, d->o.holder_period_s, w->leak && leaking_types(w, names, 1), now)) {
 		holdsched_arm(&w->hold);
 		tracee_keep_tracked(w->tr, true);
 	}
@@ -527,19 +501,14 @@ int daemon_run(const struct leakd_opts *o)
 	struct daemon d = { .o = *o };
 	int err, status = LEAKD_EXIT_OK;
 
-	if (load_config(&d, o))
-		return LEAKD_EXIT_USAGE;
-	d.o.mode = LEAKD_MODE_GC;
-	/* Site windows only when asked for, 10 s each, within the hourly budget. */
-	d.o.site_window_budget_s = d.cfg.site_window_budget_s;
-	d.o.site_window_s = d.cfg.site_windows ? fmin(10.0, d.cfg.site_window_budget_s) : 0;
-	d.o.sites_at_start = false;
-	d.o.census_period_s = d.cfg.census_period_s;
-	d.o.max_pause_share = d.cfg.max_pause_share;
+	/* The ad hoc settings (--mode, --sites, --site-window...) were refused
+	 * by cli_parse(), so the tracees run in gc mode; site windows only when
+	 * asked for, 10 s each, within the hourly budget. */
+	d.o.site_window_s = d.o.site_windows ? fmin(10.0, d.o.site_window_budget_s) : 0;
 	d.o.series_cap = DAEMON_SERIES_CAP;
 	d.o.type_cap = DAEMON_TYPE_CAP;
 
-	d.w = calloc(d.cfg.max_processes ? d.cfg.max_processes : 1, sizeof(*d.w));
+	d.w = calloc(d.o.max_processes ? d.o.max_processes : 1, sizeof(*d.w));
 	d.skip = calloc(SKIP_SLOTS, sizeof(*d.skip));
 	if (!d.w || !d.skip) {
 		fprintf(stderr, "leakd: out of memory\n");
@@ -559,15 +528,15 @@ int daemon_run(const struct leakd_opts *o)
 		status = LEAKD_EXIT_ERROR;
 		goto cleanup;
 	}
-	err = httpd_start(d.cfg.listen_address, d.cfg.telemetry_path, &d.http);
+	err = httpd_start(d.o.listen_address, d.o.telemetry_path, &d.http);
 	if (err) {
-		fprintf(stderr, "leakd: cannot serve metrics on '%s': %s\n", d.cfg.listen_address, strerror(-err));
+		fprintf(stderr, "leakd: cannot serve metrics on '%s': %s\n", d.o.listen_address, strerror(-err));
 		status = LEAKD_EXIT_ERROR;
 		goto cleanup;
 	}
 	/* Due together, they run in this order: a scan's new processes get
 	 * their first look in the same turn, and a publish sees both. */
-	err = evloop_add_timer(d.loop, 0, d.cfg.scan_interval_s, on_scan, &d);
+	err = evloop_add_timer(d.loop, 0, d.o.scan_interval_s, on_scan, &d);
 	if (!err)
 		err = evloop_add_timer(d.loop, EVLOOP_TICK_S, EVLOOP_TICK_S, on_tick, &d);
 	evloop_on_ring(d.loop, on_tick, &d);
@@ -596,6 +565,5 @@ cleanup:
 	probes_free(d.probes);
 	free(d.w);
 	free(d.skip);
-	config_free(&d.cfg);
 	return status;
 }

@@ -45,7 +45,6 @@ struct session {
 	struct probes *probes;
 	struct tracee *tr[LEAKD_MAX_PIDS];
 	size_t n;
-	enum report_format fmt;
 	/* spawn */
 	struct tracee *spawning;
 	char refused[24];	/* the Python version the command turned out to be */
@@ -208,7 +207,7 @@ static void write_sample(struct session *s, struct tracee *tr, double now)
 
 	tracee_sample(tr, now, &rs);
 	if (!s->o->quiet_samples && !s->write_err)
-		check_write(s, report_write_sample(s->out, s->fmt, &rs));
+		check_write(s, report_write_sample(s->out, s->o->format, &rs));
 }
 
 /* The per-census hook: one census of @tr, now due. */
@@ -353,7 +352,7 @@ static bool write_summaries(struct session *s, double now)
 		}
 		sum.holders = find_holders(s, tr, &sum);
 		if (!s->write_err)
-			check_write(s, report_write_summary(s->out, s->fmt, &sum));
+			check_write(s, report_write_summary(s->out, s->o->format, &sum));
 		any_leak |= sum.growth.leak;
 		free((void *)sum.holders);
 		verdict_clear(&v);
@@ -364,14 +363,18 @@ static bool write_summaries(struct session *s, double now)
 	return any_leak;
 }
 
-int session_run(const struct leakd_opts *o)
+int session_run(const struct leakd_opts *settings)
 {
+	/* The hourly site-window budget is a daemon setting: an ad hoc
+	 * session's windows are bounded by the session alone. */
+	struct leakd_opts adhoc = *settings;
+	const struct leakd_opts *o = &adhoc;
 	struct session s = { .o = o };
 	double now;
 	bool any_leak;
 	int err, status = LEAKD_EXIT_OK;
 
-	s.fmt = o->format == LEAKD_FORMAT_JSON ? REPORT_FORMAT_JSON : REPORT_FORMAT_TABLE;
+	adhoc.site_window_budget_s = 0;
 	/* First: a Ctrl-C while the command starts ends the session cleanly. */
 	err = evloop_new(&s.loop);
 	if (err) {
@@ -404,7 +407,7 @@ int session_run(const struct leakd_opts *o)
 	 * a killed leakd loses at most a partial line. */
 	setvbuf(s.out, NULL, _IOLBF, 0);
 	if (!o->quiet_samples)
-		check_write(&s, report_write_header(s.out, s.fmt));
+		check_write(&s, report_write_header(s.out, s.o->format));
 
 	err = evloop_add_timer(s.loop, EVLOOP_TICK_S, EVLOOP_TICK_S, on_tick, &s);
 	evloop_on_ring(s.loop, on_tick, &s);

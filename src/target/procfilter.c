@@ -35,7 +35,7 @@ static bool match_prefix(char *const *pats, size_t n, const char *s)
 	return false;
 }
 
-bool procfilter_match(const struct leakd_config *c, const char *comm, const char *exe, const char *unit,
+bool procfilter_match(const struct procfilter *c, const char *comm, const char *exe, const char *unit,
 		      const char *cgroup)
 {
 	char exe_buf[PROCMAPS_PATH_MAX];

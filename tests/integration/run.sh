@@ -396,6 +396,12 @@ case_bad_flag() {
 	leakd_run "$d/bad-format" 10 --format yaml --pid 1
 	leakd_run "$d/bad-interval" 10 --interval -1 --pid 1
 	leakd_run "$d/no-target" 10 --duration 1
+	# an option of the other mode is refused, whatever the order
+	leakd_run "$d/daemon-format" 10 --daemon --format json
+	leakd_run "$d/format-daemon" 10 --format json --daemon
+	leakd_run "$d/daemon-duration" 10 --daemon --max-pause-share 2% --census-period 7 --mode trace --duration 5
+	leakd_run "$d/daemon-output" 10 --daemon -o out.jsonl
+	leakd_run "$d/adhoc-config" 10 --config /dev/null --pid 1
 	"${checker[@]}" bad_flag "$name" "$d" >"$d/check" 2>&1
 	verdict "$name" "$d/check"
 }

@@ -16,7 +16,7 @@ static int parse(struct leakd_opts *o, char *err, int argc, char **argv)
 
 	cr_assert_lt(argc, 64);
 	memcpy(kept, argv, (size_t)(argc + 1) * sizeof(*argv));
-	cli_defaults(o);
+	options_defaults(o);
 	return cli_parse(argc, kept, o, err, 256);
 }
 
@@ -34,7 +34,7 @@ Test(cli, pids_and_defaults)
 	cr_assert_eq(o.pids[0], 12);
 	cr_assert_eq(o.pids[1], 34);
 	cr_assert_eq(o.mode, LEAKD_MODE_GC);
-	cr_assert_eq(o.format, LEAKD_FORMAT_TABLE);
+	cr_assert_eq(o.format, REPORT_FORMAT_TABLE);
 	cr_assert_float_eq(o.interval_s, 5.0, 1e-9);
 	cr_assert_float_eq(o.duration_s, 0.0, 1e-9);
 	cr_assert_null(o.cmd);
@@ -50,7 +50,7 @@ Test(cli, command_after_double_dash)
 	cr_assert_str_eq(o.cmd[0], "python3");
 	cr_assert_str_eq(o.cmd[1], "-c");
 	cr_assert_null(o.cmd[3]);
-	cr_assert_eq(o.format, LEAKD_FORMAT_JSON);
+	cr_assert_eq(o.format, REPORT_FORMAT_JSON);
 	cr_assert_float_eq(o.duration_s, 2.5, 1e-9);
 }
 
@@ -105,7 +105,7 @@ Test(cli, usage_errors_name_the_problem)
 	char err[256];
 
 	cr_assert_eq(PARSE(&o, err, "--pid", "abc"), -EINVAL);
-	cr_assert(strstr(err, "invalid pid 'abc'"), "%s", err);
+	cr_assert_str_eq(err, "invalid --pid 'abc' (a process id)");
 	cr_assert_eq(PARSE(&o, err, "--pid", "0"), -EINVAL);
 	cr_assert_eq(PARSE(&o, err, "--mode", "fast", "-p", "1"), -EINVAL);
 	cr_assert(strstr(err, "--mode"), "%s", err);
@@ -186,7 +186,16 @@ Test(cli, help_short_circuits)
 
 	cr_assert_eq(PARSE(&o, err, "--help"), 0);
 	cr_assert(o.help);
-	cr_assert(strstr(cli_usage(), "--fail-on-leak"));
+	{
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+
+		cr_assert_eq(options_write_help(f), 0);
+		fclose(f);
+		cr_assert(strstr(text, "--fail-on-leak"));
+		free(text);
+	}
 }
 
 Test(cli, daemon_mode_and_its_options)
@@ -200,8 +209,72 @@ Test(cli, daemon_mode_and_its_options)
 	cr_assert_str_eq(o.config_path, "/tmp/l.conf");
 	cr_assert_str_eq(o.listen_address, ":9999");
 	cr_assert_str_eq(o.telemetry_path, "/m");
-	cr_assert_eq(PARSE(&o, err, "--daemon", "--pid", "1"), -EINVAL);
-	cr_assert(strstr(err, "--daemon"), "%s", err);
-	cr_assert_eq(PARSE(&o, err, "--config", "/tmp/l.conf", "--pid", "1"), -EINVAL);
-	cr_assert(strstr(err, "go with --daemon"), "%s", err);
+	cr_assert_eq(PARSE(&o, err, "--daemon", "--pid", "1"), -ENOTSUP);
+	cr_assert_str_eq(err, "--pid does not apply to --daemon (ad hoc sessions only)");
+	cr_assert_eq(PARSE(&o, err, "--daemon", "--", "python3"), -EINVAL);
+	cr_assert(strstr(err, "no --pid or command"), "%s", err);
+	cr_assert_eq(PARSE(&o, err, "--config", "/tmp/l.conf", "--pid", "1"), -ENOTSUP);
+	cr_assert_str_eq(err, "--config does not apply to ad hoc sessions (--daemon only)");
+}
+
+Test(cli, an_ad_hoc_option_with_daemon_is_refused_naming_option_and_mode)
+{
+	static const char *const adhoc[][2] = {
+		{ "--format", "json" }, { "--duration", "5" }, { "-o", "x" }, { "--output", "x" }, { "--graph", "g.dot" },
+		{ "--fail-on-leak", NULL }, { "--mode", "trace" }, { "--interval", "3" }, { "--sites", NULL },
+		{ "--site-window", "5" }, { "--holders", NULL }, { "--summary-only", NULL }, { "--sample-bytes", "1M" },
+	};
+	struct leakd_opts o;
+	char err[256], want[128];
+
+	for (size_t i = 0; i < sizeof(adhoc) / sizeof(adhoc[0]); i++) {
+		const char *name = !strcmp(adhoc[i][0], "-o") ? "--output" : adhoc[i][0];
+
+		snprintf(want, sizeof(want), "%s does not apply to --daemon (ad hoc sessions only)", name);
+		if (adhoc[i][1]) {
+			cr_assert_eq(PARSE(&o, err, "--daemon", (char *)adhoc[i][0], (char *)adhoc[i][1]), -ENOTSUP, "%s", name);
+			cr_assert_str_eq(err, want);
+			/* the order does not matter */
+			cr_assert_eq(PARSE(&o, err, (char *)adhoc[i][0], (char *)adhoc[i][1], "--daemon"), -ENOTSUP);
+		} else {
+			cr_assert_eq(PARSE(&o, err, "--daemon", (char *)adhoc[i][0]), -ENOTSUP, "%s", name);
+		}
+		cr_assert_str_eq(err, want);
+	}
+}
+
+Test(cli, a_daemon_option_without_daemon_is_refused)
+{
+	struct leakd_opts o;
+	char err[256];
+
+	cr_assert_eq(PARSE(&o, err, "--print-config", "-p", "1"), -ENOTSUP);
+	cr_assert_str_eq(err, "--print-config does not apply to ad hoc sessions (--daemon only)");
+	cr_assert_eq(PARSE(&o, err, "-p", "1", "--web.listen-address", ":1"), -ENOTSUP);
+	cr_assert_str_eq(err, "--web.listen-address does not apply to ad hoc sessions (--daemon only)");
+}
+
+Test(cli, settings_of_both_modes_are_taken_by_the_daemon)
+{
+	struct leakd_opts o;
+	char err[256];
+
+	cr_assert_eq(PARSE(&o, err, "--daemon", "--census-period", "7", "--max-pause-share", "2%", "--no-freeze",
+			   "--ringbuf-mb", "32", "--print-config"), 0, "%s", err);
+	cr_assert_float_eq(o.census_period_s, 7, 1e-9);
+	cr_assert_float_eq(o.max_pause_share, 0.02, 1e-12);
+	cr_assert(o.no_freeze);
+	cr_assert_eq(o.ringbuf_bytes, 32u << 20);
+	cr_assert(o.print_config);
+}
+
+Test(cli, the_format_is_the_reports_enum)
+{
+	struct leakd_opts o;
+	char err[256];
+
+	cr_assert_eq(PARSE(&o, err, "-f", "json", "-p", "1"), 0, "%s", err);
+	cr_assert_eq(o.format, REPORT_FORMAT_JSON);
+	cr_assert_eq(PARSE(&o, err, "-f", "yaml", "-p", "1"), -EINVAL);
+	cr_assert_str_eq(err, "invalid --format 'yaml' (table or json)");
 }

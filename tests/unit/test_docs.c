@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Docs that cannot drift: every option of `leakd --help` is in the man page
- * and the README with the same default; every config key is in
- * docs/fleet.md and systemd/leakd.conf with the default config_defaults()
+ * Docs that cannot drift: every flag of the options table is in
+ * `leakd --help`, the man page and the README with the table's default; every config key is in
+ * docs/fleet.md and systemd/leakd.conf with the default the options table
  * has; every metric family the exposition can emit is in docs/metrics.md,
  * and nothing documented there is never emitted. Change one side only and
  * one of these fails. Run from the repository root (make unit does).
@@ -15,8 +15,7 @@
 #include <string.h>
 
 #include "golden.h"
-#include "leakd/app/cli.h"
-#include "leakd/app/config.h"
+#include "leakd/app/options.h"
 #include "leakd/output/metrics.h"
 
 #define MAX_NAMES 128
@@ -133,60 +132,39 @@ static void options_in_man(const char *man, struct names *ns)
 	}
 }
 
-static void assert_same_options(const char *what, const struct names *want, const struct names *got)
+static char *help_text(void)
 {
-	for (size_t i = 0; i < want->n; i++) {
-		size_t j = names_find(got, want->name[i]);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 
-		cr_assert_neq(j, (size_t)-1, "--%s is in leakd --help but not in %s", want->name[i], what);
-		if (want->deflt[i][0] && strcmp(got->deflt[j], NOT_STATED))
-			cr_assert_str_eq(got->deflt[j], want->deflt[i], "--%s: default %s in --help, '%s' in %s",
-					 want->name[i], want->deflt[i], got->deflt[j], what);
-	}
-	for (size_t j = 0; j < got->n; j++)
-		cr_assert_neq(names_find(want, got->name[j]), (size_t)-1, "%s documents --%s, which leakd --help lacks",
-			      what, got->name[j]);
+	cr_assert_eq(options_write_help(f), 0);
+	fclose(f);
+	return text;
 }
 
-/* The defaults --help states are the ones cli_defaults() sets: the help is
- * a string of its own, and the man page and README are compared with it. */
-static void assert_help_states_the_code(const struct names *help)
+/* Every flag of the table is in the text, with the table's default where
+ * the text states one; and the text documents no flag the table lacks. */
+static void assert_table_options(const char *what, const struct names *got)
 {
-	struct leakd_opts o;
-	struct {
-		const char *opt;
-		double value, scale;
-		const char *suffix;
-	} code[4];
-	char want[32];
+	size_t n;
+	const struct opt_setting *t = options_table(&n);
 
-	cli_defaults(&o);
-	code[0] = (typeof(code[0])){ "interval", o.interval_s, 1, "" };
-	code[1] = (typeof(code[0])){ "census-period", o.census_period_s, 1, "" };
-	code[2] = (typeof(code[0])){ "max-pause-share", o.max_pause_share, 100, "%" };
-	code[3] = (typeof(code[0])){ "ringbuf-mb", (double)(o.ringbuf_bytes >> 20), 1, "" };
-	for (size_t i = 0; i < sizeof(code) / sizeof(code[0]); i++) {
-		size_t j = names_find(help, code[i].opt);
+	for (size_t i = 0; i < n; i++) {
+		size_t j;
 
-		cr_assert_neq(j, (size_t)-1, "--%s is not in leakd --help", code[i].opt);
-		snprintf(want, sizeof(want), "%g%s", code[i].value * code[i].scale, code[i].suffix);
-		if (!help->deflt[j][0]) {
-			/* a default on a continuation line: look in the option's whole entry */
-			char key[64], stated[48];
-			const char *at, *next;
-
-			snprintf(key, sizeof(key), "--%s ", code[i].opt);
-			at = strstr(cli_usage(), key);
-			cr_assert_not_null(at, "--%s is not in leakd --help", code[i].opt);
-			next = strstr(at + 1, "\n  -");
-			snprintf(stated, sizeof(stated), "default %s)", want);
-			at = strstr(at, stated);
-			cr_assert(at && (!next || at < next), "--%s: --help does not say 'default %s' (cli_defaults())",
-				  code[i].opt, want);
+		if (!t[i].flag || !t[i].help)
 			continue;
-		}
-		cr_assert_str_eq(help->deflt[j], want, "--%s: --help says default %s, cli_defaults() sets %s",
-				 code[i].opt, help->deflt[j], want);
+		j = names_find(got, t[i].flag);
+		cr_assert_neq(j, (size_t)-1, "--%s is in the options table but not in %s", t[i].flag, what);
+		if (t[i].def && t[i].type != OPT_STRING && got->deflt[j][0] && strcmp(got->deflt[j], NOT_STATED))
+			cr_assert_str_eq(got->deflt[j], t[i].def, "--%s: default %s in the table, '%s' in %s",
+					 t[i].flag, t[i].def, got->deflt[j], what);
+	}
+	for (size_t j = 0; j < got->n; j++) {
+		const struct opt_setting *s = options_by_flag(got->name[j]);
+
+		cr_assert(s && s->help, "%s documents --%s, which the options table lacks", what, got->name[j]);
 	}
 }
 
@@ -196,11 +174,13 @@ Test(docs, every_option_in_help_man_page_and_readme_with_the_same_default)
 	char *m = slurp("docs/leakd.8"), *r = slurp("README.md");
 	const char *table = strstr(r, "| option | meaning |"), *fleet = strstr(r, "`leakd --daemon");
 
-	options_in_lines(cli_usage(), &help, "--");
+	char *h = help_text();
+
+	options_in_lines(h, &help, "--");
 	cr_assert_geq(help.n, 15, "the parser found the options in --help");
-	assert_help_states_the_code(&help);
+	assert_table_options("leakd --help", &help);
 	options_in_man(m, &man);
-	assert_same_options("docs/leakd.8", &help, &man);
+	assert_table_options("docs/leakd.8", &man);
 	/* README: the options table, and the daemon's synopsis line */
 	cr_assert(table && fleet, "README has its options table and the daemon's synopsis");
 	{
@@ -221,23 +201,30 @@ Test(docs, every_option_in_help_man_page_and_readme_with_the_same_default)
 		free(part);
 		free(line);
 	}
-	assert_same_options("README.md", &help, &readme);
+	assert_table_options("README.md", &readme);
+	free(h);
 	free(m);
 	free(r);
 }
 
 Test(docs, every_config_key_in_fleet_md_and_leakd_conf_with_its_default)
 {
-	struct leakd_config c;
+	struct leakd_opts o;
 	char *fleet = slurp("docs/fleet.md"), *conf = slurp("systemd/leakd.conf");
-	size_t i;
+	size_t n, keys = 0;
+	const struct opt_setting *t = options_table(&n);
 
-	config_defaults(&c);
-	for (i = 0; config_key_name(i); i++) {
-		const char *k = config_key_name(i);
-		char row[96], val[128], line[192];
+	options_defaults(&o);
+	for (size_t i = 0; i < n; i++) {
+		const char *k = t[i].key, *val = t[i].def ? t[i].def : "";
+		char row[96], line[192], got[128];
 
-		cr_assert_gt(config_key_value(&c, i, val, sizeof(val)), -1);
+		if (!k)
+			continue;
+		keys++;
+		/* the table's default text is what the defaults hold, written back */
+		cr_assert_gt(options_value(&o, &t[i], got, sizeof(got)), -1);
+		cr_assert_str_eq(got, val, "%s: default '%s' in the table, '%s' once parsed", k, val, got);
 		snprintf(row, sizeof(row), "| `%s`", k);
 		const char *r = strstr(fleet, row);
 
@@ -262,8 +249,8 @@ Test(docs, every_config_key_in_fleet_md_and_leakd_conf_with_its_default)
 			cr_assert_not_null(strstr(conf, line), "systemd/leakd.conf does not show %s", k);
 		}
 	}
-	cr_assert_geq(i, 10);
-	config_free(&c);
+	cr_assert_geq(keys, 10);
+	options_free(&o);
 	free(fleet);
 	free(conf);
 }

@@ -5,7 +5,7 @@
 #ifndef LEAKD_DAEMON_H
 #define LEAKD_DAEMON_H
 
-#include "leakd/app/cli.h"
+#include "leakd/app/options.h"
 
 /* Runs until SIGTERM/SIGINT. Returns LEAKD_EXIT_OK, LEAKD_EXIT_USAGE for a
  * bad config (one line naming file and line), LEAKD_EXIT_ERROR when BPF or

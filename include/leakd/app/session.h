@@ -13,7 +13,7 @@
 
 #include <stdio.h>
 
-#include "leakd/app/cli.h"
+#include "leakd/app/options.h"
 
 /* Runs the whole session, writing to o->output (see outfile.h), opened once
  * the targets are resolved, or to stdout. Returns the process exit status

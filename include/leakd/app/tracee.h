@@ -19,7 +19,7 @@
 #include "leakd/probes/allocplan.h"
 #include "leakd/census/budget.h"
 #include "leakd/census/census.h"
-#include "leakd/app/cli.h"
+#include "leakd/app/options.h"
 #include "leakd/verdict/contrack.h"
 #include "leakd/python/pylayout.h"
 #include "leakd/python/pymalloc.h"
