@@ -25,7 +25,6 @@
 #include "leakd/target/freeze.h"
 #include "leakd/probes/probes.h"
 #include "leakd/target/procstat.h"
-#include "leakd/python/pystack.h"
 #include "leakd/target/remote.h"
 #include "leakd/sites/sitewin.h"
 #include "leakd/app/tracee.h"
@@ -118,12 +117,35 @@ void tracee_free(struct tracee *tr)
 		close(tr->memfd);
 	census_free(&tr->last);
 	free(tr->prev_tracked);
-	free(tr->types);
+	livetypes_release(&tr->types);
 	agg_free(tr->agg);
 	series_free(tr->series);
 	remote_free(tr->mem);
 	elfimg_free(tr->img);
 	free(tr);
+}
+
+/* What the sites stage reads of this process: pointers to tr's own
+ * members, so the latest census, its time and the live table stay current
+ * for it. Filled once the probes are planned and attached: the byte-sample
+ * interval goes to the stack walker only when allocations are traced. */
+static struct sites_host sites_host_of(struct tracee *tr)
+{
+	return (struct sites_host){
+		.t = &tr->t,
+		.layout = &tr->layout,
+		.mem = tr->mem,
+		.img = tr->img,
+		.plan = &tr->plan,
+		.tracing_allocs = &tr->tracing_allocs,
+		.series = tr->series,
+		.last = &tr->last,
+		.last_census = &tr->last_census,
+		.agg = tr->agg,
+		.types = &tr->types,
+		.sample_bytes = tr->tracing_allocs ? tr->opts->sample_bytes : 0,
+		.window_budget_s = tr->opts->site_window_budget_s,
+	};
 }
 
 /* Attaches the GC hook (shared per binary) and, in trace mode, this pid's
@@ -162,19 +184,25 @@ int tracee_attach(struct tracee *tr, struct probes *p)
 		}
 		tr->tracing_allocs = tr->plan.n > 0;
 		if (tr->tracing_allocs) {
-			tr->types = calloc(TRACEE_TYPE_SLOTS, sizeof(*tr->types));
-			if (!tr->types)
-				return -ENOMEM;
+			struct memreader rd = remote_reader(tr->mem);
+
+			err = livetypes_start(&tr->types, &rd, &tr->layout);
+			if (err)
+				return err;
 			flags |= LEAKD_WATCH_ALLOCS;
 		}
 		if (tr->tracing_allocs && tr->opts->sample_bytes && tr->layout_ok && !tr->bs) {
-			err = bytesamp_new(tr, p, tr->opts->sample_bytes, &tr->bs);
+			struct sites_host h = sites_host_of(tr);
+
+			err = bytesamp_new(&h, p, tr->opts->sample_bytes, &tr->bs);
 			if (err && err != -ENOTSUP)
 				return err;
 		}
 	}
 	if (tr->opts->site_window_s > 0 && tr->layout_ok && !tr->sw) {
-		err = sitewin_new(tr, p, tr->opts->site_window_s, tr->opts->sites_at_start, &tr->sw);
+		struct sites_host h = sites_host_of(tr);
+
+		err = sitewin_new(&h, p, tr->opts->site_window_s, tr->opts->sites_at_start, &tr->sw);
 		if (err)
 			return err;
 	}
@@ -243,71 +271,6 @@ void tracee_event(struct tracee *tr, const struct leakd_event *e)
 bool tracee_live_from_probes(const struct tracee *tr)
 {
 	return tr->tracing_allocs && tr->plan.complete;
-}
-
-/* The type object at t, named and checked once per target. NULL when the
- * cache is full or t is not a type. */
-static bool type_known(const struct tracee *tr, uint64_t t)
-{
-	size_t mask = TRACEE_TYPE_SLOTS - 1, h;
-
-	for (h = (t >> 4) * 0x9e3779b97f4a7c15ull >> 52 & mask; tr->types[h].addr; h = (h + 1) & mask)
-		if (tr->types[h].addr == t)
-			return true;
-	return false;
-}
-
-static const struct tracee_type *type_lookup(struct tracee *tr, uint64_t t)
-{
-	struct memreader rd = remote_reader(tr->mem);
-	size_t mask = TRACEE_TYPE_SLOTS - 1, h;
-	struct tracee_type e = { .addr = t };
-	uint64_t flags;
-
-	for (h = (t >> 4) * 0x9e3779b97f4a7c15ull >> 52 & mask; tr->types[h].addr; h = (h + 1) & mask)
-		if (tr->types[h].addr == t)
-			return &tr->types[h];
-	/* Cheap rejection first: a type's own type is a known type (or itself,
-	 * for `type`); random words read from a buffer rarely pass. */
-	if (memreader_read_u64(&rd, t + 8, &flags) || (flags != t && !type_known(tr, flags)))
-		return NULL;
-	/* Only real types are cached: candidates read from buffers are mostly
-	 * garbage, and remembering them would crowd the real ones out. */
-	if (pyname_type(&rd, &tr->layout, t, e.name, sizeof(e.name)) <= 0 ||
-	    memreader_read_u64(&rd, t + tr->layout.tp_flags, &flags))
-		return NULL;
-	e.valid = true;
-	e.presize = (flags & PYLAYOUT_TPFLAGS_HAVE_GC ? tr->layout.gc_head_size : 0) +
-		    (flags & tr->layout.preheader_flags ? 16 : 0);
-	if (tr->ntypes >= TRACEE_TYPE_SLOTS / 2)
-		return NULL;
-	tr->types[h] = e;
-	tr->ntypes++;
-	return &tr->types[h];
-}
-
-/* What object a live block holds: the allocator returns the block, and the
- * object starts after its pre-header (0, 16 or 32 bytes), so try each and
- * keep the one whose type agrees with that pre-header size. */
-uint64_t tracee_resolve_block_type(void *ctx, uint64_t addr, uint64_t size)
-{
-	struct tracee *tr = ctx;
-	struct memreader rd = remote_reader(tr->mem);
-
-	for (uint64_t off = 0; off <= 32; off += 16) {
-		const struct tracee_type *ty;
-		uint64_t hdr[2];
-
-		if (size < off + sizeof(hdr) || memreader_read(&rd, addr + off, hdr, sizeof(hdr)))
-			break;
-		/* ob_refcnt of a live object: positive, and not a pointer */
-		if (!hdr[0] || hdr[0] >> 40 || (hdr[1] & 7) || hdr[1] < 4096)
-			continue;
-		ty = type_lookup(tr, hdr[1]);
-		if (ty && ty->presize == off)
-			return hdr[1];
-	}
-	return 0;
 }
 
 /* tr->memfd keeps the mm it was opened on: once the process execs or exits
@@ -398,41 +361,16 @@ void tracee_sample(struct tracee *tr, double now, struct report_sample *out)
 	tr->last_sample = now;
 }
 
-int tracee_pyconf(const struct tracee *tr, struct leakd_pyconf *out)
-{
-	int err = pystack_conf(&tr->layout, tr->t.runtime_addr, out);
-
-	if (!err && tr->tracing_allocs)
-		out->sample_bytes = tr->opts->sample_bytes;
-	return err;
-}
-
-const char *tracee_type_name(struct tracee *tr, uint64_t type)
-{
-	const struct tracee_type *ty;
-
-	if (type == AGG_TYPE_BUFFER)
-		return "(buffer)";
-	ty = type > AGG_TYPE_BUFFER && tr->types ? type_lookup(tr, type) : NULL;
-	return ty ? ty->name : NULL;
-}
-
 static void live_types_rows(struct tracee *tr, struct report_type_row *rows, struct report_summary *out)
 {
 	struct agg_type_total tot[TRACEE_LIVE_TYPES_MAX];
 	size_t n = agg_live_by_type(tr->agg, tot, TRACEE_LIVE_TYPES_MAX);
 
 	for (size_t i = 0; i < n; i++) {
-		const struct tracee_type *ty = tot[i].type > AGG_TYPE_BUFFER && tr->types ?
-			type_lookup(tr, tot[i].type) : NULL;
+		const char *name = livetypes_name(&tr->types, tot[i].type);
 
 		memset(&rows[i], 0, sizeof(rows[i]));
-		if (ty)
-			snprintf(rows[i].type, sizeof(rows[i].type), "%s", ty->name);
-		else if (tot[i].type == AGG_TYPE_BUFFER)
-			snprintf(rows[i].type, sizeof(rows[i].type), "(buffer)");
-		else
-			snprintf(rows[i].type, sizeof(rows[i].type), "(not yet typed)");
+		snprintf(rows[i].type, sizeof(rows[i].type), "%s", name ? name : "(not yet typed)");
 		rows[i].live_objects = tot[i].objects;
 		rows[i].live_bytes = tot[i].bytes;
 		rows[i].growth_per_s = NAN;
