@@ -379,36 +379,29 @@ static void live_types_rows(struct tracee *tr, struct report_type_row *rows, str
 	out->n_live_types = n;
 }
 
-int tracee_summary(struct tracee *tr, double now, uint64_t dropped, struct verdict *v,
-		    struct report_size_row *sizes, size_t max_sizes,
-		    struct report_type_row live_types[TRACEE_LIVE_TYPES_MAX], struct report_summary *out)
+/* Who the process is, how long it was watched, and its totals. */
+static void summary_process(const struct tracee *tr, double now, uint64_t dropped, const struct agg_stats *st,
+			    struct report_summary *out)
 {
-	const char **signals = tr->signals;
-	struct agg_stats st;
-	size_t ns = 0;
-	int err;
-
-	memset(out, 0, sizeof(*out));
-	err = verdict_compute(tr->series, NULL, v);
-	if (err)
-		return err;
-	{
-		struct verdict_container vc[CONTRACK_SLOTS];
-
-		verdict_add_containers(v, vc, contrack_growing(&tr->containers, vc, CONTRACK_SLOTS));
-	}
-	agg_stats(tr->agg, &st);
 	out->pid = (uint32_t)tr->t.pid;
 	snprintf(out->comm, sizeof(out->comm), "%s", tr->t.comm);
 	snprintf(out->exe, sizeof(out->exe), "%s", tr->t.exe);
 	snprintf(out->python, sizeof(out->python), "%s", tr->t.py_version);
 	out->duration_s = (tr->finished ? tr->t_end : now) - tr->t0;
 	out->exited = tr->exited;
-	out->allocs = st.allocs;
-	out->frees = st.frees + st.frees_unmatched;
-	out->live_objects = tracee_live_from_probes(tr) ? st.live_objects : tr->last_objects;
-	out->live_bytes = tracee_live_from_probes(tr) ? st.live_bytes : tr->last_bytes;
+	out->allocs = st->allocs;
+	out->frees = st->frees + st->frees_unmatched;
+	out->live_objects = tracee_live_from_probes(tr) ? st->live_objects : tr->last_objects;
+	out->live_bytes = tracee_live_from_probes(tr) ? st->live_bytes : tr->last_bytes;
 	out->dropped_events = dropped;
+	out->open_fds = tr->open_fds;
+	out->rss_bytes = tr->rss_bytes;
+}
+
+/* The collector's work: from the interpreter's own counters when they
+ * could be read, else from the GC hook alone. */
+static void summary_gc(const struct tracee *tr, const struct agg_stats *st, struct report_summary *out)
+{
 	if (tr->gc_ok) {
 		for (int g = 0; g < 3; g++) {
 			out->gc.collections[g] = tr->gc_now.collections[g];
@@ -419,9 +412,14 @@ int tracee_summary(struct tracee *tr, double now, uint64_t dropped, struct verdi
 		/* From the GC hook alone: collections since attach, and what the
 		 * collector reported freeing (collected plus uncollectable). */
 		for (int g = 0; g < 3; g++)
-			out->gc.collections[g] = st.gc_collections[g];
-		out->gc.collected = st.gc_collected;
+			out->gc.collections[g] = st->gc_collections[g];
+		out->gc.collected = st->gc_collected;
 	}
+}
+
+/* The verdict's types, each with its generations from the last census. */
+static void summary_top_types(const struct tracee *tr, struct verdict *v, struct report_summary *out)
+{
 	out->growth = v->growth;
 	out->top_types = v->types;
 	out->n_top_types = v->n_types < TOP_TYPES_MAX ? v->n_types : TOP_TYPES_MAX;
@@ -435,29 +433,36 @@ int tracee_summary(struct tracee *tr, double now, uint64_t dropped, struct verdi
 				memcpy(v->types[i].generations, g, sizeof(v->types[i].generations));
 				break;
 			}
+}
+
+/* Live objects by size class: from the live table when the probes see
+ * every allocation, else from the census, which measured every tracked
+ * object's shallow size. */
+static void summary_sizes(const struct tracee *tr, struct report_size_row *sizes, size_t max_sizes,
+			  struct report_summary *out)
+{
 	out->size_classes = sizes;
 	if (tracee_live_from_probes(tr)) {
 		out->n_size_classes = agg_size_classes(tr->agg, sizes, max_sizes);
-	} else {
-		/* The census measured every tracked object's shallow size. */
-		for (unsigned c = 0; c < SIZECLASS_N && out->n_size_classes < max_sizes; c++) {
-			if (!tr->last.size_objects[c])
-				continue;
-			sizes[out->n_size_classes++] = (struct report_size_row){
-				.size = sizeclass_bound(c),
-				.live_objects = tr->last.size_objects[c],
-				.live_bytes = tr->last.size_bytes[c],
-			};
-		}
+		return;
 	}
-	if (tr->tracing_allocs) {
-		live_types_rows(tr, live_types, out);
-		bytesamp_summary(tr->bs, out);
+	for (unsigned c = 0; c < SIZECLASS_N && out->n_size_classes < max_sizes; c++) {
+		if (!tr->last.size_objects[c])
+			continue;
+		sizes[out->n_size_classes++] = (struct report_size_row){
+			.size = sizeclass_bound(c),
+			.live_objects = tr->last.size_objects[c],
+			.live_bytes = tr->last.size_bytes[c],
+		};
 	}
-	out->open_fds = tr->open_fds;
-	out->rss_bytes = tr->rss_bytes;
+}
 
-	out->coverage.mode = tr->tracing_allocs ? REPORT_MODE_TRACE : REPORT_MODE_GC;
+/* coverage.signals: what this report was made from. */
+static void summary_signals(struct tracee *tr, struct report_summary *out)
+{
+	const char **signals = tr->signals;
+	size_t ns = 0;
+
 	if (tr->gc_hook == ALLOCPLAN_GC_USDT)
 		signals[ns++] = "gc-usdt";
 	else if (tr->gc_hook == ALLOCPLAN_GC_UPROBE)
@@ -480,30 +485,36 @@ int tracee_summary(struct tracee *tr, double now, uint64_t dropped, struct verdi
 		signals[ns++] = "rss";
 	out->coverage.signals = signals;
 	out->coverage.n_signals = ns;
-	out->coverage.probes = tr->probe_names;
-	out->coverage.n_probes = tr->n_probe_names;
-	out->coverage.tracked_seen_by_probes = tr->tracing_allocs && tr->last_objects ?
-		(double)tr->last_seen_by_probes / (double)tr->last_objects : NAN;
+}
+
+/* coverage.warning: the one thing that limits this report most, or "". */
+static void summary_warning(const struct tracee *tr, struct report_summary *out)
+{
+	char *w = out->coverage.warning;
+	size_t len = sizeof(out->coverage.warning);
+
 	if (tr->note[0])
-		snprintf(out->coverage.warning, sizeof(out->coverage.warning), "%s", tr->note);
+		snprintf(w, len, "%s", tr->note);
 	else if (tr->tracing_allocs && !tr->plan.complete)
-		snprintf(out->coverage.warning, sizeof(out->coverage.warning),
-			 "LTO build: pymalloc is inlined into its callers, so allocation probes see only out-of-line "
-			 "calls; live objects come from the GC census");
+		snprintf(w, len, "LTO build: pymalloc is inlined into its callers, so allocation probes see only "
+			 "out-of-line calls; live objects come from the GC census");
 	else if (tr->plan.single_stepped)
-		snprintf(out->coverage.warning, sizeof(out->coverage.warning),
-			 "%zu allocation probe(s) sit on single-stepped instructions (~10 us per hit)",
+		snprintf(w, len, "%zu allocation probe(s) sit on single-stepped instructions (~10 us per hit)",
 			 tr->plan.single_stepped);
 	else if (!tr->census_runs && tr->layout_ok)
-		snprintf(out->coverage.warning, sizeof(out->coverage.warning),
-			 "no census completed (%s)", tr->last_census_err == -EBUSY ?
+		snprintf(w, len, "no census completed (%s)", tr->last_census_err == -EBUSY ?
 			 "the collector was running at every try" : tr->last_census_err ?
 			 strerror(-tr->last_census_err) : "the interpreter was not initialised yet");
 	else if (tr->census_skipped_mid_gc > tr->census_runs)
-		snprintf(out->coverage.warning, sizeof(out->coverage.warning),
+		snprintf(w, len,
 			 "%llu of %llu censuses were skipped: the collector was running at every try, so few counts",
 			 (unsigned long long)tr->census_skipped_mid_gc,
 			 (unsigned long long)(tr->census_skipped_mid_gc + tr->census_runs));
+}
+
+/* The census schedule's statistics and the memory it accounts for. */
+static void summary_census(const struct tracee *tr, struct report_summary *out)
+{
 	out->census.runs = tr->census_runs;
 	out->census.pause_us_max = tr->pause_us_max;
 	out->census.pause_us_mean = tr->census_runs ? tr->pause_us_sum / tr->census_runs : 0;
@@ -521,6 +532,38 @@ int tracee_summary(struct tracee *tr, double now, uint64_t dropped, struct verdi
 	out->memory.other_heap = tr->census_runs && tr->rss_anon >= 0 ?
 		tr->rss_anon - (int64_t)tr->last.bytes : REPORT_UNKNOWN;
 	out->memory.rss = tr->rss_bytes;
+}
+
+int tracee_summary(struct tracee *tr, double now, uint64_t dropped, struct verdict *v,
+		    struct report_size_row *sizes, size_t max_sizes,
+		    struct report_type_row live_types[TRACEE_LIVE_TYPES_MAX], struct report_summary *out)
+{
+	struct verdict_container vc[CONTRACK_SLOTS];
+	struct agg_stats st;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = verdict_compute(tr->series, NULL, v);
+	if (err)
+		return err;
+	verdict_add_containers(v, vc, contrack_growing(&tr->containers, vc, CONTRACK_SLOTS));
+	agg_stats(tr->agg, &st);
+	summary_process(tr, now, dropped, &st, out);
+	summary_gc(tr, &st, out);
+	summary_top_types(tr, v, out);
+	summary_sizes(tr, sizes, max_sizes, out);
+	if (tr->tracing_allocs) {
+		live_types_rows(tr, live_types, out);
+		bytesamp_summary(tr->bs, out);
+	}
+	out->coverage.mode = tr->tracing_allocs ? REPORT_MODE_TRACE : REPORT_MODE_GC;
+	summary_signals(tr, out);
+	out->coverage.probes = tr->probe_names;
+	out->coverage.n_probes = tr->n_probe_names;
+	out->coverage.tracked_seen_by_probes = tr->tracing_allocs && tr->last_objects ?
+		(double)tr->last_seen_by_probes / (double)tr->last_objects : NAN;
+	summary_warning(tr, out);
+	summary_census(tr, out);
 	sitewin_summary(tr->sw, out);
 	return 0;
 }
