@@ -25,7 +25,6 @@
 #include "leakd/target/freeze.h"
 #include "leakd/probes/probes.h"
 #include "leakd/target/procstat.h"
-#include "leakd/python/pystack.h"
 #include "leakd/target/remote.h"
 #include "leakd/sites/sitewin.h"
 #include "leakd/app/tracee.h"
@@ -118,12 +117,35 @@ void tracee_free(struct tracee *tr)
 		close(tr->memfd);
 	census_free(&tr->last);
 	free(tr->prev_tracked);
-	free(tr->types);
+	livetypes_release(&tr->types);
 	agg_free(tr->agg);
 	series_free(tr->series);
 	remote_free(tr->mem);
 	elfimg_free(tr->img);
 	free(tr);
+}
+
+/* What the sites stage reads of this process: pointers to tr's own
+ * members, so the latest census, its time and the live table stay current
+ * for it. Filled once the probes are planned and attached: the byte-sample
+ * interval goes to the stack walker only when allocations are traced. */
+static struct sites_host sites_host_of(struct tracee *tr)
+{
+	return (struct sites_host){
+		.t = &tr->t,
+		.layout = &tr->layout,
+		.mem = tr->mem,
+		.img = tr->img,
+		.plan = &tr->plan,
+		.tracing_allocs = &tr->tracing_allocs,
+		.series = tr->series,
+		.last = &tr->last,
+		.last_census = &tr->last_census,
+		.agg = tr->agg,
+		.types = &tr->types,
+		.sample_bytes = tr->tracing_allocs ? tr->opts->sample_bytes : 0,
+		.window_budget_s = tr->opts->site_window_budget_s,
+	};
 }
 
 /* Attaches the GC hook (shared per binary) and, in trace mode, this pid's
@@ -162,19 +184,25 @@ int tracee_attach(struct tracee *tr, struct probes *p)
 		}
 		tr->tracing_allocs = tr->plan.n > 0;
 		if (tr->tracing_allocs) {
-			tr->types = calloc(TRACEE_TYPE_SLOTS, sizeof(*tr->types));
-			if (!tr->types)
-				return -ENOMEM;
+			struct memreader rd = remote_reader(tr->mem);
+
+			err = livetypes_start(&tr->types, &rd, &tr->layout);
+			if (err)
+				return err;
 			flags |= LEAKD_WATCH_ALLOCS;
 		}
 		if (tr->tracing_allocs && tr->opts->sample_bytes && tr->layout_ok && !tr->bs) {
-			err = bytesamp_new(tr, p, tr->opts->sample_bytes, &tr->bs);
+			struct sites_host h = sites_host_of(tr);
+
+			err = bytesamp_new(&h, p, tr->opts->sample_bytes, &tr->bs);
 			if (err && err != -ENOTSUP)
 				return err;
 		}
 	}
 	if (tr->opts->site_window_s > 0 && tr->layout_ok && !tr->sw) {
-		err = sitewin_new(tr, p, tr->opts->site_window_s, tr->opts->sites_at_start, &tr->sw);
+		struct sites_host h = sites_host_of(tr);
+
+		err = sitewin_new(&h, p, tr->opts->site_window_s, tr->opts->sites_at_start, &tr->sw);
 		if (err)
 			return err;
 	}
@@ -243,71 +271,6 @@ void tracee_event(struct tracee *tr, const struct leakd_event *e)
 bool tracee_live_from_probes(const struct tracee *tr)
 {
 	return tr->tracing_allocs && tr->plan.complete;
-}
-
-/* The type object at t, named and checked once per target. NULL when the
- * cache is full or t is not a type. */
-static bool type_known(const struct tracee *tr, uint64_t t)
-{
-	size_t mask = TRACEE_TYPE_SLOTS - 1, h;
-
-	for (h = (t >> 4) * 0x9e3779b97f4a7c15ull >> 52 & mask; tr->types[h].addr; h = (h + 1) & mask)
-		if (tr->types[h].addr == t)
-			return true;
-	return false;
-}
-
-static const struct tracee_type *type_lookup(struct tracee *tr, uint64_t t)
-{
-	struct memreader rd = remote_reader(tr->mem);
-	size_t mask = TRACEE_TYPE_SLOTS - 1, h;
-	struct tracee_type e = { .addr = t };
-	uint64_t flags;
-
-	for (h = (t >> 4) * 0x9e3779b97f4a7c15ull >> 52 & mask; tr->types[h].addr; h = (h + 1) & mask)
-		if (tr->types[h].addr == t)
-			return &tr->types[h];
-	/* Cheap rejection first: a type's own type is a known type (or itself,
-	 * for `type`); random words read from a buffer rarely pass. */
-	if (memreader_read_u64(&rd, t + 8, &flags) || (flags != t && !type_known(tr, flags)))
-		return NULL;
-	/* Only real types are cached: candidates read from buffers are mostly
-	 * garbage, and remembering them would crowd the real ones out. */
-	if (pyname_type(&rd, &tr->layout, t, e.name, sizeof(e.name)) <= 0 ||
-	    memreader_read_u64(&rd, t + tr->layout.tp_flags, &flags))
-		return NULL;
-	e.valid = true;
-	e.presize = (flags & PYLAYOUT_TPFLAGS_HAVE_GC ? tr->layout.gc_head_size : 0) +
-		    (flags & tr->layout.preheader_flags ? 16 : 0);
-	if (tr->ntypes >= TRACEE_TYPE_SLOTS / 2)
-		return NULL;
-	tr->types[h] = e;
-	tr->ntypes++;
-	return &tr->types[h];
-}
-
-/* What object a live block holds: the allocator returns the block, and the
- * object starts after its pre-header (0, 16 or 32 bytes), so try each and
- * keep the one whose type agrees with that pre-header size. */
-uint64_t tracee_resolve_block_type(void *ctx, uint64_t addr, uint64_t size)
-{
-	struct tracee *tr = ctx;
-	struct memreader rd = remote_reader(tr->mem);
-
-	for (uint64_t off = 0; off <= 32; off += 16) {
-		const struct tracee_type *ty;
-		uint64_t hdr[2];
-
-		if (size < off + sizeof(hdr) || memreader_read(&rd, addr + off, hdr, sizeof(hdr)))
-			break;
-		/* ob_refcnt of a live object: positive, and not a pointer */
-		if (!hdr[0] || hdr[0] >> 40 || (hdr[1] & 7) || hdr[1] < 4096)
-			continue;
-		ty = type_lookup(tr, hdr[1]);
-		if (ty && ty->presize == off)
-			return hdr[1];
-	}
-	return 0;
 }
 
 /* tr->memfd keeps the mm it was opened on: once the process execs or exits
@@ -398,41 +361,16 @@ void tracee_sample(struct tracee *tr, double now, struct report_sample *out)
 	tr->last_sample = now;
 }
 
-int tracee_pyconf(const struct tracee *tr, struct leakd_pyconf *out)
-{
-	int err = pystack_conf(&tr->layout, tr->t.runtime_addr, out);
-
-	if (!err && tr->tracing_allocs)
-		out->sample_bytes = tr->opts->sample_bytes;
-	return err;
-}
-
-const char *tracee_type_name(struct tracee *tr, uint64_t type)
-{
-	const struct tracee_type *ty;
-
-	if (type == AGG_TYPE_BUFFER)
-		return "(buffer)";
-	ty = type > AGG_TYPE_BUFFER && tr->types ? type_lookup(tr, type) : NULL;
-	return ty ? ty->name : NULL;
-}
-
 static void live_types_rows(struct tracee *tr, struct report_type_row *rows, struct report_summary *out)
 {
 	struct agg_type_total tot[TRACEE_LIVE_TYPES_MAX];
 	size_t n = agg_live_by_type(tr->agg, tot, TRACEE_LIVE_TYPES_MAX);
 
 	for (size_t i = 0; i < n; i++) {
-		const struct tracee_type *ty = tot[i].type > AGG_TYPE_BUFFER && tr->types ?
-			type_lookup(tr, tot[i].type) : NULL;
+		const char *name = livetypes_name(&tr->types, tot[i].type);
 
 		memset(&rows[i], 0, sizeof(rows[i]));
-		if (ty)
-			snprintf(rows[i].type, sizeof(rows[i].type), "%s", ty->name);
-		else if (tot[i].type == AGG_TYPE_BUFFER)
-			snprintf(rows[i].type, sizeof(rows[i].type), "(buffer)");
-		else
-			snprintf(rows[i].type, sizeof(rows[i].type), "(not yet typed)");
+		snprintf(rows[i].type, sizeof(rows[i].type), "%s", name ? name : "(not yet typed)");
 		rows[i].live_objects = tot[i].objects;
 		rows[i].live_bytes = tot[i].bytes;
 		rows[i].growth_per_s = NAN;
@@ -441,36 +379,29 @@ static void live_types_rows(struct tracee *tr, struct report_type_row *rows, str
 	out->n_live_types = n;
 }
 
-int tracee_summary(struct tracee *tr, double now, uint64_t dropped, struct verdict *v,
-		    struct report_size_row *sizes, size_t max_sizes,
-		    struct report_type_row live_types[TRACEE_LIVE_TYPES_MAX], struct report_summary *out)
+/* Who the process is, how long it was watched, and its totals. */
+static void summary_process(const struct tracee *tr, double now, uint64_t dropped, const struct agg_stats *st,
+			    struct report_summary *out)
 {
-	const char **signals = tr->signals;
-	struct agg_stats st;
-	size_t ns = 0;
-	int err;
-
-	memset(out, 0, sizeof(*out));
-	err = verdict_compute(tr->series, NULL, v);
-	if (err)
-		return err;
-	{
-		struct verdict_container vc[CONTRACK_SLOTS];
-
-		verdict_add_containers(v, vc, contrack_growing(&tr->containers, vc, CONTRACK_SLOTS));
-	}
-	agg_stats(tr->agg, &st);
 	out->pid = (uint32_t)tr->t.pid;
 	snprintf(out->comm, sizeof(out->comm), "%s", tr->t.comm);
 	snprintf(out->exe, sizeof(out->exe), "%s", tr->t.exe);
 	snprintf(out->python, sizeof(out->python), "%s", tr->t.py_version);
 	out->duration_s = (tr->finished ? tr->t_end : now) - tr->t0;
 	out->exited = tr->exited;
-	out->allocs = st.allocs;
-	out->frees = st.frees + st.frees_unmatched;
-	out->live_objects = tracee_live_from_probes(tr) ? st.live_objects : tr->last_objects;
-	out->live_bytes = tracee_live_from_probes(tr) ? st.live_bytes : tr->last_bytes;
+	out->allocs = st->allocs;
+	out->frees = st->frees + st->frees_unmatched;
+	out->live_objects = tracee_live_from_probes(tr) ? st->live_objects : tr->last_objects;
+	out->live_bytes = tracee_live_from_probes(tr) ? st->live_bytes : tr->last_bytes;
 	out->dropped_events = dropped;
+	out->open_fds = tr->open_fds;
+	out->rss_bytes = tr->rss_bytes;
+}
+
+/* The collector's work: from the interpreter's own counters when they
+ * could be read, else from the GC hook alone. */
+static void summary_gc(const struct tracee *tr, const struct agg_stats *st, struct report_summary *out)
+{
 	if (tr->gc_ok) {
 		for (int g = 0; g < 3; g++) {
 			out->gc.collections[g] = tr->gc_now.collections[g];
@@ -481,9 +412,14 @@ int tracee_summary(struct tracee *tr, double now, uint64_t dropped, struct verdi
 		/* From the GC hook alone: collections since attach, and what the
 		 * collector reported freeing (collected plus uncollectable). */
 		for (int g = 0; g < 3; g++)
-			out->gc.collections[g] = st.gc_collections[g];
-		out->gc.collected = st.gc_collected;
+			out->gc.collections[g] = st->gc_collections[g];
+		out->gc.collected = st->gc_collected;
 	}
+}
+
+/* The verdict's types, each with its generations from the last census. */
+static void summary_top_types(const struct tracee *tr, struct verdict *v, struct report_summary *out)
+{
 	out->growth = v->growth;
 	out->top_types = v->types;
 	out->n_top_types = v->n_types < TOP_TYPES_MAX ? v->n_types : TOP_TYPES_MAX;
@@ -497,29 +433,36 @@ int tracee_summary(struct tracee *tr, double now, uint64_t dropped, struct verdi
 				memcpy(v->types[i].generations, g, sizeof(v->types[i].generations));
 				break;
 			}
+}
+
+/* Live objects by size class: from the live table when the probes see
+ * every allocation, else from the census, which measured every tracked
+ * object's shallow size. */
+static void summary_sizes(const struct tracee *tr, struct report_size_row *sizes, size_t max_sizes,
+			  struct report_summary *out)
+{
 	out->size_classes = sizes;
 	if (tracee_live_from_probes(tr)) {
 		out->n_size_classes = agg_size_classes(tr->agg, sizes, max_sizes);
-	} else {
-		/* The census measured every tracked object's shallow size. */
-		for (unsigned c = 0; c < SIZECLASS_N && out->n_size_classes < max_sizes; c++) {
-			if (!tr->last.size_objects[c])
-				continue;
-			sizes[out->n_size_classes++] = (struct report_size_row){
-				.size = sizeclass_bound(c),
-				.live_objects = tr->last.size_objects[c],
-				.live_bytes = tr->last.size_bytes[c],
-			};
-		}
+		return;
 	}
-	if (tr->tracing_allocs) {
-		live_types_rows(tr, live_types, out);
-		bytesamp_summary(tr->bs, out);
+	for (unsigned c = 0; c < SIZECLASS_N && out->n_size_classes < max_sizes; c++) {
+		if (!tr->last.size_objects[c])
+			continue;
+		sizes[out->n_size_classes++] = (struct report_size_row){
+			.size = sizeclass_bound(c),
+			.live_objects = tr->last.size_objects[c],
+			.live_bytes = tr->last.size_bytes[c],
+		};
 	}
-	out->open_fds = tr->open_fds;
-	out->rss_bytes = tr->rss_bytes;
+}
 
-	out->coverage.mode = tr->tracing_allocs ? REPORT_MODE_TRACE : REPORT_MODE_GC;
+/* coverage.signals: what this report was made from. */
+static void summary_signals(struct tracee *tr, struct report_summary *out)
+{
+	const char **signals = tr->signals;
+	size_t ns = 0;
+
 	if (tr->gc_hook == ALLOCPLAN_GC_USDT)
 		signals[ns++] = "gc-usdt";
 	else if (tr->gc_hook == ALLOCPLAN_GC_UPROBE)
@@ -542,30 +485,36 @@ int tracee_summary(struct tracee *tr, double now, uint64_t dropped, struct verdi
 		signals[ns++] = "rss";
 	out->coverage.signals = signals;
 	out->coverage.n_signals = ns;
-	out->coverage.probes = tr->probe_names;
-	out->coverage.n_probes = tr->n_probe_names;
-	out->coverage.tracked_seen_by_probes = tr->tracing_allocs && tr->last_objects ?
-		(double)tr->last_seen_by_probes / (double)tr->last_objects : NAN;
+}
+
+/* coverage.warning: the one thing that limits this report most, or "". */
+static void summary_warning(const struct tracee *tr, struct report_summary *out)
+{
+	char *w = out->coverage.warning;
+	size_t len = sizeof(out->coverage.warning);
+
 	if (tr->note[0])
-		snprintf(out->coverage.warning, sizeof(out->coverage.warning), "%s", tr->note);
+		snprintf(w, len, "%s", tr->note);
 	else if (tr->tracing_allocs && !tr->plan.complete)
-		snprintf(out->coverage.warning, sizeof(out->coverage.warning),
-			 "LTO build: pymalloc is inlined into its callers, so allocation probes see only out-of-line "
-			 "calls; live objects come from the GC census");
+		snprintf(w, len, "LTO build: pymalloc is inlined into its callers, so allocation probes see only "
+			 "out-of-line calls; live objects come from the GC census");
 	else if (tr->plan.single_stepped)
-		snprintf(out->coverage.warning, sizeof(out->coverage.warning),
-			 "%zu allocation probe(s) sit on single-stepped instructions (~10 us per hit)",
+		snprintf(w, len, "%zu allocation probe(s) sit on single-stepped instructions (~10 us per hit)",
 			 tr->plan.single_stepped);
 	else if (!tr->census_runs && tr->layout_ok)
-		snprintf(out->coverage.warning, sizeof(out->coverage.warning),
-			 "no census completed (%s)", tr->last_census_err == -EBUSY ?
+		snprintf(w, len, "no census completed (%s)", tr->last_census_err == -EBUSY ?
 			 "the collector was running at every try" : tr->last_census_err ?
 			 strerror(-tr->last_census_err) : "the interpreter was not initialised yet");
 	else if (tr->census_skipped_mid_gc > tr->census_runs)
-		snprintf(out->coverage.warning, sizeof(out->coverage.warning),
+		snprintf(w, len,
 			 "%llu of %llu censuses were skipped: the collector was running at every try, so few counts",
 			 (unsigned long long)tr->census_skipped_mid_gc,
 			 (unsigned long long)(tr->census_skipped_mid_gc + tr->census_runs));
+}
+
+/* The census schedule's statistics and the memory it accounts for. */
+static void summary_census(const struct tracee *tr, struct report_summary *out)
+{
 	out->census.runs = tr->census_runs;
 	out->census.pause_us_max = tr->pause_us_max;
 	out->census.pause_us_mean = tr->census_runs ? tr->pause_us_sum / tr->census_runs : 0;
@@ -583,6 +532,38 @@ int tracee_summary(struct tracee *tr, double now, uint64_t dropped, struct verdi
 	out->memory.other_heap = tr->census_runs && tr->rss_anon >= 0 ?
 		tr->rss_anon - (int64_t)tr->last.bytes : REPORT_UNKNOWN;
 	out->memory.rss = tr->rss_bytes;
+}
+
+int tracee_summary(struct tracee *tr, double now, uint64_t dropped, struct verdict *v,
+		    struct report_size_row *sizes, size_t max_sizes,
+		    struct report_type_row live_types[TRACEE_LIVE_TYPES_MAX], struct report_summary *out)
+{
+	struct verdict_container vc[CONTRACK_SLOTS];
+	struct agg_stats st;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = verdict_compute(tr->series, NULL, v);
+	if (err)
+		return err;
+	verdict_add_containers(v, vc, contrack_growing(&tr->containers, vc, CONTRACK_SLOTS));
+	agg_stats(tr->agg, &st);
+	summary_process(tr, now, dropped, &st, out);
+	summary_gc(tr, &st, out);
+	summary_top_types(tr, v, out);
+	summary_sizes(tr, sizes, max_sizes, out);
+	if (tr->tracing_allocs) {
+		live_types_rows(tr, live_types, out);
+		bytesamp_summary(tr->bs, out);
+	}
+	out->coverage.mode = tr->tracing_allocs ? REPORT_MODE_TRACE : REPORT_MODE_GC;
+	summary_signals(tr, out);
+	out->coverage.probes = tr->probe_names;
+	out->coverage.n_probes = tr->n_probe_names;
+	out->coverage.tracked_seen_by_probes = tr->tracing_allocs && tr->last_objects ?
+		(double)tr->last_seen_by_probes / (double)tr->last_objects : NAN;
+	summary_warning(tr, out);
+	summary_census(tr, out);
 	sitewin_summary(tr->sw, out);
 	return 0;
 }

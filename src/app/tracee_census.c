@@ -189,85 +189,186 @@ static void match_probes(void *ctx, uint64_t node, uint64_t obj, uint64_t type)
 		tr->last_seen_by_probes++;
 }
 
-int tracee_census(struct tracee *tr, double now)
+/* Each type's counts, and how many of them have settled past the young
+ * generations (young instances are mostly traffic). */
+static void add_type_counts(struct tracee *tr, double now, const struct census *c)
 {
-	struct memreader rd = remote_reader(tr->mem);
-	struct freeze *fz = NULL;
-	struct pygc_state gs;
-	struct census c;
-	struct agg_stats st;
-	struct series_point pt;
-	double t1, cpu1, pause_us, pause_cpu_s;
-	int err, gerr;
+	const char *names[c->ntypes];
+	uint64_t objs[c->ntypes], bytes[c->ntypes], settled[c->ntypes];
+	/* the young generations: 0 and 1, or the incremental collector's
+	 * one young list (3.14.0-3.14.4: its old spaces sit where
+	 * generations 1 and 2 are) */
+	bool one_young = tr->layout.incremental;
 
-	tr->last_census = now;
-	tr->census_due = false;
+	for (size_t i = 0; i < c->ntypes; i++) {
+		const uint64_t *g = c->types[i].gens;
+
+		names[i] = c->types[i].name;
+		objs[i] = c->types[i].objects;
+		bytes[i] = c->types[i].bytes;
+		settled[i] = objs[i] - (g[0] + (one_young ? 0 : g[1]));
+	}
+	series_add_type_counts(tr->series, now, names, objs, bytes, settled, c->ntypes);
+}
+
+/* RSS, anonymous RSS and open fds, read at every census. */
+static void read_proc(struct tracee *tr)
+{
 	tr->rss_bytes = procstat_rss(tr->opts->proc_root, tr->t.pid);
 	tr->rss_anon = procstat_rss_anon(tr->opts->proc_root, tr->t.pid);
 	tr->open_fds = procstat_open_fds(tr->opts->proc_root, tr->t.pid);
-	if (!tr->layout_ok) {
-		/* Totals only: the series still carries fds and RSS. */
-		pt = (struct series_point){ .t = now, .objects = NAN, .bytes = NAN,
-					 .fds = tr->open_fds >= 0 ? (double)tr->open_fds : NAN,
-					 .rss = tr->rss_bytes >= 0 ? (double)tr->rss_bytes : NAN, .native = NAN };
-		series_add_point(tr->series, &pt);
-		return -ENOTSUP;
-	}
+}
 
-	fit_cache(tr);
-	err = freeze_outside_gc(tr, &rd, &fz, &gs, &gerr, &t1, &cpu1);
-	if (err == -ESRCH)
-		return err;
-	if (err == -EBUSY) {
-		/* No point: a count taken mid-collection is a false dip. */
-		tr->census_skipped_mid_gc++;
-		tr->last_census_err = err;
-		return err;
-	}
+/* Without a layout there is no census: the series still carries fds and
+ * RSS (totals only). */
+static void add_totals_point(struct tracee *tr, double now)
+{
+	struct series_point pt = {
+		.t = now, .objects = NAN, .bytes = NAN,
+		.fds = tr->open_fds >= 0 ? (double)tr->open_fds : NAN,
+		.rss = tr->rss_bytes >= 0 ? (double)tr->rss_bytes : NAN, .native = NAN,
+	};
+
+	series_add_point(tr->series, &pt);
+}
+
+/* How long the target stood, from the stop counted (freeze_outside_gc's
+ * t1, cpu1), and what that cost: us, wall microseconds; cpu_s, leakd's own
+ * CPU seconds, which the pause budget is charged. */
+struct pause {
+	double t1, cpu1;
+	double us, cpu_s;
+};
+
+/* The walk while the target stands still: the GC lists (matching the
+ * probes' births in trace mode) and pymalloc's arena table, which is small
+ * and changes under us; then the thaw, and the pause measured. Returns 0 or
+ * census_walk()'s errors. */
+static int walk_stopped(struct tracee *tr, const struct memreader *rd, struct freeze *fz, struct census *c,
+			struct pause *ps)
+{
 	struct census_limits lim = { .reachable = true, .keep_tracked = tr->keep_tracked };
-	uint64_t seen_before = tr->last_seen_by_probes;
+	int err;
 
 	if (tr->tracing_allocs) {
 		lim.visit = match_probes;
 		lim.visit_ctx = tr;
 		tr->last_seen_by_probes = 0;
 	}
-	err = census_walk(&rd, &tr->layout, tr->t.runtime_addr, &lim, &c);
-	/* the allocator's arena table is small and changes under us: read it
-	 * while the target is still stopped */
-	tr->pym_ok = !err && read_pymalloc(tr, &rd);
+	err = census_walk(rd, &tr->layout, tr->t.runtime_addr, &lim, c);
+	tr->pym_ok = !err && read_pymalloc(tr, rd);
 	freeze_thaw(fz);
-	pause_us = (leakd_mono_now() - t1) * 1e6;
+	ps->us = (leakd_mono_now() - ps->t1) * 1e6;
 	/* What the stop cost: leakd's own CPU while the target was stopped. On a
 	 * machine with a free core that is the pause; on an oversubscribed one
 	 * the pause also waits for a CPU, which the target would have waited for
 	 * too, and charging that wait stretched the period past a minute after
 	 * one slow pause (measured at load 6-9 on 2 cores). */
-	pause_cpu_s = leakd_thread_cpu_now() - cpu1;
-	if (pause_cpu_s > pause_us / 1e6 || pause_cpu_s < 0)
-		pause_cpu_s = pause_us / 1e6;
-	if (!err && lim.reachable) {
-		/* what the tracked objects reach, with the target running again */
-		double t2 = leakd_mono_now();
+	ps->cpu_s = leakd_thread_cpu_now() - ps->cpu1;
+	if (ps->cpu_s > ps->us / 1e6 || ps->cpu_s < 0)
+		ps->cpu_s = ps->us / 1e6;
+	return err;
+}
 
-		err = census_reach(&rd, &c);
-		tr->reach_us_sum += (uint64_t)((leakd_mono_now() - t2) * 1e6);
-	}
+/* With the target running again: what the tracked objects reach (the walk
+ * always asks for it), a check that the program image is still the one
+ * read, and the live table's untyped blocks. Returns 0, census_reach()'s
+ * errors, or -ESRCH (c freed) when the process exec'd or exited meanwhile. */
+static int after_thaw(struct tracee *tr, const struct memreader *rd, struct census *c)
+{
+	double t2 = leakd_mono_now();
+	int err = census_reach(rd, c);
+
+	tr->reach_us_sum += (uint64_t)((leakd_mono_now() - t2) * 1e6);
 	/* An exec (or exit) during the census: what was read after it came
 	 * from another program, or nothing. The caller's exit check ends it. */
 	if (!err && tracee_image_replaced(tr)) {
-		census_free(&c);
+		census_free(c);
 		err = -ESRCH;
 	}
 	/* Blocks the census cannot see (str, int, buffers) get their type from
 	 * their own header, read as it is now: the cache holds pages the reach
 	 * walk read while the target ran on, and a block allocated in one of
 	 * them since would read as a buffer for good. */
-	if (!err && tr->types) {
+	if (!err && livetypes_started(&tr->types)) {
 		remote_invalidate(tr->mem);
-		agg_resolve_types(tr->agg, tracee_resolve_block_type, tr, RESOLVE_PER_CENSUS);
+		agg_resolve_types(tr->agg, livetypes_resolve_block, &tr->types, RESOLVE_PER_CENSUS);
 	}
+	return err;
+}
 
+/* A census that completed: its statistics, and it becomes the last one
+ * (whose tracked objects the holder search samples first). */
+static void keep_census(struct tracee *tr, double now, struct census *c, const struct pause *ps)
+{
+	tr->runtime_ready = true;
+	tr->census_runs++;
+	budget_spend(&tr->budget, now, ps->cpu_s);
+	tr->pause_us_sum += (uint64_t)ps->us;
+	if ((uint64_t)ps->us > tr->pause_us_max)
+		tr->pause_us_max = (uint64_t)ps->us;
+	tr->objects_walked += c->steps;
+	tr->last_objects = c->objects;
+	tr->last_bytes = c->bytes;
+	/* what the holder search samples first is what this census adds */
+	free(tr->prev_tracked);
+	tr->prev_tracked = tr->last.tracked;
+	tr->nprev_tracked = tr->last.ntracked;
+	tr->prev_sorted = false;
+	tr->last.tracked = NULL;
+	census_free(&tr->last);
+	tr->last = *c;
+}
+
+/* The census's points: totals (from the live table when the probes see
+ * every allocation), the growing containers, and the per-type counts. */
+static void add_points(struct tracee *tr, double now, const struct census *c)
+{
+	struct agg_stats st;
+	struct series_point pt;
+
+	agg_stats(tr->agg, &st);
+	pt.t = now;
+	pt.objects = tracee_live_from_probes(tr) ? (double)st.live_objects : (double)c->objects;
+	pt.bytes = tracee_live_from_probes(tr) ? (double)st.live_bytes : (double)c->bytes;
+	pt.fds = tr->open_fds >= 0 ? (double)tr->open_fds : NAN;
+	pt.rss = tr->rss_bytes >= 0 ? (double)tr->rss_bytes : NAN;
+	pt.native = tr->rss_anon >= 0 && c->reachable ? (double)tr->rss_anon - (double)c->bytes : NAN;
+	series_add_point(tr->series, &pt);
+	contrack_update(&tr->containers, c->containers, c->ncontainers, now, name_type, tr);
+	if (c->ntypes)
+		add_type_counts(tr, now, c);
+}
+
+int tracee_census(struct tracee *tr, double now)
+{
+	struct memreader rd = remote_reader(tr->mem);
+	uint64_t seen_before = tr->last_seen_by_probes;
+	struct freeze *fz = NULL;
+	struct pygc_state gs;
+	struct pause ps;
+	struct census c;
+	int err, gerr;
+
+	tr->last_census = now;
+	tr->census_due = false;
+	read_proc(tr);
+	if (!tr->layout_ok) {
+		add_totals_point(tr, now);
+		return -ENOTSUP;
+	}
+	fit_cache(tr);
+	err = freeze_outside_gc(tr, &rd, &fz, &gs, &gerr, &ps.t1, &ps.cpu1);
+	if (err == -EBUSY) {
+		/* No point: a count taken mid-collection is a false dip. */
+		tr->census_skipped_mid_gc++;
+		tr->last_census_err = err;
+	}
+	if (err)
+		return err;
+	err = walk_stopped(tr, &rd, fz, &c, &ps);
+	if (!err)
+		err = after_thaw(tr, &rd, &c);
 	if (!gerr) {
 		if (!tr->gc_ok)
 			tr->gc_first = gs;
@@ -280,56 +381,11 @@ int tracee_census(struct tracee *tr, double now)
 		tr->last_census_err = err;
 		return err;
 	}
-	tr->runtime_ready = true;
-	tr->census_runs++;
-	budget_spend(&tr->budget, now, pause_cpu_s);
-	tr->pause_us_sum += (uint64_t)pause_us;
-	if ((uint64_t)pause_us > tr->pause_us_max)
-		tr->pause_us_max = (uint64_t)pause_us;
-	tr->objects_walked += c.steps;
-	tr->last_objects = c.objects;
-	tr->last_bytes = c.bytes;
-	/* what the holder search samples first is what this census adds */
-	free(tr->prev_tracked);
-	tr->prev_tracked = tr->last.tracked;
-	tr->nprev_tracked = tr->last.ntracked;
-	tr->prev_sorted = false;
-	tr->last.tracked = NULL;
-	census_free(&tr->last);
-	tr->last = c;
-
-	agg_stats(tr->agg, &st);
-	pt.t = now;
-	pt.objects = tracee_live_from_probes(tr) ? (double)st.live_objects : (double)c.objects;
-	pt.bytes = tracee_live_from_probes(tr) ? (double)st.live_bytes : (double)c.bytes;
-	pt.fds = tr->open_fds >= 0 ? (double)tr->open_fds : NAN;
-	pt.rss = tr->rss_bytes >= 0 ? (double)tr->rss_bytes : NAN;
-	pt.native = tr->rss_anon >= 0 && c.reachable ? (double)tr->rss_anon - (double)c.bytes : NAN;
-	series_add_point(tr->series, &pt);
-	contrack_update(&tr->containers, c.containers, c.ncontainers, now, name_type, tr);
-
-	if (c.ntypes) {
-		const char *names[c.ntypes];
-		uint64_t objs[c.ntypes], bytes[c.ntypes], settled[c.ntypes];
-		/* the young generations: 0 and 1, or the incremental collector's
-		 * one young list (3.14.0-3.14.4: its old spaces sit where
-		 * generations 1 and 2 are) */
-		bool one_young = tr->layout.incremental;
-
-		for (size_t i = 0; i < c.ntypes; i++) {
-			const uint64_t *g = c.types[i].gens;
-
-			names[i] = c.types[i].name;
-			objs[i] = c.types[i].objects;
-			bytes[i] = c.types[i].bytes;
-			settled[i] = objs[i] - (g[0] + (one_young ? 0 : g[1]));
-		}
-		series_add_type_counts(tr->series, now, names, objs, bytes, settled, c.ntypes);
-	}
+	keep_census(tr, now, &c, &ps);
+	add_points(tr, now, &c);
 	sitewin_census(tr->sw, now);
 	return 0;
 }
-
 
 static int cmp_u64(const void *a, const void *b)
 {

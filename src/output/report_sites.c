@@ -18,25 +18,6 @@ static void json_frame(struct jsonw *w, const struct report_frame *f)
 	jsonw_kv_str(w, "function", f->function ? f->function : "");
 }
 
-void report_site_from(struct report_site *out, struct report_frame *frames, const struct sites_site *s,
-		      const char *type)
-{
-	for (size_t f = 0; f < s->nframes && f < LEAKD_MAX_PYFRAMES; f++)
-		frames[f] = (struct report_frame){
-			.file = s->frames[f].filename,
-			.line = s->frames[f].line,
-			.function = s->frames[f].qualname,
-		};
-	*out = (struct report_site){
-		.type = type,
-		.frames = frames,
-		.n_frames = s->nframes < LEAKD_MAX_PYFRAMES ? s->nframes : LEAKD_MAX_PYFRAMES,
-		.truncated = s->truncated,
-		.sampled = s->sampled,
-		.surviving = s->surviving,
-	};
-}
-
 /* The allocating line itself, then the whole stack (it included). */
 static void json_stack(struct jsonw *w, const struct report_site *st)
 {

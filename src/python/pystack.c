@@ -56,6 +56,16 @@ int pystack_conf(const struct pylayout *l, uint64_t runtime, struct leakd_pyconf
 	return 0;
 }
 
+int pystack_conf_sampling(const struct pylayout *l, uint64_t runtime, uint64_t sample_bytes,
+			  struct leakd_pyconf *out)
+{
+	int err = pystack_conf(l, runtime, out);
+
+	if (!err)
+		out->sample_bytes = sample_bytes;
+	return err;
+}
+
 int pystack_symbolize(struct codeobj_cache *c, const struct memreader *m,
 		      const struct leakd_stack_event *e, struct pystack_frame *out, size_t cap, bool *cut)
 {

@@ -7,15 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "leakd/verdict/agg.h"
-#include "leakd/sites/bytesamp.h"
-#include "leakd/python/codeobj.h"
 #include "leakd/probes/probes.h"
+#include "leakd/python/codeobj.h"
 #include "leakd/python/pystack.h"
-#include "leakd/target/remote.h"
-#include "leakd/output/report_sites.h"
+#include "leakd/sites/bytesamp.h"
+#include "leakd/sites/sitehost.h"
 #include "leakd/sites/sites.h"
-#include "leakd/app/tracee.h"
+#include "leakd/target/remote.h"
+#include "leakd/target/target.h"
+#include "leakd/verdict/agg.h"
+#include "leakd/verdict/livetypes.h"
 
 /* Live samples kept at once: at the default 512 KiB mean, 32 GiB of live
  * allocations (freed ones make room again). Distinct stacks are kept for
@@ -26,7 +27,7 @@
 #define BYTESAMP_ROWS (BYTESAMP_MAX_TYPES * 16)
 
 struct bytesamp {
-	struct tracee *tr;
+	struct sites_host h;		/* the process: its state, current */
 	struct probes *p;
 	uint64_t mean;
 	struct codeobj_cache *codes;
@@ -39,27 +40,27 @@ struct bytesamp {
 	char names[BYTESAMP_MAX_TYPES][REPORT_TYPE_NAME_MAX + 1];
 };
 
-int bytesamp_new(struct tracee *tr, struct probes *p, uint64_t mean, struct bytesamp **out)
+int bytesamp_new(const struct sites_host *h, struct probes *p, uint64_t mean, struct bytesamp **out)
 {
 	struct leakd_pyconf conf;
 	struct bytesamp *b;
 	int err;
 
 	*out = NULL;
-	err = tracee_pyconf(tr, &conf);
+	err = pystack_conf_sampling(h->layout, h->t->runtime_addr, h->sample_bytes, &conf);
 	if (err)
 		return err == -EINVAL ? -ENOTSUP : err;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	b->tr = tr;
+	b->h = *h;
 	b->p = p;
 	b->mean = mean;
-	err = codeobj_cache__new(&tr->layout, 0, &b->codes);
+	err = codeobj_cache__new(h->layout, 0, &b->codes);
 	if (!err)
 		err = sites_new(BYTESAMP_MAX_SAMPLES, BYTESAMP_MAX_STACKS, &b->samples);
 	if (!err)
-		err = probes_set_pyconf(p, tr->t.pid, &conf);
+		err = probes_set_pyconf(p, h->t->pid, &conf);
 	if (err) {
 		bytesamp_free(b);
 		return err;
@@ -72,7 +73,7 @@ void bytesamp_free(struct bytesamp *b)
 {
 	if (!b)
 		return;
-	probes_set_pyconf(b->p, b->tr->t.pid, NULL);
+	probes_set_pyconf(b->p, b->h.t->pid, NULL);
 	sites_free(b->samples);
 	codeobj_cache__free(b->codes);
 	free(b);
@@ -94,7 +95,7 @@ bool bytesamp_event(struct bytesamp *b, const struct leakd_event *e)
 	}
 	if (e->kind != LEAKD_EV_STACK || !(se->flags & LEAKD_STACK_BY_BYTES))
 		return false;
-	rd = remote_reader_uncached(b->tr->mem);	/* as sitewin's stacks: past the census's cache */
+	rd = remote_reader_uncached(b->h.mem);	/* as sitewin's stacks: past the census's cache */
 	n = pystack_symbolize(b->codes, &rd, se, frames, LEAKD_MAX_PYFRAMES, &cut);
 	if (n < 0) {
 		b->stack_errors++;
@@ -108,7 +109,7 @@ bool bytesamp_event(struct bytesamp *b, const struct leakd_event *e)
 
 static uint64_t live_type(void *ctx, uint64_t addr)
 {
-	return agg_type_of(((struct bytesamp *)ctx)->tr->agg, addr);
+	return agg_type_of(((struct bytesamp *)ctx)->h.agg, addr);
 }
 
 void bytesamp_summary(struct bytesamp *b, struct report_summary *out)
@@ -128,11 +129,11 @@ void bytesamp_summary(struct bytesamp *b, struct report_summary *out)
 		memcpy(b->names[t], out->live_types[t].type, REPORT_TYPE_NAME_MAX);
 		b->names[t][REPORT_TYPE_NAME_MAX] = '\0';
 		for (long r = 0; r < nrows && k < BYTESAMP_SITES_PER_TYPE; r++) {
-			const char *name = tracee_type_name(b->tr, b->rows[r].type);
+			const char *name = livetypes_name(b->h.types, b->rows[r].type);
 
 			if (!name || strcmp(name, b->names[t]))
 				continue;
-			report_site_from(&b->out[n], b->frames[n], b->rows[r].site, b->names[t]);
+			sites_report_site(&b->out[n], b->frames[n], b->rows[r].site, b->names[t]);
 			b->out[n].sampled = b->rows[r].site->sampled;
 			b->out[n].surviving = b->rows[r].samples;
 			b->out[n].live_bytes = b->rows[r].bytes;

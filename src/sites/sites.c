@@ -439,3 +439,22 @@ int sites_alive(const struct memreader *m, const struct pylayout *l, uint64_t ad
 	 * have low bits set too). */
 	return (uint32_t)hdr[0] != 0 && hdr[1] == type;
 }
+
+void sites_report_site(struct report_site *out, struct report_frame *frames, const struct sites_site *s,
+		       const char *type)
+{
+	for (size_t f = 0; f < s->nframes && f < LEAKD_MAX_PYFRAMES; f++)
+		frames[f] = (struct report_frame){
+			.file = s->frames[f].filename,
+			.line = s->frames[f].line,
+			.function = s->frames[f].qualname,
+		};
+	*out = (struct report_site){
+		.type = type,
+		.frames = frames,
+		.n_frames = s->nframes < LEAKD_MAX_PYFRAMES ? s->nframes : LEAKD_MAX_PYFRAMES,
+		.truncated = s->truncated,
+		.sampled = s->sampled,
+		.surviving = s->surviving,
+	};
+}

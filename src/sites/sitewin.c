@@ -8,15 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "leakd/census/census.h"
 #include "leakd/probes/allocplan.h"
-#include "leakd/python/codeobj.h"
 #include "leakd/probes/probes.h"
+#include "leakd/python/codeobj.h"
 #include "leakd/python/pystack.h"
-#include "leakd/target/remote.h"
-#include "leakd/output/report_sites.h"
+#include "leakd/sites/sitehost.h"
 #include "leakd/sites/sites.h"
 #include "leakd/sites/sitewin.h"
-#include "leakd/app/tracee.h"
+#include "leakd/target/remote.h"
+#include "leakd/target/target.h"
 #include "leakd/verdict/verdict.h"
 
 /* The probes tag of the window's own allocation probes. */
@@ -50,7 +51,7 @@ struct baseline {
 };
 
 struct sitewin {
-	struct tracee *tr;
+	struct sites_host h;		/* the process: its state, current */
 	struct probes *p;
 	double window_s, opened;
 	bool at_start;
@@ -79,31 +80,32 @@ struct sitewin {
 	char notes[SITEWIN_MAX_TYPES][160];
 };
 
-int sitewin_new(struct tracee *tr, struct probes *p, double window_s, bool at_start, struct sitewin **out)
+int sitewin_new(const struct sites_host *h, struct probes *p, double window_s, bool at_start,
+		struct sitewin **out)
 {
 	struct sitewin *w;
 	int err;
 
-	if (!tr || !p || !out || !(window_s > 0))
+	if (!h || !p || !out || !(window_s > 0))
 		return -EINVAL;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	w->tr = tr;
+	w->h = *h;
 	w->p = p;
 	w->window_s = window_s;
 	w->at_start = at_start;
-	w->budget_s = tr->opts->site_window_budget_s;
+	w->budget_s = h->window_budget_s;
 	w->hour_start = -1e9;
 	w->last_verdict = -1e9;
-	err = tracee_pyconf(tr, &w->conf);
+	err = pystack_conf_sampling(h->layout, h->t->runtime_addr, h->sample_bytes, &w->conf);
 	if (!err)
-		err = codeobj_cache__new(&tr->layout, 0, &w->codes);
+		err = codeobj_cache__new(h->layout, 0, &w->codes);
 	if (!err)
 		err = sites_new(0, 0, &w->sites);
 	if (err == -ENOTSUP || err == -EINVAL) {
 		snprintf(w->why, sizeof(w->why), "python %s: leakd cannot walk its Python stacks",
-			 tr->t.py_version);
+			 h->t->py_version);
 		err = 0;
 	}
 	if (err) {
@@ -117,7 +119,7 @@ int sitewin_new(struct tracee *tr, struct probes *p, double window_s, bool at_st
 static void detach_own(struct sitewin *w)
 {
 	if (w->use_own)
-		probes_detach_tag(w->p, w->tr->t.pid, SITEWIN_TAG);
+		probes_detach_tag(w->p, w->h.t->pid, SITEWIN_TAG);
 }
 
 void sitewin_free(struct sitewin *w)
@@ -126,11 +128,11 @@ void sitewin_free(struct sitewin *w)
 		return;
 	for (size_t i = 0; i < w->ntypes; i++)
 		if (w->types[i].in_window)
-			probes_site_type(w->p, w->tr->t.pid, w->types[i].addr, false);
+			probes_site_type(w->p, w->h.t->pid, w->types[i].addr, false);
 	if (w->state == WIN_OPEN)
 		detach_own(w);
 	if (w->conf_set)
-		probes_set_pyconf(w->p, w->tr->t.pid, NULL);
+		probes_set_pyconf(w->p, w->h.t->pid, NULL);
 	sites_free(w->sites);
 	codeobj_cache__free(w->codes);
 	free(w->base);
@@ -152,7 +154,7 @@ static void on_stack(struct sitewin *w, const struct leakd_stack_event *e)
 	struct pystack_frame frames[LEAKD_MAX_PYFRAMES];
 	/* code objects made since the last census sit where the cache holds
 	 * free memory of then */
-	struct memreader rd = remote_reader_uncached(w->tr->mem);
+	struct memreader rd = remote_reader_uncached(w->h.mem);
 	bool cut = false;
 	int n;
 
@@ -169,7 +171,7 @@ static void on_stack(struct sitewin *w, const struct leakd_stack_event *e)
 
 bool sitewin_event(struct sitewin *w, const struct leakd_event *e)
 {
-	bool own = !w->tr->tracing_allocs ||
+	bool own = !*w->h.tracing_allocs ||
 		   (w->own_ever && (e->site == LEAKD_SITE_GC_NEW || e->site == LEAKD_SITE_GC_DEL));
 	struct wtype *t;
 
@@ -191,12 +193,12 @@ bool sitewin_event(struct sitewin *w, const struct leakd_event *e)
 	}
 }
 
-/* The last census's count of the type at addr (0 when it saw none). */
-static uint64_t census_count(const struct tracee *tr, uint64_t addr)
+/* The census c's count of the type at addr (0 when it saw none). */
+static uint64_t census_count(const struct census *c, uint64_t addr)
 {
-	for (size_t i = 0; i < tr->last.ntypes; i++)
-		if (tr->last.types[i].type_addr == addr)
-			return tr->last.types[i].objects;
+	for (size_t i = 0; i < c->ntypes; i++)
+		if (c->types[i].type_addr == addr)
+			return c->types[i].objects;
 	return 0;
 }
 
@@ -204,7 +206,7 @@ static uint64_t census_count(const struct tracee *tr, uint64_t addr)
  * a window. */
 static void add_type(struct sitewin *w, uint64_t addr, const char *name)
 {
-	struct memreader rd = remote_reader(w->tr->mem);
+	struct memreader rd = remote_reader(w->h.mem);
 	struct wtype *t;
 	uint64_t flags;
 
@@ -214,15 +216,15 @@ static void add_type(struct sitewin *w, uint64_t addr, const char *name)
 	memset(t, 0, sizeof(*t));
 	t->addr = addr;
 	snprintf(t->name, sizeof(t->name), "%s", name);
-	t->heap = !memreader_read_u64(&rd, addr + w->tr->layout.tp_flags, &flags) &&
+	t->heap = !memreader_read_u64(&rd, addr + w->h.layout->tp_flags, &flags) &&
 		  (flags & PYLAYOUT_TPFLAGS_HEAPTYPE);
 }
 
-static const struct census_type *census_type_named(const struct tracee *tr, const char *name)
+static const struct census_type *census_type_named(const struct census *c, const char *name)
 {
-	for (size_t i = 0; i < tr->last.ntypes; i++)
-		if (tr->last.types[i].type_addr && !strncmp(tr->last.types[i].name, name, REPORT_TYPE_NAME_MAX))
-			return &tr->last.types[i];
+	for (size_t i = 0; i < c->ntypes; i++)
+		if (c->types[i].type_addr && !strncmp(c->types[i].name, name, REPORT_TYPE_NAME_MAX))
+			return &c->types[i];
 	return NULL;
 }
 
@@ -231,12 +233,12 @@ static void flagged_types(struct sitewin *w)
 {
 	struct verdict v;
 
-	if (verdict_compute(w->tr->series, NULL, &v))
+	if (verdict_compute(w->h.series, NULL, &v))
 		return;
 	for (size_t i = 0; i < v.n_types; i++) {
 		const struct census_type *ct;
 
-		if (!v.types[i].leak || !(ct = census_type_named(w->tr, v.types[i].type)))
+		if (!v.types[i].leak || !(ct = census_type_named(w->h.last, v.types[i].type)))
 			continue;
 		add_type(w, ct->type_addr, ct->name);
 	}
@@ -261,7 +263,7 @@ static const struct baseline *base_of(const struct sitewin *w, uint64_t addr)
  * the last one. */
 static void take_baseline(struct sitewin *w)
 {
-	const struct census *c = &w->tr->last;
+	const struct census *c = w->h.last;
 	struct baseline *next = calloc(SITEWIN_BASELINE_MAX, sizeof(*next));
 	size_t n = 0;
 
@@ -285,10 +287,10 @@ static void take_baseline(struct sitewin *w)
  * own classes may take the first window) gets its window too. */
 static void growing_types(struct sitewin *w)
 {
-	const struct census *c = &w->tr->last;
+	const struct census *c = w->h.last;
 	size_t order[SITEWIN_MAX_TYPES], n = 0;
 	uint64_t growth[SITEWIN_MAX_TYPES];
-	struct memreader rd = remote_reader(w->tr->mem);
+	struct memreader rd = remote_reader(w->h.mem);
 
 	for (size_t i = 0; w->base && i < c->ntypes; i++) {
 		const struct baseline *b = base_of(w, c->types[i].type_addr);
@@ -298,7 +300,7 @@ static void growing_types(struct sitewin *w)
 		if (!b || !b->grew || c->types[i].objects <= b->objects)
 			continue;
 		/* only classes: builtins would take slots they cannot use */
-		if (memreader_read_u64(&rd, c->types[i].type_addr + w->tr->layout.tp_flags, &flags) ||
+		if (memreader_read_u64(&rd, c->types[i].type_addr + w->h.layout->tp_flags, &flags) ||
 		    !(flags & PYLAYOUT_TPFLAGS_HEAPTYPE))
 			continue;
 		g = c->types[i].objects - b->objects;
@@ -324,32 +326,32 @@ static void growing_types(struct sitewin *w)
 /* Attaches what a window needs; "" in why on success. */
 static int attach(struct sitewin *w)
 {
-	struct tracee *tr = w->tr;
+	const struct sites_host *h = &w->h;
 	int err = 0;
 
 	if (!w->conf_set) {
-		err = probes_set_pyconf(w->p, tr->t.pid, &w->conf);
+		err = probes_set_pyconf(w->p, h->t->pid, &w->conf);
 		if (err)
 			return err;
 		w->conf_set = true;
 		/* Trace mode on a build whose plan has the typed entry points
 		 * already (LTO): they report the types; attach nothing more. */
 		w->use_own = true;
-		for (size_t i = 0; tr->tracing_allocs && i < tr->plan.n; i++)
-			if (tr->plan.specs[i].site == LEAKD_SITE_GC_NEW)
+		for (size_t i = 0; *h->tracing_allocs && i < h->plan->n; i++)
+			if (h->plan->specs[i].site == LEAKD_SITE_GC_NEW)
 				w->use_own = false;
-		if (w->use_own && allocplan_typed(tr->img, true, &w->typed)) {
+		if (w->use_own && allocplan_typed(h->img, true, &w->typed)) {
 			snprintf(w->why, sizeof(w->why), "no typed allocation entry point in %.120s",
-				 tr->t.interp_path);
+				 h->t->interp_path);
 			return -ENOENT;
 		}
 	}
 	for (size_t i = 0; w->use_own && i < w->typed.n; i++) {
-		err = probes_attach_alloc_tag(w->p, tr->t.open_path, tr->t.pid, &w->typed.specs[i], SITEWIN_TAG);
+		err = probes_attach_alloc_tag(w->p, h->t->open_path, h->t->pid, &w->typed.specs[i], SITEWIN_TAG);
 		if (err) {
 			snprintf(w->why, sizeof(w->why), "attaching %s failed: %s", w->typed.specs[i].name,
 				 strerror(-err));
-			probes_detach_tag(w->p, tr->t.pid, SITEWIN_TAG);
+			probes_detach_tag(w->p, h->t->pid, SITEWIN_TAG);
 			return err;
 		}
 	}
@@ -380,11 +382,11 @@ static void open_window(struct sitewin *w, double now)
 
 		if (!t->heap || t->measured || t->in_window)
 			continue;
-		if (probes_site_type(w->p, w->tr->t.pid, t->addr, true))
+		if (probes_site_type(w->p, w->h.t->pid, t->addr, true))
 			continue;
 		t->in_window = true;
 		t->hits = 0;
-		t->count_open = census_count(w->tr, t->addr);
+		t->count_open = census_count(w->h.last, t->addr);
 	}
 	w->opened = now;
 	w->state = WIN_OPEN;
@@ -398,10 +400,10 @@ static void close_window(struct sitewin *w, double now)
 
 		if (!t->in_window)
 			continue;
-		probes_site_type(w->p, w->tr->t.pid, t->addr, false);
+		probes_site_type(w->p, w->h.t->pid, t->addr, false);
 		t->in_window = false;
 		t->measured = true;
-		t->count_close = census_count(w->tr, t->addr);
+		t->count_close = census_count(w->h.last, t->addr);
 	}
 	detach_own(w);
 	w->state = WIN_CLOSED;
@@ -409,16 +411,16 @@ static void close_window(struct sitewin *w, double now)
 
 static int alive(void *ctx, uint64_t addr, uint64_t type)
 {
-	struct tracee *tr = ctx;
-	struct memreader rd = remote_reader(tr->mem);
+	const struct sites_host *h = ctx;
+	struct memreader rd = remote_reader(h->mem);
 
-	return sites_alive(&rd, &tr->layout, addr, type);
+	return sites_alive(&rd, h->layout, addr, type);
 }
 
 static void check(struct sitewin *w)
 {
-	remote_invalidate(w->tr->mem);
-	sites_check(w->sites, alive, w->tr);
+	remote_invalidate(w->h.mem);
+	sites_check(w->sites, alive, &w->h);
 	w->checks++;
 	w->state = WIN_IDLE;
 }
@@ -537,11 +539,11 @@ void sitewin_summary(struct sitewin *w, struct report_summary *out)
 	if (w->state == WIN_OPEN) {
 		/* Opened by the session's last census: no census since, nothing to
 		 * measure; else the window is cut at that census. */
-		bool empty = w->tr->last_census <= w->opened;
+		bool empty = *w->h.last_census <= w->opened;
 
 		for (size_t i = 0; empty && i < w->ntypes; i++)
 			w->types[i].cut |= w->types[i].in_window;
-		close_window(w, w->tr->last_census);
+		close_window(w, *w->h.last_census);
 		for (size_t i = 0; empty && i < w->ntypes; i++)
 			w->types[i].measured &= !w->types[i].cut;
 	}
@@ -555,7 +557,7 @@ void sitewin_summary(struct sitewin *w, struct report_summary *out)
 			continue;
 		k = sites_ranked(w->sites, w->types[i].addr, &w->ranked[n], SITEWIN_SITES_PER_TYPE);
 		for (size_t j = n; j < n + k; j++)
-			report_site_from(&w->out_sites[j], w->out_frames[j], &w->ranked[j], w->types[i].name);
+			sites_report_site(&w->out_sites[j], w->out_frames[j], &w->ranked[j], w->types[i].name);
 		n += k;
 	}
 	out->sites = w->out_sites;

@@ -2,11 +2,15 @@
 /*
  * tracee: one traced Python process and everything leakd learns about it.
  *
- * Ties the pipeline stages together for one pid: the resolved target (ELF,
- * version, _PyRuntime), the interpreter layout, a memory reader, the
- * aggregation (live table and series), the census schedule and its pause
- * statistics, /proc readings (RSS, open fds), and the exit/exec watch. It
- * turns all of that into report records; the session loop decides when.
+ * The orchestrator of the pipeline stages for one pid. It owns the resolved
+ * target (ELF, version, _PyRuntime), the interpreter layout, a memory
+ * reader, the aggregation (live table, its type names, the series), the
+ * census schedule and its pause statistics, /proc readings (RSS, open
+ * fds), the probes it attached, and the exit/exec watch. It owns the sites
+ * stage too (site windows, byte samples) and calls down into it, handing
+ * it a struct sites_host of pointers to its own members; nothing below
+ * calls back up. It turns all of that into report records; the session loop
+ * decides when.
  */
 #ifndef LEAKD_TRACEE_H
 #define LEAKD_TRACEE_H
@@ -24,7 +28,9 @@
 #include "leakd/python/pylayout.h"
 #include "leakd/python/pymalloc.h"
 #include "leakd/summary.h"
+#include "leakd/sites/sitehost.h"
 #include "leakd/target/target.h"
+#include "leakd/verdict/livetypes.h"
 
 struct agg;
 struct series;
@@ -33,17 +39,7 @@ struct remote;
 struct sitewin;
 
 #define TRACEE_MAX_PROBE_NAMES (ALLOCPLAN_MAX_SPECS + ALLOCPLAN_MAX_GC)
-#define TRACEE_TYPE_SLOTS 4096	/* distinct type objects named per target (power of two) */
 #define TRACEE_LIVE_TYPES_MAX 20
-
-/* A type object seen in the target: its name, and the pre-header size its
- * instances have (GC head, managed dict), to find them in a raw block. */
-struct tracee_type {
-	uint64_t addr;			/* 0 = empty slot */
-	bool valid;			/* always, for a cached entry: only types are cached */
-	uint8_t presize;
-	char name[REPORT_TYPE_NAME_MAX];
-};
 
 struct tracee {
 	struct target t;
@@ -81,8 +77,7 @@ struct tracee {
 	uint64_t reach_us_sum;		/* leakd's time following referents, target running */
 	uint64_t last_objects, last_bytes;
 	uint64_t last_seen_by_probes;	/* of last_objects, how many the live table holds */
-	struct tracee_type *types;	/* trace mode: TRACEE_TYPE_SLOTS, open addressing */
-	size_t ntypes;
+	struct livetypes types;		/* trace mode: the live table's type names */
 	struct census last;		/* owned; types of the latest census */
 	int last_census_err;
 
@@ -163,7 +158,7 @@ bool tracee_image_replaced(const struct tracee *tr);
 void tracee_sample(struct tracee *tr, double now, struct report_sample *out);
 
 /* Fills out; strings and arrays point into tr or into the given buffers and
- * stay valid until the next tracee__ call. */
+ * stay valid until the next tracee_ call. */
 struct verdict;
 int tracee_summary(struct tracee *tr, double now, uint64_t dropped, struct verdict *v,
 		    struct report_size_row *sizes, size_t max_sizes,
@@ -172,19 +167,6 @@ int tracee_summary(struct tracee *tr, double now, uint64_t dropped, struct verdi
 /* Whether the live counts come from the probes (they see every allocation)
  * rather than the census. */
 bool tracee_live_from_probes(const struct tracee *tr);
-
-/* How the BPF stack walker reads this process (pystack_conf()), with trace
- * mode's byte-sample interval: what every user of the pyconf map installs.
- * Returns 0, -EINVAL or -ENOTSUP (stacks cannot be walked on this build). */
-int tracee_pyconf(const struct tracee *tr, struct leakd_pyconf *out);
-
-/* The name of a type the live table holds (a type object address, or
- * AGG_TYPE_BUFFER: "(buffer)"); NULL when it is not a type leakd can name. */
-const char *tracee_type_name(struct tracee *tr, uint64_t type);
-
-/* The type object a live block of the target holds (agg_type_resolver;
- * ctx is the tracee): used by the census in trace mode. */
-uint64_t tracee_resolve_block_type(void *ctx, uint64_t addr, uint64_t size);
 
 /*
  * Searches what holds the instances of the named types (holders.h) in the

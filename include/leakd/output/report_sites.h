@@ -21,11 +21,6 @@
 /* Sites per type the table prints. */
 #define REPORT_SITES_TABLE_PER_TYPE 3
 
-/* A ranked site as the report shows it: frames (LEAKD_MAX_PYFRAMES of
- * room) point into the site's, which must outlive *out. */
-void report_site_from(struct report_site *out, struct report_frame *frames, const struct sites_site *s,
-		      const char *type);
-
 /* "sites": [{"type","file","line","function","stack":[...],"truncated","sampled","surviving"}...] */
 void report_sites_json(struct jsonw *w, const struct report_summary *s);
 

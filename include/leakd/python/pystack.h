@@ -34,6 +34,13 @@ struct pystack_frame {
  */
 int pystack_conf(const struct pylayout *l, uint64_t runtime, struct leakd_pyconf *out);
 
+/* pystack_conf() with trace mode's byte-sample interval (0: no byte
+ * samples): the one configuration every user of a process's pyconf map
+ * installs, so that a site window and the byte samples on the same process
+ * never overwrite each other's settings. Same returns. */
+int pystack_conf_sampling(const struct pylayout *l, uint64_t runtime, uint64_t sample_bytes,
+			  struct leakd_pyconf *out);
+
 /*
  * Resolves e's frames, innermost first, into out[0..cap). A frame whose code
  * pointer holds another type of object (3.13+ frames running no code) is

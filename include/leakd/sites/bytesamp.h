@@ -9,7 +9,9 @@
  * live ones are typed from the live table (the census types what it can),
  * grouped by (type, stack) and weighted by their odds, so live_types says
  * which Python lines allocated the bytes that are still alive, whatever
- * their type: str, bytes, buffers and class instances alike.
+ * their type: str, bytes, buffers and class instances alike. The live
+ * table, its type names and the target's memory come through a struct
+ * sites_host (sitehost.h) that the orchestrator above fills.
  */
 #ifndef LEAKD_BYTESAMP_H
 #define LEAKD_BYTESAMP_H
@@ -20,7 +22,7 @@
 #include "leakd/abi.h"
 #include "leakd/summary.h"
 
-struct tracee;
+struct sites_host;
 struct probes;
 struct bytesamp;
 
@@ -28,10 +30,11 @@ struct bytesamp;
 #define BYTESAMP_SITES_PER_TYPE 3
 #define BYTESAMP_MAX_TYPES 20
 
-/* Starts sampling tr (trace mode, probes attached) every `mean` bytes.
+/* Starts sampling the process h describes (trace mode, probes attached;
+ * h is copied, what it points to must outlive *out) every `mean` bytes.
  * Returns 0, -ENOTSUP when leakd cannot walk this build's stacks (nothing
  * started: *out NULL), or -ENOMEM / the map update's -errno. */
-int bytesamp_new(struct tracee *tr, struct probes *p, uint64_t mean, struct bytesamp **out);
+int bytesamp_new(const struct sites_host *h, struct probes *p, uint64_t mean, struct bytesamp **out);
 void bytesamp_free(struct bytesamp *b);
 
 /* Takes the byte-sample stacks (true: consumed) and notes every free. */

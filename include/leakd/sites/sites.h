@@ -36,6 +36,7 @@
 #include "leakd/target/memreader.h"
 #include "leakd/python/pylayout.h"
 #include "leakd/python/pystack.h"
+#include "leakd/summary.h"
 
 struct sites;
 
@@ -120,6 +121,13 @@ long sites_check(struct sites *s, sites_alive_fn alive, void *ctx);
  * Returns how many were written. Pointers stay valid until sites_free().
  */
 size_t sites_ranked(const struct sites *s, uint64_t type, struct sites_site *out, size_t cap);
+
+/* A ranked site as the summary carries it (summary.h), for the type named
+ * type: frames (LEAKD_MAX_PYFRAMES of room) point into the site's, which
+ * must outlive *out. Here rather than in the report writer: the stages
+ * that rank sites fill the summary, the writer only prints it. */
+void sites_report_site(struct report_site *out, struct report_frame *frames, const struct sites_site *s,
+		       const char *type);
 
 void sites_stats(const struct sites *s, struct sites_stats *out);
 

@@ -20,9 +20,11 @@
  * probes saw: a build that inlines tp_alloc shows the class as not
  * attributable with that measured share.
  *
- * opts->site_window_budget_s bounds the window seconds per hour (the
+ * The host's window_budget_s bounds the window seconds per hour (the
  * daemon's site_window_budget); 0 leaves them unbounded (one window per
- * class anyway).
+ * class anyway). What the windows read of the process (its latest census,
+ * series, memory, probes plan) comes through a struct sites_host
+ * (sitehost.h) that the orchestrator above fills.
  */
 #ifndef LEAKD_SITEWIN_H
 #define LEAKD_SITEWIN_H
@@ -33,7 +35,7 @@
 #include "leakd/abi.h"
 #include "leakd/summary.h"
 
-struct tracee;
+struct sites_host;
 struct probes;
 struct sitewin;
 
@@ -42,19 +44,21 @@ struct sitewin;
 /* Sites kept per type for the summary. */
 #define SITEWIN_SITES_PER_TYPE 8
 
-/* For tr (which must outlive it), windows of window_s seconds through the
- * probes p; at_start: --sites. Returns 0, -EINVAL, -ENOMEM, or -ENOTSUP when
- * the layout has no stack offsets (the summary then says why). */
-int sitewin_new(struct tracee *tr, struct probes *p, double window_s, bool at_start, struct sitewin **out);
+/* For the process h describes (h is copied; what it points to must outlive
+ * the windows), windows of window_s seconds through the probes p;
+ * at_start: --sites. Returns 0, -EINVAL or -ENOMEM; a layout without stack
+ * offsets is not an error: no window runs and the summary says why. */
+int sitewin_new(const struct sites_host *h, struct probes *p, double window_s, bool at_start,
+		struct sitewin **out);
 /* Detaches whatever the window attached. */
 void sitewin_free(struct sitewin *w);
 
 /* One ring-buffer record of this process. Returns true when the record is
  * the window's alone (stacks; allocations and frees the window's own probes
- * reported), false when the tracee must account it as well. */
+ * reported), false when the caller must account it as well. */
 bool sitewin_event(struct sitewin *w, const struct leakd_event *e);
 
-/* After every successful census of the tracee: opens, closes and checks
+/* After every successful census of the process: opens, closes and checks
  * windows. Errors are kept for the summary, never fatal. */
 void sitewin_census(struct sitewin *w, double now);
 
