@@ -5,32 +5,24 @@
  * of them reached, search again, name the paths) and the result's measures,
  * then the public helpers on a result (kind names, the dot graph). The
  * phases are holdroots.c (roots), holdsearch.c (the search core) and
- * holdpath.c (naming); this file is the only one that calls them in turn.
+ * holdpath.c (naming), run in turn from here; they never call this file.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "leakd/base/clock.h"
 #include "leakd/base/textesc.h"
 #include "leakd/holders/holdpath.h"
 #include "leakd/holders/holdroots.h"
 #include "leakd/holders/holdsearch.h"
 
-static double hs_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 int holders_find(const struct memreader *m, const struct pylayout *l, const struct holders_query *q,
 		 struct holders_result *out)
 {
 	struct holdsearch *hs;
-	double t0 = hs_now_ms();
+	double t0 = 1e3 * leakd_mono_now();
 	int err;
 
 	if (!m || !l || !q || !out || !q->ntypes || q->ntypes > HOLDERS_MAX_TYPES || !l->known)
@@ -64,7 +56,7 @@ int holders_find(const struct memreader *m, const struct pylayout *l, const stru
 		out->rejected = hs->rejected;
 		out->partial = hs->partial;
 		snprintf(out->partial_reason, sizeof(out->partial_reason), "%s", hs->reason);
-		out->walk_ms = hs_now_ms() - t0;
+		out->walk_ms = 1e3 * leakd_mono_now() - t0;
 		/* the peak: the sort of unreached objects lives beside the nodes */
 		out->bytes = hs->cap * sizeof(*hs->nodes) + addrset_bytes(hs->seen) +
 			     hs->rcap * sizeof(*hs->roots) + hs->aux_bytes + sizeof(*hs);
