@@ -18,7 +18,6 @@
 #include "leakd/base/clock.h"
 #include "leakd/verdict/agg.h"
 #include "leakd/app/evloop.h"
-#include "leakd/holders/holdpath.h"
 #include "leakd/holders/holders.h"
 #include "leakd/probes/allocplan.h"
 #include "leakd/output/outfile.h"
@@ -292,7 +291,7 @@ static void write_graph(const char *path, const struct holders_result *r)
 	int err = outfile_open(path, &of);
 
 	if (!err) {
-		err = holdpath_write_dot(of.f, r);
+		err = holders_write_dot(of.f, r);
 		if (err)
 			outfile_abort(&of);
 		else

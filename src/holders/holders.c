@@ -1,323 +1,28 @@
 // SPDX-License-Identifier: MIT
 /*
- * holders: the breadth-first search over the target's heap and the order of
- * its phases (see holders.h). Roots come from holdroots.c, the naming of
- * the paths found from holdpath.c.
+ * holders: one holder search from the outside (see holders.h): the order
+ * of its phases (module roots, thread roots, search, the roots of what none
+ * of them reached, search again, name the paths) and the result's measures,
+ * then the public helpers on a result (kind names, the dot graph). The
+ * phases are holdroots.c (roots), holdsearch.c (the search core) and
+ * holdpath.c (naming), run in turn from here; they never call this file.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "leakd/base/clock.h"
+#include "leakd/base/textesc.h"
 #include "leakd/holders/holdpath.h"
 #include "leakd/holders/holdroots.h"
 #include "leakd/holders/holdsearch.h"
-#include "leakd/python/pyrefs.h"
-
-/* splitmix64: the reservoir's choices, reproducible from the query's seed */
-static uint64_t hs_rand(struct holdsearch *hs)
-{
-	uint64_t z = (hs->rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-void holdsearch_partial(struct holdsearch *hs, const char *reason)
-{
-	if (!hs->partial)
-		snprintf(hs->reason, sizeof(hs->reason), "%s", reason);
-	hs->partial = true;
-}
-
-int holdsearch_init(struct holdsearch *hs, const struct memreader *m, const struct pylayout *l,
-		    const struct holders_query *q)
-{
-	memset(hs, 0, sizeof(*hs));
-	hs->m = m;
-	hs->l = l;
-	hs->q = q;
-	hs->max = q->max_nodes ? q->max_nodes : HOLDERS_DEFAULT_MAX_NODES;
-	if (hs->max >= HNODE_ROOT)
-		hs->max = HNODE_ROOT - 1;
-	hs->rng = q->seed;
-	typetab_init(&hs->tt, m, l);
-	return addrset_new(HOLDERS_SEEN_MAX_BYTES, &hs->seen);
-}
-
-void holdsearch_release(struct holdsearch *hs)
-{
-	typetab_release(&hs->tt);
-	free(hs->nodes);
-	addrset_free(hs->seen);
-	free(hs->roots);
-	memset(hs, 0, sizeof(*hs));
-}
-
-bool holdsearch_seen(const struct holdsearch *hs, uint64_t addr)
-{
-	return hs->seen && addrset_has(hs->seen, addr);
-}
-
-/* Marks addr met. Returns 1 the first time, 0 after, -ENOSPC when the set is
- * at its limit (the search is then partial). */
-static int hs_meet(struct holdsearch *hs, uint64_t addr)
-{
-	int r = addrset_add(hs->seen, addr);
-
-	if (r == -ENOSPC)
-		holdsearch_partial(hs, "the holder search's set of met objects reached its memory limit");
-	return r == -EINVAL ? 0 : r;
-}
-
-/* The array arr (capacity *cap, `first` at first) with room for element
- * n, or NULL when out of memory (arr is then still valid). */
-static void *hs_reserve(void *arr, size_t *cap, size_t n, size_t elem, size_t first)
-{
-	size_t ncap = *cap ? *cap * 2 : first;
-	void *na;
-
-	if (n < *cap)
-		return arr;
-	na = realloc(arr, ncap * elem);
-	if (na)
-		*cap = ncap;
-	return na;
-}
-
-/* Appends a node. Returns its index, -ENOSPC (full), -ENOMEM. */
-static long hs_add(struct holdsearch *hs, uint64_t addr, uint32_t parent, uint8_t ekind, uint64_t key)
-{
-	struct hnode *nn;
-
-	if (hs->n >= hs->max) {
-		char why[96];
-
-		snprintf(why, sizeof(why), "the holder search keeps at most %zu objects", hs->max);
-		holdsearch_partial(hs, why);
-		return -ENOSPC;
-	}
-	nn = hs_reserve(hs->nodes, &hs->cap, hs->n, sizeof(*nn), 4096);
-	if (!nn)
-		return -ENOMEM;
-	hs->nodes = nn;
-	hs->nodes[hs->n] = (struct hnode){ .addr = addr, .key = key, .parent = parent, .ekind = ekind };
-	return (long)hs->n++;
-}
-
-/* Meets the object p, held by node `parent` through (ekind, key): a node
- * when it can hold others, offered to its type's samples when queried.
- * Returns 0, -ENOSPC when the search is full (partial), or a hard -errno. */
-static int hs_visit(struct holdsearch *hs, uint64_t p, uint32_t parent, uint8_t ekind, uint64_t key);
-
-int holdsearch_root(struct holdsearch *hs, uint64_t obj, uint8_t kind, const char *label)
-{
-	struct hroot *nr;
-	size_t before = hs->n;
-	int err;
-
-	if (!typetab_ptr_ok(obj) || holdsearch_seen(hs, obj))
-		return 0;
-	nr = hs_reserve(hs->roots, &hs->rcap, hs->nroots, sizeof(*nr), 256);
-	if (!nr)
-		return -ENOMEM;
-	hs->roots = nr;
-	hs->roots[hs->nroots].kind = kind;
-	snprintf(hs->roots[hs->nroots].label, sizeof(hs->roots[0].label), "%s", label);
-	err = hs_visit(hs, obj, HNODE_ROOT, 0, hs->nroots);
-	if (hs->n > before)
-		hs->nroots++;	/* the root's node names it by this index */
-	return err;
-}
-
-struct typetab_entry *holdsearch_type(struct holdsearch *hs, uint64_t obj, uint64_t hdr[3])
-{
-	struct typetab_entry *t;
-	int err;
-
-	if (!typetab_ptr_ok(obj) || memreader_read(hs->m, obj, hdr, 3 * sizeof(uint64_t)) < 0)
-		return NULL;
-	if (!hdr[0] || !typetab_ptr_ok(hdr[1]))
-		return NULL;	/* freed since it was seen, or not an object */
-	t = typetab_get(&hs->tt, hdr[1], &err);
-	return t && t->valid ? t : NULL;
-}
-
-bool holdsearch_holds(const struct typetab_entry *t)
-{
-	switch (t->kind) {
-	case PYK_LIST: case PYK_TUPLE: case PYK_DICT: case PYK_SET: case PYK_DEQUE:
-	case PYK_CELL: case PYK_FUNCTION: case PYK_METHOD: case PYK_MODULE: case PYK_TYPE:
-	case PYK_GEN: case PYK_FRAME:
-		return true;
-	case PYK_OTHER:	/* a class's instances; a C type's fields (pyrefs native_fields) */
-		return (t->flags & (PYLAYOUT_TPFLAGS_HEAPTYPE | PYLAYOUT_TPFLAGS_HAVE_GC)) != 0;
-	default:
-		return (t->flags & PYLAYOUT_TPFLAGS_HEAPTYPE) != 0;
-	}
-}
-
-int holdsearch_query_index(const struct holdsearch *hs, uint64_t type)
-{
-	for (size_t i = 0; i < hs->q->ntypes; i++)
-		if (hs->q->types[i] == type)
-			return (int)i;
-	return -1;
-}
-
-static bool hs_is_older(const struct holders_query *q, uint64_t addr)
-{
-	size_t lo = 0, hi = q->older ? q->nolder : 0;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (q->older[mid] < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < (q->older ? q->nolder : 0) && q->older[lo] == addr;
-}
-
-/* Reservoir sampling: every instance met has the same chance to be kept,
- * within its class (new since the previous census, or older). The slot the
- * n+1th candidate of `seen` takes, or -1. */
-static int hs_reservoir(struct holdsearch *hs, uint32_t n, uint64_t seen)
-{
-	uint64_t j;
-
-	if (n < HOLDERS_SAMPLES)
-		return (int)n;
-	j = hs_rand(hs) % seen;
-	return j < HOLDERS_SAMPLES ? (int)j : -1;
-}
-
-/* Offers an instance of queried type qi to its samples. node: its node, or
- * -1 for an atom, which gets one (never expanded) only if a sample takes
- * it. Returns 0 or -ENOMEM. */
-static int hs_sample(struct holdsearch *hs, const struct typetab_entry *t, int qi, uint64_t addr, long node,
-		     uint32_t parent, uint8_t ekind, uint64_t key)
-{
-	/* only tracked objects can be told older: atoms all count as new */
-	bool older = (t->flags & PYLAYOUT_TPFLAGS_HAVE_GC) && hs_is_older(hs->q, addr);
-	uint32_t *res = older ? hs->older[qi] : hs->samples[qi];
-	uint32_t *n = older ? &hs->nolder[qi] : &hs->nsamp[qi];
-	uint64_t seen;
-	int slot;
-
-	hs->found[qi]++;
-	seen = older ? ++hs->found_older[qi] : hs->found[qi] - hs->found_older[qi];
-	slot = hs_reservoir(hs, *n, seen);
-	if (slot < 0)
-		return 0;
-	if (node < 0 && (node = hs_add(hs, addr, parent, ekind, key)) < 0)
-		return node == -ENOSPC ? 0 : (int)node;
-	res[slot] = (uint32_t)node;
-	if ((uint32_t)slot == *n)
-		(*n)++;
-	return 0;
-}
-
-static void holdsearch_take_older(struct holdsearch *hs)
-{
-	for (size_t qi = 0; qi < hs->q->ntypes; qi++)
-		for (uint32_t i = 0; i < hs->nolder[qi] && hs->nsamp[qi] < HOLDERS_SAMPLES; i++)
-			hs->samples[qi][hs->nsamp[qi]++] = hs->older[qi][i];
-}
-
-static int hs_visit(struct holdsearch *hs, uint64_t p, uint32_t parent, uint8_t ekind, uint64_t key)
-{
-	uint64_t type;
-	struct typetab_entry *t;
-	long node = -1;
-	int qi, err = 0;
-
-	if (!typetab_ptr_ok(p) || holdsearch_seen(hs, p))
-		return 0;
-	if (memreader_read_u64(hs->m, p + hs->l->ob_type, &type) < 0 || !typetab_ptr_ok(type)) {
-		hs->rejected++;
-		return 0;
-	}
-	t = typetab_get(&hs->tt, type, &err);
-	if (err < 0 && err != -EFAULT)
-		return err;
-	if (!t || !t->valid) {
-		hs->rejected++;
-		return 0;
-	}
-	err = hs_meet(hs, p);
-	if (err <= 0)
-		return err;
-	if (holdsearch_holds(t) && (node = hs_add(hs, p, parent, ekind, key)) < 0)
-		return (int)node;
-	qi = holdsearch_query_index(hs, type);
-	return qi < 0 ? 0 : hs_sample(hs, t, qi, p, node, parent, ekind, key);
-}
-
-struct hs_sink {
-	struct pyrefs_sink s;
-	struct holdsearch *hs;
-};
-
-/* pyrefs sink: keeps the referents wanted, with the edge that holds them */
-static int hs_sink_ref(void *ctx, uint64_t p)
-{
-	struct hs_sink *k = ctx;
-
-	return hs_visit(k->hs, p, k->hs->cur, k->s.edge.kind,
-			k->s.edge.kind == PYREF_DICT_VALUE ? k->s.edge.key : k->s.edge.index);
-}
-
-/* Shared keys are strings: nothing to hold. */
-static int hs_sink_first(void *ctx, uint64_t addr)
-{
-	(void)ctx, (void)addr;
-	return 0;
-}
-
-int holdsearch_run(struct holdsearch *hs)
-{
-	struct hs_sink k = { .s = { .ref = hs_sink_ref, .first = hs_sink_first, .native_fields = true }, .hs = hs };
-
-	k.s.ctx = &k;
-	for (; hs->next < hs->n; hs->next++) {
-		uint64_t hdr[3];
-		struct typetab_entry *t = holdsearch_type(hs, hs->nodes[hs->next].addr, hdr);
-		int64_t r;
-
-		if (!t) {
-			hs->rejected++;
-			continue;
-		}
-		if (!holdsearch_holds(t))
-			continue;	/* an atom a sample took */
-		hs->cur = (uint32_t)hs->next;
-		r = pyrefs_decode(hs->m, hs->l, hs->nodes[hs->next].addr, t, (int64_t)hdr[2], &k.s);
-		if (r == -ENOSPC)
-			continue;	/* full: what is kept is still searched for samples */
-		if (r < 0 && r != -EFAULT)
-			return (int)r;
-	}
-	hs->rejected += k.s.rejected;
-	return 0;
-}
-
-static double hs_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 int holders_find(const struct memreader *m, const struct pylayout *l, const struct holders_query *q,
 		 struct holders_result *out)
 {
 	struct holdsearch *hs;
-	double t0 = hs_now_ms();
+	double t0 = 1e3 * leakd_mono_now();
 	int err;
 
 	if (!m || !l || !q || !out || !q->ntypes || q->ntypes > HOLDERS_MAX_TYPES || !l->known)
@@ -351,7 +56,7 @@ int holders_find(const struct memreader *m, const struct pylayout *l, const stru
 		out->rejected = hs->rejected;
 		out->partial = hs->partial;
 		snprintf(out->partial_reason, sizeof(out->partial_reason), "%s", hs->reason);
-		out->walk_ms = hs_now_ms() - t0;
+		out->walk_ms = 1e3 * leakd_mono_now() - t0;
 		/* the peak: the sort of unreached objects lives beside the nodes */
 		out->bytes = hs->cap * sizeof(*hs->nodes) + addrset_bytes(hs->seen) +
 			     hs->rcap * sizeof(*hs->roots) + hs->aux_bytes + sizeof(*hs);
@@ -359,4 +64,78 @@ int holders_find(const struct memreader *m, const struct pylayout *l, const stru
 	holdsearch_release(hs);
 	free(hs);
 	return err;
+}
+
+static const char *const kind_names[] = {
+	[HOLDERS_MODULE] = "module", [HOLDERS_LOCAL] = "local", [HOLDERS_NATIVE] = "native",
+	[HOLDERS_CYCLE] = "cycle", [HOLDERS_GLOBAL] = "global", [HOLDERS_CLASS_ATTR] = "class_attr",
+	[HOLDERS_ATTR] = "attr", [HOLDERS_KEY] = "key", [HOLDERS_KEY_OBJECT] = "key",
+	[HOLDERS_ITEM] = "item", [HOLDERS_CELL] = "cell",
+};
+
+const char *holders_kind_name(uint8_t kind)
+{
+	return kind < sizeof(kind_names) / sizeof(kind_names[0]) && kind_names[kind] ? kind_names[kind] : "?";
+}
+
+static void dot_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	textesc_write(f, s, strlen(s), TEXTESC_JSON);
+	fputc('"', f);
+}
+
+/* Whether the pair was written already (seen holds n pairs); records it if not. */
+static bool dot_seen(uint64_t (*seen)[2], size_t *n, uint64_t a, uint64_t b)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (seen[i][0] == a && seen[i][1] == b)
+			return true;
+	seen[*n][0] = a, seen[*n][1] = b;
+	(*n)++;
+	return false;
+}
+
+int holders_write_dot(FILE *f, const struct holders_result *r)
+{
+	/* every node and edge once: chains share their holders */
+	size_t cap = 2 * HOLDERS_MAX_TYPES * HOLDERS_CHAINS * HOLDERS_STEPS, n = 0;
+	uint64_t (*seen)[2] = malloc(cap * sizeof(*seen));
+
+	if (!seen)
+		return -ENOMEM;
+	fprintf(f, "digraph holders {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n");
+	for (size_t t = 0; t < r->ntypes; t++) {
+		const struct holders_type *ty = &r->types[t];
+
+		for (size_t c = 0; c < ty->nchains; c++) {
+			const struct holders_path *p = &ty->chains[c];
+
+			for (size_t i = 0; i < p->nsteps; i++) {
+				const struct holders_step *st = &p->steps[i];
+				char label[2 * HOLDERS_NAME_MAX + 8];
+
+				if (!dot_seen(seen, &n, st->addr, 0)) {
+					if (i == 0)
+						snprintf(label, sizeof(label), "%s\n(%s)", st->name, st->via_type);
+					else
+						snprintf(label, sizeof(label), "%s", st->via_type);
+					fprintf(f, "  o%llx [label=", (unsigned long long)st->addr);
+					dot_str(f, label);
+					fprintf(f, "%s];\n", i + 1 == p->nsteps ? ", style=filled, fillcolor=\"#f4cccc\"" :
+							      i == 0 ? ", style=filled, fillcolor=\"#d9ead3\"" : "");
+				}
+				if (i == 0 || dot_seen(seen, &n, p->steps[i - 1].addr, st->addr))
+					continue;
+				fprintf(f, "  o%llx -> o%llx [label=", (unsigned long long)p->steps[i - 1].addr,
+					(unsigned long long)st->addr);
+				dot_str(f, st->name);
+				fprintf(f, "%s];\n", i == 1 && p->cut ? ", style=dashed" : "");
+			}
+		}
+	}
+	free(seen);
+	fprintf(f, "}\n");
+	fflush(f);
+	return ferror(f) ? -EIO : 0;
 }

@@ -14,7 +14,6 @@
 #include "leakd/holders/holdpath.h"
 #include "leakd/python/pyname.h"
 #include "leakd/python/pyrefs.h"
-#include "leakd/base/textesc.h"
 
 #define MAX_CHAIN 4096		/* parents followed from a sample: BFS paths are short */
 #define HT_CACHED_KEYS_AFTER_QUALNAME 8	/* PyHeapTypeObject: ht_qualname, ht_cached_keys (3.11+) */
@@ -118,6 +117,70 @@ static const struct {
 static const char *const func_fields[] = { "__globals__", "__defaults__", "__kwdefaults__", "__closure__",
 					    "__dict__" };
 
+/* A value held by a dict (or a dict's values inline in an instance),
+ * named by its key; how the dict itself is held says what the key is: a
+ * module's global, a class attribute, an instance attribute, or a key. */
+static void name_dict_value(struct holdsearch *hs, const struct hnode *c, const struct hnode *p,
+			    struct holders_step *st)
+{
+	char buf[HOLDERS_NAME_MAX - 8];
+	uint8_t ns = p->parent == HNODE_ROOT ? 0 : p->ekind;
+	uint64_t hdr[3];
+	struct typetab_entry *pt = holdsearch_type(hs, p->addr, hdr);
+	bool in_dict = pt && pt->kind == PYK_DICT;
+
+	st->kind = !in_dict ? HOLDERS_ATTR :	/* values inline in an instance */
+		   ns == PYREF_MODULE_DICT ? HOLDERS_GLOBAL :
+		   ns == PYREF_TYPE_DICT ? HOLDERS_CLASS_ATTR :
+		   ns == PYREF_INST_DICT ? HOLDERS_ATTR : HOLDERS_KEY;
+	if (c->ekind == PYREF_VALUES_SLOT)
+		slot_key(hs, p->addr, c->key, buf, sizeof(buf));
+	else if (st->kind == HOLDERS_KEY)
+		key_text(hs, c->key, buf, sizeof(buf));
+	else if (pyname_str(hs->m, hs->l, c->key, buf, sizeof(buf)) < 0)
+		snprintf(buf, sizeof(buf), "?");
+	if (st->kind == HOLDERS_KEY && c->ekind == PYREF_VALUES_SLOT) {
+		/* a split dict's keys are str */
+		holdpath_key_label(HOLDPATH_KEY_STR, "str", buf, hs->q->key_shapes, st->name, sizeof(st->name));
+	} else {
+		snprintf(st->name, sizeof(st->name), "%s", buf);
+	}
+}
+
+/* A generator's (3.11+: embedded) or a frame object's local, by the name
+ * its code object gives the slot. */
+static void name_frame_local(struct holdsearch *hs, const struct hnode *c, const struct hnode *p,
+			     struct holders_step *st)
+{
+	char buf[HOLDERS_NAME_MAX - 8];
+	uint64_t hdr[3], frame = p->addr, code = 0, name = 0;
+	struct typetab_entry *t = holdsearch_type(hs, p->addr, hdr);
+	struct pyrefs_names nm;
+
+	if (t && t->kind == PYK_GEN && !hs->l->frame_is_object)
+		frame += hs->l->gen_frame;
+	st->kind = HOLDERS_LOCAL;
+	if (memreader_read_u64(hs->m, frame + hs->l->frame_code, &code) ||
+	    pyrefs_frame_names(hs->m, hs->l, code & hs->l->frame_code_mask, &nm) ||
+	    pyrefs_frame_name(hs->m, hs->l, &nm, c->key, &name) ||
+	    pyname_str(hs->m, hs->l, name, buf, sizeof(buf)) < 0)
+		snprintf(buf, sizeof(buf), "#%llu", (unsigned long long)c->key);
+	snprintf(st->name, sizeof(st->name), "local %s", buf);
+}
+
+/* A __slots__ slot or a C object's field, by the member name its type
+ * exposes for that offset when it has one. */
+static void name_field(struct holdsearch *hs, const struct hnode *c, const struct hnode *p, struct holders_step *st)
+{
+	uint64_t hdr[3];
+	struct typetab_entry *t = holdsearch_type(hs, p->addr, hdr);
+
+	st->kind = HOLDERS_ATTR;
+	if (!t || typetab_slot_name(hs->m, hs->l, t->addr, c->key, st->name, sizeof(st->name)) < 0)
+		snprintf(st->name, sizeof(st->name), c->ekind == PYREF_SLOT ? "<slot @%llu>" : "<C field +%llu>",
+			 (unsigned long long)c->key);
+}
+
 /* Names the step that reaches node c; false for a namespace dict that the
  * next step names as an attribute (it is not shown). */
 static bool name_step(struct holdsearch *hs, const struct hnode *c, struct holders_step *st)
@@ -134,33 +197,9 @@ static bool name_step(struct holdsearch *hs, const struct hnode *c, struct holde
 	switch (c->ekind) {
 	case PYREF_MODULE_DICT: case PYREF_TYPE_DICT: case PYREF_INST_DICT:
 		return false;
-	case PYREF_DICT_VALUE:
-	case PYREF_VALUES_SLOT: {
-		/* how the dict holding the value is itself held says what it is */
-		uint8_t ns = p->parent == HNODE_ROOT ? 0 : p->ekind;
-		uint64_t hdr[3];
-		struct typetab_entry *pt = holdsearch_type(hs, p->addr, hdr);
-		bool in_dict = pt && pt->kind == PYK_DICT;
-
-		st->kind = !in_dict ? HOLDERS_ATTR :	/* values inline in an instance */
-			   ns == PYREF_MODULE_DICT ? HOLDERS_GLOBAL :
-			   ns == PYREF_TYPE_DICT ? HOLDERS_CLASS_ATTR :
-			   ns == PYREF_INST_DICT ? HOLDERS_ATTR : HOLDERS_KEY;
-		if (c->ekind == PYREF_VALUES_SLOT)
-			slot_key(hs, p->addr, c->key, buf, sizeof(buf));
-		else if (st->kind == HOLDERS_KEY)
-			key_text(hs, c->key, buf, sizeof(buf));
-		else if (pyname_str(hs->m, hs->l, c->key, buf, sizeof(buf)) < 0)
-			snprintf(buf, sizeof(buf), "?");
-		if (st->kind == HOLDERS_KEY && c->ekind == PYREF_VALUES_SLOT) {
-			/* a split dict's keys are str */
-			holdpath_key_label(HOLDPATH_KEY_STR, "str", buf, hs->q->key_shapes, st->name,
-					   sizeof(st->name));
-		} else {
-			snprintf(st->name, sizeof(st->name), "%s", buf);
-		}
+	case PYREF_DICT_VALUE: case PYREF_VALUES_SLOT:
+		name_dict_value(hs, c, p, st);
 		return true;
-	}
 	case PYREF_DICT_KEY:
 		st->kind = HOLDERS_KEY_OBJECT;
 		key_text(hs, c->addr, buf, sizeof(buf));
@@ -170,40 +209,17 @@ static bool name_step(struct holdsearch *hs, const struct hnode *c, struct holde
 		st->kind = HOLDERS_ATTR;
 		snprintf(st->name, sizeof(st->name), "%s", c->key < 5 ? func_fields[c->key] : "?");
 		return true;
-	case PYREF_FRAME_LOCAL: {
-		/* a generator's (3.11+: embedded) or a frame object's local */
-		uint64_t hdr[3], frame = p->addr, code = 0, name = 0;
-		struct typetab_entry *t = holdsearch_type(hs, p->addr, hdr);
-		struct pyrefs_names nm;
-
-		if (t && t->kind == PYK_GEN && !hs->l->frame_is_object)
-			frame += hs->l->gen_frame;
-		st->kind = HOLDERS_LOCAL;
-		if (memreader_read_u64(hs->m, frame + hs->l->frame_code, &code) ||
-		    pyrefs_frame_names(hs->m, hs->l, code & hs->l->frame_code_mask, &nm) ||
-		    pyrefs_frame_name(hs->m, hs->l, &nm, c->key, &name) ||
-		    pyname_str(hs->m, hs->l, name, buf, sizeof(buf)) < 0)
-			snprintf(buf, sizeof(buf), "#%llu", (unsigned long long)c->key);
-		snprintf(st->name, sizeof(st->name), "local %s", buf);
+	case PYREF_FRAME_LOCAL:
+		name_frame_local(hs, c, p, st);
 		return true;
-	}
 	case PYREF_FRAME_STACK:
 		/* a suspended frame's temporary: what it awaits, or a loop's iterator */
 		st->kind = HOLDERS_LOCAL;
 		snprintf(st->name, sizeof(st->name), "<value stack>");
 		return true;
-	case PYREF_NATIVE_FIELD:
-	case PYREF_SLOT: {
-		uint64_t hdr[3];
-		struct typetab_entry *t = holdsearch_type(hs, p->addr, hdr);
-
-		st->kind = HOLDERS_ATTR;
-		/* a C type names its fields as members when it exposes them */
-		if (!t || typetab_slot_name(hs->m, hs->l, t->addr, c->key, st->name, sizeof(st->name)) < 0)
-			snprintf(st->name, sizeof(st->name), c->ekind == PYREF_SLOT ? "<slot @%llu>" : "<C field +%llu>",
-				 (unsigned long long)c->key);
+	case PYREF_NATIVE_FIELD: case PYREF_SLOT:
+		name_field(hs, c, p, st);
 		return true;
-	}
 	default:
 		st->kind = HOLDERS_ITEM;
 		snprintf(st->name, sizeof(st->name), "?");
@@ -333,78 +349,4 @@ int holdpath_collect(struct holdsearch *hs, struct holders_result *out)
 	}
 	free(all);
 	return 0;
-}
-
-static const char *const kind_names[] = {
-	[HOLDERS_MODULE] = "module", [HOLDERS_LOCAL] = "local", [HOLDERS_NATIVE] = "native",
-	[HOLDERS_CYCLE] = "cycle", [HOLDERS_GLOBAL] = "global", [HOLDERS_CLASS_ATTR] = "class_attr",
-	[HOLDERS_ATTR] = "attr", [HOLDERS_KEY] = "key", [HOLDERS_KEY_OBJECT] = "key",
-	[HOLDERS_ITEM] = "item", [HOLDERS_CELL] = "cell",
-};
-
-const char *holders_kind_name(uint8_t kind)
-{
-	return kind < sizeof(kind_names) / sizeof(kind_names[0]) && kind_names[kind] ? kind_names[kind] : "?";
-}
-
-static void dot_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	textesc_write(f, s, strlen(s), TEXTESC_JSON);
-	fputc('"', f);
-}
-
-/* Whether the pair was written already (seen holds n pairs); records it if not. */
-static bool dot_seen(uint64_t (*seen)[2], size_t *n, uint64_t a, uint64_t b)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (seen[i][0] == a && seen[i][1] == b)
-			return true;
-	seen[*n][0] = a, seen[*n][1] = b;
-	(*n)++;
-	return false;
-}
-
-int holdpath_write_dot(FILE *f, const struct holders_result *r)
-{
-	/* every node and edge once: chains share their holders */
-	size_t cap = 2 * HOLDERS_MAX_TYPES * HOLDERS_CHAINS * HOLDERS_STEPS, n = 0;
-	uint64_t (*seen)[2] = malloc(cap * sizeof(*seen));
-
-	if (!seen)
-		return -ENOMEM;
-	fprintf(f, "digraph holders {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n");
-	for (size_t t = 0; t < r->ntypes; t++) {
-		const struct holders_type *ty = &r->types[t];
-
-		for (size_t c = 0; c < ty->nchains; c++) {
-			const struct holders_path *p = &ty->chains[c];
-
-			for (size_t i = 0; i < p->nsteps; i++) {
-				const struct holders_step *st = &p->steps[i];
-				char label[2 * HOLDERS_NAME_MAX + 8];
-
-				if (!dot_seen(seen, &n, st->addr, 0)) {
-					if (i == 0)
-						snprintf(label, sizeof(label), "%s\n(%s)", st->name, st->via_type);
-					else
-						snprintf(label, sizeof(label), "%s", st->via_type);
-					fprintf(f, "  o%llx [label=", (unsigned long long)st->addr);
-					dot_str(f, label);
-					fprintf(f, "%s];\n", i + 1 == p->nsteps ? ", style=filled, fillcolor=\"#f4cccc\"" :
-							      i == 0 ? ", style=filled, fillcolor=\"#d9ead3\"" : "");
-				}
-				if (i == 0 || dot_seen(seen, &n, p->steps[i - 1].addr, st->addr))
-					continue;
-				fprintf(f, "  o%llx -> o%llx [label=", (unsigned long long)p->steps[i - 1].addr,
-					(unsigned long long)st->addr);
-				dot_str(f, st->name);
-				fprintf(f, "%s];\n", i == 1 && p->cut ? ", style=dashed" : "");
-			}
-		}
-	}
-	free(seen);
-	fprintf(f, "}\n");
-	fflush(f);
-	return ferror(f) ? -EIO : 0;
 }

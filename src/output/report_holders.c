@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "leakd/base/human.h"
-#include "leakd/output/report.h"
 #include "leakd/output/report_holders.h"
 #include "leakd/base/textesc.h"
 

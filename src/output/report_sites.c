@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
- * report_sites: the sites and site coverage sections (see report_sites.h).
+ * report_sites: the sites and site coverage sections (see report_sites.h),
+ * written through tablew.h's stream in the table; it calls nothing of
+ * report.c.
  */
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "leakd/base/human.h"
 #include "leakd/output/report_sites.h"
-#include "leakd/base/textesc.h"
+#include "leakd/output/tablew.h"
 
 static void json_frame(struct jsonw *w, const struct report_frame *f)
 {
@@ -95,40 +96,32 @@ void report_sites_json_coverage(struct jsonw *w, const struct report_coverage *c
 
 /* ---- table ---- */
 
-static void put_esc(struct report_out *o, const char *s)
+static void put_frame(struct tablew *o, const struct report_frame *f)
 {
-	if (!s || !*s)
-		s = "-";
-	if (!o->err)
-		o->err = textesc_write(o->f, s, strlen(s), TEXTESC_TEXT);
+	tablew_esc(o, f->file);
+	tablew_printf(o, ":%d in ", f->line);
+	tablew_esc(o, f->function);
+	tablew_printf(o, "()");
 }
 
-static void put_frame(struct report_out *o, const struct report_frame *f)
+static void table_coverage(struct tablew *o, const struct report_coverage *c)
 {
-	put_esc(o, f->file);
-	report_out_printf(o, ":%d in ", f->line);
-	put_esc(o, f->function);
-	report_out_printf(o, "()");
-}
-
-static void table_coverage(struct report_out *o, const struct report_coverage *c)
-{
-	report_out_printf(o, "  site coverage:");
+	tablew_printf(o, "  site coverage:");
 	for (size_t i = 0; i < c->n_site_types; i++) {
 		const struct report_site_coverage *t = &c->site_types[i];
 
-		report_out_printf(o, "%s ", i ? ";" : "");
-		put_esc(o, t->type);
-		report_out_printf(o, " %s", t->attributable ? "attributable" : "not attributable");
+		tablew_printf(o, "%s ", i ? ";" : "");
+		tablew_esc(o, t->type);
+		tablew_printf(o, " %s", t->attributable ? "attributable" : "not attributable");
 		if (isfinite(t->share))
-			report_out_printf(o, " (probes saw %.1f%% of %lld new instances)", 100.0 * t->share,
+			tablew_printf(o, " (probes saw %.1f%% of %lld new instances)", 100.0 * t->share,
 			    (long long)t->new_instances);
 		if (t->note && *t->note) {
-			report_out_printf(o, ": ");
-			put_esc(o, t->note);
+			tablew_printf(o, ": ");
+			tablew_esc(o, t->note);
 		}
 	}
-	report_out_printf(o, "\n");
+	tablew_printf(o, "\n");
 }
 
 /* Whether sites[0..i) already holds REPORT_SITES_TABLE_PER_TYPE sites of type. */
@@ -142,40 +135,40 @@ static bool type_full(const struct report_site *sites, size_t i, const char *typ
 }
 
 /* "FRAME  <- FRAME ...  <- ..." for the innermost REPORT_SITES_TABLE_FRAMES. */
-static void table_stack(struct report_out *o, const struct report_site *st)
+static void table_stack(struct tablew *o, const struct report_site *st)
 {
 	size_t n = st->n_frames < REPORT_SITES_TABLE_FRAMES ? st->n_frames : REPORT_SITES_TABLE_FRAMES;
 
 	for (size_t j = 0; j < n; j++) {
 		if (j)
-			report_out_printf(o, "  <- ");
+			tablew_printf(o, "  <- ");
 		put_frame(o, &st->frames[j]);
 	}
 	if (!n)
-		report_out_printf(o, "(no Python frame)");
+		tablew_printf(o, "(no Python frame)");
 	if (n < st->n_frames || st->truncated)
-		report_out_printf(o, "  <- ...");
+		tablew_printf(o, "  <- ...");
 }
 
 int report_live_sites_table(FILE *f, const struct report_summary *s)
 {
-	struct report_out o = { .f = f };
+	struct tablew o = { .f = f };
 	char b[32], c[32];
 
 	if (!s->live_sites || !s->n_live_sites)
 		return 0;
-	report_out_printf(&o, "  LIVE BYTES MADE AT (estimated from byte samples; innermost frame first)\n");
+	tablew_printf(&o, "  LIVE BYTES MADE AT (estimated from byte samples; innermost frame first)\n");
 	for (size_t i = 0; i < s->n_live_sites; i++) {
 		const struct report_site *st = &s->live_sites[i];
 
 		if (type_full(s->live_sites, i, st->type))
 			continue;
-		report_out_printf(&o, "  ");
-		put_esc(&o, st->type);
-		report_out_printf(&o, "  ~%s in ~%s objects made at ", human_bytes(b, sizeof(b), st->live_bytes),
+		tablew_printf(&o, "  ");
+		tablew_esc(&o, st->type);
+		tablew_printf(&o, "  ~%s in ~%s objects made at ", human_bytes(b, sizeof(b), st->live_bytes),
 				  human_count(c, sizeof(c), st->live_objects));
 		table_stack(&o, st);
-		report_out_printf(&o, "  (%llu sample%s)\n", (unsigned long long)st->surviving,
+		tablew_printf(&o, "  (%llu sample%s)\n", (unsigned long long)st->surviving,
 				  st->surviving == 1 ? "" : "s");
 	}
 	return o.err;
@@ -183,23 +176,23 @@ int report_live_sites_table(FILE *f, const struct report_summary *s)
 
 int report_sites_table(FILE *f, const struct report_summary *s)
 {
-	struct report_out o = { .f = f };
+	struct tablew o = { .f = f };
 
 	if (s->coverage.site_types && s->coverage.n_site_types)
 		table_coverage(&o, &s->coverage);
 	if (!s->sites || !s->n_sites)
 		return o.err;
-	report_out_printf(&o, "  MADE AT (surviving of sampled allocations; innermost frame first)\n");
+	tablew_printf(&o, "  MADE AT (surviving of sampled allocations; innermost frame first)\n");
 	for (size_t i = 0; i < s->n_sites; i++) {
 		const struct report_site *st = &s->sites[i];
 
 		if (type_full(s->sites, i, st->type))
 			continue;
-		report_out_printf(&o, "  ");
-		put_esc(&o, st->type);
-		report_out_printf(&o, "  made at ");
+		tablew_printf(&o, "  ");
+		tablew_esc(&o, st->type);
+		tablew_printf(&o, "  made at ");
 		table_stack(&o, st);
-		report_out_printf(&o, "  (sampled %llu, surviving %llu)\n", (unsigned long long)st->sampled,
+		tablew_printf(&o, "  (sampled %llu, surviving %llu)\n", (unsigned long long)st->sampled,
 		    (unsigned long long)st->surviving);
 	}
 	return o.err;

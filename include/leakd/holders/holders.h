@@ -23,6 +23,14 @@
  * The search runs while the target runs: an object freed or reused on the
  * way is rejected by its type check, and limits (nodes, steps) end the
  * search with `partial` set, never with a crash or unbounded memory.
+ *
+ * Who calls what: the functions declared here (holders.c) are the module's
+ * entry points, for the layers above. holders.c runs the phases: the roots
+ * (holdroots.h), the search core (holdsearch.h) and the naming of paths
+ * (holdpath.h). holdroots.c and holdpath.c call only holdsearch.c and lower
+ * layers, holdsearch.c only lower layers; none calls back into holders.c.
+ * The types below are read by all of them (holdsearch.h embeds the query,
+ * holdpath fills the result).
  */
 #ifndef LEAKD_HOLDERS_H
 #define LEAKD_HOLDERS_H
@@ -30,6 +38,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "leakd/target/memreader.h"
 #include "leakd/python/pylayout.h"
@@ -130,5 +139,13 @@ int holders_find(const struct memreader *m, const struct pylayout *l, const stru
 
 /* The JSON name of a kind ("module", "attr", ...). */
 const char *holders_kind_name(uint8_t kind);
+
+/*
+ * Writes the back-reference graph of the result's sample chains in
+ * Graphviz dot format: one node per object (shared holders once), edges
+ * from holder to held labelled with the step. Every label is escaped.
+ * Returns 0 or -errno of the write.
+ */
+int holders_write_dot(FILE *f, const struct holders_result *r);
 
 #endif /* LEAKD_HOLDERS_H */

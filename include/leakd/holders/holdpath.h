@@ -16,7 +16,7 @@
 #define LEAKD_HOLDPATH_H
 
 #include <stdbool.h>
-#include <stdio.h>
+#include <stddef.h>
 
 #include "leakd/holders/holdsearch.h"
 
@@ -38,13 +38,5 @@ enum holdpath_key_class { HOLDPATH_KEY_STR, HOLDPATH_KEY_INT, HOLDPATH_KEY_OTHER
  */
 void holdpath_key_label(enum holdpath_key_class cls, const char *type_name, const char *text, bool shapes,
 			char *buf, size_t len);
-
-/*
- * Writes the back-reference graph of the result's sample chains in
- * Graphviz dot format: one node per object (shared holders once), edges
- * from holder to held labelled with the step. Every label is escaped.
- * Returns 0 or -errno of the write.
- */
-int holdpath_write_dot(FILE *f, const struct holders_result *r);
 
 #endif /* LEAKD_HOLDPATH_H */

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * holdsearch: the state of one holder search (holders.h), shared by its
- * three parts: the breadth-first search itself (holders.c), the roots
- * (holdroots.c) and the naming of paths (holdpath.c).
+ * holdsearch: the state and core of one holder search (holders.h): the
+ * nodes, the set of objects met, the roots, the samples, and the
+ * breadth-first expansion (holdsearch.c). The one header between the
+ * holders module and its helpers: holders.c drives the search through it,
+ * holdroots.c adds roots and holdpath.c reads types through it. holdsearch.c
+ * calls nothing of holders.c, holdroots.c or holdpath.c.
  *
  * Each object the search keeps is a node: its address, its first parent
  * and how that parent holds it (a pyrefs edge), 24 bytes. Atoms (str, int,
@@ -94,5 +97,9 @@ int holdsearch_query_index(const struct holdsearch *hs, uint64_t type);
 
 /* Marks the search partial with a reason (the first one wins). */
 void holdsearch_partial(struct holdsearch *hs, const char *reason);
+
+/* Fills each type's samples that the newer instances left free with the
+ * older ones (call once, after the last holdsearch_run). */
+void holdsearch_take_older(struct holdsearch *hs);
 
 #endif /* LEAKD_HOLDSEARCH_H */

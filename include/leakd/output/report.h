@@ -34,16 +34,6 @@ int report_write_header(FILE *f, enum report_format fmt);
 int report_write_sample(FILE *f, enum report_format fmt, const struct report_sample *s);
 int report_write_summary(FILE *f, enum report_format fmt, const struct report_summary *s);
 
-/* A table writer's stream and the first error of its writes: once a write
- * fails, the rest are skipped and err says why (-errno, -EIO if unknown). */
-struct report_out {
-	FILE *f;
-	int err;
-};
-
-__attribute__((format(printf, 2, 3)))
-void report_out_printf(struct report_out *o, const char *fmt, ...);
-
 /* Parses "table" / "json"; returns the format or -EINVAL. */
 int report_format_parse(const char *s);
 

@@ -13,8 +13,8 @@
 #include <stdio.h>
 
 #include "leakd/base/jsonw.h"
-#include "leakd/output/report.h"
 #include "leakd/sites/sites.h"
+#include "leakd/summary.h"
 
 /* Frames of one site the table prints (the innermost ones). */
 #define REPORT_SITES_TABLE_FRAMES 5
