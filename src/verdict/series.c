@@ -316,6 +316,29 @@ static ssize_t series_slot(struct series *s, const char *name, size_t r, double 
 	return k;
 }
 
+/* This census's counts of "(other)", its slot made the first time a type
+ * is folded into it (seen). Once made it gets a point every census, zero
+ * or not. Returns 0 or -errno (no slot). */
+static int series_other_set(struct series *s, bool seen, double objects, double bytes,
+			    double settled)
+{
+	if (seen && s->other < 0) {
+		s->other = series_type_create(s, SERIES_OTHER_TYPE);
+		if (s->other < 0) {
+			int err = (int)s->other;
+
+			s->other = -1;
+			return err;
+		}
+	}
+	if (s->other >= 0) {
+		s->types[s->other].cur_objects = objects;
+		s->types[s->other].cur_settled = settled;
+		s->types[s->other].cur_bytes = bytes;
+	}
+	return 0;
+}
+
 /* Ends a census: each type's counts become its last and a new point at t.
  * Returns 0 or -ENOMEM (the points that fit are kept). */
 static int series_census_close(struct series *s, double t, bool have_bytes)
@@ -379,19 +402,9 @@ int series_add_type_counts(struct series *s, double t, const char *const *names,
 		s->types[k].cur_settled += se;
 		s->types[k].cur_bytes = bytes ? s->types[k].cur_bytes + by : NAN;
 	}
-	if (other_seen && s->other < 0) {
-		s->other = series_type_create(s, SERIES_OTHER_TYPE);
-		if (s->other < 0) {
-			ret = (int)s->other;
-			s->other = -1;
-			goto cleanup;
-		}
-	}
-	if (s->other >= 0) {
-		s->types[s->other].cur_objects = other_obj;
-		s->types[s->other].cur_settled = other_settled;
-		s->types[s->other].cur_bytes = bytes ? other_bytes : NAN;
-	}
+	ret = series_other_set(s, other_seen, other_obj, bytes ? other_bytes : NAN, other_settled);
+	if (ret)
+		goto cleanup;
 	ret = series_census_close(s, t, bytes != NULL);
 	s->folds += folded;
 cleanup:

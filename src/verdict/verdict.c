@@ -424,6 +424,35 @@ static int verdict_type_row(const struct series *ser, size_t i, const struct det
 	return 0;
 }
 
+/* Every type's row into v->types, leaking ones first (verdict_type_cmp);
+ * *best_conf is the strongest leaking type's confidence, left alone when
+ * none leaks. Returns 0 or -errno. */
+static int verdict_run_types(const struct series *ser, const struct detect_params *p,
+			     struct detect_point *buf, struct verdict *v, double *best_conf)
+{
+	size_t n_types = series_n_types(ser);
+	bool total_leak = v->objects.r.leak || v->bytes.r.leak || v->fds.r.leak || v->native.r.leak;
+
+	for (size_t i = 0; i < n_types; i++) {
+		double conf = -1;
+		int err = verdict_type_row(ser, i, p, total_leak, buf, &v->types[v->n_types], &conf);
+
+		if (err > 0)
+			continue;
+		if (err)
+			return err;
+		if (v->types[v->n_types].leak) {
+			v->n_leaking_types++;
+			if (conf > *best_conf)
+				*best_conf = conf;
+		}
+		v->n_types++;
+	}
+	if (v->n_types)
+		qsort(v->types, v->n_types, sizeof(*v->types), verdict_type_cmp);
+	return 0;
+}
+
 /* The summary's growth object; best_conf is the strongest leaking type's
  * confidence (-1 when none leaks). */
 static void verdict_growth(struct verdict *v, double best_conf)
@@ -452,7 +481,6 @@ int verdict_compute(const struct series *ser, const struct detect_params *p, str
 	struct detect_point *buf = NULL;
 	size_t n, cap, n_types;
 	double span_all = 0, best_conf = -1;
-	bool total_leak;
 	int err = 0;
 
 	if (!ser || !out)
@@ -492,25 +520,9 @@ int verdict_compute(const struct series *ser, const struct detect_params *p, str
 	err = verdict_run_totals(pts, n, p, buf, &v);
 	if (err)
 		goto cleanup;
-	total_leak = v.objects.r.leak || v.bytes.r.leak || v.fds.r.leak || v.native.r.leak;
-	for (size_t i = 0; i < n_types; i++) {
-		double conf = -1;
-
-		err = verdict_type_row(ser, i, p, total_leak, buf, &v.types[v.n_types], &conf);
-		if (err > 0)
-			continue;
-		if (err)
-			goto cleanup;
-		if (v.types[v.n_types].leak) {
-			v.n_leaking_types++;
-			if (conf > best_conf)
-				best_conf = conf;
-		}
-		v.n_types++;
-	}
-	err = 0;
-	if (v.n_types)
-		qsort(v.types, v.n_types, sizeof(*v.types), verdict_type_cmp);
+	err = verdict_run_types(ser, p, buf, &v, &best_conf);
+	if (err)
+		goto cleanup;
 	verdict_growth(&v, best_conf);
 	verdict_reason(&v, p, span_all);
 
