@@ -44,7 +44,9 @@ struct leakd_event {
 	__u8 site;		/* enum leakd_probe_site */
 	__u8 gen;
 	__u8 __pad0;
-	__u32 pid;		/* tgid, as user space sees it in the root pid namespace */
+	__u32 pid;		/* tgid as numbered in leakd's own pid namespace (the
+				 * initial one unless leakd runs in a container; see
+				 * current_id() in bpf/leakd.bpf.c) */
 	__u64 ts_ns;		/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	__u64 addr;
 	__u64 size;
@@ -70,8 +72,8 @@ struct leakd_watch {
 #define LEAKD_WATCH_GC		(1u << 1)	/* emit GC start/done events */
 
 /* When the unconsumed bytes pass this mark the producer forces a wakeup;
- * below it the consumer drains on its timer (see ../shared/reference/uprobes-x86.md:
- * a wakeup per event costs ~7 us, NO_WAKEUP plus a watermark ~65 ns). */
+ * below it the consumer drains on its timer. A wakeup per event costs about
+ * 7 us on x86-64, a BPF_RB_NO_WAKEUP submit about 65 ns. */
 #define LEAKD_WAKEUP_WATERMARK	(256u * 1024u)
 /* Records submitted while the backlog is within this band above the mark
  * force the wakeup: a few CPUs' worth of 48-byte records (40 + header). */

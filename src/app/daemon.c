@@ -333,6 +333,77 @@ static void drop(struct daemon *d, size_t i)
 	d->w[i] = d->w[--d->n];
 }
 
+/* One watched process's row of the metrics snapshot: its scalars, its
+ * largest types (appended at types[*nt]) and, while it leaks, what holds
+ * them (at holders[*nh]). */
+static void publish_proc(const struct daemon *d, const struct watched *w, struct metrics_proc *p,
+			 struct metrics_type_row *types, size_t *nt,
+			 struct metrics_holder_row *holders, size_t *nh)
+{
+	const struct tracee *tr = w->tr;
+
+	p->pid = (uint32_t)tr->t.pid;
+	p->comm = w->info.comm;
+	p->exe = w->info.exe;
+	p->unit = w->info.unit;
+	p->container = w->info.container;
+	p->python = tr->t.py_version;
+	p->live_objects = tr->census_runs ? (double)tr->last_objects : NAN;
+	p->live_bytes = tr->census_runs ? (double)tr->last_bytes : NAN;
+	p->objects_growth_per_s = w->have_verdict ? w->v.growth.objects_per_s : NAN;
+	p->bytes_growth_per_s = w->have_verdict ? w->v.growth.bytes_per_s : NAN;
+	p->leak_suspected = w->leak;
+	p->leak_confidence = w->have_verdict ? w->v.growth.confidence : NAN;
+	p->gc_known = tr->gc_ok;
+	if (tr->gc_ok) {
+		for (int g = 0; g < 3; g++) {
+			p->gc_collections[g] = tr->gc_now.collections[g];
+			p->gc_collected += tr->gc_now.collected[g];
+			p->gc_uncollectable += tr->gc_now.uncollectable[g];
+		}
+	}
+	p->open_fds = tr->open_fds;
+	p->rss_bytes = tr->rss_bytes;
+	p->census_runs = tr->census_runs;
+	p->census_pause_seconds_max = tr->census_runs ? tr->pause_us_max / 1e6 : NAN;
+	p->census_period_seconds = tr->census_runs ? tr->budget.period : NAN;
+	p->other_heap_bytes = tr->census_runs && tr->rss_anon >= 0 && tr->last.reachable ?
+		tr->rss_anon - (int64_t)tr->last_bytes : METRICS_UNKNOWN;
+	p->types = &types[*nt];
+	for (size_t k = 0; w->have_verdict && k < w->v.n_types && k < d->o.top_types; k++) {
+		types[*nt].type = w->v.types[k].type;
+		types[*nt].live_objects = (double)w->v.types[k].live_objects;
+		types[*nt].live_bytes = (double)w->v.types[k].live_bytes;
+		(*nt)++;
+		p->ntypes++;
+	}
+	p->holders = &holders[*nh];
+	for (size_t k = 0; w->leak && k < w->nholders; k++) {
+		holders[*nh].type = w->holders[k].type;
+		holders[*nh].holder = w->holders[k].holder;
+		(*nh)++;
+		p->nholders++;
+	}
+}
+
+/* leakd's own counters, past the census totals the caller summed. */
+static void publish_self(const struct daemon *d, struct metrics_self *self)
+{
+	uint64_t run_ns = 0, run_cnt = 0;
+	bool run_known;
+
+	self->version = LEAKD_VERSION;
+	self->attached_processes = d->n;
+	run_known = !probes_run_stats(d->probes, &run_ns, &run_cnt);
+	self->bpf_run_time_seconds_total = run_known ? run_ns / 1e9 : NAN;
+	self->bpf_runs_total = run_known ? (double)run_cnt : NAN;
+	self->events_total = probes_counter(d->probes, LEAKD_CNT_EVENTS);
+	self->dropped_events_total = probes_counter(d->probes, LEAKD_CNT_DROPS);
+	self->processes_cap_hits_total = d->cap_hits;
+	self->types_cap_hits_total = d->type_cap_hits;
+	self->live_entries_cap_hits_total = d->live_cap_hits;
+}
+
 static void publish(struct daemon *d)
 {
 	struct metrics_proc *mp = calloc(d->n ? d->n : 1, sizeof(*mp));
@@ -342,71 +413,17 @@ static void publish(struct daemon *d)
 				     .census_pause_seconds_sum = d->gone_census_pause_s };
 	char *buf = NULL;
 	size_t len = 0, nt = 0, nh = 0;
-	uint64_t run_ns = 0, run_cnt = 0;
-	bool run_known;
 
 	if (!mp || !types || !holders)
 		goto out;
 	for (size_t i = 0; i < d->n; i++) {
-		const struct watched *w = &d->w[i];
-		const struct tracee *tr = w->tr;
-		struct metrics_proc *p = &mp[i];
+		const struct tracee *tr = d->w[i].tr;
 
-		p->pid = (uint32_t)tr->t.pid;
-		p->comm = w->info.comm;
-		p->exe = w->info.exe;
-		p->unit = w->info.unit;
-		p->container = w->info.container;
-		p->python = tr->t.py_version;
-		p->live_objects = tr->census_runs ? (double)tr->last_objects : NAN;
-		p->live_bytes = tr->census_runs ? (double)tr->last_bytes : NAN;
-		p->objects_growth_per_s = w->have_verdict ? w->v.growth.objects_per_s : NAN;
-		p->bytes_growth_per_s = w->have_verdict ? w->v.growth.bytes_per_s : NAN;
-		p->leak_suspected = w->leak;
-		p->leak_confidence = w->have_verdict ? w->v.growth.confidence : NAN;
-		p->gc_known = tr->gc_ok;
-		if (tr->gc_ok) {
-			for (int g = 0; g < 3; g++) {
-				p->gc_collections[g] = tr->gc_now.collections[g];
-				p->gc_collected += tr->gc_now.collected[g];
-				p->gc_uncollectable += tr->gc_now.uncollectable[g];
-			}
-		}
-		p->open_fds = tr->open_fds;
-		p->rss_bytes = tr->rss_bytes;
-		p->census_runs = tr->census_runs;
-		p->census_pause_seconds_max = tr->census_runs ? tr->pause_us_max / 1e6 : NAN;
-		p->census_period_seconds = tr->census_runs ? tr->budget.period : NAN;
-		p->other_heap_bytes = tr->census_runs && tr->rss_anon >= 0 && tr->last.reachable ?
-			tr->rss_anon - (int64_t)tr->last_bytes : METRICS_UNKNOWN;
-		p->types = &types[nt];
-		for (size_t k = 0; w->have_verdict && k < w->v.n_types && k < d->o.top_types; k++) {
-			types[nt].type = w->v.types[k].type;
-			types[nt].live_objects = (double)w->v.types[k].live_objects;
-			types[nt].live_bytes = (double)w->v.types[k].live_bytes;
-			nt++;
-			p->ntypes++;
-		}
-		p->holders = &holders[nh];
-		for (size_t k = 0; w->leak && k < w->nholders; k++) {
-			holders[nh].type = w->holders[k].type;
-			holders[nh].holder = w->holders[k].holder;
-			nh++;
-			p->nholders++;
-		}
+		publish_proc(d, &d->w[i], &mp[i], types, &nt, holders, &nh);
 		self.census_total += tr->census_runs;
 		self.census_pause_seconds_sum += tr->pause_us_sum / 1e6;
 	}
-	self.version = LEAKD_VERSION;
-	self.attached_processes = d->n;
-	run_known = !probes_run_stats(d->probes, &run_ns, &run_cnt);
-	self.bpf_run_time_seconds_total = run_known ? run_ns / 1e9 : NAN;
-	self.bpf_runs_total = run_known ? (double)run_cnt : NAN;
-	self.events_total = probes_counter(d->probes, LEAKD_CNT_EVENTS);
-	self.dropped_events_total = probes_counter(d->probes, LEAKD_CNT_DROPS);
-	self.processes_cap_hits_total = d->cap_hits;
-	self.types_cap_hits_total = d->type_cap_hits;
-	self.live_entries_cap_hits_total = d->live_cap_hits;
+	publish_self(d, &self);
 	if (!metrics_render(&buf, &len, &self, mp, d->n))
 		httpd_publish(d->http, buf, len);
 out:

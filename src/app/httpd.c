@@ -441,29 +441,13 @@ static bool httpd_same_file(int fd, int spare)
 	return fstat(fd, &a) == 0 && fstat(spare, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-int httpd_start(const char *listen, const char *path, struct httpd **out)
+/* A server with nothing bound yet: its locks, free connection slots, the
+ * path and the landing page. Returns 0 or -errno. */
+static int httpd_new(const char *path, struct httpd **out)
 {
-	char host[HTTPD_HOST_MAX];
-	struct sockaddr_storage ss;
-	socklen_t sslen = sizeof(ss);
-	struct httpd *h = NULL;
-	unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD;
-	uint16_t port;
-	int fd = -1, spare = -1, err;
+	struct httpd *h = calloc(1, sizeof(*h));
+	int err;
 
-	if (!out)
-		return -EINVAL;
-	if (!listen)
-		listen = HTTPD_DEFAULT_LISTEN;
-	if (!path)
-		path = HTTPD_DEFAULT_PATH;
-	if (path[0] != '/')
-		return -EINVAL;
-	err = httpd_parse_listen(listen, host, &port);
-	if (err < 0)
-		return err;
-
-	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
 	err = pthread_mutex_init(&h->lock, NULL);
@@ -489,19 +473,25 @@ int httpd_start(const char *listen, const char *path, struct httpd **out)
 	h->path = strdup(path);
 	h->index = httpd_index_page(path);
 	if (!h->path || !h->index) {
-		err = -ENOMEM;
-		goto cleanup;
+		httpd_free(h);
+		return -ENOMEM;
 	}
+	*out = h;
+	return 0;
+}
 
-	fd = httpd_bind(host, port);
-	if (fd < 0) {
-		err = fd;
-		goto cleanup;
-	}
-	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) < 0) {
-		err = -errno;
-		goto cleanup;
-	}
+/* Hands the bound socket *fd to MHD with the limits above. On success MHD
+ * owns it and *fd is -1; on failure *fd is -1 if MHD closed it already.
+ * Returns 0 or -errno. */
+static int httpd_start_mhd(struct httpd *h, int *fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD;
+	int spare, err = 0;
+
+	if (getsockname(*fd, (struct sockaddr *)&ss, &sslen) < 0)
+		return -errno;
 	if (ss.ss_family == AF_INET6) {
 		h->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 		flags |= MHD_USE_IPv6;
@@ -511,13 +501,11 @@ int httpd_start(const char *listen, const char *path, struct httpd **out)
 
 	/* MHD closes the socket on some of its failure paths and not on
 	 * others; a duplicate tells afterwards whether fd is still ours. */
-	spare = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	if (spare < 0) {
-		err = -errno;
-		goto cleanup;
-	}
+	spare = fcntl(*fd, F_DUPFD_CLOEXEC, 0);
+	if (spare < 0)
+		return -errno;
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, httpd_handler, h,
-				  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+				  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)*fd,
 				  MHD_OPTION_CONNECTION_LIMIT, HTTPD_MAX_CONNECTIONS,
 				  MHD_OPTION_CONNECTION_TIMEOUT, HTTPD_IDLE_TIMEOUT_S,
 				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, HTTPD_MAX_PER_IP,
@@ -528,21 +516,52 @@ int httpd_start(const char *listen, const char *path, struct httpd **out)
 		/* MHD says nothing about why; with a bound socket and fixed
 		 * options, it is a thread or memory shortage */
 		err = -ENOMEM;
-		if (!httpd_same_file(fd, spare))
-			fd = -1;
+		if (!httpd_same_file(*fd, spare))
+			*fd = -1;
+	} else {
+		*fd = -1;	/* MHD's now: MHD_stop_daemon() closes it */
+	}
+	close(spare);
+	return err;
+}
+
+int httpd_start(const char *listen, const char *path, struct httpd **out)
+{
+	char host[HTTPD_HOST_MAX];
+	struct httpd *h = NULL;
+	uint16_t port;
+	int fd = -1, err;
+
+	if (!out)
+		return -EINVAL;
+	if (!listen)
+		listen = HTTPD_DEFAULT_LISTEN;
+	if (!path)
+		path = HTTPD_DEFAULT_PATH;
+	if (path[0] != '/')
+		return -EINVAL;
+	err = httpd_parse_listen(listen, host, &port);
+	if (err < 0)
+		return err;
+	err = httpd_new(path, &h);
+	if (err)
+		return err;
+
+	fd = httpd_bind(host, port);
+	if (fd < 0) {
+		err = fd;
 		goto cleanup;
 	}
-	fd = -1;	/* MHD's now: MHD_stop_daemon() closes it */
+	err = httpd_start_mhd(h, &fd);
+	if (err)
+		goto cleanup;
 	err = -pthread_create(&h->watchdog, NULL, httpd_watch, h);
 	if (err)
 		goto cleanup;
 	h->watching = true;
 	*out = h;
 	h = NULL;
-	err = 0;
 cleanup:
-	if (spare >= 0)
-		close(spare);
 	if (fd >= 0)
 		close(fd);
 	httpd_free(h);

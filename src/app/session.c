@@ -1,7 +1,22 @@
 // SPDX-License-Identifier: MIT
 /*
- * session: the event loop that drives every pipeline stage for a set of
- * targets (see include/leakd/app/session.h).
+ * session: an ad hoc run of leakd (`leakd --pid PID...` or `leakd --
+ * COMMAND`), driving the pipeline from attach to the summaries (see
+ * include/leakd/app/session.h). The fleet service (--daemon) is daemon.c's;
+ * both drive their targets through tracee.
+ *
+ * Owns: starting the targets (resolving each --pid, or starting the command
+ * with spawn_run and attaching its probes in spawn_ready before it runs),
+ * one line on stderr saying why a target cannot be traced, the output file
+ * (opened only once the targets are up, committed or aborted at the end)
+ * and its records (header, samples, summaries), the tick that notices exits
+ * and runs the censuses and samples that are due, --duration, the holder
+ * search and --graph for the summaries, ending a command it started, and
+ * the exit status.
+ * Delegates: everything about one target (resolving it, planning and
+ * attaching its probes, its events, censuses, samples, verdict, summary and
+ * holder search) to tracee; the loop, the signals and the ring buffer to
+ * evloop; the records' format to report.
  */
 #include <errno.h>
 #include <limits.h>

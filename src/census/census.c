@@ -236,6 +236,72 @@ static int census_add_seed(struct census_ctx *c, uint64_t obj, struct typetab_en
  * Walks one list. Returns 0 (done, broken or truncated: see c->res) or a
  * hard -errno.
  */
+/*
+ * Reads one list node into buf: its GC head and the first 24 bytes of its
+ * object, or 16 when 24 would cross the end of a mapping (a 16-byte object
+ * at the end of one). Returns 0 or -errno (-EFAULT: not readable).
+ */
+static int census_read_node(const struct census_ctx *c, uint64_t node, unsigned char *buf,
+			    size_t size)
+{
+	const uint32_t hs = c->l->gc_head_size;
+	int err = memreader_read(c->m, node, buf, hs + 24);
+
+	if (err == -EFAULT) {
+		memset(buf, 0, size);
+		err = memreader_read(c->m, node, buf, hs + 16);
+	}
+	return err;
+}
+
+/*
+ * Counts the object at node against its type t: its size from the type's
+ * basic and item sizes, and a seed for the reachability walk when one is
+ * asked for. Sets *bytes. Returns 0 or -errno.
+ */
+static int census_count_typed(struct census_ctx *c, uint64_t node, const unsigned char *buf,
+			      struct typetab_entry *t, int gen, uint64_t *bytes)
+{
+	const struct pylayout *l = c->l;
+	const uint32_t hs = l->gc_head_size;
+	int64_t raw_size, obsize = 0;
+	int err;
+
+	memcpy(&raw_size, buf + hs + l->ob_size, 8);
+	/* |ob_size| (ints keep the sign there). Some types set
+	 * tp_itemsize without an ob_size field (3.11+ generators
+	 * keep a code pointer there): a count no real object
+	 * reaches means "no item count". */
+	if (t->itemsize)
+		obsize = raw_size > CENSUS_MAX_ITEMS || raw_size < -CENSUS_MAX_ITEMS ? 0 :
+			 raw_size < 0 ? -raw_size : raw_size;
+	*bytes = hs + t->basicsize + t->itemsize * (uint64_t)obsize;
+	if (t->flags & l->preheader_flags)
+		*bytes += 16;
+	if (c->reachable) {
+		err = census_add_seed(c, node + hs, t, raw_size);
+		if (err < 0)
+			return err;
+	}
+	t->objects++;
+	t->bytes += *bytes;
+	t->gens[gen]++;
+	return 0;
+}
+
+/* The census totals for one tracked object, and the caller's visit. */
+static void census_count_tracked(struct census_ctx *c, uint64_t node, uint64_t type,
+				 uint64_t bytes, int gen)
+{
+	c->res.tracked_objects++;
+	c->res.tracked_bytes += bytes;
+	c->res.size_objects[sizeclass_of(bytes)]++;
+	c->res.size_bytes[sizeclass_of(bytes)] += bytes;
+	c->res.gen_objects[gen]++;
+	if (c->visit)
+		c->visit(c->visit_ctx, node, node + c->l->gc_head_size, type);
+}
+
 static int census_walk_list(struct census_ctx *c, uint64_t head, int gen)
 {
 	const struct pylayout *l = c->l;
@@ -251,7 +317,6 @@ static int census_walk_list(struct census_ctx *c, uint64_t head, int gen)
 	while (node != head) {
 		unsigned char buf[32 + 24];
 		uint64_t nnext, nprev, type, bytes;
-		int64_t obsize = 0;
 		struct typetab_entry *t;
 
 		if (c->res.steps >= c->max_steps) {
@@ -261,11 +326,7 @@ static int census_walk_list(struct census_ctx *c, uint64_t head, int gen)
 		c->res.steps++;
 		if (!census_ptr_ok(node))
 			goto broken;
-		err = memreader_read(c->m, node, buf, hs + 24);
-		if (err == -EFAULT) {	/* a 16-byte object at the end of a mapping */
-			memset(buf, 0, sizeof(buf));
-			err = memreader_read(c->m, node, buf, hs + 16);
-		}
+		err = census_read_node(c, node, buf, sizeof(buf));
 		if (err == -EFAULT)
 			goto broken;
 		if (err < 0)
@@ -286,35 +347,11 @@ static int census_walk_list(struct census_ctx *c, uint64_t head, int gen)
 			c->other_bytes += hs;
 			bytes = hs;
 		} else {
-			int64_t raw_size;
-
-			memcpy(&raw_size, buf + hs + l->ob_size, 8);
-			/* |ob_size| (ints keep the sign there). Some types set
-			 * tp_itemsize without an ob_size field (3.11+ generators
-			 * keep a code pointer there): a count no real object
-			 * reaches means "no item count". */
-			if (t->itemsize)
-				obsize = raw_size > CENSUS_MAX_ITEMS || raw_size < -CENSUS_MAX_ITEMS ? 0 :
-					 raw_size < 0 ? -raw_size : raw_size;
-			bytes = hs + t->basicsize + t->itemsize * (uint64_t)obsize;
-			if (t->flags & l->preheader_flags)
-				bytes += 16;
-			if (c->reachable) {
-				err = census_add_seed(c, node + hs, t, raw_size);
-				if (err < 0)
-					return err;
-			}
-			t->objects++;
-			t->bytes += bytes;
-			t->gens[gen]++;
+			err = census_count_typed(c, node, buf, t, gen, &bytes);
+			if (err < 0)
+				return err;
 		}
-		c->res.tracked_objects++;
-		c->res.tracked_bytes += bytes;
-		c->res.size_objects[sizeclass_of(bytes)]++;
-		c->res.size_bytes[sizeclass_of(bytes)] += bytes;
-		c->res.gen_objects[gen]++;
-		if (c->visit)
-			c->visit(c->visit_ctx, node, node + hs, type);
+		census_count_tracked(c, node, type, bytes, gen);
 		prev = node;
 		node = nnext & CENSUS_PTR_MASK;
 	}

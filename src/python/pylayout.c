@@ -1,17 +1,26 @@
 // SPDX-License-Identifier: MIT
 /*
- * pylayout: per-version CPython offsets as data, and the 3.13+ parser for
- * `_Py_DebugOffsets` (see pylayout.h).
+ * pylayout: the offsets leakd reads CPython's objects by (see pylayout.h):
+ * a per-version table for 3.7-3.14 (pylayout_for_version) and, for 3.13+,
+ * a parser for the `_Py_DebugOffsets` block the interpreter carries
+ * (pylayout_from_debug_offsets).
  *
  * Sources: DWARF of the pyenv builds 3.7.16, 3.8.18, 3.9.18, 3.10.13, 3.11.7,
- * 3.12.1, 3.13.0 (gdb `ptype/o`, `p &((T*)0)->f`); 3.14 comes from the
- * reference notes (sid 3.14.10 headers and debug offsets) since no 3.14
- * binary is on this machine. tests/unit/test_pylayout_dwarf.c reads the
- * 3.8-3.13 offsets back with libdw from Debian's 3.11 (python3.11-dbg), the
- * self-built 3.11 and the pyenv builds, and fails on any difference; 3.7 and
- * 3.14, and the alternatives (gc_gens_alt), are not covered by it.
- * The table only holds what cannot be read from the target; on 3.13+ the
- * debug offsets win where they overlap.
+ * 3.12.1, 3.13.0 (gdb `ptype/o`, `p &((T*)0)->f`); 3.14 from the headers and
+ * the debug offsets of Debian sid's 3.14.10, there being no 3.14 build with
+ * DWARF to read. tests/unit/test_pylayout_dwarf.c reads most 3.8-3.13
+ * offsets back with libdw from Debian's 3.11 (python3.11-dbg), a self-built
+ * 3.11 and the pyenv builds present, and fails on any difference. Not
+ * covered by it: 3.7 and 3.14, the alternative gc_gens_alt, the kinds and
+ * flag masks, and a few offsets (co_localsnames, co_freevars, co_cellvars,
+ * frame_localsplus, gen_frame, gen_frame_state).
+ *
+ * On 3.13+ the debug offsets win where they overlap: the parser starts from
+ * the table's column for the block's version and overwrites what the block
+ * carries. A census field out of range refuses the whole block; a stack
+ * field out of range only leaves stack_known false. Free-threaded builds
+ * are marked not known, and 3.14.0-3.14.4 (incremental collection, a
+ * smaller GC state) are told apart from later 3.14s.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -258,9 +267,9 @@ static uint64_t pylayout_u64(const unsigned char *p, size_t off)
  * Where fields sit inside _Py_DebugOffsets, for 3.13 and 3.14. 3.13 is from
  * the pyenv 3.13.0 DWARF; 3.14 adds threads_main (so interp.gc moves to 88),
  * code_object_generation/tlbc_generation, frame stackpointer/tlbc_index,
- * co_tlbc and a set_object block, which puts gc.size at 648 (matches the
- * reference's reading of sid 3.14.10, whose stack part matches the 3.14
- * headers field by field). Every value is a field position in a struct well
+ * co_tlbc and a set_object block, which puts gc.size at 648 (as in sid
+ * 3.14.10's block, whose stack part matches the 3.14 headers field by
+ * field). Every value is a field position in a struct well
  * under 64 KiB, or, for the thread list, inside the interpreter state.
  */
 struct pylayout_dbgrow {

@@ -73,14 +73,43 @@ static bool at_mmap_exit(pid_t pid)
 	return regs.orig_rax == SYS_mmap && (int64_t)regs.rax != -ENOSYS;
 }
 
-int spawn_run(char **cmd, spawn_ready_fn ready, void *ctx, pid_t *pid_out)
+/* In the forked child: arm the death signal, unblock signals, exec cmd
+ * traced. On failure the errno goes up the pipe wfd. */
+static _Noreturn void spawn_child(char **cmd, int wfd, pid_t parent)
 {
-	int pfd[2], err = 0, st, execs = 0, stops = 0, found_at = 0, sig = 0, r;
-	bool found = false;
-	double deadline;
+	sigset_t none;
+	int err;
+
+	/* The command ends with leakd, even a leakd killed by SIGKILL:
+	 * nothing else would stop it. The death signal is armed after
+	 * fork, so a parent that died in between is caught by getppid()
+	 * (it would then be the reaper's pid). It fires when the thread
+	 * that forked exits: spawn_run runs on the session's only one. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		goto child_fail;
+	if (getppid() != parent)
+		_exit(127);
+	/* The session's event loop blocks SIGINT and SIGTERM to read them
+	 * from a signalfd; the command must get them as usual. */
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL))
+		goto child_fail;
+	if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0)
+		execvp(cmd[0], cmd);
+child_fail:
+	err = errno;
+	(void)!write(wfd, &err, sizeof(err));
+	_exit(127);
+}
+
+/* Forks and execs cmd traced, up to its first stop after the exec, with
+ * the tracing options set. Returns the child's pid and sets *deadline (the
+ * start deadline), or returns -errno (the child, if any, killed or gone). */
+static pid_t spawn_start(char **cmd, double *deadline)
+{
+	int pfd[2], err = 0, st;
 	ssize_t n;
 	pid_t pid, parent;
-	sigset_t none;
 
 	if (pipe2(pfd, O_CLOEXEC))
 		return -errno;
@@ -94,37 +123,19 @@ int spawn_run(char **cmd, spawn_ready_fn ready, void *ctx, pid_t *pid_out)
 	}
 	if (pid == 0) {
 		close(pfd[0]);
-		/* The command ends with leakd, even a leakd killed by SIGKILL:
-		 * nothing else would stop it. The death signal is armed after
-		 * fork, so a parent that died in between is caught by getppid()
-		 * (it would then be the reaper's pid). It fires when the thread
-		 * that forked exits: spawn_run runs on the session's only one. */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-			goto child_fail;
-		if (getppid() != parent)
-			_exit(127);
-		/* The session's event loop blocks SIGINT and SIGTERM to read them
-		 * from a signalfd; the command must get them as usual. */
-		sigemptyset(&none);
-		if (sigprocmask(SIG_SETMASK, &none, NULL))
-			goto child_fail;
-		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0)
-			execvp(cmd[0], cmd);
-child_fail:
-		err = errno;
-		(void)!write(pfd[1], &err, sizeof(err));
-		_exit(127);
+		spawn_child(cmd, pfd[1], parent);
 	}
 	close(pfd[1]);
-	deadline = leakd_mono_now() + START_DEADLINE_S;
-	st = wait_stop(pid, deadline);
+	*deadline = leakd_mono_now() + START_DEADLINE_S;
+	st = wait_stop(pid, *deadline);
 	/* The exec either succeeded (pipe closed by CLOEXEC) or reported errno. */
 	n = read(pfd[0], &err, sizeof(err));
 	close(pfd[0]);
 	if (n == (ssize_t)sizeof(err)) {
 		if (st >= 0)
 			kill_and_reap(pid);
-		return -err;
+		/* exec and its setup fail with an errno; 0 would read as a pid */
+		return err ? -err : -ECHILD;
 	}
 	if (st < 0)
 		return -ECHILD;
@@ -134,6 +145,20 @@ child_fail:
 		kill_and_reap(pid);
 		return err;
 	}
+	return pid;
+}
+
+/*
+ * Steps the stopped child from system call to system call, asking ready
+ * after each exec, each mmap and (once the interpreter is found) each stop,
+ * until ready says done. Returns 0 (the child stopped, still traced),
+ * -ENOEXEC when the bounds ran out first (the child still runs, traced),
+ * or another -errno or what ready returned (the child killed or gone).
+ */
+static int spawn_follow(pid_t pid, spawn_ready_fn ready, void *ctx, double deadline)
+{
+	int st, execs = 0, stops = 0, found_at = 0, sig = 0, r;
+	bool found = false;
 
 	r = ready(ctx, pid, false);
 	while (r != 0) {
@@ -146,20 +171,21 @@ child_fail:
 			found_at = stops;
 		}
 		if (ptrace(PTRACE_SYSCALL, pid, NULL, (void *)(long)sig)) {
-			err = -errno;
+			int err = -errno;
+
 			kill_and_reap(pid);
 			return err;
 		}
 		sig = 0;
 		st = wait_stop(pid, deadline);
 		if (st == -ETIMEDOUT)
-			break;
+			return -ENOEXEC;
 		if (st < 0)
 			return -ECHILD;
 		stops++;
 		if (st >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
 			if (++execs > MAX_EXECS)
-				break;
+				return -ENOEXEC;
 			stops = 0;
 			found = false;
 			r = ready(ctx, pid, false);
@@ -179,16 +205,31 @@ child_fail:
 		} else if (at_mmap_exit(pid)) {
 			r = ready(ctx, pid, false);
 		} else if (stops >= MAX_STOPS_PER_IMAGE) {
-			break;
+			return -ENOEXEC;
 		}
 	}
-	if (r != 0) {
+	return 0;
+}
+
+int spawn_run(char **cmd, spawn_ready_fn ready, void *ctx, pid_t *pid_out)
+{
+	double deadline = 0;
+	pid_t pid;
+	int err;
+
+	pid = spawn_start(cmd, &deadline);
+	if (pid < 0)
+		return pid;
+	err = spawn_follow(pid, ready, ctx, deadline);
+	if (err == -ENOEXEC) {
 		/* Never became Python within the bounds. We started it only to
 		 * trace it, so it does not outlive the failed attempt. */
 		kill_and_reap(pid);
 		*pid_out = pid;
 		return -ENOEXEC;
 	}
+	if (err)
+		return err;
 	if (ptrace(PTRACE_DETACH, pid, NULL, NULL)) {
 		err = -errno;
 		kill_and_reap(pid);

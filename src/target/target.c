@@ -381,17 +381,78 @@ done:
 	return major != 3 || minor < 6 ? -ENOTSUP : 0;
 }
 
+/* t->exe from <proc_root>/<pid>/exe. */
+static int target_read_exe(const char *proc_root, pid_t pid, struct target *t)
+{
+	char path[PATH_MAX];
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "%s/%d/exe", proc_root, (int)pid);
+	len = readlink(path, t->exe, sizeof(t->exe) - 1);
+	if (len < 0) {
+		/* Kernel threads have no exe (a vanished process is sorted out below). */
+		return errno == ENOENT ? -ENOEXEC : -errno;
+	}
+	t->exe[len] = '\0';
+	return 0;
+}
+
+/* What img, the file behind the interpreter mapping m, tells: where it is
+ * loaded, its build-id, its GC USDT probes, the Python version and the
+ * address of _PyRuntime. */
+static int target_inspect(const struct elfimg *img, const struct procmaps_entry *m,
+			  struct target *t)
+{
+	struct elfimg_sym sym;
+	uint64_t sec_size;
+	int err;
+
+	snprintf(t->interp_path, sizeof(t->interp_path), "%s", m->path);
+	t->shared_lib = fnmatch("libpython3.*.so*", target_basename(t->interp_path), 0) == 0;
+
+	err = elfimg_load_bias(img, m->start, m->offset, &t->load_bias);
+	if (err)
+		return -ENOEXEC;
+	snprintf(t->build_id, sizeof(t->build_id), "%s", elfimg_build_id(img));
+	t->has_usdt_gc = elfimg_has_usdt(img, "python", "gc__start") &&
+			 elfimg_has_usdt(img, "python", "gc__done");
+
+	err = target_version(img, t->interp_path, t);
+	if (err)
+		return err;
+
+	if (elfimg_find_symbol(img, "_PyRuntime", &sym) == 0)
+		t->runtime_addr = sym.vaddr + t->load_bias;
+	else if (elfimg_section(img, ".PyRuntime", &t->runtime_addr, &sec_size) == 0)
+		t->runtime_addr += t->load_bias;
+	return 0;
+}
+
+/*
+ * Same process as when we started? An exit (or exit + pid reuse, or an
+ * exec) while we looked shows up as odd errors or wrong answers; report
+ * it as -ESRCH whatever step noticed it. Returns err otherwise.
+ */
+static int target_recheck(const char *proc_root, pid_t pid, uint64_t start_time, int err)
+{
+	uint64_t start_again;
+	int e;
+
+	if (err == -ESRCH)
+		return err;
+	e = target_read_stat(proc_root, pid, NULL, &start_again);
+	if (e == -ESRCH || (!e && start_again != start_time))
+		return -ESRCH;
+	return err;
+}
+
 int target_resolve(const char *proc_root, pid_t pid, struct target *out, struct elfimg **img_out)
 {
 	struct procmaps_entry *maps = NULL;
 	struct elfimg *img = NULL;
 	struct target *t = NULL;
-	char path[PATH_MAX];
-	struct elfimg_sym sym;
-	uint64_t start_again, sec_size;
 	size_t n = 0, idx = 0;
 	bool have_stat = false;
-	ssize_t len;
 	int err;
 
 	/* struct target is ~12 KiB of paths: build it on the heap, copy on success. */
@@ -404,15 +465,9 @@ int target_resolve(const char *proc_root, pid_t pid, struct target *out, struct 
 		goto cleanup;
 	have_stat = true;
 
-	snprintf(path, sizeof(path), "%s/%d/exe", proc_root, (int)pid);
-	len = readlink(path, t->exe, sizeof(t->exe) - 1);
-	if (len < 0) {
-		/* Kernel threads have no exe (a vanished process is sorted out below). */
-		err = errno == ENOENT ? -ENOEXEC : -errno;
+	err = target_read_exe(proc_root, pid, t);
+	if (err)
 		goto cleanup;
-	}
-	t->exe[len] = '\0';
-
 	err = procmaps_read(proc_root, pid, &maps, &n);
 	if (err)
 		goto cleanup;
@@ -420,39 +475,11 @@ int target_resolve(const char *proc_root, pid_t pid, struct target *out, struct 
 				 sizeof(t->open_path), &img);
 	if (err)
 		goto cleanup;
-	snprintf(t->interp_path, sizeof(t->interp_path), "%s", maps[idx].path);
-	t->shared_lib = fnmatch("libpython3.*.so*", target_basename(t->interp_path), 0) == 0;
-
-	err = elfimg_load_bias(img, maps[idx].start, maps[idx].offset, &t->load_bias);
-	if (err) {
-		err = -ENOEXEC;
-		goto cleanup;
-	}
-	snprintf(t->build_id, sizeof(t->build_id), "%s", elfimg_build_id(img));
-	t->has_usdt_gc = elfimg_has_usdt(img, "python", "gc__start") &&
-			 elfimg_has_usdt(img, "python", "gc__done");
-
-	err = target_version(img, t->interp_path, t);
-	if (err)
-		goto cleanup;
-
-	if (elfimg_find_symbol(img, "_PyRuntime", &sym) == 0)
-		t->runtime_addr = sym.vaddr + t->load_bias;
-	else if (elfimg_section(img, ".PyRuntime", &t->runtime_addr, &sec_size) == 0)
-		t->runtime_addr += t->load_bias;
+	err = target_inspect(img, &maps[idx], t);
 
 cleanup:
-	/*
-	 * Same process as when we started? An exit (or exit + pid reuse, or an
-	 * exec) while we looked shows up as odd errors or wrong answers; report
-	 * it as -ESRCH whatever step noticed it.
-	 */
-	if (err != -ESRCH && have_stat) {
-		int e = target_read_stat(proc_root, pid, NULL, &start_again);
-
-		if (e == -ESRCH || (!e && start_again != t->start_time))
-			err = -ESRCH;
-	}
+	if (have_stat)
+		err = target_recheck(proc_root, pid, t->start_time, err);
 	if (err == -ENOTSUP && t->py_version[0]) {
 		/* the caller says which version it refuses */
 		out->py_major = t->py_major;

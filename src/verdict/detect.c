@@ -215,28 +215,19 @@ static double mann_kendall(const double *v, size_t m, double *scratch)
 	return phi(z);
 }
 
-int detect_growth(const struct detect_point *pts, size_t n, const struct detect_params *p,
-		  struct detect_result *out)
+/*
+ * Passes 1 and 2: the warm-up cut (a share of the whole span, at least
+ * warmup_s) and what is left after it. Sets r->points and, when some are
+ * left, r->span_s; *cut and *ta (the first time left) for the windows.
+ * Returns false when no point is left.
+ */
+static bool detect_after_warmup(const struct detect_point *pts, size_t n,
+				const struct detect_params *p, struct detect_result *r,
+				double *cut, double *ta)
 {
-	double ft[DETECT_MAX_WINDOWS], fv[DETECT_MAX_WINDOWS];
-	bool used[DETECT_MAX_WINDOWS] = { false };
-	double scratch[DETECT_MAX_PAIRS];
-	struct detect_params defaults;
-	struct detect_result r = { .verdict = DETECT_TOO_FEW_POINTS };
-	double t0 = INFINITY, t1 = -INFINITY, ta = INFINITY, tb = -INFINITY;
-	double cut, width, threshold;
-	size_t nfinite = 0, k, m, h;
+	double t0 = INFINITY, t1 = -INFINITY, tb = -INFINITY;
+	size_t nfinite = 0;
 
-	if (!out || (!pts && n > 0))
-		return -EINVAL;
-	if (!p) {
-		detect_params_default(&defaults);
-		p = &defaults;
-	}
-	if (!params_valid(p))
-		return -EINVAL;
-
-	/* Pass 1: the time extent of the usable points, for the warm-up cut. */
 	for (size_t i = 0; i < n; i++) {
 		if (!point_ok(&pts[i]))
 			continue;
@@ -245,39 +236,34 @@ int detect_growth(const struct detect_point *pts, size_t n, const struct detect_
 		t1 = fmax(t1, pts[i].t);
 	}
 	if (nfinite == 0)
-		goto done;
-	cut = t0 + fmax(p->warmup_s, p->warmup_frac * (t1 - t0));
+		return false;
+	*cut = t0 + fmax(p->warmup_s, p->warmup_frac * (t1 - t0));
 
-	/* Pass 2: what is left after warm-up. */
+	*ta = INFINITY;
 	for (size_t i = 0; i < n; i++) {
-		if (!point_ok(&pts[i]) || pts[i].t < cut)
+		if (!point_ok(&pts[i]) || pts[i].t < *cut)
 			continue;
-		r.points++;
-		ta = fmin(ta, pts[i].t);
+		r->points++;
+		*ta = fmin(*ta, pts[i].t);
 		tb = fmax(tb, pts[i].t);
 	}
-	if (r.points == 0)
-		goto done;
-	r.span_s = tb - ta;
-	if (r.points < p->min_windows)
-		goto done;
+	if (r->points == 0)
+		return false;
+	r->span_s = tb - *ta;
+	return true;
+}
 
-	/*
-	 * About one window per 2.5 points: enough points per window that its
-	 * minimum is a floor rather than a single sample, enough windows for
-	 * the rank tests to have power.
-	 */
-	/* Windows of one point would judge samples, not floors. */
-	if (r.points < p->min_points)
-		goto done;
-	k = r.points * 2 / 5;
-	if (k < p->min_windows)
-		k = p->min_windows;
-	if (k > p->max_windows)
-		k = p->max_windows;
-	width = r.span_s / (double)k;
+/*
+ * Pass 3: k windows of equal width from ta; each window's floor (fv) and
+ * where it was seen (ft), empty windows dropped (a gap in sampling says
+ * nothing about the floor). Returns how many floors are left.
+ */
+static size_t detect_floors(const struct detect_point *pts, size_t n, double cut, double ta,
+			    double width, size_t k, double *ft, double *fv)
+{
+	bool used[DETECT_MAX_WINDOWS] = { false };
+	size_t m = 0;
 
-	/* Pass 3: each window's floor and where it was seen. */
 	for (size_t i = 0; i < n; i++) {
 		size_t w = 0;
 
@@ -296,8 +282,6 @@ int detect_growth(const struct detect_point *pts, size_t n, const struct detect_
 			ft[w] = pts[i].t;
 		}
 	}
-	/* Drop empty windows (a gap in sampling says nothing about the floor). */
-	m = 0;
 	for (size_t w = 0; w < k; w++) {
 		if (!used[w])
 			continue;
@@ -305,15 +289,22 @@ int detect_growth(const struct detect_point *pts, size_t n, const struct detect_
 		fv[m] = fv[w];
 		m++;
 	}
-	r.windows = m;
-	if (m < p->min_windows)
-		goto done;
+	return m;
+}
 
-	r.floor_first = fv[0];
-	r.floor_last = fv[m - 1];
-	r.confidence = mann_kendall(fv, m, scratch);
-	r.slope_per_s = theil_sen(ft, fv, m, scratch);
-	r.rise = r.slope_per_s * (ft[m - 1] - ft[0]);
+/* The rank tests on the m floors, and the verdict they give. */
+static void detect_judge(const double *ft, const double *fv, size_t m,
+			 const struct detect_params *p, struct detect_result *r)
+{
+	double scratch[DETECT_MAX_PAIRS];
+	double threshold;
+	size_t h;
+
+	r->floor_first = fv[0];
+	r->floor_last = fv[m - 1];
+	r->confidence = mann_kendall(fv, m, scratch);
+	r->slope_per_s = theil_sen(ft, fv, m, scratch);
+	r->rise = r->slope_per_s * (ft[m - 1] - ft[0]);
 	/*
 	 * Halves for the plateau test; with an odd count the middle window is
 	 * in both. The whole-series slope alone is a weak reference: once a
@@ -323,18 +314,62 @@ int detect_growth(const struct detect_point *pts, size_t n, const struct detect_
 	 * with the larger of the two.
 	 */
 	h = m / 2;
-	r.tail_slope_per_s = theil_sen(ft + h, fv + h, m - h, scratch);
-	r.head_slope_per_s = theil_sen(ft, fv, m - h, scratch);
+	r->tail_slope_per_s = theil_sen(ft + h, fv + h, m - h, scratch);
+	r->head_slope_per_s = theil_sen(ft, fv, m - h, scratch);
 
-	threshold = fmax(p->min_rise_abs, p->min_rise_rel * fabs(r.floor_first));
-	if (!(r.confidence >= p->min_confidence))
-		r.verdict = DETECT_NO_TREND;
-	else if (!(r.rise > 0.0 && r.rise >= threshold))
-		r.verdict = DETECT_TOO_SMALL;
-	else if (!(r.tail_slope_per_s >= p->tail_ratio * fmax(r.slope_per_s, r.head_slope_per_s)))
-		r.verdict = DETECT_PLATEAU;
+	threshold = fmax(p->min_rise_abs, p->min_rise_rel * fabs(r->floor_first));
+	if (!(r->confidence >= p->min_confidence))
+		r->verdict = DETECT_NO_TREND;
+	else if (!(r->rise > 0.0 && r->rise >= threshold))
+		r->verdict = DETECT_TOO_SMALL;
+	else if (!(r->tail_slope_per_s >= p->tail_ratio * fmax(r->slope_per_s, r->head_slope_per_s)))
+		r->verdict = DETECT_PLATEAU;
 	else
-		r.verdict = DETECT_LEAK;
+		r->verdict = DETECT_LEAK;
+}
+
+int detect_growth(const struct detect_point *pts, size_t n, const struct detect_params *p,
+		  struct detect_result *out)
+{
+	double ft[DETECT_MAX_WINDOWS], fv[DETECT_MAX_WINDOWS];
+	struct detect_params defaults;
+	struct detect_result r = { .verdict = DETECT_TOO_FEW_POINTS };
+	double cut, ta;
+	size_t k, m;
+
+	if (!out || (!pts && n > 0))
+		return -EINVAL;
+	if (!p) {
+		detect_params_default(&defaults);
+		p = &defaults;
+	}
+	if (!params_valid(p))
+		return -EINVAL;
+
+	if (!detect_after_warmup(pts, n, p, &r, &cut, &ta))
+		goto done;
+	if (r.points < p->min_windows)
+		goto done;
+
+	/*
+	 * About one window per 2.5 points: enough points per window that its
+	 * minimum is a floor rather than a single sample, enough windows for
+	 * the rank tests to have power.
+	 */
+	/* Windows of one point would judge samples, not floors. */
+	if (r.points < p->min_points)
+		goto done;
+	k = r.points * 2 / 5;
+	if (k < p->min_windows)
+		k = p->min_windows;
+	if (k > p->max_windows)
+		k = p->max_windows;
+
+	m = detect_floors(pts, n, cut, ta, r.span_s / (double)k, k, ft, fv);
+	r.windows = m;
+	if (m < p->min_windows)
+		goto done;
+	detect_judge(ft, fv, m, p, &r);
 
 done:
 	r.leak = r.verdict == DETECT_LEAK;

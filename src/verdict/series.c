@@ -276,6 +276,86 @@ static int series_rank_cmp(const void *x, const void *y)
 	return p->i < q->i ? -1 : p->i > q->i;
 }
 
+/* The indexes of objects[0..n) in decreasing count order (ties by index),
+ * in *out (NULL when n is 0). Returns 0 or -ENOMEM. */
+static int series_rank_new(const uint64_t *objects, size_t n, struct series_rank **out)
+{
+	struct series_rank *rank = NULL;
+
+	if (n) {
+		rank = malloc(n * sizeof(*rank));
+		if (!rank)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		rank[i] = (struct series_rank){ .objects = objects[i], .i = i };
+	qsort(rank, n, sizeof(*rank), series_rank_cmp);
+	*out = rank;
+	return 0;
+}
+
+/*
+ * The slot of the type name, r-th largest in this census with objects
+ * live: its own, a new one while named slots are free, or one taken from a
+ * type that has shrunk away; only the type_cap largest get one. Returns the
+ * index, another negative value for "(other)", or -ENOMEM.
+ */
+static ssize_t series_slot(struct series *s, const char *name, size_t r, double objects)
+{
+	ssize_t k;
+
+	k = strcmp(name, SERIES_OTHER_TYPE) ? series_type_lookup(s, name) : -1;
+	if (k < 0 && r < s->type_cap && s->n_named < s->type_cap &&
+	    strcmp(name, SERIES_OTHER_TYPE)) {
+		k = series_type_create(s, name);
+		if (k >= 0)
+			s->n_named++;
+	} else if (k < 0 && r < s->type_cap && strcmp(name, SERIES_OTHER_TYPE)) {
+		k = series_type_evict(s, name, objects);
+	}
+	return k;
+}
+
+/* This census's counts of "(other)", its slot made the first time a type
+ * is folded into it (seen). Once made it gets a point every census, zero
+ * or not. Returns 0 or -errno (no slot). */
+static int series_other_set(struct series *s, bool seen, double objects, double bytes,
+			    double settled)
+{
+	if (seen && s->other < 0) {
+		s->other = series_type_create(s, SERIES_OTHER_TYPE);
+		if (s->other < 0) {
+			int err = (int)s->other;
+
+			s->other = -1;
+			return err;
+		}
+	}
+	if (s->other >= 0) {
+		s->types[s->other].cur_objects = objects;
+		s->types[s->other].cur_settled = settled;
+		s->types[s->other].cur_bytes = bytes;
+	}
+	return 0;
+}
+
+/* Ends a census: each type's counts become its last and a new point at t.
+ * Returns 0 or -ENOMEM (the points that fit are kept). */
+static int series_census_close(struct series *s, double t, bool have_bytes)
+{
+	int ret = 0;
+
+	for (size_t k = 0; k < s->n_types; k++) {
+		struct series_type *ty = &s->types[k];
+
+		ty->last_objects = (uint64_t)ty->cur_objects;
+		ty->last_bytes = have_bytes ? (uint64_t)ty->cur_bytes : 0;
+		if (series_type_append(s, ty, t) < 0)
+			ret = -ENOMEM;
+	}
+	return ret;
+}
+
 int series_add_type_counts(struct series *s, double t, const char *const *names,
 			     const uint64_t *objects, const uint64_t *bytes, const uint64_t *settled, size_t n)
 {
@@ -287,14 +367,9 @@ int series_add_type_counts(struct series *s, double t, const char *const *names,
 
 	if (!s || (n && (!names || !objects)))
 		return -EINVAL;
-	if (n) {
-		rank = malloc(n * sizeof(*rank));
-		if (!rank)
-			return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++)
-		rank[i] = (struct series_rank){ .objects = objects[i], .i = i };
-	qsort(rank, n, sizeof(*rank), series_rank_cmp);
+	ret = series_rank_new(objects, n, &rank);
+	if (ret)
+		return ret;
 	s->censuses++;
 
 	for (size_t k = 0; k < s->n_types; k++) {
@@ -309,18 +384,10 @@ int series_add_type_counts(struct series *s, double t, const char *const *names,
 		ssize_t k;
 
 		snprintf(name, sizeof(name), "%s", names[i] ? names[i] : "?");
-		k = strcmp(name, SERIES_OTHER_TYPE) ? series_type_lookup(s, name) : -1;
-		if (k < 0 && r < s->type_cap && s->n_named < s->type_cap &&
-		    strcmp(name, SERIES_OTHER_TYPE)) {
-			k = series_type_create(s, name);
-			if (k == -ENOMEM) {
-				ret = -ENOMEM;
-				goto cleanup;
-			}
-			if (k >= 0)
-				s->n_named++;
-		} else if (k < 0 && r < s->type_cap && strcmp(name, SERIES_OTHER_TYPE)) {
-			k = series_type_evict(s, name, ob);
+		k = series_slot(s, name, r, ob);
+		if (k == -ENOMEM) {
+			ret = -ENOMEM;
+			goto cleanup;
 		}
 		if (k < 0) {
 			folded |= strcmp(name, SERIES_OTHER_TYPE) != 0;
@@ -335,27 +402,10 @@ int series_add_type_counts(struct series *s, double t, const char *const *names,
 		s->types[k].cur_settled += se;
 		s->types[k].cur_bytes = bytes ? s->types[k].cur_bytes + by : NAN;
 	}
-	if (other_seen && s->other < 0) {
-		s->other = series_type_create(s, SERIES_OTHER_TYPE);
-		if (s->other < 0) {
-			ret = (int)s->other;
-			s->other = -1;
-			goto cleanup;
-		}
-	}
-	if (s->other >= 0) {
-		s->types[s->other].cur_objects = other_obj;
-		s->types[s->other].cur_settled = other_settled;
-		s->types[s->other].cur_bytes = bytes ? other_bytes : NAN;
-	}
-	for (size_t k = 0; k < s->n_types; k++) {
-		struct series_type *ty = &s->types[k];
-
-		ty->last_objects = (uint64_t)ty->cur_objects;
-		ty->last_bytes = bytes ? (uint64_t)ty->cur_bytes : 0;
-		if (series_type_append(s, ty, t) < 0)
-			ret = -ENOMEM;
-	}
+	ret = series_other_set(s, other_seen, other_obj, bytes ? other_bytes : NAN, other_settled);
+	if (ret)
+		goto cleanup;
+	ret = series_census_close(s, t, bytes != NULL);
 	s->folds += folded;
 cleanup:
 	free(rank);

@@ -213,56 +213,120 @@ static void verdict_fds_clause(struct verdict_sb *sb, const struct verdict_signa
 		  human_rate(r, sizeof(r), s->r.slope_per_s), s->r.span_s);
 }
 
+/* The process total leads: live objects, else live bytes (objects growing
+ * in size), then the types that grow and any descriptor leak. */
+static void verdict_reason_total(struct verdict_sb *sb, const struct verdict *v)
+{
+	const struct verdict_signal *o = &v->objects, *by = &v->bytes, *fd = &v->fds;
+	char a[32], b[32], r[48];
+
+	if (o->r.leak) {
+		sb_printf(sb, "live objects grew %s -> %s (%s/s, confidence %.2f) over %.0f s after warm-up",
+			  human_count(a, sizeof(a), o->r.floor_first),
+			  human_count(b, sizeof(b), o->r.floor_last),
+			  human_rate(r, sizeof(r), o->r.slope_per_s),
+			  o->r.confidence, o->r.span_s);
+		if (by->r.leak)
+			sb_printf(sb, ", live bytes %s%s/s", by->r.slope_per_s >= 0 ? "+" : "",
+				  human_bytes(r, sizeof(r), by->r.slope_per_s));
+	} else {
+		sb_printf(sb, "live bytes grew %s -> %s (%s%s/s, confidence %.2f) over %.0f s "
+			  "while the object count did not: objects are growing in size",
+			  human_bytes(a, sizeof(a), by->r.floor_first),
+			  human_bytes(b, sizeof(b), by->r.floor_last),
+			  by->r.slope_per_s >= 0 ? "+" : "",
+			  human_bytes(r, sizeof(r), by->r.slope_per_s),
+			  by->r.confidence, by->r.span_s);
+	}
+	if (v->n_leaking_types) {
+		sb_printf(sb, "; growing types: ");
+		verdict_type_list(sb, v, VERDICT_REASON_TYPES);
+	}
+	if (fd->r.leak) {
+		sb_printf(sb, "; also ");
+		verdict_fds_clause(sb, fd);
+	}
+}
+
+/* Python objects flat, the rest of the heap rising: the remedy is outside
+ * Python code, so the sentence says where to look. */
+static void verdict_reason_native(struct verdict_sb *sb, const struct verdict *v)
+{
+	const struct verdict_signal *nat = &v->native;
+	char a[32], b[32], r[48];
+
+	sb_printf(sb, "Python objects are flat, but memory outside them grew %s -> %s (%s%s/s, "
+		  "confidence %.2f) over %.0f s: native code (a C extension or library) or allocator "
+		  "retention",
+		  human_bytes(a, sizeof(a), nat->r.floor_first),
+		  human_bytes(b, sizeof(b), nat->r.floor_last),
+		  nat->r.slope_per_s >= 0 ? "+" : "",
+		  human_bytes(r, sizeof(r), nat->r.slope_per_s), nat->r.confidence,
+		  nat->r.span_s);
+	if (v->fds.r.leak) {
+		sb_printf(sb, "; also ");
+		verdict_fds_clause(sb, &v->fds);
+	}
+}
+
+/* Nothing leaks: why not, in the detector's terms for the object count, so
+ * a person knows whether to wait (too few samples) or to relax. */
+static void verdict_reason_none(struct verdict_sb *sb, const struct verdict_signal *o,
+				const struct detect_params *p, double span_all)
+{
+	enum detect_verdict verdict_kind = o->r.verdict;
+	char a[32], b[32];
+
+	if (verdict_kind == DETECT_NO_TREND &&
+	    verdict_mk_max_conf(o->r.windows) < p->min_confidence)
+		verdict_kind = DETECT_TOO_FEW_POINTS;	/* could not have said yes */
+	switch (verdict_kind) {
+	case DETECT_TOO_FEW_POINTS: {
+		size_t need = verdict_points_needed(o, p, span_all);
+
+		/* the estimate assumes evenly spaced points; a census period the
+		 * pause budget stretched leaves fewer after the warm-up */
+		if (need > o->n_points)
+			sb_printf(sb, "not enough samples yet (%zu of %zu needed)", o->n_points, need);
+		else
+			sb_printf(sb, "not enough samples yet (%zu, too few after the warm-up)", o->n_points);
+		break;
+	}
+	case DETECT_PLATEAU:
+		sb_printf(sb, "no sustained growth: live objects plateaued at ~%s after warm-up",
+			  human_count(a, sizeof(a), o->r.floor_last));
+		break;
+	case DETECT_TOO_SMALL:
+		sb_printf(sb, "no sustained growth: live objects rose only %s -> %s over %.0f s, "
+			  "below the leak threshold",
+			  human_count(a, sizeof(a), o->r.floor_first),
+			  human_count(b, sizeof(b), o->r.floor_last), o->r.span_s);
+		break;
+	case DETECT_NO_TREND:
+	case DETECT_LEAK:	/* not reached: handled above */
+		sb_printf(sb, "no sustained growth: live objects stayed around ~%s over %.0f s "
+			  "(floor trend confidence %.2f)",
+			  human_count(a, sizeof(a), o->r.floor_last), o->r.span_s,
+			  o->r.confidence);
+		break;
+	}
+}
+
+/* The one sentence. What leads: the process total, else memory outside
+ * Python objects, else open descriptors, else types growing alone; when
+ * nothing leaks, why not. */
 static void verdict_reason(struct verdict *v, const struct detect_params *p, double span_all)
 {
 	struct verdict_sb sb = { .b = v->growth.reason, .len = sizeof(v->growth.reason) };
-	const struct verdict_signal *o = &v->objects, *by = &v->bytes, *fd = &v->fds;
-	enum detect_verdict verdict_kind;
-	char a[32], b[32], r[48];
+	const struct verdict_signal *o = &v->objects, *fd = &v->fds;
 
 	sb.b[0] = '\0';
-	if (o->r.leak || by->r.leak) {
-		if (o->r.leak) {
-			sb_printf(&sb, "live objects grew %s -> %s (%s/s, confidence %.2f) over %.0f s after warm-up",
-				  human_count(a, sizeof(a), o->r.floor_first),
-				  human_count(b, sizeof(b), o->r.floor_last),
-				  human_rate(r, sizeof(r), o->r.slope_per_s),
-				  o->r.confidence, o->r.span_s);
-			if (by->r.leak)
-				sb_printf(&sb, ", live bytes %s%s/s", by->r.slope_per_s >= 0 ? "+" : "",
-					  human_bytes(r, sizeof(r), by->r.slope_per_s));
-		} else {
-			sb_printf(&sb, "live bytes grew %s -> %s (%s%s/s, confidence %.2f) over %.0f s "
-				  "while the object count did not: objects are growing in size",
-				  human_bytes(a, sizeof(a), by->r.floor_first),
-				  human_bytes(b, sizeof(b), by->r.floor_last),
-				  by->r.slope_per_s >= 0 ? "+" : "",
-				  human_bytes(r, sizeof(r), by->r.slope_per_s),
-				  by->r.confidence, by->r.span_s);
-		}
-		if (v->n_leaking_types) {
-			sb_printf(&sb, "; growing types: ");
-			verdict_type_list(&sb, v, VERDICT_REASON_TYPES);
-		}
-		if (fd->r.leak) {
-			sb_printf(&sb, "; also ");
-			verdict_fds_clause(&sb, fd);
-		}
+	if (o->r.leak || v->bytes.r.leak) {
+		verdict_reason_total(&sb, v);
 		return;
 	}
 	if (v->native.r.leak) {
-		sb_printf(&sb, "Python objects are flat, but memory outside them grew %s -> %s (%s%s/s, "
-			  "confidence %.2f) over %.0f s: native code (a C extension or library) or allocator "
-			  "retention",
-			  human_bytes(a, sizeof(a), v->native.r.floor_first),
-			  human_bytes(b, sizeof(b), v->native.r.floor_last),
-			  v->native.r.slope_per_s >= 0 ? "+" : "",
-			  human_bytes(r, sizeof(r), v->native.r.slope_per_s), v->native.r.confidence,
-			  v->native.r.span_s);
-		if (fd->r.leak) {
-			sb_printf(&sb, "; also ");
-			verdict_fds_clause(&sb, fd);
-		}
+		verdict_reason_native(&sb, v);
 		return;
 	}
 	if (fd->r.leak) {
@@ -279,40 +343,135 @@ static void verdict_reason(struct verdict *v, const struct detect_params *p, dou
 		sb_printf(&sb, " over %.0f s", o->r.span_s > 0 ? o->r.span_s : span_all);
 		return;
 	}
-	verdict_kind = o->r.verdict;
-	if (verdict_kind == DETECT_NO_TREND &&
-	    verdict_mk_max_conf(o->r.windows) < p->min_confidence)
-		verdict_kind = DETECT_TOO_FEW_POINTS;	/* could not have said yes */
-	switch (verdict_kind) {
-	case DETECT_TOO_FEW_POINTS: {
-		size_t need = verdict_points_needed(o, p, span_all);
+	verdict_reason_none(&sb, o, p, span_all);
+}
 
-		/* the estimate assumes evenly spaced points; a census period the
-		 * pause budget stretched leaves fewer after the warm-up */
-		if (need > o->n_points)
-			sb_printf(&sb, "not enough samples yet (%zu of %zu needed)", o->n_points, need);
-		else
-			sb_printf(&sb, "not enough samples yet (%zu, too few after the warm-up)", o->n_points);
-		break;
+/* The four process-wide signals, each with the smallest rise that counts
+ * for it. Returns 0 or -errno. */
+static int verdict_run_totals(const struct series_point *pts, size_t n,
+			      const struct detect_params *p, struct detect_point *buf,
+			      struct verdict *v)
+{
+	/* Descriptors are small counts: a few dozen held for good is already
+	 * a leak, where 64 objects would be noise. */
+	struct detect_params fp = *p, np = *p;
+	int err;
+
+	err = verdict_signal_run(buf, verdict_extract(pts, n, VF_OBJECTS, buf), p, &v->objects);
+	if (!err)
+		err = verdict_signal_run(buf, verdict_extract(pts, n, VF_BYTES, buf), p, &v->bytes);
+	if (!err) {
+		if (fp.min_rise_abs > VERDICT_FDS_MIN_RISE)
+			fp.min_rise_abs = VERDICT_FDS_MIN_RISE;
+		err = verdict_signal_run(buf, verdict_extract(pts, n, VF_FDS, buf), &fp, &v->fds);
 	}
-	case DETECT_PLATEAU:
-		sb_printf(&sb, "no sustained growth: live objects plateaued at ~%s after warm-up",
-			  human_count(a, sizeof(a), o->r.floor_last));
-		break;
-	case DETECT_TOO_SMALL:
-		sb_printf(&sb, "no sustained growth: live objects rose only %s -> %s over %.0f s, "
-			  "below the leak threshold",
-			  human_count(a, sizeof(a), o->r.floor_first),
-			  human_count(b, sizeof(b), o->r.floor_last), o->r.span_s);
-		break;
-	case DETECT_NO_TREND:
-	case DETECT_LEAK:	/* not reached: handled above */
-		sb_printf(&sb, "no sustained growth: live objects stayed around ~%s over %.0f s "
-			  "(floor trend confidence %.2f)",
-			  human_count(a, sizeof(a), o->r.floor_last), o->r.span_s,
-			  o->r.confidence);
-		break;
+	if (!err) {
+		if (np.min_rise_abs < VERDICT_NATIVE_MIN_RISE)
+			np.min_rise_abs = VERDICT_NATIVE_MIN_RISE;
+		err = verdict_signal_run(buf, verdict_extract(pts, n, VF_NATIVE, buf), &np, &v->native);
 	}
+	return err;
+}
+
+/*
+ * One type's row, judged on its count and on its bytes (one list of ten
+ * million entries stays one object). When no process total grows
+ * (total_leak false), a type's rise alone makes the verdict, and its count
+ * must then grow past the young generations: garbage waits there for the
+ * next collection (cycles made faster than a young collection reclaims them
+ * lift a type's floor for as long as the run), and a leak's objects leave
+ * them within a collection or two.
+ * Returns 0 with *row filled (and *conf, the leaking signal's confidence,
+ * when row->leak), 1 when the series has no type i, or -errno.
+ */
+static int verdict_type_row(const struct series *ser, size_t i, const struct detect_params *p,
+			    bool total_leak, struct detect_point *buf,
+			    struct report_type_row *row, double *conf)
+{
+	struct verdict_signal s, sb, so;
+	struct detect_params bp = *p;
+	struct series_type_info ti;
+	int err;
+
+	if (series_type(ser, i, &ti))
+		return 1;
+	for (size_t k = 0; k < ti.n; k++)
+		buf[k] = (struct detect_point){ .t = ti.pts[k].t, .v = ti.pts[k].objects };
+	err = verdict_signal_run(buf, ti.n, p, &s);
+	if (!err && !total_leak && s.r.leak) {
+		for (size_t k = 0; k < ti.n; k++)
+			buf[k].v = ti.pts[k].settled;
+		err = verdict_signal_run(buf, ti.n, p, &so);
+		s.r.leak = so.r.leak;
+		s.r.confidence = so.r.confidence;
+	}
+	if (err)
+		return err;
+	if (bp.min_rise_abs < VERDICT_TYPE_BYTES_MIN_RISE)
+		bp.min_rise_abs = VERDICT_TYPE_BYTES_MIN_RISE;
+	for (size_t k = 0; k < ti.n; k++)
+		buf[k] = (struct detect_point){ .t = ti.pts[k].t, .v = ti.pts[k].bytes };
+	err = verdict_signal_run(buf, ti.n, &bp, &sb);
+	if (err)
+		return err;
+	snprintf(row->type, sizeof(row->type), "%s", ti.name);
+	row->live_objects = ti.last_objects;
+	row->live_bytes = ti.last_bytes;
+	row->growth_per_s = s.r.verdict == DETECT_TOO_FEW_POINTS ? NAN : s.r.slope_per_s;
+	row->bytes_per_s = sb.r.verdict == DETECT_TOO_FEW_POINTS ? NAN : sb.r.slope_per_s;
+	row->leak = s.r.leak || sb.r.leak;
+	if (row->leak)
+		*conf = s.r.leak ? s.r.confidence : sb.r.confidence;
+	return 0;
+}
+
+/* Every type's row into v->types, leaking ones first (verdict_type_cmp);
+ * *best_conf is the strongest leaking type's confidence, left alone when
+ * none leaks. Returns 0 or -errno. */
+static int verdict_run_types(const struct series *ser, const struct detect_params *p,
+			     struct detect_point *buf, struct verdict *v, double *best_conf)
+{
+	size_t n_types = series_n_types(ser);
+	bool total_leak = v->objects.r.leak || v->bytes.r.leak || v->fds.r.leak || v->native.r.leak;
+
+	for (size_t i = 0; i < n_types; i++) {
+		double conf = -1;
+		int err = verdict_type_row(ser, i, p, total_leak, buf, &v->types[v->n_types], &conf);
+
+		if (err > 0)
+			continue;
+		if (err)
+			return err;
+		if (v->types[v->n_types].leak) {
+			v->n_leaking_types++;
+			if (conf > *best_conf)
+				*best_conf = conf;
+		}
+		v->n_types++;
+	}
+	if (v->n_types)
+		qsort(v->types, v->n_types, sizeof(*v->types), verdict_type_cmp);
+	return 0;
+}
+
+/* The summary's growth object; best_conf is the strongest leaking type's
+ * confidence (-1 when none leaks). */
+static void verdict_growth(struct verdict *v, double best_conf)
+{
+	v->growth.leak = v->objects.r.leak || v->bytes.r.leak || v->fds.r.leak || v->native.r.leak ||
+			 v->n_leaking_types;
+	v->growth.objects_per_s = v->objects.r.slope_per_s;
+	v->growth.bytes_per_s = v->bytes.r.slope_per_s;
+	/* the strongest leaking signal's confidence; the process total's otherwise */
+	if (v->objects.r.leak && v->objects.r.confidence > best_conf)
+		best_conf = v->objects.r.confidence;
+	if (v->bytes.r.leak && v->bytes.r.confidence > best_conf)
+		best_conf = v->bytes.r.confidence;
+	if (v->fds.r.leak && v->fds.r.confidence > best_conf)
+		best_conf = v->fds.r.confidence;
+	if (v->native.r.leak && v->native.r.confidence > best_conf)
+		best_conf = v->native.r.confidence;
+	v->growth.confidence = v->growth.leak ? best_conf : v->objects.r.confidence;
 }
 
 int verdict_compute(const struct series *ser, const struct detect_params *p, struct verdict *out)
@@ -323,7 +482,6 @@ int verdict_compute(const struct series *ser, const struct detect_params *p, str
 	struct detect_point *buf = NULL;
 	size_t n, cap, n_types;
 	double span_all = 0, best_conf = -1;
-	bool total_leak;
 	int err = 0;
 
 	if (!ser || !out)
@@ -360,100 +518,13 @@ int verdict_compute(const struct series *ser, const struct detect_params *p, str
 	if (n >= 2)
 		span_all = pts[n - 1].t - pts[0].t;
 
-	err = verdict_signal_run(buf, verdict_extract(pts, n, VF_OBJECTS, buf), p, &v.objects);
-	if (!err)
-		err = verdict_signal_run(buf, verdict_extract(pts, n, VF_BYTES, buf), p, &v.bytes);
-	if (!err) {
-		/* Descriptors are small counts: a few dozen held for good is already
-		 * a leak, where 64 objects would be noise. */
-		struct detect_params fp;
-
-		if (p)
-			fp = *p;
-		else
-			detect_params_default(&fp);
-		if (fp.min_rise_abs > VERDICT_FDS_MIN_RISE)
-			fp.min_rise_abs = VERDICT_FDS_MIN_RISE;
-		err = verdict_signal_run(buf, verdict_extract(pts, n, VF_FDS, buf), &fp, &v.fds);
-	}
-	if (!err) {
-		struct detect_params np = *p;
-
-		if (np.min_rise_abs < VERDICT_NATIVE_MIN_RISE)
-			np.min_rise_abs = VERDICT_NATIVE_MIN_RISE;
-		err = verdict_signal_run(buf, verdict_extract(pts, n, VF_NATIVE, buf), &np, &v.native);
-	}
+	err = verdict_run_totals(pts, n, p, buf, &v);
 	if (err)
 		goto cleanup;
-
-	/*
-	 * When no process total grows, a type's rise alone makes the verdict,
-	 * and its count must then grow past the young generations: garbage
-	 * waits there for the next collection (cycles made faster than a young
-	 * collection reclaims them lift a type's floor for as long as the run),
-	 * and a leak's objects leave them within a collection or two.
-	 */
-	total_leak = v.objects.r.leak || v.bytes.r.leak || v.fds.r.leak || v.native.r.leak;
-	for (size_t i = 0; i < n_types; i++) {
-		struct report_type_row *row = &v.types[v.n_types];
-		struct verdict_signal s, sb, so;
-		struct detect_params bp = *p;
-		struct series_type_info ti;
-
-		if (series_type(ser, i, &ti))
-			continue;
-		for (size_t k = 0; k < ti.n; k++)
-			buf[k] = (struct detect_point){ .t = ti.pts[k].t, .v = ti.pts[k].objects };
-		err = verdict_signal_run(buf, ti.n, p, &s);
-		if (!err && !total_leak && s.r.leak) {
-			for (size_t k = 0; k < ti.n; k++)
-				buf[k].v = ti.pts[k].settled;
-			err = verdict_signal_run(buf, ti.n, p, &so);
-			s.r.leak = so.r.leak;
-			s.r.confidence = so.r.confidence;
-		}
-		if (err)
-			goto cleanup;
-		/* and on its bytes: one list of ten million entries stays one object */
-		if (bp.min_rise_abs < VERDICT_TYPE_BYTES_MIN_RISE)
-			bp.min_rise_abs = VERDICT_TYPE_BYTES_MIN_RISE;
-		for (size_t k = 0; k < ti.n; k++)
-			buf[k] = (struct detect_point){ .t = ti.pts[k].t, .v = ti.pts[k].bytes };
-		err = verdict_signal_run(buf, ti.n, &bp, &sb);
-		if (err)
-			goto cleanup;
-		snprintf(row->type, sizeof(row->type), "%s", ti.name);
-		row->live_objects = ti.last_objects;
-		row->live_bytes = ti.last_bytes;
-		row->growth_per_s = s.r.verdict == DETECT_TOO_FEW_POINTS ? NAN : s.r.slope_per_s;
-		row->bytes_per_s = sb.r.verdict == DETECT_TOO_FEW_POINTS ? NAN : sb.r.slope_per_s;
-		row->leak = s.r.leak || sb.r.leak;
-		if (row->leak) {
-			double conf = s.r.leak ? s.r.confidence : sb.r.confidence;
-
-			v.n_leaking_types++;
-			if (conf > best_conf)
-				best_conf = conf;
-		}
-		v.n_types++;
-	}
-	if (v.n_types)
-		qsort(v.types, v.n_types, sizeof(*v.types), verdict_type_cmp);
-
-	v.growth.leak = v.objects.r.leak || v.bytes.r.leak || v.fds.r.leak || v.native.r.leak ||
-			v.n_leaking_types;
-	v.growth.objects_per_s = v.objects.r.slope_per_s;
-	v.growth.bytes_per_s = v.bytes.r.slope_per_s;
-	/* the strongest leaking signal's confidence; the process total's otherwise */
-	if (v.objects.r.leak && v.objects.r.confidence > best_conf)
-		best_conf = v.objects.r.confidence;
-	if (v.bytes.r.leak && v.bytes.r.confidence > best_conf)
-		best_conf = v.bytes.r.confidence;
-	if (v.fds.r.leak && v.fds.r.confidence > best_conf)
-		best_conf = v.fds.r.confidence;
-	if (v.native.r.leak && v.native.r.confidence > best_conf)
-		best_conf = v.native.r.confidence;
-	v.growth.confidence = v.growth.leak ? best_conf : v.objects.r.confidence;
+	err = verdict_run_types(ser, p, buf, &v, &best_conf);
+	if (err)
+		goto cleanup;
+	verdict_growth(&v, best_conf);
 	verdict_reason(&v, p, span_all);
 
 	*out = v;
