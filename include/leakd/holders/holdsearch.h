@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "leakd/base/addrset.h"
-#include "leakd/holders/holders.h"
+#include "leakd/holders/holdquery.h"
 #include "leakd/target/memreader.h"
 #include "leakd/python/pylayout.h"
 #include "leakd/python/typetab.h"
