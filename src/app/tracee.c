@@ -95,7 +95,9 @@ int tracee_new(const struct leakd_opts *o, pid_t pid, bool spawned, struct trace
 	tr->last_sample = tr->t0;
 	tr->last_census = tr->t0 - 1e9;
 	tr->census_due = true;
-	budget_init(&tr->budget, o->max_pause_share, o->census_period_s);
+	err = budget_init(&tr->budget, o->max_pause_share, o->census_period_s);
+	if (err)
+		goto cleanup;
 	tr->rss_bytes = procstat_rss(o->proc_root, pid);
 	tr->open_fds = procstat_open_fds(o->proc_root, pid);
 	*out = tr;

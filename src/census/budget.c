@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: MIT
 /* budget: the pause budget's token bucket (see budget.h). */
+#include <errno.h>
+
 #include "leakd/census/budget.h"
 
-void budget_init(struct pause_budget *b, double share, double min_period)
+int budget_init(struct pause_budget *b, double share, double min_period)
 {
+	if (!(share > 0 && share <= 1))
+		return -EINVAL;
 	*b = (struct pause_budget){
-		.share = share > 0 && share <= 1 ? share : BUDGET_DEFAULT_SHARE,
+		.share = share,
 		.burst_s = BUDGET_BURST_S,
 		.min_period = min_period > 0 ? min_period : 0,
 	};
 	b->period = b->min_period;
+	return 0;
 }
 
 double budget_spend(struct pause_budget *b, double now, double pause_s)

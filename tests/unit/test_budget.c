@@ -2,6 +2,8 @@
 /* budget tests: a simulated session of censuses at the periods the bucket
  * asks for, with pauses of a given shape. */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
 
 #include "leakd/census/budget.h"
 
@@ -73,13 +75,14 @@ Test(budget, one_slow_pause_does_not_stretch_the_period_two_in_a_row_do)
 	cr_assert_gt(runs, 3600 * 0.005 / 0.0107 * 0.95);
 }
 
-Test(budget, a_bad_share_falls_back_to_the_default)
+Test(budget, a_share_out_of_range_is_refused)
 {
-	struct pause_budget b;
+	struct pause_budget b = { .share = 0.25 };
 
-	budget_init(&b, 0, 1.0);
-	cr_assert_float_eq(b.share, BUDGET_DEFAULT_SHARE, 1e-12);
-	budget_init(&b, 2.0, 0.5);
-	cr_assert_float_eq(b.share, BUDGET_DEFAULT_SHARE, 1e-12);
+	cr_assert_eq(budget_init(&b, 0, 1.0), -EINVAL);
+	cr_assert_eq(budget_init(&b, 2.0, 0.5), -EINVAL);
+	cr_assert_eq(budget_init(&b, NAN, 0.5), -EINVAL);
+	cr_assert_float_eq(b.share, 0.25, 1e-12, "a refused init leaves the budget as it was");
+	cr_assert_eq(budget_init(&b, 1.0, 0.5), 0);
 	cr_assert_float_eq(b.period, 0.5, 1e-12);
 }

@@ -17,7 +17,6 @@
 
 #include <stdbool.h>
 
-#define BUDGET_DEFAULT_SHARE 0.005
 #define BUDGET_BURST_S 60.0	/* a minute's worth of the share: 0.3 s at 0.5% */
 
 struct pause_budget {
@@ -28,8 +27,10 @@ struct pause_budget {
 	double period;		/* what budget_spend() last asked for */
 };
 
-/* share in (0, 1] (else the default), min_period >= 0. */
-void budget_init(struct pause_budget *b, double share, double min_period);
+/* share in (0, 1], min_period >= 0. Returns 0, or -EINVAL for a share out
+ * of range (b untouched): the default is the options table's, not this
+ * layer's, so a caller with no share has to say which. */
+int budget_init(struct pause_budget *b, double share, double min_period);
 
 /* A census at `now` stopped the process for pause_s seconds; returns how
  * long after `now` the next one may start (also left in b->period). */
