@@ -74,7 +74,7 @@ static const struct opt_setting table[] = {
 	LIST("exclude_unit", OPT_LIST_GLOB, exclude_unit, "globs on the systemd unit"),
 	LIST("include_cgroup", OPT_LIST_CGROUP, include_cgroup, "cgroup v2 path prefixes"),
 	LIST("exclude_cgroup", OPT_LIST_CGROUP, exclude_cgroup, "cgroup v2 path prefixes"),
-	{ "no-freeze", 0, NULL, OPT_FLAG, OPT_BOTH, F(no_freeze), 0, 0, 0, NULL, NULL, NULL, NULL,
+	{ "no-freeze", 0, "no_freeze", OPT_FLAG, OPT_BOTH, F(no_freeze), 0, 0, 0, NULL, NULL, "off", NULL,
 	  "do not stop the target during a census (tolerate torn lists)" },
 	{ "holders", 0, NULL, OPT_FLAG, OPT_ADHOC, F(holders), 0, 0, 0, NULL, NULL, NULL, NULL,
 	  "say what holds the top types even when nothing leaks" },
@@ -90,7 +90,7 @@ static const struct opt_setting table[] = {
 	  "print only the final summary per process" },
 	{ "fail-on-leak", 0, NULL, OPT_FLAG, OPT_ADHOC, F(fail_on_leak), 0, 0, 0, NULL, NULL, NULL, NULL,
 	  "exit with status 3 when a leak is flagged" },
-	{ "ringbuf-mb", 0, NULL, OPT_MIB, OPT_BOTH, F(ringbuf_bytes), 0, 1, 1024, NULL, NULL, "16", "N",
+	{ "ringbuf-mb", 0, "ringbuf_mb", OPT_MIB, OPT_BOTH, F(ringbuf_bytes), 0, 1, 1024, NULL, NULL, "16", "N",
 	  "BPF ring buffer size in MiB (a power of two)" },
 	{ "proc-root", 0, NULL, OPT_STRING, OPT_BOTH, F(proc_root), 0, 0, 0, NULL, NULL, "/proc", "DIR", NULL },
 	{ "daemon", 0, NULL, OPT_FLAG, OPT_BOTH, F(daemon), 0, 0, 0, NULL, NULL, NULL, NULL,
@@ -346,11 +346,13 @@ static int set_word(struct leakd_opts *o, const struct opt_setting *s, const cha
 	static const char *const on[] = { "on", "yes", "true", "1" }, *const off[] = { "off", "no", "false", "0" };
 	int i;
 
-	if (s->type == OPT_FLAG) {
+	/* A flag on the command line has no value: it sets the setting; in the
+	 * config file (a flag with a key) it takes on/off like OPT_ONOFF. */
+	if (s->type == OPT_FLAG && (!v || !*v)) {
 		*(bool *)field_of(o, s) = true;
 		return 0;
 	}
-	if (s->type == OPT_ONOFF) {
+	if (s->type == OPT_ONOFF || s->type == OPT_FLAG) {
 		for (i = 0; i < 4; i++)
 			if (!strcmp(v, on[i]) || !strcmp(v, off[i])) {
 				*(bool *)field_of(o, s) = !strcmp(v, on[i]);

@@ -92,6 +92,17 @@ Test(config, bom_crlf_tabs_comments_quotes_and_hash_in_value)
 	options_free(&c);
 }
 
+/* How many settings have a config key, by the options table. */
+static size_t table_keys(void)
+{
+	size_t n, keys = 0;
+	const struct opt_setting *t = options_table(&n);
+
+	for (size_t i = 0; i < n; i++)
+		keys += t[i].key != NULL;
+	return keys;
+}
+
 Test(config, shipped_default_file_matches_defaults_when_uncommented)
 {
 	/* systemd/leakd.conf shows each default as "#key = value": turn those
@@ -111,7 +122,7 @@ Test(config, shipped_default_file_matches_defaults_when_uncommented)
 	}
 	fclose(f);
 	fclose(out);
-	cr_assert_eq(keys, 19, "every key is documented once (found %zu)", keys);
+	cr_assert_eq(keys, table_keys(), "every key of the options table is documented once (found %zu)", keys);
 	options_defaults(&c);
 	options_defaults(&d);
 	cr_assert_eq(config_parse(text, len, "leakd.conf", &c, err, sizeof(err)), 0, "%s", err);
