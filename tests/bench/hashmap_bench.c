@@ -12,7 +12,8 @@
  * prints the best ns per operation of each phase (CPU time, so a busy
  * machine's descheduling does not count), one line per table.
  *
- *   build/hashmap_bench [N]     N defaults to 4194304
+ *   build/hashmap_bench [N [TABLE]]   N (a power of two) defaults to 4194304;
+ *                                     TABLE (a name it prints) runs one alone
  */
 #include <errno.h>
 #include <stdint.h>
@@ -55,6 +56,16 @@ static uint64_t addr_at(uint64_t i, uint64_t mult)
 	x = (x * 0x297a2d39ull) & m;
 	x ^= x >> 14;
 	return 0x7f3a00000000ull + (x << 4);
+}
+
+#define ADDR_MULT 0x2545f491
+
+/* The i-th of 0..n-1 in another order (n a power of two: an odd multiplier
+ * permutes them), so lookups and deletes visit the inserted addresses, each
+ * once, in an order unlike the insertion's. */
+static uint64_t reorder(uint64_t i, uint64_t n, uint64_t mult)
+{
+	return (i * mult) & (n - 1);
 }
 
 /* ---- agg's table before base/hashmap, as it was ---- */
@@ -249,12 +260,12 @@ static void run(enum kind k, uint64_t n, struct result *best)
 
 	t0 = now_ns();
 	for (uint64_t i = 0; i < n; i++)
-		ins(&t, k, addr_at(i, 0x2545f491), i);
+		ins(&t, k, addr_at(i, ADDR_MULT), i);
 	ins_ns = (now_ns() - t0) / n;
 
 	t0 = now_ns();
 	for (uint64_t i = 0; i < n; i++) {
-		struct entry *e = get(&t, k, addr_at(i, 0x9e3779b1));
+		struct entry *e = get(&t, k, addr_at(reorder(i, n, 0x9e3779b1), ADDR_MULT));
 
 		sum += e ? e->size : 1;
 	}
@@ -262,18 +273,18 @@ static void run(enum kind k, uint64_t n, struct result *best)
 
 	t0 = now_ns();
 	for (uint64_t i = 0; i < n; i++)
-		del(&t, k, addr_at(i, 0x5bd1e995));
+		del(&t, k, addr_at(reorder(i, n, 0x5bd1e995), ADDR_MULT));
 	del_ns = (now_ns() - t0) / n;
 
 	/* churn: a live set of n/4; each step frees the oldest and allocates
 	 * one address not live (the heap reuses addresses: i + live wraps
 	 * around the address space of 2^26) */
 	for (uint64_t i = 0; i < live; i++)
-		ins(&t, k, addr_at(i, 0x2545f491), i);
+		ins(&t, k, addr_at(i, ADDR_MULT), i);
 	t0 = now_ns();
 	for (uint64_t i = 0; i < n; i++) {
-		del(&t, k, addr_at(i, 0x2545f491));
-		ins(&t, k, addr_at(i + live, 0x2545f491), i);
+		del(&t, k, addr_at(i, ADDR_MULT));
+		ins(&t, k, addr_at(i + live, ADDR_MULT), i);
 	}
 	churn_ns = (now_ns() - t0) / n;
 
@@ -293,8 +304,8 @@ int main(int argc, char **argv)
 {
 	uint64_t n = argc > 1 ? strtoull(argv[1], NULL, 0) : (1u << 22);
 
-	if (!n || n > (1u << 25)) {
-		fprintf(stderr, "usage: hashmap_bench [N <= 2^25]\n");
+	if (!n || n > (1u << 25) || (n & (n - 1))) {
+		fprintf(stderr, "usage: hashmap_bench [N: a power of two <= 2^25]\n");
 		return 2;
 	}
 	static const char *const names[] = { "agg-old-table", "hashmap", "uthash-pooled" };
@@ -302,7 +313,8 @@ int main(int argc, char **argv)
 
 	for (int r = 0; r < ROUNDS; r++)
 		for (int k = OLD; k <= UTH; k++)
-			run((enum kind)k, n, &best[k]);
+			if (argc < 3 || !strcmp(argv[2], names[k]))
+				run((enum kind)k, n, &best[k]);
 	printf("N=%llu, best of %d, CPU ns per operation\n", (unsigned long long)n, ROUNDS);
 	for (int k = OLD; k <= UTH; k++)
 		printf("%-16s insert %7.1f  lookup %7.1f  delete %7.1f  churn(free+alloc) %7.1f\n",
