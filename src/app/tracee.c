@@ -118,7 +118,7 @@ void tracee_free(struct tracee *tr)
 		close(tr->memfd);
 	census_free(&tr->last);
 	free(tr->prev_tracked);
-	free(tr->types);
+	hashmap_fini(&tr->types);
 	agg_free(tr->agg);
 	series_free(tr->series);
 	remote_free(tr->mem);
@@ -162,8 +162,9 @@ int tracee_attach(struct tracee *tr, struct probes *p)
 		}
 		tr->tracing_allocs = tr->plan.n > 0;
 		if (tr->tracing_allocs) {
-			tr->types = calloc(TRACEE_TYPE_SLOTS, sizeof(*tr->types));
-			if (!tr->types)
+			/* reserved whole: entries never move, so a name handed out stays put */
+			hashmap_init(&tr->types, sizeof(struct tracee_type), TRACEE_TYPE_MAX);
+			if (hashmap_reserve(&tr->types, TRACEE_TYPE_MAX) < 0)
 				return -ENOMEM;
 			flags |= LEAKD_WATCH_ALLOCS;
 		}
@@ -249,24 +250,17 @@ bool tracee_live_from_probes(const struct tracee *tr)
  * cache is full or t is not a type. */
 static bool type_known(const struct tracee *tr, uint64_t t)
 {
-	size_t mask = TRACEE_TYPE_SLOTS - 1, h;
-
-	for (h = (t >> 4) * 0x9e3779b97f4a7c15ull >> 52 & mask; tr->types[h].addr; h = (h + 1) & mask)
-		if (tr->types[h].addr == t)
-			return true;
-	return false;
+	return hashmap_get(&tr->types, t) != NULL;
 }
 
 static const struct tracee_type *type_lookup(struct tracee *tr, uint64_t t)
 {
 	struct memreader rd = remote_reader(tr->mem);
-	size_t mask = TRACEE_TYPE_SLOTS - 1, h;
-	struct tracee_type e = { .addr = t };
+	struct tracee_type e = { .addr = t }, *slot = hashmap_get(&tr->types, t);
 	uint64_t flags;
 
-	for (h = (t >> 4) * 0x9e3779b97f4a7c15ull >> 52 & mask; tr->types[h].addr; h = (h + 1) & mask)
-		if (tr->types[h].addr == t)
-			return &tr->types[h];
+	if (slot)
+		return slot;
 	/* Cheap rejection first: a type's own type is a known type (or itself,
 	 * for `type`); random words read from a buffer rarely pass. */
 	if (memreader_read_u64(&rd, t + 8, &flags) || (flags != t && !type_known(tr, flags)))
@@ -279,11 +273,10 @@ static const struct tracee_type *type_lookup(struct tracee *tr, uint64_t t)
 	e.valid = true;
 	e.presize = (flags & PYLAYOUT_TPFLAGS_HAVE_GC ? tr->layout.gc_head_size : 0) +
 		    (flags & tr->layout.preheader_flags ? 16 : 0);
-	if (tr->ntypes >= TRACEE_TYPE_SLOTS / 2)
-		return NULL;
-	tr->types[h] = e;
-	tr->ntypes++;
-	return &tr->types[h];
+	if (hashmap_put(&tr->types, t, (void **)&slot) < 0)
+		return NULL;	/* full */
+	*slot = e;
+	return slot;
 }
 
 /* What object a live block holds: the allocator returns the block, and the
@@ -413,7 +406,7 @@ const char *tracee_type_name(struct tracee *tr, uint64_t type)
 
 	if (type == AGG_TYPE_BUFFER)
 		return "(buffer)";
-	ty = type > AGG_TYPE_BUFFER && tr->types ? type_lookup(tr, type) : NULL;
+	ty = type > AGG_TYPE_BUFFER && tr->types.slots ? type_lookup(tr, type) : NULL;
 	return ty ? ty->name : NULL;
 }
 
@@ -423,7 +416,7 @@ static void live_types_rows(struct tracee *tr, struct report_type_row *rows, str
 	size_t n = agg_live_by_type(tr->agg, tot, TRACEE_LIVE_TYPES_MAX);
 
 	for (size_t i = 0; i < n; i++) {
-		const struct tracee_type *ty = tot[i].type > AGG_TYPE_BUFFER && tr->types ?
+		const struct tracee_type *ty = tot[i].type > AGG_TYPE_BUFFER && tr->types.slots ?
 			type_lookup(tr, tot[i].type) : NULL;
 
 		memset(&rows[i], 0, sizeof(rows[i]));

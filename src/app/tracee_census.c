@@ -263,7 +263,7 @@ int tracee_census(struct tracee *tr, double now)
 	 * their own header, read as it is now: the cache holds pages the reach
 	 * walk read while the target ran on, and a block allocated in one of
 	 * them since would read as a buffer for good. */
-	if (!err && tr->types) {
+	if (!err && tr->types.slots) {
 		remote_invalidate(tr->mem);
 		agg_resolve_types(tr->agg, tracee_resolve_block_type, tr, RESOLVE_PER_CENSUS);
 	}

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "leakd/abi.h"
+#include "leakd/base/hashmap.h"
 #include "leakd/probes/allocplan.h"
 #include "leakd/census/budget.h"
 #include "leakd/census/census.h"
@@ -33,13 +34,13 @@ struct remote;
 struct sitewin;
 
 #define TRACEE_MAX_PROBE_NAMES (ALLOCPLAN_MAX_SPECS + ALLOCPLAN_MAX_GC)
-#define TRACEE_TYPE_SLOTS 4096	/* distinct type objects named per target (power of two) */
+#define TRACEE_TYPE_MAX 2048	/* distinct type objects named per target */
 #define TRACEE_LIVE_TYPES_MAX 20
 
 /* A type object seen in the target: its name, and the pre-header size its
  * instances have (GC head, managed dict), to find them in a raw block. */
 struct tracee_type {
-	uint64_t addr;			/* 0 = empty slot */
+	uint64_t addr;			/* the key */
 	bool valid;			/* always, for a cached entry: only types are cached */
 	uint8_t presize;
 	char name[REPORT_TYPE_NAME_MAX];
@@ -81,8 +82,8 @@ struct tracee {
 	uint64_t reach_us_sum;		/* leakd's time following referents, target running */
 	uint64_t last_objects, last_bytes;
 	uint64_t last_seen_by_probes;	/* of last_objects, how many the live table holds */
-	struct tracee_type *types;	/* trace mode: TRACEE_TYPE_SLOTS, open addressing */
-	size_t ntypes;
+	struct hashmap types;		/* trace mode: addr -> struct tracee_type, reserved
+					 * for TRACEE_TYPE_MAX (slots NULL otherwise) */
 	struct census last;		/* owned; types of the latest census */
 	int last_census_err;
 
