@@ -94,6 +94,12 @@ $(BUILD)/probe_cost: tests/bench/probe_cost.c $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
+# base/hashmap against agg's former live table and uthash (uthash-dev), on
+# trace mode's alloc/free pattern; the figures are quoted in base/hashmap.h.
+$(BUILD)/hashmap_bench: tests/bench/hashmap_bench.c $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
+
 # The stack walker's end-to-end check (tests/integration/pystack.sh).
 $(BUILD)/pystack_check: tests/integration/pystack_check.c $(LIB_OBJS)
 	$(call msg,LINK,$@)

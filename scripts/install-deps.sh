@@ -21,8 +21,9 @@ if [ "$mode" = test ]; then
 	# systemd-nspawn (tests/integration/systemd_nspawn.sh).
 	# libclang-rt-dev: clang's libFuzzer and ASan runtimes for `make fuzz` (clang only
 	# recommends them, and recommends are not installed here).
+	# uthash-dev: the baseline build/hashmap_bench compares base/hashmap with (not linked into leakd).
 	want+=(libcriterion-dev util-linux prometheus python3 curl libssl-dev libffi-dev libdw-dev python3.11-dbg
-		systemd-container debootstrap procps libclang-rt-dev)
+		systemd-container debootstrap procps libclang-rt-dev uthash-dev)
 fi
 missing=()
 for p in "${want[@]}"; do

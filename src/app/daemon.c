@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "leakd/base/clock.h"
+#include "leakd/base/hashmap.h"
 #include "leakd/app/daemon.h"
 #include "leakd/target/discover.h"
 #include "leakd/app/evloop.h"
@@ -48,8 +49,9 @@
 #define DAEMON_SERIES_CAP 1024
 #define DAEMON_TYPE_CAP 128
 /* Processes that are not Python (or failed to resolve) are remembered by
- * (pid, start time) so a scan does not open their binaries again. */
-#define SKIP_SLOTS 16384
+ * (pid, start time) so a scan does not open their binaries again; at most
+ * this many, then forgotten at once. */
+#define SKIP_MAX 8192
 
 struct watched {
 	struct tracee *tr;
@@ -66,8 +68,8 @@ struct watched {
 };
 
 struct skip_entry {
-	pid_t pid;
-	uint64_t start_time;
+	uint64_t key;		/* skip_key() */
+	uint64_t start_time;	/* confirms the key where start times pass 2^42 ticks */
 };
 
 struct daemon {
@@ -77,8 +79,7 @@ struct daemon {
 	struct httpd *http;
 	struct watched *w;
 	size_t n;
-	struct skip_entry *skip;
-	size_t nskip;
+	struct hashmap skip;		/* struct skip_entry */
 	uint64_t cap_hits;
 	uint64_t type_cap_hits;		/* censuses that folded a type into "(other)", all processes */
 	uint64_t live_cap_hits;		/* allocations the live tables had no room for, all processes */
@@ -102,30 +103,29 @@ static int on_event(void *ctx, const struct leakd_event *e)
 	return 0;
 }
 
-static struct skip_entry *skip_slot(struct daemon *d, pid_t pid, uint64_t start)
+/* pids are below 2^22 (the kernel's PID_MAX_LIMIT), so this is one key
+ * per (pid, start) while start < 2^42 clock ticks, and never 0. */
+static uint64_t skip_key(pid_t pid, uint64_t start)
 {
-	size_t h = ((size_t)pid * 0x9e3779b97f4a7c15ull ^ start) & (SKIP_SLOTS - 1);
+	return start << 22 ^ (uint32_t)pid;
+}
 
-	while (d->skip[h].pid && !(d->skip[h].pid == pid && d->skip[h].start_time == start))
-		h = (h + 1) & (SKIP_SLOTS - 1);
-	return &d->skip[h];
+static bool skipped(const struct daemon *d, pid_t pid, uint64_t start)
+{
+	const struct skip_entry *e = hashmap_get(&d->skip, skip_key(pid, start));
+
+	return e && e->start_time == start;
 }
 
 static void skip_add(struct daemon *d, pid_t pid, uint64_t start)
 {
 	struct skip_entry *e;
 
-	if (d->nskip >= SKIP_SLOTS / 2) {
+	if (hashmap_count(&d->skip) >= SKIP_MAX)
 		/* Forget everything: pids are reused, and rereading is only slower. */
-		memset(d->skip, 0, SKIP_SLOTS * sizeof(*d->skip));
-		d->nskip = 0;
-	}
-	e = skip_slot(d, pid, start);
-	if (!e->pid) {
-		e->pid = pid;
+		hashmap_clear(&d->skip);
+	if (hashmap_put(&d->skip, skip_key(pid, start), (void **)&e) >= 0)
 		e->start_time = start;
-		d->nskip++;
-	}
 }
 
 static bool watched_pid(const struct daemon *d, pid_t pid)
@@ -152,7 +152,7 @@ static void scan(struct daemon *d)
 			continue;
 		if (discover_read(d->o.proc_root, pids[i], &info) || !info.exe[0])
 			continue;
-		if (skip_slot(d, info.pid, info.start_time)->pid)
+		if (skipped(d, info.pid, info.start_time))
 			continue;
 		if (!procfilter_match(&d->o.filter, info.comm, info.exe, info.unit, info.cgroup)) {
 			skip_add(d, info.pid, info.start_time);
@@ -526,8 +526,8 @@ int daemon_run(const struct leakd_opts *o)
 	d.o.type_cap = DAEMON_TYPE_CAP;
 
 	d.w = calloc(d.o.max_processes ? d.o.max_processes : 1, sizeof(*d.w));
-	d.skip = calloc(SKIP_SLOTS, sizeof(*d.skip));
-	if (!d.w || !d.skip) {
+	hashmap_init(&d.skip, sizeof(struct skip_entry), SKIP_MAX);
+	if (!d.w || hashmap_reserve(&d.skip, SKIP_MAX) < 0) {
 		fprintf(stderr, "leakd: out of memory\n");
 		status = LEAKD_EXIT_ERROR;
 		goto cleanup;
@@ -581,6 +581,6 @@ cleanup:
 	evloop_free(d.loop);
 	probes_free(d.probes);
 	free(d.w);
-	free(d.skip);
+	hashmap_fini(&d.skip);
 	return status;
 }

@@ -23,11 +23,6 @@
 #define CENSUS_PTR_MASK (~(uint64_t)3)		/* _gc_next/_gc_prev tag bits */
 #define CENSUS_MAX_ITEMS (1ll << 24)		/* larger ob_size values are not item counts */
 
-static bool census_ptr_ok(uint64_t p)
-{
-	return p != 0 && (p & 7) == 0 && p < (1ull << 47);
-}
-
 static int census_u64(const struct memreader *m, uint64_t addr, uint64_t *out)
 {
 	return memreader_read_u64(m, addr, out);
@@ -51,7 +46,7 @@ static int census_head_valid(const struct memreader *m, uint64_t g)
 		return err == -EFAULT ? 0 : err;
 	next = link[0] & CENSUS_PTR_MASK;
 	prev = link[1] & CENSUS_PTR_MASK;
-	if (!census_ptr_ok(next) || !census_ptr_ok(prev))
+	if (!memreader_ptr_ok(next) || !memreader_ptr_ok(prev))
 		return 0;
 	if (next == g || prev == g)
 		return next == g && prev == g;
@@ -117,7 +112,7 @@ int census_locate(const struct memreader *m, const struct pylayout *l, uint64_t 
 			return err;
 		if (loc.interp == 0)
 			return -ENOENT;
-		if (!census_ptr_ok(loc.interp))
+		if (!memreader_ptr_ok(loc.interp))
 			return -EPROTO;
 		loc.gc = loc.interp + l->interp_gc;
 	}
@@ -324,7 +319,7 @@ static int census_walk_list(struct census_ctx *c, uint64_t head, int gen)
 			return 0;
 		}
 		c->res.steps++;
-		if (!census_ptr_ok(node))
+		if (!memreader_ptr_ok(node))
 			goto broken;
 		err = census_read_node(c, node, buf, sizeof(buf));
 		if (err == -EFAULT)

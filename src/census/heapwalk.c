@@ -195,7 +195,7 @@ static int hw_ref(struct heapwalk *hw, uint64_t p)
 	if (!p)
 		return 0;
 	hw->st.refs++;
-	if (!typetab_ptr_ok(p)) {
+	if (!memreader_ptr_ok(p)) {
 		hw->st.rejected++;
 		return 0;
 	}

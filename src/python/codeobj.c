@@ -25,11 +25,6 @@ struct codeobj_cache {
 	struct codeobj_stats stats;
 };
 
-static bool codeobj_ptr_ok(uint64_t p)
-{
-	return p != 0 && (p & 7) == 0 && p < (1ull << 47);
-}
-
 static uint64_t codeobj_hdr_u64(const uint8_t *hdr, uint32_t off)
 {
 	uint64_t v;
@@ -128,14 +123,14 @@ static int codeobj_type_ok(struct codeobj_cache *c, const struct memreader *m, u
 	char buf[5];
 	int err;
 
-	if (!codeobj_ptr_ok(type))
+	if (!memreader_ptr_ok(type))
 		return -EINVAL;
 	if (c->code_type)
 		return type == c->code_type ? 0 : -ENOTSUP;
 	err = memreader_read_u64(m, type + c->l.tp_name, &name);
 	if (err < 0)
 		return err;
-	if (!name || name >= (1ull << 47))
+	if (!memreader_addr_ok(name))
 		return -EINVAL;
 	err = memreader_read(m, name, buf, sizeof(buf));
 	if (err < 0)
@@ -154,7 +149,7 @@ static int codeobj_read_bytes(const struct codeobj_cache *c, const struct memrea
 	uint8_t *buf;
 	int err;
 
-	if (!codeobj_ptr_ok(addr))
+	if (!memreader_ptr_ok(addr))
 		return -EINVAL;
 	err = memreader_read_u64(m, addr + c->l.bytes_size, &size);
 	if (err < 0)
@@ -211,7 +206,7 @@ int codeobj_cache__get(struct codeobj_cache *c, const struct memreader *m, uint6
 
 	if (!c || !m || !out)
 		return -EINVAL;
-	if (!codeobj_ptr_ok(addr))
+	if (!memreader_ptr_ok(addr))
 		return -EINVAL;
 	err = memreader_read(m, addr, hdr, c->hdr_len);
 	if (err < 0)

@@ -16,11 +16,6 @@
 
 #define PYNAME_TPFLAGS_UNICODE_SUBCLASS (1ull << 28)
 
-static bool pyname_ptr_ok(uint64_t p)
-{
-	return p != 0 && (p & 7) == 0 && p < (1ull << 47);
-}
-
 static size_t pyname_put_utf8(char *buf, size_t len, size_t pos, uint32_t c)
 {
 	char tmp[4];
@@ -60,12 +55,12 @@ int pyname_str(const struct memreader *m, const struct pylayout *l, uint64_t add
 	size_t pos = 0, n;
 	int err;
 
-	if (!m || !l || !buf || len == 0 || !pyname_ptr_ok(addr))
+	if (!m || !l || !buf || len == 0 || !memreader_ptr_ok(addr))
 		return -EINVAL;
 	err = memreader_read_u64(m, addr + l->ob_type, &type);
 	if (err < 0)
 		return err;
-	if (!pyname_ptr_ok(type))
+	if (!memreader_ptr_ok(type))
 		return -EINVAL;
 	err = memreader_read_u64(m, type + l->tp_flags, &flags);
 	if (err < 0)
@@ -154,9 +149,9 @@ static uint64_t pyname_dict_module(const struct memreader *m, const struct pylay
 	struct pyname_match pm = { m, l, nc };
 	uint64_t val = 0;
 
-	if (!pyname_ptr_ok(dict) || pyrefs_dict_get(m, l, dict, pyname_is_module_key, &pm, &val) < 0)
+	if (!memreader_ptr_ok(dict) || pyrefs_dict_get(m, l, dict, pyname_is_module_key, &pm, &val) < 0)
 		return 0;
-	return pyname_ptr_ok(val) ? val : 0;
+	return memreader_ptr_ok(val) ? val : 0;
 }
 
 /* Reads a NUL-terminated C string (tp_name) in small steps, so a short name at
@@ -200,7 +195,7 @@ int pyname_type_cached(const struct memreader *m, const struct pylayout *l, uint
 	char qn[PYNAME_MAX], mn[PYNAME_MAX];
 	int err, n;
 
-	if (!m || !l || !buf || len == 0 || !pyname_ptr_ok(type))
+	if (!m || !l || !buf || len == 0 || !memreader_ptr_ok(type))
 		return -EINVAL;
 	err = memreader_read_u64(m, type + l->tp_flags, &flags);
 	if (err < 0)

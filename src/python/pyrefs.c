@@ -150,7 +150,7 @@ static int pr_values(struct pyrefs_ctx *c, uint64_t v, uint64_t slots, uint64_t 
 {
 	const struct pylayout *l = c->l;
 
-	if (!typetab_ptr_ok(v))
+	if (!memreader_ptr_ok(v))
 		return 0;
 	if (l->dict_values_kind == PYLAYOUT_VALUES_ARRAY) {
 		*bytes += slots * 8;
@@ -197,7 +197,7 @@ struct pr_keys {
 
 static int pr_keys_read(const struct memreader *m, const struct pylayout *l, uint64_t keys, struct pr_keys *k)
 {
-	int r = typetab_ptr_ok(keys) ? 0 : -EFAULT;
+	int r = memreader_ptr_ok(keys) ? 0 : -EFAULT;
 
 	*k = (struct pr_keys){ .size = 1, .esize = 24, .koff = 8, .voff = 16 };
 	if (!r && l->dict_keys_log2) {
@@ -259,7 +259,7 @@ int pyrefs_dict_get(const struct memreader *m, const struct pylayout *l, uint64_
 
 		r = memreader_read(m, k.entries + i * k.esize, e, k.esize);
 		key = &e[k.koff / 8], v = &e[k.voff / 8];
-		if (r || !*v || !typetab_ptr_ok(*key))
+		if (r || !*v || !memreader_ptr_ok(*key))
 			continue;
 		r = match(ctx, *key);
 		if (r > 0) {
@@ -356,7 +356,7 @@ static int pr_set(struct pyrefs_ctx *c, uint64_t obj, uint64_t *bytes)
 
 	if (!r)
 		r = memreader_read_u64(c->m, obj + l->set_table, &table);
-	if (!r && (mask >= (1ull << MAX_TABLE_LOG2) || ((mask + 1) & mask) || !typetab_ptr_ok(table)))
+	if (!r && (mask >= (1ull << MAX_TABLE_LOG2) || ((mask + 1) & mask) || !memreader_ptr_ok(table)))
 		r = -EFAULT;
 	if (r < 0)
 		return pr_reject(c, r);
@@ -394,7 +394,7 @@ static int pr_deque(struct pyrefs_ctx *c, uint64_t obj, uint64_t n, uint64_t *by
 		return pr_reject(c, r);
 	b = (uint64_t)d[0];
 	left = (uint64_t)d[2];
-	while (n && typetab_ptr_ok(b) && nblocks <= n / DEQUE_BLOCKLEN + 2 && left < DEQUE_BLOCKLEN) {
+	while (n && memreader_ptr_ok(b) && nblocks <= n / DEQUE_BLOCKLEN + 2 && left < DEQUE_BLOCKLEN) {
 		uint64_t last = b == (uint64_t)d[1] ? (uint64_t)d[3] : DEQUE_BLOCKLEN - 1, k;
 
 		if (last < left || last >= DEQUE_BLOCKLEN)

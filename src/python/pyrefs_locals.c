@@ -25,7 +25,7 @@ int pyrefs_frame_names(const struct memreader *m, const struct pylayout *l, uint
 		if (!offs[i])
 			continue;
 		r = memreader_read_u64(m, code + offs[i], &out->tuples[i]);
-		if (!r && !typetab_ptr_ok(out->tuples[i]))
+		if (!r && !memreader_ptr_ok(out->tuples[i]))
 			r = -EFAULT;
 		if (!r)
 			r = memreader_read_u64(m, out->tuples[i] + l->ob_size, &n);

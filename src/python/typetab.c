@@ -110,7 +110,7 @@ static void typetab_static_name(const struct typetab *tt, uint64_t type, char *b
 	uint64_t p = 0;
 
 	memset(buf, 0, len);
-	if (memreader_read_u64(tt->m, type + tt->l->tp_name, &p) || p < 4096 || p >= (1ull << 47))
+	if (memreader_read_u64(tt->m, type + tt->l->tp_name, &p) || !memreader_addr_ok(p))
 		return;
 	for (size_t want = len - 1; want >= 4; want /= 2)
 		if (!memreader_read(tt->m, p, buf, want))
@@ -139,7 +139,7 @@ static void typetab_members(const struct typetab *tt, uint64_t type, struct type
 	uint64_t mem, name, off;
 	int32_t mtype;
 
-	if (memreader_read_u64(tt->m, type + tt->l->tp_members, &mem) || !typetab_ptr_ok(mem))
+	if (memreader_read_u64(tt->m, type + tt->l->tp_members, &mem) || !memreader_ptr_ok(mem))
 		return;
 	for (int i = 0; e->nslots < TYPETAB_MAX_SLOTS && typetab_member(tt->m, mem, i, &name, &mtype, &off); i++)
 		if ((mtype == T_OBJECT || mtype == T_OBJECT_EX) && off >= 16 && off + 8 <= e->basicsize &&
@@ -150,16 +150,16 @@ static void typetab_members(const struct typetab *tt, uint64_t type, struct type
 int typetab_slot_name(const struct memreader *m, const struct pylayout *l, uint64_t type, uint64_t off,
 		      char *buf, size_t len)
 {
-	for (int hop = 0; hop < MAX_BASE_HOPS && typetab_ptr_ok(type); hop++) {
+	for (int hop = 0; hop < MAX_BASE_HOPS && memreader_ptr_ok(type); hop++) {
 		uint64_t mem, name, moff;
 		int32_t mtype;
 
-		if (!memreader_read_u64(m, type + l->tp_members, &mem) && typetab_ptr_ok(mem))
+		if (!memreader_read_u64(m, type + l->tp_members, &mem) && memreader_ptr_ok(mem))
 			for (int i = 0; typetab_member(m, mem, i, &name, &mtype, &moff); i++) {
 				/* object members only: "__weaklistoffset__" and the like
 				 * describe a field, they are not one */
 				if (moff != off || (mtype != T_OBJECT && mtype != T_OBJECT_EX) ||
-				    !typetab_ptr_ok(name & ~7ull))
+				    !memreader_ptr_ok(name & ~7ull))
 					continue;
 				memset(buf, 0, len);
 				for (size_t want = len - 1; want >= 4; want /= 2)
@@ -198,7 +198,7 @@ static void typetab_classify(const struct typetab *tt, uint64_t type, struct typ
 {
 	uint64_t t = type;
 
-	for (int hop = 0; hop < MAX_BASE_HOPS && typetab_ptr_ok(t); hop++) {
+	for (int hop = 0; hop < MAX_BASE_HOPS && memreader_ptr_ok(t); hop++) {
 		uint64_t flags;
 
 		if (memreader_read_u64(tt->m, t + tt->l->tp_flags, &flags))
@@ -226,7 +226,7 @@ static int typetab_validate(const struct typetab *tt, uint64_t addr, struct type
 	uint64_t v[3], meta = addr, next;
 	int r;
 
-	if (!typetab_ptr_ok(addr))
+	if (!memreader_ptr_ok(addr))
 		return 0;
 	r = memreader_read(tt->m, addr + l->tp_basicsize, &v[0], 16);
 	if (!r)
@@ -244,7 +244,7 @@ static int typetab_validate(const struct typetab *tt, uint64_t addr, struct type
 			return typetab_hard(r) ? r : 0;
 		if (next == meta)
 			break;
-		if (!typetab_ptr_ok(next))
+		if (!memreader_ptr_ok(next))
 			return 0;
 		meta = next;
 	}

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "leakd/base/hashmap.h"
 #include "leakd/target/elfimg.h"
 
 #define ELFIMG_PAGE 4096ULL	/* ELF_EXEC_PAGESIZE on x86-64 */
@@ -56,38 +57,30 @@ struct elfimg {
 
 	struct elfimg_symrec *syms;
 	size_t nsyms;
-	uint32_t *hash;		/* open addressing: index+1 into syms, 0 = empty */
-	size_t hash_mask;
+	struct hashmap by_name;	/* name -> struct elfimg_symref */
 
 	struct elfimg_usdt *usdt;
 	size_t nusdt;
 };
 
-/* FNV-1a: short names, no need for anything stronger. */
-static uint64_t elfimg_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
+/* An entry of the name index: the symbol is syms[index]. */
+struct elfimg_symref {
+	uint64_t key;
+	uint64_t index;
+};
 
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
+static const char *elfimg_name_of(const void *entry, void *ctx)
+{
+	const struct elfimg *img = ctx;
+
+	return img->syms[((const struct elfimg_symref *)entry)->index].name;
 }
 
 static struct elfimg_symrec *elfimg_lookup(const struct elfimg *img, const char *name)
 {
-	size_t i;
+	const struct elfimg_symref *r = hashmap_get_str(&img->by_name, name, elfimg_name_of, (void *)img);
 
-	if (!img->hash)
-		return NULL;
-	for (i = elfimg_hash(name) & img->hash_mask; img->hash[i]; i = (i + 1) & img->hash_mask) {
-		struct elfimg_symrec *s = &img->syms[img->hash[i] - 1];
-
-		if (strcmp(s->name, name) == 0)
-			return s;
-	}
-	return NULL;
+	return r ? &img->syms[r->index] : NULL;
 }
 
 /*
@@ -98,19 +91,18 @@ static struct elfimg_symrec *elfimg_lookup(const struct elfimg *img, const char 
  */
 static void elfimg_index(struct elfimg *img, const struct elfimg_symrec *rec)
 {
-	size_t i;
+	struct elfimg_symref *r;
+	int added = hashmap_put_str(&img->by_name, rec->name, elfimg_name_of, img, (void **)&r);
 
-	for (i = elfimg_hash(rec->name) & img->hash_mask; img->hash[i]; i = (i + 1) & img->hash_mask) {
-		struct elfimg_symrec *s = &img->syms[img->hash[i] - 1];
-
-		if (strcmp(s->name, rec->name) != 0)
-			continue;
-		if (s->from_symtab == rec->from_symtab && !s->global && rec->global)
-			*s = *rec;
+	if (added < 0)
+		return;		/* cannot happen: room for every symbol was reserved */
+	if (added) {
+		r->index = img->nsyms;
+		img->syms[img->nsyms++] = *rec;
 		return;
 	}
-	img->syms[img->nsyms] = *rec;
-	img->hash[i] = (uint32_t)++img->nsyms;
+	if (img->syms[r->index].from_symtab == rec->from_symtab && !img->syms[r->index].global && rec->global)
+		img->syms[r->index] = *rec;
 }
 
 /*
@@ -127,7 +119,7 @@ static size_t elfimg_nsyms(const GElf_Shdr *sh, uint64_t file_size)
 
 static int elfimg_load_symbols(struct elfimg *img)
 {
-	size_t total = 0, cap, k;
+	size_t total = 0, k;
 	struct stat st;
 	Elf_Scn *scn;
 	int pass;
@@ -147,13 +139,9 @@ static int elfimg_load_symbols(struct elfimg *img)
 		return 0;
 	if (total > UINT32_MAX / 4)
 		return -EFBIG;
-	for (cap = 16; cap < total * 2; cap <<= 1)
-		;
 	img->syms = calloc(total, sizeof(*img->syms));
-	img->hash = calloc(cap, sizeof(*img->hash));
-	if (!img->syms || !img->hash)
+	if (!img->syms || hashmap_reserve(&img->by_name, total) < 0)
 		return -ENOMEM;
-	img->hash_mask = cap - 1;
 
 	for (pass = 0; pass < 2; pass++) {
 		uint32_t want = pass == 0 ? SHT_SYMTAB : SHT_DYNSYM;
@@ -322,6 +310,7 @@ int elfimg_open(const char *path, struct elfimg **out)
 	img = calloc(1, sizeof(*img));
 	if (!img)
 		return -ENOMEM;
+	hashmap_init(&img->by_name, sizeof(struct elfimg_symref), 0);
 	img->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (img->fd < 0) {
 		err = -errno;
@@ -357,7 +346,7 @@ void elfimg_free(struct elfimg *img)
 	free(img->phdrs);
 	free(img->secs);
 	free(img->syms);
-	free(img->hash);
+	hashmap_fini(&img->by_name);
 	free(img->usdt);
 	free(img);
 }

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "leakd/base/grow.h"
+#include "leakd/base/hashmap.h"
 #include "leakd/verdict/series.h"
 
 #define SERIES_INIT		64u
@@ -37,20 +38,16 @@ struct series {
 	size_t n_types;
 	size_t n_named;
 	ssize_t other;		/* index of "(other)", -1 until needed */
-	uint32_t *type_index;	/* name hash -> index + 1; 0 = empty */
-	size_t n_type_index;	/* power of two */
+	struct hashmap type_index;	/* name -> struct series_name_ref */
 	uint64_t censuses;	/* series_add_type_counts() calls */
 	uint64_t folds;		/* of them, those that folded a type into "(other)" */
 };
 
-static size_t series_pow2_at_least(size_t v)
-{
-	size_t p = 1;
-
-	while (p < v)
-		p <<= 1;
-	return p;
-}
+/* An entry of the name index: the name is types[index].name. */
+struct series_name_ref {
+	uint64_t key;
+	uint64_t index;
+};
 
 int series_new(size_t cap, size_t type_cap, struct series **out)
 {
@@ -68,6 +65,7 @@ int series_new(size_t cap, size_t type_cap, struct series **out)
 	s->cap = cap;
 	s->type_cap = type_cap;
 	s->other = -1;
+	hashmap_init(&s->type_index, sizeof(struct series_name_ref), 0);
 	*out = s;
 	return 0;
 }
@@ -79,7 +77,7 @@ void series_free(struct series *s)
 	for (size_t i = 0; i < s->n_types; i++)
 		free(s->types[i].pts);
 	free(s->types);
-	free(s->type_index);
+	hashmap_fini(&s->type_index);
 	free(s->pts);
 	free(s);
 }
@@ -156,42 +154,27 @@ static int series_type_append(struct series *s, struct series_type *ty, double t
 	return 0;
 }
 
-static uint32_t series_hash_name(const char *s)
+static const char *series_name_of(const void *entry, void *ctx)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
+	const struct series *s = ctx;
 
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
+	return s->types[((const struct series_name_ref *)entry)->index].name;
 }
 
 static ssize_t series_type_lookup(const struct series *s, const char *name)
 {
-	size_t mask, i;
+	const struct series_name_ref *r = hashmap_get_str(&s->type_index, name, series_name_of, (void *)s);
 
-	if (!s->n_type_index)
-		return -1;
-	mask = s->n_type_index - 1;
-	for (i = series_hash_name(name) & mask; s->type_index[i]; i = (i + 1) & mask)
-		if (!strcmp(s->types[s->type_index[i] - 1].name, name))
-			return (ssize_t)s->type_index[i] - 1;
-	return -1;
+	return r ? (ssize_t)r->index : -1;
 }
 
-/* The name index anew: it is open addressing without deletion, so a slot
- * that changes its name rebuilds it (type_cap is small). */
-static void series_index_rebuild(struct series *s)
+/* Files types[k] under its name; room was reserved for type_cap + 1. */
+static void series_index_add(struct series *s, size_t k)
 {
-	size_t mask = s->n_type_index - 1;
+	struct series_name_ref *r;
 
-	memset(s->type_index, 0, s->n_type_index * sizeof(*s->type_index));
-	for (size_t k = 0; k < s->n_types; k++) {
-		size_t i;
-
-		for (i = series_hash_name(s->types[k].name) & mask; s->type_index[i]; i = (i + 1) & mask)
-			;
-		s->type_index[i] = (uint32_t)(k + 1);
-	}
+	if (hashmap_put_str(&s->type_index, s->types[k].name, series_name_of, s, (void **)&r) == 1)
+		r->index = k;
 }
 
 /*
@@ -222,11 +205,14 @@ static ssize_t series_type_evict(struct series *s, const char *name, double obje
 		struct series_type *ty = &s->types[victim];
 		struct series_type_point *pts = ty->pts;
 		size_t cap = ty->cap;
+		void *old = hashmap_get_str(&s->type_index, ty->name, series_name_of, s);
 
+		if (old)
+			hashmap_remove(&s->type_index, old);
 		*ty = (struct series_type){ .pts = pts, .cap = cap, .named_at = s->censuses,
 					    .cur_bytes = ty->cur_bytes };
 		snprintf(ty->name, sizeof(ty->name), "%s", name);
-		series_index_rebuild(s);
+		series_index_add(s, (size_t)victim);
 	}
 	return victim;
 }
@@ -234,19 +220,14 @@ static ssize_t series_type_evict(struct series *s, const char *name, double obje
 static ssize_t series_type_create(struct series *s, const char *name)
 {
 	struct series_type *ty;
-	size_t mask, i;
 
 	if (!s->types) {
 		/* all slots at once: type_cap is small and pointers stay stable */
 		s->types = calloc(s->type_cap + 1, sizeof(*s->types));
-		s->n_type_index = series_pow2_at_least(2 * (s->type_cap + 1));
-		s->type_index = calloc(s->n_type_index, sizeof(*s->type_index));
-		if (!s->types || !s->type_index) {
+		if (!s->types || hashmap_reserve(&s->type_index, s->type_cap + 1) < 0) {
 			free(s->types);
-			free(s->type_index);
 			s->types = NULL;
-			s->type_index = NULL;
-			s->n_type_index = 0;
+			hashmap_fini(&s->type_index);
 			return -ENOMEM;
 		}
 	}
@@ -255,10 +236,7 @@ static ssize_t series_type_create(struct series *s, const char *name)
 	ty = &s->types[s->n_types];
 	snprintf(ty->name, sizeof(ty->name), "%s", name);
 	ty->named_at = s->censuses;
-	mask = s->n_type_index - 1;
-	for (i = series_hash_name(ty->name) & mask; s->type_index[i]; i = (i + 1) & mask)
-		;
-	s->type_index[i] = (uint32_t)(s->n_types + 1);
+	series_index_add(s, s->n_types);
 	return (ssize_t)s->n_types++;
 }
 

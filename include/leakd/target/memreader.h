@@ -16,6 +16,7 @@
 #define LEAKD_MEMREADER_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,32 @@ struct memreader {
 	 * reading after the target has run on (memreader_invalidate). */
 	void (*invalidate)(void *ctx);
 };
+
+/*
+ * Whether a value read from the target could be an address in its user
+ * space, the one rule every walker applies before following a pointer:
+ *  - not in the first page (NULL, and small integers misread as pointers:
+ *    Linux never maps page 0, mmap_min_addr is at least 4096);
+ *  - below 0x7ffffffff000, the end of x86-64 user space with 4-level page
+ *    tables (the kernel keeps the last page below 2^47 unmapped as a
+ *    guard; kernel addresses and non-canonical values lie above);
+ *  - for memreader_ptr_ok, 8-byte aligned: every object, type object, list
+ *    node and pointer array of the interpreter is at least 8-aligned, so an
+ *    unaligned value is not a pointer to one. Byte data (a char * such as
+ *    tp_name) takes memreader_addr_ok, which does not ask for alignment.
+ */
+#define MEMREADER_USER_MIN 0x1000ull
+#define MEMREADER_USER_END 0x7ffffffff000ull
+
+static inline bool memreader_addr_ok(uint64_t p)
+{
+	return p >= MEMREADER_USER_MIN && p < MEMREADER_USER_END;
+}
+
+static inline bool memreader_ptr_ok(uint64_t p)
+{
+	return memreader_addr_ok(p) && (p & 7) == 0;
+}
 
 /* Returns 0 when all `len` bytes were read, -errno otherwise. */
 static inline int memreader_read(const struct memreader *m, uint64_t addr, void *buf, size_t len)
