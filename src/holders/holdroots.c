@@ -48,7 +48,7 @@ int holdroots_modules(struct holdsearch *hs, uint64_t *count)
 			continue;
 		strcpy(mod, "?");
 		if (!memreader_read_u64(hs->m, q->tracked[i] + hs->l->module_dict, &dict) &&
-		    typetab_ptr_ok(dict) && !pyrefs_dict_get(hs->m, hs->l, dict, match_str, &nm, &name))
+		    memreader_ptr_ok(dict) && !pyrefs_dict_get(hs->m, hs->l, dict, match_str, &nm, &name))
 			pyname_str(hs->m, hs->l, name, mod, sizeof(mod));
 		snprintf(label, sizeof(label), "module %s", mod);
 		err = holdsearch_root(hs, q->tracked[i], HOLDERS_MODULE, label);
@@ -144,7 +144,7 @@ static int frame_roots(struct holdsearch *hs, struct codeobj_cache *cc, uint64_t
 	if (frame_u64(hs, frame + l->frame_code, &code) < 0)
 		return 0;
 	code &= l->frame_code_mask;
-	if (!typetab_ptr_ok(code) || codeobj_cache__get(cc, hs->m, code, &co) < 0 || read_names(hs, code, &fn) < 0)
+	if (!memreader_ptr_ok(code) || codeobj_cache__get(cc, hs->m, code, &co) < 0 || read_names(hs, code, &fn) < 0)
 		return 0;
 	line = frame_line(hs, co, frame, code);
 	for (uint64_t i = 0; i < fn.total; i++) {
@@ -155,7 +155,7 @@ static int frame_roots(struct holdsearch *hs, struct codeobj_cache *cc, uint64_t
 		if (frame_u64(hs, frame + l->frame_localsplus + 8 * i, &v) < 0)
 			break;
 		v &= l->frame_code_mask;	/* 3.14: tagged stack references */
-		if (!typetab_ptr_ok(v))
+		if (!memreader_ptr_ok(v))
 			continue;
 		local_name(hs, &fn, i, name, sizeof(name));
 		snprintf(label, sizeof(label), "thread %llu frame %.40s (%.40s:%d) local %.40s",
@@ -180,13 +180,13 @@ static int thread_roots(struct holdsearch *hs, struct codeobj_cache *cc, uint64_
 	/* 3.11+: the native TID (ps, top); before: threading.get_ident() */
 	if (frame_u64(hs, ts + l->ts_frame, &frame) < 0)
 		return 0;
-	if (l->ts_frame_via_cframe && (!typetab_ptr_ok(frame) ||
+	if (l->ts_frame_via_cframe && (!memreader_ptr_ok(frame) ||
 				       frame_u64(hs, frame + l->cframe_frame, &frame) < 0))
 		return 0;
 	uint64_t frames[MAX_FRAMES];
 	int n = 0;
 
-	for (; n < MAX_FRAMES && typetab_ptr_ok(frame); n++) {
+	for (; n < MAX_FRAMES && memreader_ptr_ok(frame); n++) {
 		frames[n] = frame;
 		if (frame_u64(hs, frame + l->frame_back, &frame) < 0) {
 			n++;
@@ -222,14 +222,14 @@ int holdroots_threads(struct holdsearch *hs, uint64_t *count)
 
 	if (!hs->q->runtime || !l->stack_known || !l->frame_localsplus)
 		return 0;
-	if (memreader_read_u64(hs->m, hs->q->runtime + l->rt_interp_head, &interp) < 0 || !typetab_ptr_ok(interp) ||
+	if (memreader_read_u64(hs->m, hs->q->runtime + l->rt_interp_head, &interp) < 0 || !memreader_ptr_ok(interp) ||
 	    memreader_read_u64(hs->m, interp + l->interp_threads_head, &ts) < 0) {
 		holdsearch_partial(hs, "thread states unreadable: locals are not roots");
 		return 0;
 	}
 	if (codeobj_cache__new(l, CODE_CACHE, &cc) < 0)
 		return -ENOMEM;
-	for (int n = 0; !err && n < MAX_THREADS && typetab_ptr_ok(ts); n++) {
+	for (int n = 0; !err && n < MAX_THREADS && memreader_ptr_ok(ts); n++) {
 		err = thread_roots(hs, cc, ts, count);
 		if (memreader_read_u64(hs->m, ts + l->ts_next, &ts) < 0)
 			break;
@@ -289,7 +289,7 @@ static uint32_t u_find(struct unreached *u, uint32_t i)
 static int u_ref(void *ctx, uint64_t p)
 {
 	struct uset *s = ctx;
-	long j = typetab_ptr_ok(p) ? u_lookup(s, p) : -1;
+	long j = memreader_ptr_ok(p) ? u_lookup(s, p) : -1;
 
 	if (j < 0 || !s->u[j].live)
 		return 0;

@@ -117,7 +117,7 @@ int holdsearch_root(struct holdsearch *hs, uint64_t obj, uint8_t kind, const cha
 	size_t before = hs->n;
 	int err;
 
-	if (!typetab_ptr_ok(obj) || holdsearch_seen(hs, obj))
+	if (!memreader_ptr_ok(obj) || holdsearch_seen(hs, obj))
 		return 0;
 	nr = hs_reserve(hs->roots, &hs->rcap, hs->nroots, sizeof(*nr), 256);
 	if (!nr)
@@ -136,9 +136,9 @@ struct typetab_entry *holdsearch_type(struct holdsearch *hs, uint64_t obj, uint6
 	struct typetab_entry *t;
 	int err;
 
-	if (!typetab_ptr_ok(obj) || memreader_read(hs->m, obj, hdr, 3 * sizeof(uint64_t)) < 0)
+	if (!memreader_ptr_ok(obj) || memreader_read(hs->m, obj, hdr, 3 * sizeof(uint64_t)) < 0)
 		return NULL;
-	if (!hdr[0] || !typetab_ptr_ok(hdr[1]))
+	if (!hdr[0] || !memreader_ptr_ok(hdr[1]))
 		return NULL;	/* freed since it was seen, or not an object */
 	t = typetab_get(&hs->tt, hdr[1], &err);
 	return t && t->valid ? t : NULL;
@@ -234,9 +234,9 @@ static int hs_visit(struct holdsearch *hs, uint64_t p, uint32_t parent, uint8_t 
 	long node = -1;
 	int qi, err = 0;
 
-	if (!typetab_ptr_ok(p) || holdsearch_seen(hs, p))
+	if (!memreader_ptr_ok(p) || holdsearch_seen(hs, p))
 		return 0;
-	if (memreader_read_u64(hs->m, p + hs->l->ob_type, &type) < 0 || !typetab_ptr_ok(type)) {
+	if (memreader_read_u64(hs->m, p + hs->l->ob_type, &type) < 0 || !memreader_ptr_ok(type)) {
 		hs->rejected++;
 		return 0;
 	}

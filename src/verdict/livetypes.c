@@ -12,51 +12,41 @@
 
 int livetypes_start(struct livetypes *lt, const struct memreader *rd, const struct pylayout *l)
 {
-	if (lt->slots)
+	int err;
+
+	if (lt->types.slots)
 		return 0;
-	lt->slots = calloc(LIVETYPES_SLOTS, sizeof(*lt->slots));
-	if (!lt->slots)
-		return -ENOMEM;
+	/* Reserved whole: an insert never moves the entries, so a name handed
+	 * out stays valid for the target's life. */
+	err = hashmap_init(&lt->types, sizeof(struct livetypes_entry), LIVETYPES_MAX) ?:
+	      hashmap_reserve(&lt->types, LIVETYPES_MAX);
+	if (err) {
+		hashmap_fini(&lt->types);
+		return err == -ENOSPC ? -ENOMEM : err;
+	}
 	lt->rd = *rd;
 	lt->layout = l;
-	lt->n = 0;
 	return 0;
 }
 
 void livetypes_release(struct livetypes *lt)
 {
-	if (!lt)
-		return;
-	free(lt->slots);
-	lt->slots = NULL;
-	lt->n = 0;
-}
-
-/* The slot of t: its own, or the empty one where it would go. */
-static size_t slot_of(const struct livetypes *lt, uint64_t t)
-{
-	size_t mask = LIVETYPES_SLOTS - 1, h;
-
-	for (h = (t >> 4) * 0x9e3779b97f4a7c15ull >> 52 & mask; lt->slots[h].addr; h = (h + 1) & mask)
-		if (lt->slots[h].addr == t)
-			break;
-	return h;
+	if (lt)
+		hashmap_fini(&lt->types);
 }
 
 /* The type object at t, named and checked once per target. NULL when the
  * cache is full or t is not a type. */
 static const struct livetypes_entry *lookup(struct livetypes *lt, uint64_t t)
 {
-	size_t h = slot_of(lt, t);
-	struct livetypes_entry e = { .addr = t };
+	struct livetypes_entry e = { .addr = t }, *slot = hashmap_get(&lt->types, t);
 	uint64_t flags;
 
-	if (lt->slots[h].addr)
-		return &lt->slots[h];
+	if (slot)
+		return slot;
 	/* Cheap rejection first: a type's own type is a known type (or itself,
 	 * for `type`); random words read from a buffer rarely pass. */
-	if (memreader_read_u64(&lt->rd, t + 8, &flags) ||
-	    (flags != t && !lt->slots[slot_of(lt, flags)].addr))
+	if (memreader_read_u64(&lt->rd, t + 8, &flags) || (flags != t && !hashmap_get(&lt->types, flags)))
 		return NULL;
 	/* Only real types are cached: candidates read from buffers are mostly
 	 * garbage, and remembering them would crowd the real ones out. */
@@ -65,11 +55,10 @@ static const struct livetypes_entry *lookup(struct livetypes *lt, uint64_t t)
 		return NULL;
 	e.presize = (flags & PYLAYOUT_TPFLAGS_HAVE_GC ? lt->layout->gc_head_size : 0) +
 		    (flags & lt->layout->preheader_flags ? 16 : 0);
-	if (lt->n >= LIVETYPES_SLOTS / 2)
-		return NULL;
-	lt->slots[h] = e;
-	lt->n++;
-	return &lt->slots[h];
+	if (hashmap_put(&lt->types, t, (void **)&slot) < 0)
+		return NULL;	/* full */
+	*slot = e;
+	return slot;
 }
 
 /* What object a live block holds: the allocator returns the block, and the
@@ -79,7 +68,7 @@ uint64_t livetypes_resolve_block(void *ctx, uint64_t addr, uint64_t size)
 {
 	struct livetypes *lt = ctx;
 
-	for (uint64_t off = 0; lt->slots && off <= 32; off += 16) {
+	for (uint64_t off = 0; livetypes_started(lt) && off <= 32; off += 16) {
 		const struct livetypes_entry *ty;
 		uint64_t hdr[2];
 

@@ -75,17 +75,9 @@ void typetab_release(struct typetab *tt);
  */
 struct typetab_entry *typetab_get(struct typetab *tt, uint64_t addr, int *err);
 
-/* Whether p can be an object or type address at all (aligned, user space). */
 /* The name of the __slots__ member at offset off of instances of type (its
  * own or a base's), into buf. Returns 0 or -ENOENT. */
 int typetab_slot_name(const struct memreader *m, const struct pylayout *l, uint64_t type, uint64_t off,
 		      char *buf, size_t len);
-
-/* memreader_ptr_ok() under its former name, for holders/ until its callers
- * there move to the one check (another change is reshaping those files). */
-static inline bool typetab_ptr_ok(uint64_t p)
-{
-	return memreader_ptr_ok(p);
-}
 
 #endif /* LEAKD_TYPETAB_H */

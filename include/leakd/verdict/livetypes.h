@@ -13,7 +13,7 @@
  *
  * Everything read is untrusted: a candidate type is checked (its own type
  * is a known type) before it is named, and only real types are cached, in
- * a bounded table (LIVETYPES_SLOTS, filled to half at most).
+ * a bounded table (LIVETYPES_MAX).
  */
 #ifndef LEAKD_LIVETYPES_H
 #define LEAKD_LIVETYPES_H
@@ -22,15 +22,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "leakd/base/hashmap.h"
 #include "leakd/python/pylayout.h"
 #include "leakd/summary.h"
 #include "leakd/target/memreader.h"
 
-#define LIVETYPES_SLOTS 4096	/* distinct type objects named per target (power of two) */
+#define LIVETYPES_MAX 2048	/* distinct type objects named per target */
 
 /* A type object seen in the target. */
 struct livetypes_entry {
-	uint64_t addr;			/* 0 = empty slot */
+	uint64_t addr;			/* the hashmap key: the type object */
 	uint8_t presize;		/* bytes before its instances' object header */
 	char name[REPORT_TYPE_NAME_MAX];
 };
@@ -38,8 +39,7 @@ struct livetypes_entry {
 struct livetypes {
 	struct memreader rd;
 	const struct pylayout *layout;
-	struct livetypes_entry *slots;	/* LIVETYPES_SLOTS, open addressing; NULL: not started */
-	size_t n;
+	struct hashmap types;		/* of struct livetypes_entry, reserved whole: names never move */
 };
 
 /* Starts naming types read through rd with layout l (both must outlive lt).
@@ -51,7 +51,7 @@ void livetypes_release(struct livetypes *lt);
 /* Whether livetypes_start() succeeded. */
 static inline bool livetypes_started(const struct livetypes *lt)
 {
-	return lt && lt->slots;
+	return lt && lt->types.slots;
 }
 
 /* The type object a live block of the target holds, 0 when none
