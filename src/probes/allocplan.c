@@ -9,7 +9,7 @@
 
 #include "leakd/abi.h"
 #include "leakd/probes/allocplan.h"
-#include "leakd/target/elfimg.h"
+#include "leakd/process/elfimg.h"
 #include "leakd/probes/probeplan.h"
 
 /* Bytes decoded around a function when its size is unknown (static targets

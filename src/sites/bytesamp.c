@@ -13,8 +13,8 @@
 #include "leakd/sites/bytesamp.h"
 #include "leakd/sites/sitehost.h"
 #include "leakd/sites/sites.h"
-#include "leakd/target/remote.h"
-#include "leakd/target/target.h"
+#include "leakd/process/remote.h"
+#include "leakd/process/target.h"
 #include "leakd/verdict/agg.h"
 #include "leakd/verdict/livetypes.h"
 

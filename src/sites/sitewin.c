@@ -16,8 +16,8 @@
 #include "leakd/sites/sitehost.h"
 #include "leakd/sites/sites.h"
 #include "leakd/sites/sitewin.h"
-#include "leakd/target/remote.h"
-#include "leakd/target/target.h"
+#include "leakd/process/remote.h"
+#include "leakd/process/target.h"
 #include "leakd/verdict/verdict.h"
 
 /* The probes tag of the window's own allocation probes. */

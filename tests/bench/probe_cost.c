@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "leakd/abi.h"
-#include "leakd/target/elfimg.h"
+#include "leakd/process/elfimg.h"
 #include "leakd/probes/probeplan.h"
 #include "leakd/probes/probes.h"
 

@@ -2,7 +2,7 @@
 /* A cgroup path as /proc/PID/cgroup gives it: the container id is
  * NUL-terminated, within its buffer, and a substring of the path. */
 #include "fuzz.h"
-#include "leakd/target/discover.h"
+#include "leakd/process/discover.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

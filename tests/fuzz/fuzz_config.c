@@ -3,7 +3,7 @@
  * it sets can be matched. */
 #include "fuzz.h"
 #include "leakd/app/config.h"
-#include "leakd/target/procfilter.h"
+#include "leakd/process/procfilter.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

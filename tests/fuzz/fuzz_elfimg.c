@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "leakd/target/elfimg.h"
+#include "leakd/process/elfimg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

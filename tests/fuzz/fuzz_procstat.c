@@ -3,7 +3,7 @@
  * within its buffer and, when the line parses, is the text between its
  * first '(' and last ')' (cut to the buffer). */
 #include "fuzz.h"
-#include "leakd/target/discover.h"
+#include "leakd/process/discover.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

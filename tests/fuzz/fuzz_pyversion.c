@@ -5,7 +5,7 @@
 #include <errno.h>
 
 #include "fuzz.h"
-#include "leakd/target/target.h"
+#include "leakd/process/target.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

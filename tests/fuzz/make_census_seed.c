@@ -19,11 +19,11 @@
 #include <string.h>
 
 #include "leakd/census/census.h"
-#include "leakd/target/elfimg.h"
-#include "leakd/target/freeze.h"
+#include "leakd/process/elfimg.h"
+#include "leakd/process/freeze.h"
 #include "leakd/python/pylayout.h"
-#include "leakd/target/remote.h"
-#include "leakd/target/target.h"
+#include "leakd/process/remote.h"
+#include "leakd/process/target.h"
 #include "memimage.h"
 
 struct rec_range {

@@ -25,7 +25,7 @@
 #include <stdio.h>
 
 #include "leakd/census/census.h"
-#include "leakd/target/memreader.h"
+#include "leakd/process/memreader.h"
 #include "leakd/python/pylayout.h"
 
 #define MEMIMAGE_HDR 16

@@ -37,13 +37,13 @@
 
 #include "leakd/probes/allocplan.h"
 #include "leakd/python/codeobj.h"
-#include "leakd/target/elfimg.h"
+#include "leakd/process/elfimg.h"
 #include "leakd/probes/probes.h"
 #include "leakd/python/pylayout.h"
 #include "leakd/python/pystack.h"
-#include "leakd/target/remote.h"
+#include "leakd/process/remote.h"
 #include "leakd/sites/sites.h"
-#include "leakd/target/target.h"
+#include "leakd/process/target.h"
 
 struct ctx {
 	struct codeobj_cache *codes;

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "leakd/target/memreader.h"
+#include "leakd/process/memreader.h"
 #include "leakd/python/pylayout.h"
 
 #define FAKE_BASE 0x10000000ull

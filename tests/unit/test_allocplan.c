@@ -13,7 +13,7 @@
 
 #include "leakd/abi.h"
 #include "leakd/probes/allocplan.h"
-#include "leakd/target/elfimg.h"
+#include "leakd/process/elfimg.h"
 
 #define DEBIAN_PY "/usr/bin/python3.11"
 #define PYENV_LIB311 "/root/.pyenv/versions/3.11.7/lib/libpython3.11.so.1.0"

@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #include "leakd/census/census.h"
-#include "leakd/target/freeze.h"
+#include "leakd/process/freeze.h"
 #include "leakd/python/pylayout.h"
-#include "leakd/target/remote.h"
+#include "leakd/process/remote.h"
 
 #include "fake_target.h"
 

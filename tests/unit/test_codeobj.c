@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "leakd/python/codeobj.h"
-#include "leakd/target/remote.h"
+#include "leakd/process/remote.h"
 
 static const char child_py[] =
 	"import sys\n"

@@ -8,7 +8,7 @@
 #include <systemd/sd-login.h>
 #include <unistd.h>
 
-#include "leakd/target/discover.h"
+#include "leakd/process/discover.h"
 
 static const char *proc_root(void)
 {

@@ -15,8 +15,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "leakd/target/elfimg.h"
-#include "leakd/target/procmaps.h"
+#include "leakd/process/elfimg.h"
+#include "leakd/process/procmaps.h"
 
 #define DEBIAN_PY "/usr/bin/python3.11"
 #define PYENV_LIB311 "/root/.pyenv/versions/3.11.7/lib/libpython3.11.so.1.0"

@@ -4,7 +4,7 @@
 #include <criterion/criterion.h>
 #include <stdint.h>
 
-#include "leakd/target/memreader.h"
+#include "leakd/process/memreader.h"
 
 Test(memreader, null_and_the_first_page_are_not_pointers)
 {

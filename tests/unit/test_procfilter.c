@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "leakd/app/config.h"
-#include "leakd/target/procfilter.h"
-#include "leakd/target/procmaps.h"
+#include "leakd/process/procfilter.h"
+#include "leakd/process/procmaps.h"
 
 static char err[512];
 

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "leakd/target/procmaps.h"
+#include "leakd/process/procmaps.h"
 
 static const char *fixtures(void)
 {

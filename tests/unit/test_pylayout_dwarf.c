@@ -26,7 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "leakd/target/elfimg.h"
+#include "leakd/process/elfimg.h"
 #include "leakd/python/pylayout.h"
 
 #define DEBIAN_PY "/usr/bin/python3.11"

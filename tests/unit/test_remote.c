@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "leakd/target/freeze.h"
-#include "leakd/target/remote.h"
+#include "leakd/process/freeze.h"
+#include "leakd/process/remote.h"
 
 #define PAGE 4096u
 

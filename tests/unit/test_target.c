@@ -15,8 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "leakd/target/elfimg.h"
-#include "leakd/target/target.h"
+#include "leakd/process/elfimg.h"
+#include "leakd/process/target.h"
 
 #define DEBIAN_PY "/usr/bin/python3.11"
 #define PYENV "/root/.pyenv/versions/"

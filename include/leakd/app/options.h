@@ -18,7 +18,7 @@
 #include <sys/types.h>
 
 #include "leakd/output/report.h"
-#include "leakd/target/procfilter.h"
+#include "leakd/process/procfilter.h"
 
 #define LEAKD_VERSION "0.1.0"
 #define LEAKD_MAX_PIDS 64

@@ -29,7 +29,7 @@
 #include "leakd/python/pymalloc.h"
 #include "leakd/summary.h"
 #include "leakd/sites/sitehost.h"
-#include "leakd/target/target.h"
+#include "leakd/process/target.h"
 #include "leakd/verdict/livetypes.h"
 
 struct agg;

@@ -28,7 +28,7 @@
 
 #include "leakd/base/sizeclass.h"
 #include "leakd/census/heapwalk.h"
-#include "leakd/target/memreader.h"
+#include "leakd/process/memreader.h"
 #include "leakd/python/pylayout.h"
 #include "leakd/python/pyname.h"
 

@@ -43,7 +43,7 @@
 
 #include "leakd/holders/holdquery.h"
 #include "leakd/python/pylayout.h"
-#include "leakd/target/memreader.h"
+#include "leakd/process/memreader.h"
 
 /*
  * Searches the holders of q's types in the target read through m. Returns

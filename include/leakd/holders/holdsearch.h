@@ -24,7 +24,7 @@
 
 #include "leakd/base/addrset.h"
 #include "leakd/holders/holdquery.h"
-#include "leakd/target/memreader.h"
+#include "leakd/process/memreader.h"
 #include "leakd/python/pylayout.h"
 #include "leakd/python/typetab.h"
 

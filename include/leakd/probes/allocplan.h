@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "leakd/target/memreader.h"
+#include "leakd/process/memreader.h"
 #include "leakd/probes/probes.h"
 
 struct elfimg;

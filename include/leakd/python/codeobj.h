@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "leakd/python/linetable.h"
-#include "leakd/target/memreader.h"
+#include "leakd/process/memreader.h"
 #include "leakd/python/pylayout.h"
 
 #define CODEOBJ_QUALNAME_MAX 128

@@ -23,7 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "leakd/target/memreader.h"
+#include "leakd/process/memreader.h"
 #include "leakd/python/pylayout.h"
 
 #define PYMALLOC_MAX_ARENAS (1u << 22)	/* 4 TiB of 1 MiB arenas: larger counts are torn */

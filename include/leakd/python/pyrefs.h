@@ -22,7 +22,7 @@
 
 #include <stdint.h>
 
-#include "leakd/target/memreader.h"
+#include "leakd/process/memreader.h"
 #include "leakd/python/pylayout.h"
 #include "leakd/python/typetab.h"
 

@@ -16,7 +16,7 @@
 
 #include "leakd/abi.h"
 #include "leakd/python/codeobj.h"
-#include "leakd/target/memreader.h"
+#include "leakd/process/memreader.h"
 #include "leakd/python/pylayout.h"
 
 struct pystack_frame {

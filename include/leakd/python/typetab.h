@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "leakd/target/memreader.h"
+#include "leakd/process/memreader.h"
 #include "leakd/python/pylayout.h"
 
 #define TYPETAB_MAX_TYPES (1u << 20)	/* distinct types; beyond: the caller's "(other)" */

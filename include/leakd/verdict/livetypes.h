@@ -25,7 +25,7 @@
 #include "leakd/base/hashmap.h"
 #include "leakd/python/pylayout.h"
 #include "leakd/summary.h"
-#include "leakd/target/memreader.h"
+#include "leakd/process/memreader.h"
 
 #define LIVETYPES_MAX 2048	/* distinct type objects named per target */
 

@@ -28,9 +28,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "leakd/target/elfimg.h"
-#include "leakd/target/procmaps.h"
-#include "leakd/target/target.h"
+#include "leakd/process/elfimg.h"
+#include "leakd/process/procmaps.h"
+#include "leakd/process/target.h"
 
 /* .rodata of a CPython is 0.4-2 MiB; anything far larger is not one. */
 #define TARGET_RODATA_MAX (64u << 20)

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * procfilter: the daemon's include/exclude filters on a process's comm, exe,
- * unit and cgroup (see include/leakd/target/procfilter.h).
+ * unit and cgroup (see include/leakd/process/procfilter.h).
  */
 #include <fnmatch.h>
 #include <stdbool.h>
 #include <string.h>
 
-#include "leakd/target/procfilter.h"
-#include "leakd/target/procmaps.h"
+#include "leakd/process/procfilter.h"
+#include "leakd/process/procmaps.h"
 
 static bool match_glob(char *const *pats, size_t n, const char *s)
 {

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "leakd/base/hashmap.h"
-#include "leakd/target/elfimg.h"
+#include "leakd/process/elfimg.h"
 
 #define ELFIMG_PAGE 4096ULL	/* ELF_EXEC_PAGESIZE on x86-64 */
 #define NT_STAPSDT 3

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * spawn: start a command under ptrace and release it once its interpreter
- * is resolved and probed (see include/leakd/target/spawn.h).
+ * is resolved and probed (see include/leakd/process/spawn.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "leakd/base/clock.h"
-#include "leakd/target/spawn.h"
+#include "leakd/process/spawn.h"
 
 /* Bounds that keep a command that never becomes Python from being stepped
  * forever: system-call stops per program image, and after the interpreter is

@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "leakd/target/freeze.h"
+#include "leakd/process/freeze.h"
 
 #define FREEZE_TIMEOUT_NS 1000000000ll
 #define FREEZE_MAX_ROUNDS 16	/* re-listing rounds while threads keep appearing */

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "leakd/target/procmaps.h"
+#include "leakd/process/procmaps.h"
 
 static int procmaps_hex(const char **p, char stop, uint64_t *out)
 {

@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "leakd/target/memreader.h"
+#include "leakd/process/memreader.h"
 
 #define REMOTE_BLOCK_SIZE (64u * 1024u)
 #define REMOTE_DEFAULT_CACHE (4u * 1024u * 1024u)

@@ -16,7 +16,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "leakd/target/remote.h"
+#include "leakd/process/remote.h"
 
 #define REMOTE_PAGE 4096u
 #define REMOTE_PAGES_PER_BLOCK (REMOTE_BLOCK_SIZE / REMOTE_PAGE)

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "leakd/target/procstat.h"
+#include "leakd/process/procstat.h"
 #include "leakd/summary.h"
 
 int64_t procstat_open_fds(const char *proc_root, pid_t pid)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * discover: enumerate processes and read the facts the daemon filters on
- * (see include/leakd/target/discover.h).
+ * (see include/leakd/process/discover.h).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -16,7 +16,7 @@
 
 #include <systemd/sd-login.h>
 
-#include "leakd/target/discover.h"
+#include "leakd/process/discover.h"
 
 static int pid_cmp(const void *a, const void *b)
 {
