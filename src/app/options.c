@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "leakd/app/httpd.h"
+#include "leakd/app/listen.h"
 #include "leakd/app/options.h"
 #include "leakd/base/parse.h"
 
@@ -373,7 +373,7 @@ static int set_word(struct leakd_opts *o, const struct opt_setting *s, const cha
 /* Strings: kept as given (a path), or checked into their array. */
 static int set_text(struct leakd_opts *o, const struct opt_setting *s, const char *v, char *why, size_t len)
 {
-	char host[HTTPD_HOST_MAX];
+	char host[LISTEN_HOST_MAX];
 	uint16_t port;
 	size_t vl = strlen(v);
 
@@ -383,7 +383,7 @@ static int set_text(struct leakd_opts *o, const struct opt_setting *s, const cha
 		return 0;
 	case OPT_LISTEN:
 		/* The server's own parser: what is accepted here, it can bind. */
-		if (vl >= sizeof(o->listen_address) || httpd_parse_listen(v, host, &port)) {
+		if (vl >= sizeof(o->listen_address) || listen_parse(v, host, &port)) {
 			snprintf(why, len, "host:port, :port or [ipv6]:port");
 			return -EINVAL;
 		}

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "leakd/app/httpd.h"
+#include "leakd/app/listen.h"
 #include "leakd/output/metrics.h"
 
 /* ---- a raw HTTP/1.1 client ---- */
@@ -177,10 +178,10 @@ Test(httpd, parse_listen_accepts_node_exporter_forms)
 	};
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		char host[HTTPD_HOST_MAX] = "x";
+		char host[LISTEN_HOST_MAX] = "x";
 		uint16_t port = 1;
 
-		cr_assert_eq(httpd_parse_listen(ok[i].in, host, &port), 0, "%s", ok[i].in);
+		cr_assert_eq(listen_parse(ok[i].in, host, &port), 0, "%s", ok[i].in);
 		cr_assert_str_eq(host, ok[i].host, "%s", ok[i].in);
 		cr_assert_eq(port, ok[i].port, "%s", ok[i].in);
 	}
@@ -194,26 +195,26 @@ Test(httpd, parse_listen_rejects_malformed)
 		"::1:9477", "[::1]", "[::1]9477", "[::1:9477", "::1]:9477", "[]:80", "[localhost]:80",
 		"[127.0.0.1]:80", "[::1]]:80", "a[b:80",
 	};
-	char host[HTTPD_HOST_MAX] = "untouched";
+	char host[LISTEN_HOST_MAX] = "untouched";
 	uint16_t port = 7;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		cr_assert_eq(httpd_parse_listen(bad[i], host, &port), -EINVAL, "accepted \"%s\"", bad[i]);
+		cr_assert_eq(listen_parse(bad[i], host, &port), -EINVAL, "accepted \"%s\"", bad[i]);
 	cr_assert_str_eq(host, "untouched");
 	cr_assert_eq(port, 7);
 }
 
 Test(httpd, parse_listen_rejects_overlong_host)
 {
-	char in[HTTPD_HOST_MAX + 8], host[HTTPD_HOST_MAX];
+	char in[LISTEN_HOST_MAX + 8], host[LISTEN_HOST_MAX];
 	uint16_t port;
 
-	memset(in, 'a', HTTPD_HOST_MAX);
-	strcpy(in + HTTPD_HOST_MAX, ":80");
-	cr_assert_eq(httpd_parse_listen(in, host, &port), -EINVAL);
-	strcpy(in + HTTPD_HOST_MAX - 1, ":80");
-	cr_assert_eq(httpd_parse_listen(in, host, &port), 0);
-	cr_assert_eq(strlen(host), HTTPD_HOST_MAX - 1);
+	memset(in, 'a', LISTEN_HOST_MAX);
+	strcpy(in + LISTEN_HOST_MAX, ":80");
+	cr_assert_eq(listen_parse(in, host, &port), -EINVAL);
+	strcpy(in + LISTEN_HOST_MAX - 1, ":80");
+	cr_assert_eq(listen_parse(in, host, &port), 0);
+	cr_assert_eq(strlen(host), LISTEN_HOST_MAX - 1);
 }
 
 /* ---- serving ---- */

@@ -10,10 +10,7 @@
  * it, anything else -> 404, any other method -> 405. Nothing is logged; the
  * caller logs start-up errors once.
  *
- * The listen address follows node_exporter's --web.listen-address:
- * "host:port", "[v6addr]:port", or ":port" for every address (IPv6 and IPv4
- * when the host has IPv6, IPv4 only otherwise). host may be a name; it must
- * resolve to an address of this host.
+ * The listen address is listen.h's (node_exporter's --web.listen-address).
  */
 #ifndef LEAKD_HTTPD_H
 #define LEAKD_HTTPD_H
@@ -23,18 +20,8 @@
 
 #define HTTPD_DEFAULT_LISTEN	"127.0.0.1:9477"
 #define HTTPD_DEFAULT_PATH	"/metrics"
-#define HTTPD_HOST_MAX		256
 
 struct httpd;
-
-/*
- * Splits a listen address into host (brackets removed, "" for all
- * addresses) and port. Pure. Returns 0, or -EINVAL when malformed: no
- * port, a port that is not a decimal number in 0..65535, an unbracketed
- * IPv6 address, a stray or unclosed bracket, a host longer than
- * HTTPD_HOST_MAX - 1. Out-parameters untouched on failure.
- */
-int httpd_parse_listen(const char *listen, char host[HTTPD_HOST_MAX], uint16_t *port);
 
 /*
  * Binds listen (NULL -> HTTPD_DEFAULT_LISTEN) and starts serving path

@@ -88,7 +88,7 @@ enum opt_type {
 	OPT_MIB,	/* size_t bytes given in MiB, a power of two in [min, max] */
 	OPT_PID,	/* a pid appended to pids[] (repeatable) */
 	OPT_STRING,	/* const char *, kept pointing at the argument */
-	OPT_LISTEN,	/* char[] "host:port", checked by httpd_parse_listen() */
+	OPT_LISTEN,	/* char[] "host:port", checked by listen_parse() */
 	OPT_URL_PATH,	/* char[] "/path" */
 	OPT_ENUM,	/* int-sized enum: index of the value in words ("gc|trace") */
 	OPT_LIST_COMM,	/* lists of patterns: comm globs (15 characters unless a glob), */
