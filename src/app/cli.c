@@ -15,11 +15,10 @@
 #include "leakd/app/cli.h"
 
 #define LONG_BASE 0x100		/* getopt's val for table row i: LONG_BASE + i */
-#define MAX_SETTINGS 64
 
 struct getopt_spec {
-	struct option longopts[MAX_SETTINGS + 1];
-	char shortopts[3 + 3 * MAX_SETTINGS];
+	struct option longopts[OPTIONS_MAX + 1];
+	char shortopts[3 + 3 * OPTIONS_MAX];
 };
 
 /* getopt_long's view of the table: '+' stops at the command, ':' reports a
@@ -31,7 +30,7 @@ static void getopt_spec_build(struct getopt_spec *g)
 
 	g->shortopts[sk++] = '+';
 	g->shortopts[sk++] = ':';
-	for (size_t i = 0; i < n && i < MAX_SETTINGS; i++) {
+	for (size_t i = 0; i < n; i++) {
 		int arg = t[i].type == OPT_FLAG ? no_argument : required_argument;
 
 		if (!t[i].flag)
@@ -77,7 +76,7 @@ static int check_modes(const struct leakd_opts *o, const bool *given, char *err,
 	const struct opt_setting *t = options_table(&n);
 	unsigned mode = o->daemon ? OPT_DAEMON : OPT_ADHOC;
 
-	for (size_t i = 0; i < n && i < MAX_SETTINGS; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (!given[i] || (t[i].modes & mode))
 			continue;
 		snprintf(err, errlen, "--%s does not apply to %s (%s)", t[i].flag,
@@ -115,7 +114,7 @@ static int check_targets(const struct leakd_opts *o, char *err, size_t errlen)
 int cli_parse(int argc, char **argv, struct leakd_opts *o, char *err, size_t errlen)
 {
 	struct getopt_spec g;
-	bool given[MAX_SETTINGS] = { false };
+	bool given[OPTIONS_MAX] = { false };
 	size_t n;
 	const struct opt_setting *t = options_table(&n);
 	int c, r;

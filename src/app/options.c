@@ -105,6 +105,7 @@ static const struct opt_setting table[] = {
 };
 
 #define NSETTINGS (sizeof(table) / sizeof(table[0]))
+_Static_assert(NSETTINGS <= OPTIONS_MAX, "the command line's getopt tables hold OPTIONS_MAX rows");
 
 _Static_assert(sizeof(enum leakd_mode) == sizeof(int) && sizeof(enum report_format) == sizeof(int) &&
 		       sizeof(enum leakd_holder_keys) == sizeof(int),

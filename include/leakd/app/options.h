@@ -23,6 +23,7 @@
 #define LEAKD_VERSION "0.1.0"
 #define LEAKD_MAX_PIDS 64
 #define OPTIONS_DEFAULT_CONFIG "/etc/leakd/leakd.conf"
+#define OPTIONS_MAX 64		/* rows of the table at most (the parsers' fixed arrays) */
 
 enum leakd_mode { LEAKD_MODE_GC = 0, LEAKD_MODE_TRACE = 1 };
 enum leakd_holder_keys { LEAKD_HOLDER_KEYS_SHAPE = 0, LEAKD_HOLDER_KEYS_SHOW = 1 };
