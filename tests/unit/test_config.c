@@ -415,3 +415,21 @@ Test(config, cgroup_prefix_must_be_absolute)
 	cr_assert_str_eq(c.filter.include_cgroup[0], "/");
 	options_free(&c);
 }
+
+Test(config, a_flag_with_a_key_takes_on_or_off_in_the_file)
+{
+	/* --no-freeze and --ringbuf-mb have keys, so a service sets them in its file */
+	struct leakd_opts c;
+
+	options_defaults(&c);
+	cr_assert_not(c.no_freeze);
+	cr_assert_eq(parse_str(&c, "no_freeze = on\nringbuf_mb = 32\n"), 0, "%s", err);
+	cr_assert(c.no_freeze);
+	cr_assert_eq(c.ringbuf_bytes, (size_t)32 << 20);
+	cr_assert_eq(parse_str(&c, "no_freeze = off\n"), 0, "%s", err);
+	cr_assert_not(c.no_freeze);
+	cr_assert_neq(parse_str(&c, "no_freeze = maybe\n"), 0);
+	cr_assert_not_null(strstr(err, "no_freeze"), "the error names the key: %s", err);
+	cr_assert_neq(parse_str(&c, "ringbuf_mb = 24\n"), 0, "not a power of two");
+	options_free(&c);
+}
