@@ -2,10 +2,11 @@
 /*
  * options: the table of every setting (include/leakd/app/options.h) and what
  * is done with it row by row: defaults, parsing one value, writing one value
- * back in the config file's syntax, --help and --print-config. The command
- * line (cli.c) and the config file (config.c) only find the row and call
- * options_set(); a default is written once, as text in its row, and parsed
- * like any value.
+ * back in the config file's syntax. The command line (cli.c) and the config
+ * file (config.c) only find the row and call options_set(); a default is
+ * written once, as text in its row, and parsed like any value. The two
+ * documents printed from the table, --help and --print-config, are
+ * options_print.c's.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -146,7 +147,7 @@ const char *options_modes_name(unsigned modes)
 	return modes == OPT_ADHOC ? "ad hoc sessions only" : modes == OPT_DAEMON ? "--daemon only" : "both modes";
 }
 
-static bool is_list(const struct opt_setting *s)
+bool options_is_list(const struct opt_setting *s)
 {
 	return s->type == OPT_LIST_COMM || s->type == OPT_LIST_GLOB || s->type == OPT_LIST_CGROUP;
 }
@@ -175,7 +176,7 @@ void options_free(struct leakd_opts *o)
 	if (!o)
 		return;
 	for (size_t i = 0; i < NSETTINGS; i++)
-		if (is_list(&table[i]))
+		if (options_is_list(&table[i]))
 			list_clear(field_of(o, &table[i]), (size_t *)((char *)o + table[i].count_off));
 }
 
@@ -194,14 +195,14 @@ int options_copy(struct leakd_opts *dst, const struct leakd_opts *src)
 	*dst = *src;
 	/* empty every list first: a failure below frees dst, never src's strings */
 	for (size_t i = 0; i < NSETTINGS; i++) {
-		if (!is_list(&table[i]))
+		if (!options_is_list(&table[i]))
 			continue;
 		*(char ***)field_of(dst, &table[i]) = NULL;
 		*(size_t *)((char *)dst + table[i].count_off) = 0;
 	}
 	for (size_t i = 0; i < NSETTINGS; i++) {
 		const struct opt_setting *s = &table[i];
-		size_t n = is_list(s) ? *(const size_t *)((const char *)src + s->count_off) : 0;
+		size_t n = options_is_list(s) ? *(const size_t *)((const char *)src + s->count_off) : 0;
 		char **from = n ? *(char **const *)cfield_of(src, s) : NULL;
 		char ***to = field_of(dst, s);
 
@@ -540,84 +541,4 @@ int options_value(const struct leakd_opts *o, const struct opt_setting *s, char 
 		return list_join(*(char *const *const *)field, *(const size_t *)((const char *)o + s->count_off),
 				 buf, len);
 	}
-}
-
-/* One --help line: "  -p, --pid PID   help (default 5)". */
-static void help_line(FILE *f, const struct opt_setting *s)
-{
-	char head[64];
-
-	if (s->short_flag)
-		snprintf(head, sizeof(head), "  -%c, --%s%s%s", s->short_flag, s->flag, s->metavar ? " " : "",
-			 s->metavar ? s->metavar : "");
-	else
-		snprintf(head, sizeof(head), "      --%s%s%s", s->flag, s->metavar ? " " : "",
-			 s->metavar ? s->metavar : "");
-	fprintf(f, "%-32s %s", head, s->help);
-	if (s->def && s->type != OPT_STRING)
-		fprintf(f, " (default %s)", s->def);
-	fputc('\n', f);
-}
-
-int options_write_help(FILE *f)
-{
-	static const struct {
-		unsigned modes;
-		const char *title;
-	} groups[] = { { OPT_ADHOC, "Ad hoc sessions" }, { OPT_BOTH, "Both modes" }, { OPT_DAEMON, "--daemon" } };
-
-	fputs("Usage: leakd [OPTIONS] --pid PID [--pid PID ...]\n"
-	      "       leakd [OPTIONS] -- COMMAND [ARGS...]\n"
-	      "       leakd --daemon [--config FILE] [OPTIONS]\n"
-	      "Find memory leaks in running CPython processes from the outside.\n",
-	      f);
-	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
-		fprintf(f, "\n%s:\n", groups[g].title);
-		for (size_t i = 0; i < NSETTINGS; i++)
-			if (table[i].flag && table[i].help && table[i].modes == groups[g].modes)
-				help_line(f, &table[i]);
-	}
-	fputs("\nThe other daemon settings are keys of its configuration file (leakd --daemon --print-config\n"
-	      "lists them); a setting on the command line overrides the file. An option of the other mode\n"
-	      "is refused.\n"
-	      "\n"
-	      "Exit status: 0 no leak flagged, 3 leak flagged (with --fail-on-leak),\n"
-	      "1 runtime error, 2 usage error.\n",
-	      f);
-	return ferror(f) ? -EIO : 0;
-}
-
-/* "key = value", quoted when the file's parser would otherwise trim or
- * unquote it. */
-static void config_line(FILE *f, const char *key, const char *v)
-{
-	size_t n = strlen(v);
-	bool quote = n && (isspace((unsigned char)v[0]) || isspace((unsigned char)v[n - 1]) || v[0] == '"');
-
-	fprintf(f, "%s =%s%s%s%s\n", key, n ? " " : "", quote ? "\"" : "", v, quote ? "\"" : "");
-}
-
-int options_write_config(FILE *f, const struct leakd_opts *o)
-{
-	char buf[256];
-
-	for (size_t i = 0; i < NSETTINGS; i++) {
-		const struct opt_setting *s = &table[i];
-
-		if (!s->key)
-			continue;
-		if (!is_list(s)) {
-			options_value(o, s, buf, sizeof(buf));
-			config_line(f, s->key, buf);
-			continue;
-		}
-		size_t n = *(const size_t *)((const char *)o + s->count_off);
-		char *const *list = *(char *const *const *)cfield_of(o, s);
-
-		if (!n)
-			config_line(f, s->key, "");
-		for (size_t j = 0; j < n; j++)
-			config_line(f, s->key, list[j]);
-	}
-	return ferror(f) ? -EIO : 0;
 }

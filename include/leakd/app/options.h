@@ -140,6 +140,10 @@ int options_set(struct leakd_opts *o, const struct opt_setting *s, const char *v
  * a list's patterns joined by '\n'. snprintf()'s return. */
 int options_value(const struct leakd_opts *o, const struct opt_setting *s, char *buf, size_t len);
 
+/* Whether s is one of the list types (its field a char **, counted at
+ * count_off). */
+bool options_is_list(const struct opt_setting *s);
+
 /* The modes as words for messages: "ad hoc sessions only", "--daemon only". */
 const char *options_modes_name(unsigned modes);
 
